@@ -1,0 +1,138 @@
+# paradup - find duplicate and near-duplicate paragraphs. `make help` lists targets.
+
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR     ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wundef
+CPPFLAGS += -Iinclude -D_POSIX_C_SOURCE=200809L
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -fPIC -pthread
+LIBS     := -lxxhash -lcsv -lutf8proc -lm -pthread
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# A sanitizer build lives in its own directory: make SAN=address,undefined test
+ifneq ($(SAN),)
+BUILD   := build/san
+ALL_CFLAGS += -fsanitize=$(SAN) -fno-sanitize-recover=all -fno-omit-frame-pointer -O1 -g
+LDSAN   := -fsanitize=$(SAN)
+else
+BUILD   := build
+LDSAN   :=
+endif
+
+LIB_SRC := src/segment.c src/normalize.c src/shingle.c src/minhash.c src/lsh.c \
+           src/exact.c src/scan.c src/verify.c src/cluster.c src/csvout.c src/files.c src/util.c
+LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+
+# Debian packages the build needs; `make deps` installs the missing ones.
+DEB_PKGS := libxxhash-dev libcsv-dev libutf8proc-dev pkg-config
+DEPS_OK  := $(shell test -f /usr/include/xxhash.h -a -f /usr/include/csv.h \
+                        -a -f /usr/include/utf8proc.h && echo yes)
+ifneq ($(DEPS_OK),yes)
+NEED_DEPS := deps
+endif
+
+.PHONY: all test asan bench demo install uninstall clean deps help unit cli
+
+all: $(NEED_DEPS) paradup libparadup.a libparadup.so ## build the library and the paradup binary
+
+paradup: $(BUILD)/paradup
+	$(Q)cp $< $@
+
+libparadup.a: $(BUILD)/libparadup.a
+	$(Q)cp $< $@
+
+libparadup.so: $(LIB_OBJ)
+	@echo "  LD    $@"
+	$(Q)$(CC) -shared -Wl,-soname,libparadup.so.0 $(LDSAN) -o $@ $^ $(LIBS)
+
+$(BUILD)/libparadup.a: $(LIB_OBJ)
+	@echo "  AR    $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/paradup: $(BUILD)/cli.o $(BUILD)/libparadup.a
+	@echo "  LD    $@"
+	$(Q)$(CC) $(LDSAN) -o $@ $^ $(LIBS)
+
+$(BUILD)/%.o: src/%.c include/paradup.h src/internal.h | $(BUILD)
+	@echo "  CC    $<"
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libparadup.a | $(BUILD)
+	@mkdir -p $(BUILD)/tests
+	@echo "  CC    $<"
+	$(Q)$(CC) $(CPPFLAGS) -Isrc $(ALL_CFLAGS) $(LDSAN) -o $@ $< $(BUILD)/libparadup.a $(LIBS)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libparadup.a | $(BUILD)
+	@mkdir -p $(BUILD)/bench
+	@echo "  CC    $<"
+	$(Q)$(CC) $(CPPFLAGS) -Isrc $(ALL_CFLAGS) -O3 $(LDSAN) -o $@ $< $(BUILD)/libparadup.a $(LIBS)
+
+$(BUILD):
+	$(Q)mkdir -p $(BUILD)
+
+unit: $(NEED_DEPS) $(UNIT_TESTS)
+	$(Q)fail=0; for t in $(UNIT_TESTS); do $$t || fail=1; done; test $$fail = 0
+
+cli: $(NEED_DEPS) $(BUILD)/paradup
+	$(Q)PARADUP=$(BUILD)/paradup sh tests/cli/run.sh $(if $(UPDATE),--update)
+
+test: $(NEED_DEPS) all ## run the unit, CLI and replay tests (UPDATE=1 rewrites goldens)
+	$(Q)$(MAKE) --no-print-directory unit cli
+	$(Q)sh tests/summary.sh
+
+asan: ## run the tests under AddressSanitizer and UndefinedBehaviorSanitizer
+	$(Q)$(MAKE) --no-print-directory SAN=address,undefined unit cli
+
+bench: $(NEED_DEPS) all $(BENCH_BIN) ## run the benchmarks (BENCH_LARGE=1 adds 1 GB)
+	$(Q)sh bench/run.sh
+
+demo: $(NEED_DEPS) all ## run paradup on examples/ and print a summary
+	./paradup scan -o examples/report.csv examples/
+	@echo "wrote examples/report.csv:"
+	@head -n 12 examples/report.csv | cut -c 1-150
+
+install: all ## install binary, header, libraries, man page and pkg-config file
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 755 paradup $(DESTDIR)$(BINDIR)/paradup
+	install -m 644 include/paradup.h $(DESTDIR)$(INCLUDEDIR)/paradup.h
+	install -m 644 libparadup.a $(DESTDIR)$(LIBDIR)/libparadup.a
+	install -m 755 libparadup.so $(DESTDIR)$(LIBDIR)/libparadup.so.0
+	ln -sf libparadup.so.0 $(DESTDIR)$(LIBDIR)/libparadup.so
+	install -m 644 src/paradup.1 $(DESTDIR)$(MANDIR)/man1/paradup.1
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	    -e 's|@VERSION@|$(shell sed -n 's/.*PD_VERSION_STRING "\(.*\)"/\1/p' include/paradup.h)|' \
+	    paradup.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/paradup.pc
+
+uninstall: ## remove what install put in place
+	rm -f $(DESTDIR)$(BINDIR)/paradup $(DESTDIR)$(INCLUDEDIR)/paradup.h \
+	    $(DESTDIR)$(LIBDIR)/libparadup.a $(DESTDIR)$(LIBDIR)/libparadup.so \
+	    $(DESTDIR)$(LIBDIR)/libparadup.so.0 $(DESTDIR)$(MANDIR)/man1/paradup.1 \
+	    $(DESTDIR)$(PKGCONFIGDIR)/paradup.pc
+
+deps: ## install the Debian packages the build needs (apt-get, as root)
+	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+clean: ## remove build products
+	rm -rf build paradup libparadup.a libparadup.so examples/report.csv
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12

@@ -1,0 +1,343 @@
+/*
+ * paradup.h - the public API of libparadup, which finds duplicate and
+ * near-duplicate text units (lines, paragraphs, sentences) in a corpus.
+ *
+ * The pipeline, one source file per stage:
+ *   segment   split a document into units, with line numbers and byte offsets
+ *   normalize NFKC, casefold, strip diacritics, fold punctuation to spaces
+ *   shingle   word n-grams of the normalized text, each hashed with XXH3-64
+ *   minhash   a MinHash signature of the shingle set
+ *   lsh       banding of signatures into candidate pairs
+ *   verify    exact Jaccard of candidate pairs
+ *   cluster   union-find over exact repeats and verified pairs
+ *   csvout    the CSV report, written with libcsv
+ *
+ * Conventions: every public name starts with pd_ or PD_. Functions that can
+ * fail return a pd_status; pd_strerror() names it. Handles are opaque and
+ * paired pd_X_new()/pd_X_free(); pd_X_free(NULL) is a no-op. Caller-owned
+ * structs are paired pd_X_init()/pd_X_release(). Inputs are borrowed: the
+ * library copies whatever it keeps. The library keeps no global state, never
+ * prints and never exits; a handle may be used by one thread at a time.
+ */
+#ifndef PARADUP_H
+#define PARADUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PD_VERSION_MAJOR 0
+#define PD_VERSION_MINOR 3
+#define PD_VERSION_PATCH 0
+#define PD_VERSION_STRING "0.3.0"
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                    */
+
+typedef enum pd_status {
+    PD_OK = 0,
+    PD_ENOMEM,   /* out of memory */
+    PD_EIO,      /* reading or writing failed (errno is kept) */
+    PD_EPARSE,   /* malformed input */
+    PD_EINVAL,   /* an argument is out of range */
+    PD_EINTR     /* stopped by the caller's progress callback */
+} pd_status;
+
+/* A static English text for `st`; never NULL. */
+const char *pd_strerror(pd_status st);
+
+/* The library version, "MAJOR.MINOR.PATCH"; static storage. */
+const char *pd_version(void);
+
+/* A growable byte buffer, owned by the caller: zero it (or pd_buf_init())
+ * before first use and pd_buf_release() it once. `data` is NUL-terminated
+ * whenever len > 0 after a library call that fills it. */
+typedef struct pd_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+} pd_buf;
+
+void pd_buf_init(pd_buf *b);
+void pd_buf_release(pd_buf *b);
+
+/* ------------------------------------------------------------------------ */
+/* Segmentation                                                              */
+
+typedef enum pd_unit_kind {
+    PD_UNIT_LINE = 0,  /* every line not blank after trimming (default) */
+    PD_UNIT_PARAGRAPH, /* blocks separated by blank lines */
+    PD_UNIT_SENTENCE   /* sentences within each line */
+} pd_unit_kind;
+
+/* One unit of a document. Lines are 1-based and inclusive; byte offsets are
+ * 0-based, [byte_start, byte_end), and cover the unit's trimmed text in the
+ * raw document (a paragraph spans from its first line's text to its last's). */
+typedef struct pd_unit {
+    uint32_t index;      /* 1-based position among the document's units */
+    uint32_t line_start;
+    uint32_t line_end;
+    uint64_t byte_start;
+    uint64_t byte_end;
+} pd_unit;
+
+/* A caller-owned iterator over the units of a document held in memory. The
+ * fields are private. `\n` and `\r\n` line ends are both accepted, the last
+ * line needs no newline, and a leading UTF-8 byte-order mark is skipped. */
+typedef struct pd_segmenter {
+    const char *data;
+    size_t len, pos;
+    uint32_t line, index;
+    pd_unit_kind kind;
+    size_t line_begin, line_stop; /* sentence mode: the line being split */
+    uint32_t line_no;
+} pd_segmenter;
+
+/* Start iterating `data[0..len)`, which stays borrowed until the last call. */
+void pd_segment_init(pd_segmenter *s, const char *data, size_t len, pd_unit_kind kind);
+
+/* Store the next unit in *u and return 1, or return 0 at the end. */
+int pd_segment_next(pd_segmenter *s, pd_unit *u);
+
+/* The unit's text as the CSV shows it: its bytes in `data`, except that a
+ * paragraph's lines are trimmed and joined by one space. Replaces out's
+ * contents. Returns PD_ENOMEM or PD_OK. */
+pd_status pd_unit_text(const char *data, size_t len, const pd_unit *u, pd_unit_kind kind,
+                       pd_buf *out);
+
+/* ------------------------------------------------------------------------ */
+/* Normalization                                                             */
+
+/* Each step is on by default (PD_NORM_DEFAULT). Whatever the flags, every
+ * character that is not a letter or digit becomes a space, runs of spaces
+ * collapse to one, and the result is trimmed. Bytes that are not valid UTF-8
+ * are each read as U+FFFD, and so act as a space; they are counted. */
+enum {
+    PD_NORM_NFKC = 1u << 0,     /* Unicode NFKC compatibility forms */
+    PD_NORM_CASEFOLD = 1u << 1, /* Unicode case folding */
+    PD_NORM_ACCENTS = 1u << 2,  /* strip diacritics: López -> lopez */
+    PD_NORM_DOTS = 1u << 3,     /* delete '.' and apostrophes: U.S. -> us */
+    PD_NORM_DEFAULT = 0xFu
+};
+
+typedef struct pd_norm_stats {
+    uint64_t invalid_bytes; /* bytes that are not valid UTF-8 */
+    uint64_t nul_bytes;     /* NUL bytes */
+} pd_norm_stats;
+
+/* Normalize `text[0..len)` into `out` (replacing its contents). `st` may be
+ * NULL; when given, its counters are incremented. Returns PD_OK or PD_ENOMEM. */
+pd_status pd_normalize(const char *text, size_t len, unsigned flags, pd_buf *out,
+                       pd_norm_stats *st);
+
+/* ------------------------------------------------------------------------ */
+/* Shingles, MinHash signatures and LSH banding                              */
+
+/* The hashes of the word k-grams of normalized text `norm` (words are
+ * separated by single spaces, as pd_normalize writes them). A text of fewer
+ * than k words is one shingle of all its words; an empty text has none. Each
+ * shingle is hashed once with XXH3-64 (seed 0) over its bytes, spaces
+ * included. Writes at most `cap` hashes to `out` (which may be NULL when cap is
+ * 0) and returns how many there are in all. */
+size_t pd_shingles(const char *norm, size_t len, unsigned k, uint64_t *out, size_t cap);
+
+/* The default seed of the permutation family (see pd_minhash_new). */
+#define PD_DEFAULT_SEED UINT64_C(0x5041524144555031) /* "PARADUP1" */
+
+typedef struct pd_minhash pd_minhash;
+
+/* A family of `perms` hash functions derived from `seed`:
+ *   h_i(x) = ((a_i * x + b_i) mod 2^64) >> 32,  x = low 32 bits of XXH3-64(shingle)
+ * with a_i (odd) and b_i the outputs of splitmix64 seeded with `seed`, taken in
+ * turn. Signatures therefore depend only on (seed, perms, shingle hashes) and
+ * are the same on every machine. perms must be 1..1024. */
+pd_status pd_minhash_new(unsigned perms, uint64_t seed, pd_minhash **out);
+void pd_minhash_free(pd_minhash *mh);
+unsigned pd_minhash_perms(const pd_minhash *mh);
+
+/* Fill sig[0..perms) with the minimum of each h_i over the n shingle hashes.
+ * With n == 0 every slot is UINT32_MAX. */
+void pd_minhash_sign(const pd_minhash *mh, const uint64_t *shingles, size_t n, uint32_t *sig);
+
+/* The fraction of equal slots: an estimate of the Jaccard similarity. */
+double pd_minhash_jaccard(const uint32_t *a, const uint32_t *b, unsigned perms);
+
+/* The exact Jaccard similarity of two sorted arrays of distinct hashes. Two
+ * empty sets have similarity 1. */
+double pd_jaccard_sorted(const uint64_t *a, size_t na, const uint64_t *b, size_t nb);
+
+/* The probability that a pair of similarity s shares at least one of b bands
+ * of r rows: 1 - (1 - s^r)^b. */
+double pd_lsh_probability(double s, unsigned bands, unsigned rows);
+
+/* Choose bands * rows <= perms for threshold t in (0,1): the pair that
+ * minimises the false-positive mass of the S-curve below t plus
+ * PD_LSH_FN_WEIGHT times the false-negative mass above it. */
+#define PD_LSH_FN_WEIGHT 16.0
+void pd_lsh_choose(double t, unsigned perms, unsigned *bands, unsigned *rows);
+
+/* ------------------------------------------------------------------------ */
+/* Documents: where the scanner reads its input                              */
+
+/* A random-access collection of documents, implemented by the caller (or by
+ * pd_files below). Documents are numbered 0..n_docs-1 in input order. The
+ * scanner calls map() once per document in order, then read() for the bytes
+ * that later stages and the report need. Calls come from one thread. */
+typedef struct pd_source {
+    void *ctx;
+    uint32_t n_docs;
+    /* The document's name as the report shows it; borrowed. */
+    const char *(*name)(void *ctx, uint32_t doc);
+    /* Make the whole document readable at *data (borrowed until unmap()). On
+     * failure return non-PD_OK; the scanner skips the document (and stops if
+     * pd_options.strict is set). */
+    pd_status (*map)(void *ctx, uint32_t doc, const char **data, size_t *len);
+    void (*unmap)(void *ctx, uint32_t doc, const char *data, size_t len);
+    /* Copy bytes [off, off+len) of the document into buf. */
+    pd_status (*read)(void *ctx, uint32_t doc, uint64_t off, size_t len, char *buf);
+} pd_source;
+
+/* Diagnostics about a document: `line` is 0 when the message is about the
+ * whole document. `msg` is borrowed for the call. */
+typedef void (*pd_diag_fn)(void *ctx, const char *doc, uint64_t line, const char *msg);
+
+/* Files and directories on disk as a pd_source. Failures to open, walk or map
+ * a path are reported through `diag` (which may be NULL). */
+typedef struct pd_files pd_files;
+
+pd_status pd_files_new(pd_diag_fn diag, void *diag_ctx, pd_files **out);
+void pd_files_free(pd_files *fs);
+
+/* Add a path: a regular file, a directory (walked recursively; its regular
+ * files are added in byte-wise order of their paths; symbolic links to
+ * directories are not followed) or "-" for standard input, which is spooled
+ * to an unlinked temporary file so that it can be read again. Returns PD_EIO
+ * after reporting a path that cannot be opened or walked (a walk still adds
+ * every file it could reach), PD_ENOMEM when out of memory. */
+pd_status pd_files_add(pd_files *fs, const char *path);
+
+/* Total size in bytes of the files added so far. */
+uint64_t pd_files_bytes(const pd_files *fs);
+
+/* A view of fs as a pd_source, valid while fs lives and is not added to. */
+pd_source pd_files_source(pd_files *fs);
+
+/* ------------------------------------------------------------------------ */
+/* Scanning                                                                  */
+
+typedef struct pd_options {
+    pd_unit_kind unit;  /* PD_UNIT_LINE */
+    unsigned norm;      /* PD_NORM_DEFAULT */
+    unsigned shingle;   /* words per shingle: 5 */
+    unsigned perms;     /* MinHash permutations: 128 */
+    double threshold;   /* Jaccard threshold, (0, 1]: 0.8; 1 = exact repeats only */
+    unsigned bands;     /* 0: chosen by pd_lsh_choose() */
+    unsigned rows;      /* 0: chosen by pd_lsh_choose() */
+    int verify;         /* 1: check candidates by exact Jaccard */
+    unsigned threads;   /* 0: one per online core */
+    uint64_t seed;      /* PD_DEFAULT_SEED */
+    int strict;         /* 1: stop at the first unreadable document */
+    /* Warnings about a document (invalid UTF-8, NUL bytes, no text): called
+     * from the thread that runs pd_scan_run(). line is 0 when not known. */
+    pd_diag_fn diag;
+    void *diag_ctx;
+    /* Progress, called now and then from that thread with the bytes and
+     * documents read so far; a non-zero return stops the run with PD_EINTR. */
+    int (*progress)(void *ctx, uint64_t bytes_done, uint64_t docs_done);
+    void *progress_ctx;
+} pd_options;
+
+/* Fill *o with the defaults listed above. */
+void pd_options_init(pd_options *o);
+
+/* PD_OK, or PD_EINVAL with a static message in *why. */
+pd_status pd_options_check(const pd_options *o, const char **why);
+
+typedef struct pd_stats {
+    uint64_t docs;          /* documents read */
+    uint64_t docs_failed;   /* documents that could not be read */
+    uint64_t bytes;         /* bytes read */
+    uint64_t units;         /* units with non-empty normalized text */
+    uint64_t units_empty;   /* units skipped: normalized text is empty */
+    uint64_t distinct;      /* distinct normalized texts */
+    uint64_t candidates;    /* candidate pairs from LSH */
+    uint64_t verified;      /* candidate pairs at or above the threshold */
+    uint64_t clusters;      /* clusters of two or more units */
+    uint64_t duplicates;    /* units that are not the first of their cluster */
+    uint64_t invalid_bytes; /* invalid UTF-8 bytes, read as separators */
+    uint64_t nul_bytes;     /* NUL bytes, read as separators */
+    unsigned bands, rows;   /* the LSH parameters used (0 when exact only) */
+} pd_stats;
+
+typedef enum pd_role { PD_KEEP = 0, PD_DUPLICATE } pd_role;
+typedef enum pd_match { PD_MATCH_NONE = 0, PD_MATCH_EXACT, PD_MATCH_NEAR } pd_match;
+typedef enum pd_scope { PD_SCOPE_NONE = 0, PD_SCOPE_WITHIN, PD_SCOPE_ACROSS } pd_scope;
+
+/* One member of a cluster: a row of the report. */
+typedef struct pd_row {
+    uint64_t cluster;   /* 1-based, in order of the cluster's first member */
+    uint32_t doc;       /* document number in the source */
+    pd_unit unit;
+    pd_role role;       /* PD_KEEP for the first member in input order */
+    pd_match match;     /* exact or near (PD_MATCH_NONE on keep rows) */
+    double similarity;  /* Jaccard to the keep row (exact one when verifying) */
+    pd_scope scope;     /* within: an earlier member is in the same document */
+} pd_row;
+
+/* A pair of units, a before b in input order. */
+typedef struct pd_pair {
+    uint32_t doc_a, doc_b;
+    pd_unit a, b;
+    pd_match match;
+    double similarity;
+    pd_scope scope;
+} pd_pair;
+
+typedef struct pd_scan pd_scan;
+
+/* A scanner with a copy of *opts. Returns PD_EINVAL for bad options. */
+pd_status pd_scan_new(const pd_options *opts, pd_scan **out);
+void pd_scan_free(pd_scan *sc);
+
+/* Read every document of `src` and find the clusters. May be called once per
+ * scanner. `src` must stay valid, with the same documents, until the scanner is
+ * freed or the report written. On failure pd_scan_errmsg() says what failed. */
+pd_status pd_scan_run(pd_scan *sc, const pd_source *src);
+
+const pd_stats *pd_scan_stats(const pd_scan *sc);
+const char *pd_scan_errmsg(const pd_scan *sc);
+
+/* The rows, ordered by cluster, then input order. */
+size_t pd_scan_row_count(const pd_scan *sc);
+void pd_scan_row(const pd_scan *sc, size_t i, pd_row *row);
+
+/* The pairs (the list is built on the first call): every verified near pair,
+ * and every exact repeat paired with the
+ * first occurrence of its text; ordered by a, then b. */
+size_t pd_scan_pair_count(pd_scan *sc);
+void pd_scan_pair(const pd_scan *sc, size_t i, pd_pair *pair);
+
+/* ------------------------------------------------------------------------ */
+/* The CSV report                                                            */
+
+/* Header of the cluster report (PD_CSV_CLUSTERS). */
+#define PD_CSV_HEADER \
+    "cluster,doc,unit,line_start,line_end,byte_start,byte_end,role,match,similarity,scope,text"
+/* Header of the pair report (PD_CSV_PAIRS). */
+#define PD_CSV_PAIRS_HEADER "doc_a,unit_a,line_a,doc_b,unit_b,line_b,match,similarity,scope"
+
+enum { PD_CSV_CLUSTERS = 0, PD_CSV_PAIRS = 1 };
+
+/* Write the report to `out` with libcsv (every field quoted), reading unit
+ * texts back from `src`, which must be the source given to pd_scan_run().
+ * Returns PD_EIO if a write fails (errno kept). */
+pd_status pd_scan_write_csv(pd_scan *sc, const pd_source *src, int mode, FILE *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PARADUP_H */

@@ -1,0 +1,399 @@
+/*
+ * cli.c - the paradup command: option parsing, diagnostics, the progress
+ * line, the summary and exit codes. Uses only the public API (paradup.h).
+ *
+ * Exit codes: 0 success, 1 an input or output error (the run goes on past an
+ * unreadable input unless --strict, and still writes its report), 2 bad usage.
+ * The report is written to a temporary file beside --output and renamed into
+ * place, so a failed run never leaves a half-written CSV.
+ */
+#define _GNU_SOURCE
+#include "paradup.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct cli {
+    pd_options o;
+    const char *output;
+    bool quiet, pairs;
+    unsigned errors; /* inputs that could not be read */
+    bool progress_shown;
+    double start, last_progress;
+    uint64_t total_bytes;
+} cli;
+
+static const char usage_text[] =
+    "Usage: paradup scan [OPTIONS] PATH...\n"
+    "Find repeated and near-duplicate lines, paragraphs or sentences in text files\n"
+    "and write them as CSV. A directory is read recursively; '-' is standard input.\n"
+    "\n"
+    "Options:\n"
+    "  -o, --output FILE     write the CSV to FILE (default: standard output)\n"
+    "  -u, --unit KIND       line (default), paragraph or sentence\n"
+    "  -t, --threshold T     Jaccard similarity for near-duplicates, 0 < T <= 1\n"
+    "                        (default 0.8; 1 finds exact repeats only)\n"
+    "  -k, --shingle K       words per shingle (default 5)\n"
+    "      --perms N         MinHash permutations (default 128)\n"
+    "      --bands B         LSH bands (with --rows; default: chosen from T)\n"
+    "      --rows R          LSH rows per band\n"
+    "      --no-verify       trust MinHash estimates; skip exact Jaccard checks\n"
+    "      --pairs           write pairs instead of clusters\n"
+    "      --normalize LIST  steps to apply, comma-separated, from nfkc, casefold,\n"
+    "                        accents, dots; or all (default) or none\n"
+    "      --seed N          MinHash seed (default 5782206221598675249)\n"
+    "      --strict          stop at the first unreadable input\n"
+    "  -j, --threads N       worker threads (default: all cores)\n"
+    "  -q, --quiet           no summary, progress or warnings\n"
+    "      --help            show this help and exit\n"
+    "      --version         show the version and exit\n"
+    "\n"
+    "Cluster CSV columns: cluster,doc,unit,line_start,line_end,byte_start,byte_end,\n"
+    "role,match,similarity,scope,text. Exit status: 0 ok, 1 input or output error,\n"
+    "2 bad usage.\n";
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void clear_progress(cli *c)
+{
+    if (c->progress_shown) {
+        fputs("\r\033[K", stderr);
+        c->progress_shown = false;
+    }
+}
+
+static void msg(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void msg(cli *c, const char *fmt, ...)
+{
+    clear_progress(c);
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("paradup: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static void print_diag(cli *c, const char *doc, uint64_t line, const char *text)
+{
+    if (line)
+        msg(c, "%s:%llu: %s", doc, (unsigned long long)line, text);
+    else
+        msg(c, "%s: %s", doc, text);
+}
+
+static void on_input_error(void *ctx, const char *doc, uint64_t line, const char *text)
+{
+    cli *c = ctx;
+    c->errors++;
+    print_diag(c, doc, line, text);
+}
+
+static void on_warning(void *ctx, const char *doc, uint64_t line, const char *text)
+{
+    cli *c = ctx;
+    if (!c->quiet)
+        print_diag(c, doc, line, text);
+}
+
+static int on_progress(void *ctx, uint64_t bytes, uint64_t docs)
+{
+    cli *c = ctx;
+    double t = now();
+    if (t - c->start < 1.0 || t - c->last_progress < 0.25)
+        return 0;
+    c->last_progress = t;
+    double mb = (double)bytes / 1e6;
+    fprintf(stderr, "\rparadup: %llu documents, %.0f MB", (unsigned long long)docs, mb);
+    if (c->total_bytes)
+        fprintf(stderr, " (%.0f%%)", 100.0 * (double)bytes / (double)c->total_bytes);
+    fprintf(stderr, ", %.0f MB/s\033[K", mb / (t - c->start));
+    c->progress_shown = true;
+    return 0;
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("paradup: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputs("\nTry 'paradup --help'.\n", stderr);
+    va_end(ap);
+    return 2;
+}
+
+static bool parse_uint(const char *s, unsigned long max, unsigned *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || v > max || s[0] == '-')
+        return false;
+    *out = (unsigned)v;
+    return true;
+}
+
+static bool parse_norm(const char *s, unsigned *flags)
+{
+    static const struct {
+        const char *name;
+        unsigned flag;
+    } steps[] = {{"nfkc", PD_NORM_NFKC}, {"casefold", PD_NORM_CASEFOLD},
+                 {"accents", PD_NORM_ACCENTS}, {"dots", PD_NORM_DOTS},
+                 {"all", PD_NORM_DEFAULT}, {"none", 0}};
+    *flags = 0;
+    while (*s) {
+        size_t n = strcspn(s, ",");
+        size_t i = 0;
+        while (i < sizeof steps / sizeof *steps &&
+               !(strlen(steps[i].name) == n && strncmp(steps[i].name, s, n) == 0))
+            i++;
+        if (i == sizeof steps / sizeof *steps)
+            return false;
+        *flags |= steps[i].flag;
+        s += n + (s[n] == ',');
+    }
+    return true;
+}
+
+enum {
+    OPT_PERMS = 256, OPT_BANDS, OPT_ROWS, OPT_NO_VERIFY, OPT_PAIRS, OPT_NORMALIZE, OPT_SEED,
+    OPT_STRICT, OPT_HELP, OPT_VERSION
+};
+
+static const struct option long_options[] = {
+    {"output", required_argument, NULL, 'o'},     {"unit", required_argument, NULL, 'u'},
+    {"threshold", required_argument, NULL, 't'},  {"shingle", required_argument, NULL, 'k'},
+    {"perms", required_argument, NULL, OPT_PERMS}, {"bands", required_argument, NULL, OPT_BANDS},
+    {"rows", required_argument, NULL, OPT_ROWS},   {"no-verify", no_argument, NULL, OPT_NO_VERIFY},
+    {"pairs", no_argument, NULL, OPT_PAIRS},
+    {"normalize", required_argument, NULL, OPT_NORMALIZE},
+    {"seed", required_argument, NULL, OPT_SEED},   {"strict", no_argument, NULL, OPT_STRICT},
+    {"threads", required_argument, NULL, 'j'},     {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, OPT_HELP},         {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0}};
+
+/* Parse the options; returns -1 to go on, else an exit code. */
+static int parse_args(cli *c, int argc, char **argv)
+{
+    int ch;
+    while ((ch = getopt_long(argc, argv, "o:u:t:k:j:q", long_options, NULL)) != -1) {
+        char *end;
+        switch (ch) {
+        case 'o': c->output = optarg; break;
+        case 'u':
+            if (strcmp(optarg, "line") == 0) c->o.unit = PD_UNIT_LINE;
+            else if (strcmp(optarg, "paragraph") == 0) c->o.unit = PD_UNIT_PARAGRAPH;
+            else if (strcmp(optarg, "sentence") == 0) c->o.unit = PD_UNIT_SENTENCE;
+            else return usage_error("unknown unit '%s' (line, paragraph or sentence)", optarg);
+            break;
+        case 't':
+            errno = 0;
+            c->o.threshold = strtod(optarg, &end);
+            if (errno || end == optarg || *end || !(c->o.threshold > 0 && c->o.threshold <= 1))
+                return usage_error("threshold must be a number in (0, 1], not '%s'", optarg);
+            break;
+        case 'k':
+            if (!parse_uint(optarg, 64, &c->o.shingle) || c->o.shingle == 0)
+                return usage_error("shingle size must be 1..64, not '%s'", optarg);
+            break;
+        case 'j':
+            if (!parse_uint(optarg, 256, &c->o.threads) || c->o.threads == 0)
+                return usage_error("threads must be 1..256, not '%s'", optarg);
+            break;
+        case 'q': c->quiet = true; break;
+        case OPT_PERMS:
+            if (!parse_uint(optarg, 1024, &c->o.perms) || c->o.perms == 0)
+                return usage_error("permutations must be 1..1024, not '%s'", optarg);
+            break;
+        case OPT_BANDS:
+            if (!parse_uint(optarg, 1024, &c->o.bands) || c->o.bands == 0)
+                return usage_error("bands must be 1..1024, not '%s'", optarg);
+            break;
+        case OPT_ROWS:
+            if (!parse_uint(optarg, 1024, &c->o.rows) || c->o.rows == 0)
+                return usage_error("rows must be 1..1024, not '%s'", optarg);
+            break;
+        case OPT_NO_VERIFY: c->o.verify = 0; break;
+        case OPT_PAIRS: c->pairs = true; break;
+        case OPT_NORMALIZE:
+            if (!parse_norm(optarg, &c->o.norm))
+                return usage_error("unknown normalization in '%s'", optarg);
+            break;
+        case OPT_SEED:
+            errno = 0;
+            c->o.seed = strtoull(optarg, &end, 0);
+            if (errno || end == optarg || *end)
+                return usage_error("seed must be an unsigned number, not '%s'", optarg);
+            break;
+        case OPT_STRICT: c->o.strict = 1; break;
+        case OPT_HELP: fputs(usage_text, stdout); return 0;
+        case OPT_VERSION: printf("paradup %s\n", pd_version()); return 0;
+        default: fputs("Try 'paradup --help'.\n", stderr); return 2;
+        }
+    }
+    const char *why;
+    if (pd_options_check(&c->o, &why) != PD_OK)
+        return usage_error("%s", why);
+    return -1;
+}
+
+/* Open the output: a temporary file beside the target, or standard output. */
+static FILE *open_output(cli *c, char *tmp, size_t cap)
+{
+    if (!c->output || strcmp(c->output, "-") == 0)
+        return stdout;
+    if ((size_t)snprintf(tmp, cap, "%s.XXXXXX", c->output) >= cap) {
+        msg(c, "output path too long: '%s'", c->output);
+        return NULL;
+    }
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        msg(c, "cannot create '%s': %s", c->output, strerror(errno));
+        return NULL;
+    }
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        msg(c, "cannot open '%s': %s", tmp, strerror(errno));
+        close(fd);
+        unlink(tmp);
+    }
+    return f;
+}
+
+/* Flush and move the report into place; false after reporting a failure. */
+static bool close_output(cli *c, FILE *f, const char *tmp, bool ok)
+{
+    if (f == stdout) {
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            if (ok)
+                msg(c, "cannot write to standard output: %s", strerror(errno));
+            return false;
+        }
+        return ok;
+    }
+    if (ok && (fflush(f) != 0 || fsync(fileno(f)) != 0)) {
+        msg(c, "cannot write '%s': %s", c->output, strerror(errno));
+        ok = false;
+    }
+    if (fclose(f) != 0 && ok) {
+        msg(c, "cannot write '%s': %s", c->output, strerror(errno));
+        ok = false;
+    }
+    if (ok && rename(tmp, c->output) != 0) {
+        msg(c, "cannot rename '%s' to '%s': %s", tmp, c->output, strerror(errno));
+        ok = false;
+    }
+    if (!ok)
+        unlink(tmp);
+    return ok;
+}
+
+static void summary(cli *c, const pd_stats *s, double secs)
+{
+    if (c->quiet)
+        return;
+    clear_progress(c);
+    double mb = (double)s->bytes / 1e6;
+    fprintf(stderr,
+            "paradup: %llu documents, %llu units, %llu clusters, %llu duplicate units, "
+            "%.2f s, %.1f MB/s\n",
+            (unsigned long long)s->docs, (unsigned long long)s->units,
+            (unsigned long long)s->clusters, (unsigned long long)s->duplicates, secs,
+            secs > 0 ? mb / secs : 0.0);
+}
+
+static int scan(cli *c, int argc, char **argv)
+{
+    pd_files *fs = NULL;
+    pd_scan *sc = NULL;
+    FILE *out = NULL;
+    char tmp[PATH_MAX + 16];
+    int rc = 1;
+    if (pd_files_new(on_input_error, c, &fs) != PD_OK) {
+        msg(c, "out of memory");
+        return 1;
+    }
+    for (int i = optind; i < argc; i++) {
+        pd_status st = pd_files_add(fs, argv[i]);
+        if (st == PD_ENOMEM) {
+            msg(c, "out of memory while listing '%s'", argv[i]);
+            goto done;
+        }
+        if (st != PD_OK && c->o.strict)
+            goto done;
+    }
+    c->total_bytes = pd_files_bytes(fs);
+    if ((out = open_output(c, tmp, sizeof tmp)) == NULL)
+        goto done;
+    c->o.diag = on_warning;
+    c->o.diag_ctx = c;
+    if (isatty(STDERR_FILENO) && !c->quiet) {
+        c->o.progress = on_progress;
+        c->o.progress_ctx = c;
+    }
+    pd_source src = pd_files_source(fs);
+    pd_status st = pd_scan_new(&c->o, &sc);
+    if (st == PD_OK)
+        st = pd_scan_run(sc, &src);
+    if (st == PD_OK)
+        st = pd_scan_write_csv(sc, &src, c->pairs ? PD_CSV_PAIRS : PD_CSV_CLUSTERS, out);
+    if (st != PD_OK)
+        msg(c, "%s", sc ? pd_scan_errmsg(sc) : pd_strerror(st));
+    bool ok = close_output(c, out, tmp, st == PD_OK);
+    out = NULL;
+    if (ok)
+        summary(c, pd_scan_stats(sc), now() - c->start);
+    rc = ok && c->errors == 0 ? 0 : 1;
+done:
+    if (out)
+        close_output(c, out, tmp, false);
+    pd_scan_free(sc);
+    pd_files_free(fs);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    cli c;
+    memset(&c, 0, sizeof c);
+    pd_options_init(&c.o);
+    c.start = now();
+    if (argc >= 2 && strcmp(argv[1], "scan") == 0) {
+        argv[1] = argv[0];
+        argc--;
+        argv++;
+        int rc = parse_args(&c, argc, argv);
+        if (rc >= 0)
+            return rc;
+        if (optind >= argc)
+            return usage_error("no input: give files, directories or '-'");
+        return scan(&c, argc, argv);
+    }
+    int rc = parse_args(&c, argc, argv);
+    if (rc >= 0)
+        return rc;
+    if (optind < argc)
+        return usage_error("unknown command '%s' (did you mean 'paradup scan %s'?)", argv[optind],
+                           argv[optind]);
+    return usage_error("missing command: paradup scan [OPTIONS] PATH...");
+}

@@ -1,0 +1,207 @@
+/*
+ * cluster.c - from exact repeats and verified pairs to clusters and rows.
+ *
+ * Units with the same normalized text already share a text id (scan.c).
+ * Verified near pairs join text ids with union-find (path halving, the
+ * smaller id as root, so a root is always the earliest text of its set).
+ * A cluster is a set with two or more units; clusters are numbered in order
+ * of their first unit, and rows come out ordered by cluster, then input
+ * order. The first unit is the keep row; every other member is `exact` when
+ * its normalized text equals the keep row's, else `near`, with its
+ * similarity measured against the keep row itself. Chains (A~B, B~C) can put
+ * a member in a cluster below the threshold to its keep row; the similarity
+ * column then shows that honestly.
+ */
+#include "internal.h"
+
+static uint32_t find(uint32_t *parent, uint32_t x)
+{
+    while (parent[x] != x) {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    return x;
+}
+
+static void unite(uint32_t *parent, uint32_t a, uint32_t b)
+{
+    a = find(parent, a);
+    b = find(parent, b);
+    if (a < b)
+        parent[b] = a;
+    else if (b < a)
+        parent[a] = b;
+}
+
+/* Number the clusters and place each member's row (counting sort). */
+static pd_status place_rows(pd_scan *sc, const uint32_t *root, uint32_t *count)
+{
+    /* count[r]: units per root; then the start of each cluster's rows. */
+    uint32_t *number = malloc(sc->n_texts * sizeof *number);
+    uint32_t *start = malloc((sc->n_texts + 1) * sizeof *start);
+    pd_status st = PD_ENOMEM;
+    if (!number || !start)
+        goto done;
+    memset(number, 0, sc->n_texts * sizeof *number);
+    uint32_t clusters = 0;
+    size_t rows = 0;
+    for (size_t u = 0; u < sc->n_units; u++) {
+        uint32_t r = root[sc->text[u]];
+        if (count[r] >= 2 && number[r] == 0) {
+            number[r] = ++clusters;
+            start[clusters] = (uint32_t)rows;
+            rows += count[r];
+        }
+    }
+    sc->report = malloc((rows + 1) * sizeof *sc->report);
+    if (!sc->report)
+        goto done;
+    for (size_t u = 0; u < sc->n_units; u++) {
+        uint32_t r = root[sc->text[u]];
+        if (number[r] == 0)
+            continue;
+        pd_rrow *row = &sc->report[start[number[r]]++];
+        *row = (pd_rrow){.unit = (uint32_t)u, .cluster = number[r]};
+    }
+    sc->n_report = rows;
+    sc->stats.clusters = clusters;
+    sc->stats.duplicates = rows - clusters;
+    st = PD_OK;
+done:
+    free(number);
+    free(start);
+    return st;
+}
+
+/* Fill role, match, similarity and scope of each row. */
+static void describe_rows(pd_scan *sc)
+{
+    uint32_t keep = 0;
+    for (size_t i = 0; i < sc->n_report; i++) {
+        pd_rrow *row = &sc->report[i];
+        if (i == 0 || row->cluster != sc->report[i - 1].cluster) {
+            keep = row->unit;
+            row->role = PD_KEEP;
+            row->match = PD_MATCH_NONE;
+            row->scope = PD_SCOPE_NONE;
+            row->sim = 0;
+            continue;
+        }
+        uint32_t tk = sc->text[keep], tu = sc->text[row->unit];
+        row->role = PD_DUPLICATE;
+        row->match = tk == tu ? PD_MATCH_EXACT : PD_MATCH_NEAR;
+        row->sim = (float)pd_text_similarity(sc, tk, tu);
+        /* Members of one document are adjacent: units are in input order. */
+        row->scope = sc->units[sc->report[i - 1].unit].doc == sc->units[row->unit].doc
+                         ? PD_SCOPE_WITHIN
+                         : PD_SCOPE_ACROSS;
+    }
+}
+
+pd_status pd_cluster_run(pd_scan *sc)
+{
+    uint32_t *parent = malloc((sc->n_texts + 1) * sizeof *parent);
+    uint32_t *count = calloc(sc->n_texts + 1, sizeof *count);
+    pd_status st = PD_ENOMEM;
+    if (!parent || !count)
+        goto done;
+    for (uint32_t t = 0; t < sc->n_texts; t++)
+        parent[t] = t;
+    for (size_t i = 0; i < sc->n_near; i++)
+        unite(parent, (uint32_t)(sc->near_pairs[i] >> 32), (uint32_t)sc->near_pairs[i]);
+    for (uint32_t t = 0; t < sc->n_texts; t++)
+        parent[t] = find(parent, t);
+    for (size_t u = 0; u < sc->n_units; u++)
+        if (count[parent[sc->text[u]]] < UINT32_MAX)
+            count[parent[sc->text[u]]]++;
+    if ((st = place_rows(sc, parent, count)) != PD_OK)
+        goto done;
+    describe_rows(sc);
+done:
+    if (st != PD_OK)
+        pd_scan_fail(sc, "out of memory while clustering");
+    free(parent);
+    free(count);
+    return st;
+}
+
+size_t pd_scan_row_count(const pd_scan *sc)
+{
+    return sc->n_report;
+}
+
+static void fill_unit(const pd_scan *sc, uint32_t u, pd_unit *out, uint32_t *doc)
+{
+    const pd_urec *r = &sc->units[u];
+    *out = (pd_unit){r->index, r->line_start, r->line_end, r->byte_start, r->byte_end};
+    *doc = r->doc;
+}
+
+void pd_scan_row(const pd_scan *sc, size_t i, pd_row *row)
+{
+    const pd_rrow *r = &sc->report[i];
+    row->cluster = r->cluster;
+    fill_unit(sc, r->unit, &row->unit, &row->doc);
+    row->role = (pd_role)r->role;
+    row->match = (pd_match)r->match;
+    row->similarity = r->sim;
+    row->scope = (pd_scope)r->scope;
+}
+
+/* The pair list: each repeat with the first unit of its text, and each
+ * verified near pair by the first units of its two texts. */
+static pd_status build_pairs(pd_scan *sc)
+{
+    size_t n = sc->n_near, cap = 0;
+    for (size_t u = 0; u < sc->n_units; u++)
+        n += sc->first[sc->text[u]] != u;
+    PD_TRY(PD_GROW(sc->pairs, cap, n + 1));
+    size_t k = 0;
+    for (size_t i = 0; i < sc->n_near; i++)
+        sc->pairs[k++] = (uint64_t)sc->first[sc->near_pairs[i] >> 32] << 32 |
+                         sc->first[(uint32_t)sc->near_pairs[i]];
+    for (size_t u = 0; u < sc->n_units; u++)
+        if (sc->first[sc->text[u]] != u)
+            sc->pairs[k++] = (uint64_t)sc->first[sc->text[u]] << 32 | u;
+    uint64_t *tmp = malloc((n + 1) * sizeof *tmp);
+    if (!tmp)
+        return PD_ENOMEM;
+    pd_sort_u64(sc->pairs, n, tmp);
+    free(tmp);
+    sc->n_pairs = n;
+    sc->pairs_built = true;
+    return PD_OK;
+}
+
+size_t pd_scan_pair_count(pd_scan *sc)
+{
+    if (!sc->pairs_built && build_pairs(sc) != PD_OK)
+        return 0;
+    return sc->n_pairs;
+}
+
+/* The verified similarity of two texts, looked up among the near pairs. */
+static double near_similarity(const pd_scan *sc, uint32_t ta, uint32_t tb)
+{
+    uint64_t key = (uint64_t)ta << 32 | tb;
+    size_t lo = 0, hi = sc->n_near;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (sc->near_pairs[mid] < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < sc->n_near && sc->near_pairs[lo] == key ? sc->near_sim[lo] : 0.0;
+}
+
+void pd_scan_pair(const pd_scan *sc, size_t i, pd_pair *p)
+{
+    uint32_t a = (uint32_t)(sc->pairs[i] >> 32), b = (uint32_t)sc->pairs[i];
+    fill_unit(sc, a, &p->a, &p->doc_a);
+    fill_unit(sc, b, &p->b, &p->doc_b);
+    uint32_t ta = sc->text[a], tb = sc->text[b];
+    p->match = ta == tb ? PD_MATCH_EXACT : PD_MATCH_NEAR;
+    p->similarity = ta == tb ? 1.0 : near_similarity(sc, ta, tb);
+    p->scope = p->doc_a == p->doc_b ? PD_SCOPE_WITHIN : PD_SCOPE_ACROSS;
+}

@@ -1,0 +1,69 @@
+/*
+ * exact.c - the exact-repeat fast path: a table from the 128-bit XXH3 hash of
+ * a unit's normalized text to the id of the first unit with that text.
+ *
+ * Open addressing with linear probing; slots hold only a 32-bit id (+1), the
+ * keys live in the caller's array, so a distinct text costs 4 bytes per slot
+ * here. The table doubles at 50% load. With 128-bit hashes a collision
+ * between different texts is not a practical concern (2^-64 at 2^32 texts).
+ */
+#include "internal.h"
+
+pd_status pd_exact_init(pd_exact *t, size_t expect)
+{
+    size_t n = 1024;
+    while (n < expect * 2)
+        n *= 2;
+    t->slots = calloc(n, sizeof *t->slots);
+    t->mask = n - 1;
+    t->count = 0;
+    return t->slots ? PD_OK : PD_ENOMEM;
+}
+
+void pd_exact_release(pd_exact *t)
+{
+    free(t->slots);
+    t->slots = NULL;
+    t->mask = t->count = 0;
+}
+
+static pd_status grow(pd_exact *t, const pd_h128 *keys)
+{
+    size_t n = (t->mask + 1) * 2;
+    uint32_t *s = calloc(n, sizeof *s);
+    if (!s)
+        return PD_ENOMEM;
+    for (size_t i = 0; i <= t->mask; i++) {
+        if (!t->slots[i])
+            continue;
+        size_t h = (size_t)keys[t->slots[i] - 1].lo & (n - 1);
+        while (s[h])
+            h = (h + 1) & (n - 1);
+        s[h] = t->slots[i];
+    }
+    free(t->slots);
+    t->slots = s;
+    t->mask = n - 1;
+    return PD_OK;
+}
+
+pd_status pd_exact_intern(pd_exact *t, const pd_h128 *keys, pd_h128 k, uint32_t next_id,
+                          uint32_t *found)
+{
+    if ((t->count + 1) * 2 > t->mask + 1)
+        PD_TRY(grow(t, keys));
+    size_t h = (size_t)k.lo & t->mask;
+    for (;; h = (h + 1) & t->mask) {
+        uint32_t s = t->slots[h];
+        if (!s)
+            break;
+        if (keys[s - 1].lo == k.lo && keys[s - 1].hi == k.hi) {
+            *found = s - 1;
+            return PD_OK;
+        }
+    }
+    t->slots[h] = next_id + 1;
+    t->count++;
+    *found = next_id;
+    return PD_OK;
+}

@@ -1,0 +1,150 @@
+/*
+ * internal.h - declarations shared by the stages of libparadup and not part
+ * of the public API: buffer growth, the exact-repeat table, the worker pool
+ * and the per-stage entry points that scan.c strings together.
+ */
+#ifndef PD_INTERNAL_H
+#define PD_INTERNAL_H
+
+#include "paradup.h"
+
+#include <assert.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PD_UNUSED(x) ((void)(x))
+#define PD_TRY(expr)                       \
+    do {                                   \
+        pd_status pd_try_st_ = (expr);     \
+        if (pd_try_st_ != PD_OK)           \
+            return pd_try_st_;             \
+    } while (0)
+
+/* Grow *p (n elements of size sz, capacity *cap) to hold at least `need`. */
+pd_status pd_grow(void **p, size_t *cap, size_t need, size_t sz);
+#define PD_GROW(arr, cap, need) pd_grow((void **)&(arr), &(cap), (need), sizeof *(arr))
+
+pd_status pd_buf_reserve(pd_buf *b, size_t need);
+
+/* segment.c: start a segmenter on data[start..end) of a larger document,
+ * whose line `line` (1-based) begins at `start`. No BOM check. */
+void pd_segment_range(pd_segmenter *s, const char *data, size_t start, size_t end,
+                      uint32_t line, pd_unit_kind kind);
+/* segment.c: where a work chunk that should end near `want` may end: just
+ * after a newline (after a blank line for paragraphs), or at len. */
+size_t pd_segment_cut(const char *data, size_t len, size_t want, pd_unit_kind kind);
+
+/* normalize.c: one line number per invalid byte is not kept; the first
+ * offset of an invalid byte in text (or len) is returned through *first. */
+pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *out,
+                          pd_norm_stats *st, size_t *first_bad);
+
+/* minhash.c */
+struct pd_minhash {
+    unsigned perms;
+    uint64_t seed;
+    uint32_t *a_lo, *a_hi; /* multiplier a_i split into 32-bit halves */
+    uint64_t *b;
+};
+
+/* A 128-bit hash of a unit's normalized text. */
+typedef struct pd_h128 {
+    uint64_t lo, hi;
+} pd_h128;
+
+/* exact.c: an open-addressing table from a 128-bit hash to a 32-bit id. */
+typedef struct pd_exact {
+    uint32_t *slots; /* id + 1, 0 = empty */
+    size_t mask, count;
+} pd_exact;
+
+pd_status pd_exact_init(pd_exact *t, size_t expect);
+void pd_exact_release(pd_exact *t);
+/* Set *found to the id whose key equals k, or insert next_id and set *found
+ * to it; the caller then stores k at keys[next_id] before the next call.
+ * keys[] holds the keys of every id inserted so far. */
+pd_status pd_exact_intern(pd_exact *t, const pd_h128 *keys, pd_h128 k, uint32_t next_id,
+                          uint32_t *found);
+
+/* lsh.c: candidate pairs among n items, each with `bands` 32-bit band keys
+ * stored item-major in keys[i * bands + j]. Appends pairs (a < b, as
+ * (uint64_t)a << 32 | b) to *pairs, sorted and unique. */
+pd_status pd_lsh_pairs(const uint32_t *keys, uint32_t n, unsigned bands, uint64_t **pairs,
+                       size_t *npairs);
+/* lsh.c: the band keys of one signature. */
+void pd_lsh_keys(const uint32_t *sig, unsigned bands, unsigned rows, uint32_t *keys);
+
+/* util.c: run fn(ctx, tid, i) for i in [0, n) on up to `threads` threads;
+ * tid in [0, threads) names the thread, for per-thread scratch. Items are
+ * handed out in order; the call returns when all are done. */
+void pd_parallel_for(unsigned threads, size_t n, void (*fn)(void *ctx, unsigned tid, size_t i),
+                     void *ctx);
+unsigned pd_cpu_count(void);
+
+/* Stable radix sort of 64-bit values (tmp is scratch of n elements). */
+void pd_sort_u64(uint64_t *v, size_t n, uint64_t *tmp);
+
+#endif
+
+/* ---- the scanner's state, shared by scan.c, verify.c, cluster.c, csvout.c */
+
+/* One unit, 32 bytes: where it is, never its text. */
+typedef struct pd_urec {
+    uint64_t byte_start, byte_end;
+    uint32_t doc, index, line_start, line_end;
+} pd_urec;
+
+/* One report row: the unit, its cluster and what it matched. */
+typedef struct pd_rrow {
+    uint32_t unit;
+    uint32_t cluster;
+    float sim;
+    uint8_t role, match, scope;
+} pd_rrow;
+
+struct pd_scan {
+    pd_options o;
+    unsigned bands, rows, threads;
+    bool near; /* threshold < 1: MinHash and LSH run */
+    bool ran;
+    pd_minhash *mh;
+    pd_stats stats;
+    char err[512];
+
+    /* units in input order; text[u] is the id of unit u's normalized text */
+    pd_urec *units;
+    uint32_t *text;
+    size_t n_units, cap_units, cap_text;
+
+    /* distinct normalized texts in order of first occurrence */
+    pd_h128 *hash;
+    uint32_t *first; /* first unit with the text */
+    uint32_t *keys;  /* bands LSH keys per text (near mode, until verify) */
+    size_t n_texts, cap_hash, cap_first, cap_keys;
+    pd_exact table;
+
+    /* verified near pairs of text ids (a << 32 | b, a < b), sorted */
+    uint64_t *near_pairs;
+    float *near_sim;
+    size_t n_near;
+
+    /* profiles of the texts in near pairs: sorted shingle hashes (verify) or
+     * signatures (no verify); prof_of[t] indexes prof_off, or UINT32_MAX */
+    uint32_t *prof_of;
+    uint64_t *prof_off; /* n_prof + 1 offsets into prof_pool (u64 units) */
+    uint64_t *prof_pool;
+    size_t n_prof;
+
+    pd_rrow *report;
+    size_t n_report;
+    uint64_t *pairs; /* unit pairs a << 32 | b for the pair report, built lazily */
+    size_t n_pairs;
+    bool pairs_built;
+};
+
+pd_status pd_verify_run(pd_scan *sc, const pd_source *src);
+pd_status pd_cluster_run(pd_scan *sc);
+/* Similarity of two texts from their profiles. */
+double pd_text_similarity(const pd_scan *sc, uint32_t ta, uint32_t tb);
+void pd_scan_fail(pd_scan *sc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

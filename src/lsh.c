@@ -1,0 +1,132 @@
+/*
+ * lsh.c - locality-sensitive hashing by banding.
+ *
+ * A signature of b*r values is cut into b bands of r rows; each band is
+ * hashed (XXH3-64 of its little-endian bytes, seeded with the band number)
+ * to a 32-bit key. Two units become a candidate pair when they share a key
+ * in some band, which happens with probability 1-(1-s^r)^b for Jaccard s.
+ *
+ * Choosing (b, r): verification removes false positives, a false negative is
+ * lost for good, so pd_lsh_choose() weighs the false-negative mass of the
+ * S-curve above the threshold PD_LSH_FN_WEIGHT times more than the
+ * false-positive mass below it. (Equal weights put the curve's midpoint above
+ * the threshold and lose about a quarter of the pairs just over it.)
+ *
+ * Buckets: for each band the (key, id) pairs are radix-sorted by key, ids
+ * ascending within a key. A bucket of n members yields the n-1 pairs (first,
+ * member) and the n-2 pairs (previous, member): O(n), so a template line that
+ * fills a bucket with a million variants costs a million pairs, not 5e11.
+ * Union-find then joins the bucket; the previous-member pairs let a member
+ * that is close to its neighbour but not to the first still be verified.
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <xxhash.h>
+
+double pd_lsh_probability(double s, unsigned bands, unsigned rows)
+{
+    return 1.0 - pow(1.0 - pow(s, (double)rows), (double)bands);
+}
+
+/* Integral of f over [a, b] by the midpoint rule (the S-curve is smooth). */
+static double mass(double a, double b, unsigned bands, unsigned rows, bool above)
+{
+    const int steps = 200;
+    double h = (b - a) / steps, sum = 0;
+    for (int i = 0; i < steps; i++) {
+        double p = pd_lsh_probability(a + (i + 0.5) * h, bands, rows);
+        sum += above ? 1.0 - p : p;
+    }
+    return sum * h;
+}
+
+void pd_lsh_choose(double t, unsigned perms, unsigned *bands, unsigned *rows)
+{
+    double best = INFINITY;
+    *bands = 1;
+    *rows = perms ? perms : 1;
+    for (unsigned b = 1; b <= perms; b++) {
+        for (unsigned r = 1; b * r <= perms; r++) {
+            double cost = mass(0.0, t, b, r, false) + PD_LSH_FN_WEIGHT * mass(t, 1.0, b, r, true);
+            if (cost < best - 1e-12) {
+                best = cost;
+                *bands = b;
+                *rows = r;
+            }
+        }
+    }
+}
+
+void pd_lsh_keys(const uint32_t *sig, unsigned bands, unsigned rows, uint32_t *keys)
+{
+    unsigned char bytes[4 * 1024];
+    for (unsigned j = 0; j < bands; j++) {
+        const uint32_t *v = sig + (size_t)j * rows;
+        for (unsigned i = 0; i < rows; i++) {
+            bytes[4 * i] = (unsigned char)v[i];
+            bytes[4 * i + 1] = (unsigned char)(v[i] >> 8);
+            bytes[4 * i + 2] = (unsigned char)(v[i] >> 16);
+            bytes[4 * i + 3] = (unsigned char)(v[i] >> 24);
+        }
+        keys[j] = (uint32_t)XXH3_64bits_withSeed(bytes, 4 * (size_t)rows, j);
+    }
+}
+
+static pd_status push_pair(uint64_t **pairs, size_t *n, size_t *cap, uint32_t a, uint32_t b)
+{
+    if (*n == *cap)
+        PD_TRY(pd_grow((void **)pairs, cap, *n + 1, sizeof **pairs));
+    (*pairs)[(*n)++] = (uint64_t)a << 32 | b;
+    return PD_OK;
+}
+
+pd_status pd_lsh_pairs(const uint32_t *keys, uint32_t n, unsigned bands, uint64_t **pairs,
+                       size_t *npairs)
+{
+    *pairs = NULL;
+    *npairs = 0;
+    size_t cap = 0;
+    uint64_t *v = malloc((size_t)n * sizeof *v), *tmp = malloc((size_t)n * sizeof *tmp);
+    pd_status st = PD_ENOMEM;
+    if (!v || !tmp)
+        goto fail;
+    for (unsigned j = 0; j < bands; j++) {
+        for (uint32_t i = 0; i < n; i++)
+            v[i] = (uint64_t)keys[(size_t)i * bands + j] << 32 | i;
+        pd_sort_u64(v, n, tmp);
+        for (size_t s = 0, e; s < n; s = e) {
+            for (e = s + 1; e < n && v[e] >> 32 == v[s] >> 32; e++) {
+                if ((st = push_pair(pairs, npairs, &cap, (uint32_t)v[s], (uint32_t)v[e])) != PD_OK)
+                    goto fail;
+                if (e - 1 > s &&
+                    (st = push_pair(pairs, npairs, &cap, (uint32_t)v[e - 1], (uint32_t)v[e])) != PD_OK)
+                    goto fail;
+            }
+        }
+    }
+    if (*npairs > 0) {
+        uint64_t *t2 = realloc(tmp, *npairs * sizeof *t2);
+        if (!t2) {
+            st = PD_ENOMEM;
+            goto fail;
+        }
+        tmp = t2;
+        pd_sort_u64(*pairs, *npairs, tmp);
+        size_t u = 1;
+        for (size_t i = 1; i < *npairs; i++)
+            if ((*pairs)[i] != (*pairs)[u - 1])
+                (*pairs)[u++] = (*pairs)[i];
+        *npairs = u;
+    }
+    free(v);
+    free(tmp);
+    return PD_OK;
+fail:
+    free(v);
+    free(tmp);
+    free(*pairs);
+    *pairs = NULL;
+    *npairs = 0;
+    return st;
+}

@@ -1,0 +1,111 @@
+/*
+ * minhash.c - MinHash signatures and Jaccard estimates.
+ *
+ * One XXH3-64 hash per shingle (shingle.c) feeds `perms` cheap hash functions
+ * of the multiply-add-shift family (Dietzfelbinger):
+ *     h_i(x) = ((a_i * x + b_i) mod 2^64) >> 32,   x = (uint32_t)shingle_hash
+ * which is 2-independent for random 64-bit a_i, b_i. a_i is split in 32-bit
+ * halves so the inner loop is two 32x32 multiplies per lane, which compilers
+ * vectorize (AVX2 vpmuludq / vpmulld). The a_i (forced odd) and b_i come from
+ * splitmix64 seeded with the user's seed, so a signature depends only on the
+ * seed, the number of permutations and the text: the same on every machine.
+ */
+#include "internal.h"
+
+static uint64_t splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += UINT64_C(0x9E3779B97F4A7C15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+pd_status pd_minhash_new(unsigned perms, uint64_t seed, pd_minhash **out)
+{
+    *out = NULL;
+    if (perms < 1 || perms > 1024)
+        return PD_EINVAL;
+    pd_minhash *mh = calloc(1, sizeof *mh);
+    if (!mh)
+        return PD_ENOMEM;
+    mh->perms = perms;
+    mh->seed = seed;
+    mh->a_lo = malloc(perms * sizeof *mh->a_lo);
+    mh->a_hi = malloc(perms * sizeof *mh->a_hi);
+    mh->b = malloc(perms * sizeof *mh->b);
+    if (!mh->a_lo || !mh->a_hi || !mh->b) {
+        pd_minhash_free(mh);
+        return PD_ENOMEM;
+    }
+    uint64_t state = seed;
+    for (unsigned i = 0; i < perms; i++) {
+        uint64_t a = splitmix64(&state) | 1;
+        mh->a_lo[i] = (uint32_t)a;
+        mh->a_hi[i] = (uint32_t)(a >> 32);
+        mh->b[i] = splitmix64(&state);
+    }
+    *out = mh;
+    return PD_OK;
+}
+
+void pd_minhash_free(pd_minhash *mh)
+{
+    if (!mh)
+        return;
+    free(mh->a_lo);
+    free(mh->a_hi);
+    free(mh->b);
+    free(mh);
+}
+
+unsigned pd_minhash_perms(const pd_minhash *mh)
+{
+    return mh->perms;
+}
+
+void pd_minhash_sign(const pd_minhash *mh, const uint64_t *shingles, size_t n, uint32_t *sig)
+{
+    const unsigned perms = mh->perms;
+    const uint32_t *restrict alo = mh->a_lo, *restrict ahi = mh->a_hi;
+    const uint64_t *restrict b = mh->b;
+    for (unsigned i = 0; i < perms; i++)
+        sig[i] = UINT32_MAX;
+    for (size_t s = 0; s < n; s++) {
+        const uint32_t x = (uint32_t)shingles[s];
+        for (unsigned i = 0; i < perms; i++) {
+            /* (a*x + b) >> 32 mod 2^32, with a = ahi:alo; carries past bit 63 vanish mod 2^32. */
+            uint64_t lo = (uint64_t)alo[i] * x + b[i];
+            uint32_t v = ahi[i] * x + (uint32_t)(lo >> 32);
+            sig[i] = v < sig[i] ? v : sig[i];
+        }
+    }
+}
+
+double pd_minhash_jaccard(const uint32_t *a, const uint32_t *b, unsigned perms)
+{
+    if (perms == 0)
+        return 0.0;
+    unsigned same = 0;
+    for (unsigned i = 0; i < perms; i++)
+        same += a[i] == b[i];
+    return (double)same / perms;
+}
+
+double pd_jaccard_sorted(const uint64_t *a, size_t na, const uint64_t *b, size_t nb)
+{
+    if (na == 0 && nb == 0)
+        return 1.0;
+    size_t i = 0, j = 0, inter = 0;
+    while (i < na && j < nb) {
+        if (a[i] < b[j])
+            i++;
+        else if (a[i] > b[j])
+            j++;
+        else {
+            inter++;
+            i++;
+            j++;
+        }
+    }
+    return (double)inter / (double)(na + nb - inter);
+}

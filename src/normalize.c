@@ -1,0 +1,214 @@
+/*
+ * normalize.c - what "the same text" means.
+ *
+ * A unit's text becomes a string of words separated by single spaces:
+ *   1. Unicode NFKC (compatibility forms: ﬁ -> fi, ² -> 2, fullwidth -> ASCII);
+ *   2. case folding (Straße -> strasse);
+ *   3. diacritics stripped (López -> lopez): marks are dropped after
+ *      decomposition, then the rest is recomposed;
+ *   4. '.' and apostrophes (' ‘ ’ ʼ ′ `) deleted, so U.S. matches US and
+ *      Mexico’s matches Mexico's;
+ *   5. every other character that is not a letter or a digit becomes a space,
+ *      Han ideographs and kana stand as words of their own (those scripts put
+ *      no spaces between words), default-ignorable characters (soft hyphen,
+ *      zero-width space) vanish, runs of spaces collapse and the ends are
+ *      trimmed.
+ * Steps 1-4 can be turned off one by one; step 5 always applies.
+ *
+ * Bytes that do not form valid UTF-8 are read one at a time as U+FFFD, which
+ * is not a letter, so each acts as a space; NUL bytes likewise. Both are
+ * counted for the caller's warning.
+ *
+ * Speed: ASCII bytes go through a table, and utf8proc is called only for runs
+ * of bytes >= 0x80, which keeps English text at memory-copy speed.
+ */
+#include "internal.h"
+
+#include <utf8proc.h>
+
+enum { A_SPACE = 0, A_DELETE = 1 };
+
+/* ASCII byte -> output byte, A_SPACE or A_DELETE (with case folding and dot
+ * deletion on; the other variants are derived in ascii_class()). */
+static unsigned char ascii_map(unsigned char c, unsigned flags)
+{
+    if (c >= 'a' && c <= 'z')
+        return c;
+    if (c >= '0' && c <= '9')
+        return c;
+    if (c >= 'A' && c <= 'Z')
+        return (flags & PD_NORM_CASEFOLD) ? (unsigned char)(c + 32) : c;
+    if ((flags & PD_NORM_DOTS) && (c == '.' || c == '\'' || c == '`'))
+        return A_DELETE;
+    return A_SPACE;
+}
+
+static bool is_apostrophe_or_dot(utf8proc_int32_t cp)
+{
+    switch (cp) {
+    case 0x2E: case 0x27: case 0x60: case 0xB4: case 0x2BC: case 0x2018: case 0x2019:
+    case 0x2032:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Scripts written without spaces: each character is a word. */
+static bool is_cjk(utf8proc_int32_t cp)
+{
+    return (cp >= 0x3040 && cp <= 0x30FF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
+           (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+           (cp >= 0x20000 && cp <= 0x2FA1F);
+}
+
+typedef struct writer {
+    pd_buf *out;
+    bool pending; /* a separator was seen since the last character written */
+} writer;
+
+static pd_status put_cp(writer *w, utf8proc_int32_t cp, bool alone)
+{
+    pd_buf *o = w->out;
+    PD_TRY(pd_buf_reserve(o, o->len + 8));
+    if ((w->pending || alone) && o->len > 0 && o->data[o->len - 1] != ' ')
+        o->data[o->len++] = ' ';
+    w->pending = alone;
+    o->len += (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)o->data + o->len);
+    return PD_OK;
+}
+
+static utf8proc_option_t utf8proc_options(unsigned flags)
+{
+    utf8proc_option_t o = UTF8PROC_IGNORE;
+    if (flags & PD_NORM_NFKC)
+        o |= UTF8PROC_COMPAT | UTF8PROC_COMPOSE;
+    if (flags & PD_NORM_CASEFOLD)
+        o |= UTF8PROC_CASEFOLD;
+    if (flags & PD_NORM_ACCENTS)
+        o |= UTF8PROC_STRIPMARK | ((flags & PD_NORM_NFKC) ? 0 : UTF8PROC_DECOMPOSE);
+    return o;
+}
+
+/* Emit code points cps[0..n) after decomposition, mark stripping, case
+ * folding and recomposition, classifying each. */
+static pd_status emit_run(writer *w, const utf8proc_int32_t *cps, size_t n, unsigned flags)
+{
+    utf8proc_int32_t dec[64 * 20];
+    utf8proc_option_t opt = utf8proc_options(flags);
+    utf8proc_ssize_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        utf8proc_ssize_t r = utf8proc_decompose_char(cps[i], dec + m, (utf8proc_ssize_t)(64 * 20 - m),
+                                                     opt, NULL);
+        if (r < 0 || m + r > 64 * 20)
+            return PD_EINVAL; /* cannot happen: a code point expands to at most 18 */
+        m += r;
+    }
+    if (opt & (UTF8PROC_COMPOSE | UTF8PROC_DECOMPOSE))
+        m = utf8proc_normalize_utf32(dec, m, opt);
+    for (utf8proc_ssize_t i = 0; i < m; i++) {
+        utf8proc_int32_t cp = dec[i];
+        if (cp < 0x80) {
+            unsigned char c = ascii_map((unsigned char)cp, flags);
+            if (c == A_DELETE)
+                continue;
+            if (c == A_SPACE) {
+                w->pending = true;
+                continue;
+            }
+            PD_TRY(put_cp(w, c, false));
+            continue;
+        }
+        if ((flags & PD_NORM_DOTS) && is_apostrophe_or_dot(cp))
+            continue;
+        utf8proc_category_t cat = utf8proc_category(cp);
+        bool word = (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO) ||
+                    (cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO) ||
+                    (!(flags & PD_NORM_ACCENTS) && cat >= UTF8PROC_CATEGORY_MN &&
+                     cat <= UTF8PROC_CATEGORY_ME);
+        if (!word) {
+            w->pending = true;
+            continue;
+        }
+        PD_TRY(put_cp(w, cp, is_cjk(cp)));
+    }
+    return PD_OK;
+}
+
+/* Decode the run of non-ASCII bytes starting at text[*i] (at most 64 code
+ * points, cut before a starter once 32 are read) and emit it. */
+static pd_status non_ascii_run(writer *w, const char *text, size_t len, size_t *i, unsigned flags,
+                               pd_norm_stats *st, size_t *first_bad)
+{
+    utf8proc_int32_t cps[64];
+    size_t n = 0, j = *i;
+    while (j < len && (unsigned char)text[j] >= 0x80 && n < 64) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t r = utf8proc_iterate((const utf8proc_uint8_t *)text + j,
+                                              (utf8proc_ssize_t)(len - j), &cp);
+        bool bad = r < 0;
+        if (bad) {
+            cp = 0xFFFD;
+            r = 1;
+        }
+        /* Cut only before a starter, so composition sees whole sequences. */
+        if (n >= 32 && utf8proc_get_property(cp)->combining_class == 0)
+            break;
+        if (bad) {
+            st->invalid_bytes++;
+            if (j < *first_bad)
+                *first_bad = j;
+        }
+        cps[n++] = cp;
+        j += (size_t)r;
+    }
+    *i = j;
+    return emit_run(w, cps, n, flags);
+}
+
+pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *out,
+                          pd_norm_stats *st, size_t *first_bad)
+{
+    pd_norm_stats dummy = {0, 0};
+    if (!st)
+        st = &dummy;
+    *first_bad = len;
+    PD_TRY(pd_buf_reserve(out, len + 1));
+    out->len = 0;
+    writer w = {out, false};
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = (unsigned char)text[i];
+        if (c >= 0x80) {
+            PD_TRY(non_ascii_run(&w, text, len, &i, flags, st, first_bad));
+            continue;
+        }
+        i++;
+        unsigned char m = ascii_map(c, flags);
+        if (m == A_DELETE)
+            continue;
+        if (m == A_SPACE) {
+            st->nul_bytes += (c == 0);
+            w.pending = true;
+            continue;
+        }
+        /* Room was reserved for len bytes; non-ASCII runs re-reserve. */
+        if (out->len + 2 > out->cap)
+            PD_TRY(pd_buf_reserve(out, out->len + 2));
+        if (w.pending && out->len > 0)
+            out->data[out->len++] = ' ';
+        w.pending = false;
+        out->data[out->len++] = (char)m;
+    }
+    if (out->len > 0 && out->data[out->len - 1] == ' ')
+        out->len--;
+    if (out->cap > out->len)
+        out->data[out->len] = 0;
+    return PD_OK;
+}
+
+pd_status pd_normalize(const char *text, size_t len, unsigned flags, pd_buf *out, pd_norm_stats *st)
+{
+    size_t first_bad;
+    return pd_normalize_at(text, len, flags, out, st, &first_bad);
+}

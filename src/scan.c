@@ -1,0 +1,459 @@
+/*
+ * scan.c - the scanner: options, and the first pass over the documents.
+ *
+ * The first pass reads each document once. The main thread maps documents in
+ * input order and cuts them into chunks of about 1 MiB at unit boundaries
+ * (so one huge file still uses every thread); a batch of chunks is processed
+ * in parallel: segment, normalize, hash the normalized text with XXH3-128
+ * and, when near-duplicates are wanted, shingle, sign and compute the LSH
+ * band keys. The main thread then merges the batch in input order: it
+ * numbers units and lines across chunks and interns each text hash in the
+ * exact-repeat table. Only the first unit of each distinct text keeps band
+ * keys, so a banner repeated a million times costs one LSH entry.
+ *
+ * Nothing of a unit's text is kept: 32 bytes of position per unit, 4 for its
+ * text id, and per distinct text 16 (hash) + 4 (first unit) + 8 (table)
+ * + 4 per band. The report re-reads texts by offset.
+ *
+ * Output depends only on the input and options, never on thread timing:
+ * chunks are cut at fixed places and merged in order.
+ */
+#include "internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <xxhash.h>
+
+enum {
+    CHUNK_BYTES = 1 << 20,
+    BATCH_CHUNKS = 4096,
+    BATCH_BYTES_PER_THREAD = 8 << 20
+};
+
+void pd_options_init(pd_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->unit = PD_UNIT_LINE;
+    o->norm = PD_NORM_DEFAULT;
+    o->shingle = 5;
+    o->perms = 128;
+    o->threshold = 0.8;
+    o->verify = 1;
+    o->seed = PD_DEFAULT_SEED;
+}
+
+pd_status pd_options_check(const pd_options *o, const char **why)
+{
+    const char *w = NULL;
+    if (o->unit > PD_UNIT_SENTENCE)
+        w = "unknown unit kind";
+    else if (o->norm & ~(unsigned)PD_NORM_DEFAULT)
+        w = "unknown normalization flag";
+    else if (o->shingle < 1 || o->shingle > 64)
+        w = "shingle size must be 1..64";
+    else if (o->perms < 1 || o->perms > 1024)
+        w = "permutations must be 1..1024";
+    else if (!(o->threshold > 0.0 && o->threshold <= 1.0))
+        w = "threshold must be in (0, 1]";
+    else if ((o->bands == 0) != (o->rows == 0))
+        w = "bands and rows must be given together";
+    else if (o->bands && (uint64_t)o->bands * o->rows > o->perms)
+        w = "bands * rows must not exceed the permutations";
+    else if (o->threads > 256)
+        w = "threads must be at most 256";
+    if (why)
+        *why = w;
+    return w ? PD_EINVAL : PD_OK;
+}
+
+void pd_scan_fail(pd_scan *sc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sc->err, sizeof sc->err, fmt, ap);
+    va_end(ap);
+}
+
+pd_status pd_scan_new(const pd_options *opts, pd_scan **out)
+{
+    *out = NULL;
+    PD_TRY(pd_options_check(opts, NULL));
+    pd_scan *sc = calloc(1, sizeof *sc);
+    if (!sc)
+        return PD_ENOMEM;
+    sc->o = *opts;
+    sc->threads = opts->threads ? opts->threads : pd_cpu_count();
+    sc->near = opts->threshold < 1.0;
+    if (sc->near) {
+        if (opts->bands) {
+            sc->bands = opts->bands;
+            sc->rows = opts->rows;
+        } else {
+            pd_lsh_choose(opts->threshold, opts->perms, &sc->bands, &sc->rows);
+        }
+        pd_status st = pd_minhash_new(opts->perms, opts->seed, &sc->mh);
+        if (st != PD_OK) {
+            free(sc);
+            return st;
+        }
+    }
+    sc->stats.bands = sc->bands;
+    sc->stats.rows = sc->rows;
+    *out = sc;
+    return PD_OK;
+}
+
+void pd_scan_free(pd_scan *sc)
+{
+    if (!sc)
+        return;
+    pd_minhash_free(sc->mh);
+    free(sc->units);
+    free(sc->text);
+    free(sc->hash);
+    free(sc->first);
+    free(sc->keys);
+    pd_exact_release(&sc->table);
+    free(sc->near_pairs);
+    free(sc->near_sim);
+    free(sc->prof_of);
+    free(sc->prof_off);
+    free(sc->prof_pool);
+    free(sc->report);
+    free(sc->pairs);
+    free(sc);
+}
+
+const pd_stats *pd_scan_stats(const pd_scan *sc)
+{
+    return &sc->stats;
+}
+
+const char *pd_scan_errmsg(const pd_scan *sc)
+{
+    return sc->err[0] ? sc->err : "no error";
+}
+
+/* ---- the first pass ----------------------------------------------------- */
+
+/* A piece of one document, and what processing it found. */
+typedef struct chunk {
+    uint32_t doc;
+    const char *data;
+    size_t start, end;
+    bool first, last; /* the document's first and final chunks */
+    pd_status st;
+    pd_urec *u; /* local index and line numbers (1-based within the chunk) */
+    pd_h128 *h;
+    uint32_t *keys;
+    size_t n, cap_u, cap_h, cap_k;
+    uint32_t lines, segmented, first_bad_line;
+    uint64_t empty;
+    pd_norm_stats ns;
+} chunk;
+
+typedef struct scratch {
+    pd_buf norm;
+    uint64_t *sh;
+    size_t cap_sh;
+    uint32_t *sig;
+} scratch;
+
+typedef struct pass1 {
+    pd_scan *sc;
+    const pd_source *src;
+    chunk *chunks;
+    size_t n_chunks;
+    scratch *scr;
+    /* the document being cut */
+    uint32_t doc;
+    const char *data;
+    size_t len, pos;
+    bool mapped;
+    /* the document being merged */
+    uint32_t mdoc;
+    uint32_t line_base, index_base, doc_units, first_bad_line;
+    pd_norm_stats doc_ns;
+} pass1;
+
+static pd_status sign_unit(pd_scan *sc, scratch *s, chunk *c, const pd_buf *norm)
+{
+    size_t n = pd_shingles(norm->data, norm->len, sc->o.shingle, s->sh, s->cap_sh);
+    if (n > s->cap_sh) {
+        PD_TRY(PD_GROW(s->sh, s->cap_sh, n));
+        pd_shingles(norm->data, norm->len, sc->o.shingle, s->sh, s->cap_sh);
+    }
+    pd_minhash_sign(sc->mh, s->sh, n, s->sig);
+    PD_TRY(PD_GROW(c->keys, c->cap_k, (c->n + 1) * sc->bands));
+    pd_lsh_keys(s->sig, sc->bands, sc->rows, c->keys + c->n * sc->bands);
+    return PD_OK;
+}
+
+static uint32_t count_newlines(const char *p, size_t n)
+{
+    uint32_t k = 0;
+    for (const char *e = p + n; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
+        k++;
+    return k;
+}
+
+static pd_status process_chunk(pd_scan *sc, scratch *s, chunk *c)
+{
+    pd_segmenter seg;
+    pd_unit u;
+    pd_segment_range(&seg, c->data, c->start, c->end, 1, sc->o.unit);
+    while (pd_segment_next(&seg, &u)) {
+        const char *text = c->data + u.byte_start;
+        size_t len = (size_t)(u.byte_end - u.byte_start), bad;
+        uint64_t before = c->ns.invalid_bytes;
+        PD_TRY(pd_normalize_at(text, len, sc->o.norm, &s->norm, &c->ns, &bad));
+        if (before == 0 && c->ns.invalid_bytes > 0)
+            c->first_bad_line = u.line_start + count_newlines(text, bad);
+        if (s->norm.len == 0) {
+            c->empty++;
+            continue;
+        }
+        PD_TRY(PD_GROW(c->u, c->cap_u, c->n + 1));
+        PD_TRY(PD_GROW(c->h, c->cap_h, c->n + 1));
+        c->u[c->n] = (pd_urec){u.byte_start, u.byte_end, c->doc, u.index, u.line_start, u.line_end};
+        XXH128_hash_t h = XXH3_128bits(s->norm.data, s->norm.len);
+        c->h[c->n] = (pd_h128){h.low64, h.high64};
+        if (sc->near)
+            PD_TRY(sign_unit(sc, s, c, &s->norm));
+        c->n++;
+    }
+    c->segmented = seg.index;
+    c->lines = seg.line - 1;
+    return PD_OK;
+}
+
+static void process_chunk_job(void *ctx, unsigned tid, size_t i)
+{
+    pass1 *p = ctx;
+    p->chunks[i].st = process_chunk(p->sc, &p->scr[tid], &p->chunks[i]);
+}
+
+/* Map the next readable document; false when there is none left. */
+static pd_status open_next_doc(pass1 *p, bool *got)
+{
+    pd_scan *sc = p->sc;
+    *got = false;
+    while (p->doc < p->src->n_docs) {
+        const char *data = NULL;
+        size_t len = 0;
+        if (p->src->map(p->src->ctx, p->doc, &data, &len) == PD_OK) {
+            p->data = data;
+            p->len = len;
+            p->pos = len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+            p->mapped = true;
+            *got = true;
+            return PD_OK;
+        }
+        sc->stats.docs_failed++;
+        if (sc->o.strict) {
+            pd_scan_fail(sc, "cannot read '%s'", p->src->name(p->src->ctx, p->doc));
+            return PD_EIO;
+        }
+        p->doc++;
+    }
+    return PD_OK;
+}
+
+/* Cut the next batch of chunks; n_chunks is 0 at the end of the input. */
+static pd_status cut_batch(pass1 *p)
+{
+    size_t budget = (size_t)BATCH_BYTES_PER_THREAD * p->sc->threads, bytes = 0;
+    p->n_chunks = 0;
+    while (p->n_chunks < BATCH_CHUNKS && bytes < budget) {
+        if (!p->mapped) {
+            bool got;
+            PD_TRY(open_next_doc(p, &got));
+            if (!got)
+                break;
+        }
+        size_t end = pd_segment_cut(p->data, p->len, p->pos + CHUNK_BYTES, p->sc->o.unit);
+        chunk *c = &p->chunks[p->n_chunks++];
+        c->doc = p->doc;
+        c->data = p->data;
+        c->start = p->pos;
+        c->end = end;
+        c->first = p->pos == 0 || (p->pos == 3 && memcmp(p->data, "\xEF\xBB\xBF", 3) == 0);
+        c->last = end == p->len;
+        c->n = 0;
+        c->lines = c->segmented = c->first_bad_line = 0;
+        c->empty = 0;
+        c->ns = (pd_norm_stats){0, 0};
+        c->st = PD_OK;
+        bytes += end - p->pos;
+        p->pos = end;
+        if (c->last) {
+            p->mapped = false;
+            p->doc++;
+        }
+    }
+    return PD_OK;
+}
+
+static void warn(pd_scan *sc, const char *doc, uint64_t line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void warn(pd_scan *sc, const char *doc, uint64_t line, const char *fmt, ...)
+{
+    if (!sc->o.diag)
+        return;
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    sc->o.diag(sc->o.diag_ctx, doc, line, msg);
+}
+
+static void finish_doc(pass1 *p, const chunk *c)
+{
+    pd_scan *sc = p->sc;
+    const char *name = p->src->name(p->src->ctx, c->doc);
+    size_t len = c->end;
+    if (p->doc_ns.invalid_bytes)
+        warn(sc, name, p->first_bad_line,
+             "%llu invalid UTF-8 byte%s (the first on this line), each read as a space",
+             (unsigned long long)p->doc_ns.invalid_bytes, p->doc_ns.invalid_bytes > 1 ? "s" : "");
+    if (p->doc_ns.nul_bytes)
+        warn(sc, name, 0, "%llu NUL byte%s, each read as a space",
+             (unsigned long long)p->doc_ns.nul_bytes, p->doc_ns.nul_bytes > 1 ? "s" : "");
+    if (p->doc_units == 0)
+        warn(sc, name, 0, "%s", len == 0 ? "empty file" : "no text to compare");
+    sc->stats.docs++;
+    sc->stats.invalid_bytes += p->doc_ns.invalid_bytes;
+    sc->stats.nul_bytes += p->doc_ns.nul_bytes;
+    p->src->unmap(p->src->ctx, c->doc, c->data, len);
+}
+
+static pd_status add_unit(pd_scan *sc, const chunk *c, size_t j, const pass1 *p)
+{
+    if (sc->n_units >= UINT32_MAX - 1) {
+        pd_scan_fail(sc, "more than %u units: split the input into several runs", UINT32_MAX - 2);
+        return PD_EINVAL;
+    }
+    PD_TRY(PD_GROW(sc->units, sc->cap_units, sc->n_units + 1));
+    PD_TRY(PD_GROW(sc->text, sc->cap_text, sc->n_units + 1));
+    uint32_t id = (uint32_t)sc->n_units, t;
+    PD_TRY(pd_exact_intern(&sc->table, sc->hash, c->h[j], (uint32_t)sc->n_texts, &t));
+    if (t == sc->n_texts) {
+        PD_TRY(PD_GROW(sc->hash, sc->cap_hash, sc->n_texts + 1));
+        PD_TRY(PD_GROW(sc->first, sc->cap_first, sc->n_texts + 1));
+        sc->hash[t] = c->h[j];
+        sc->first[t] = id;
+        if (sc->near) {
+            PD_TRY(PD_GROW(sc->keys, sc->cap_keys, (sc->n_texts + 1) * sc->bands));
+            memcpy(sc->keys + (size_t)t * sc->bands, c->keys + j * sc->bands,
+                   sc->bands * sizeof *sc->keys);
+        }
+        sc->n_texts++;
+    }
+    pd_urec r = c->u[j];
+    r.index += p->index_base;
+    r.line_start += p->line_base;
+    r.line_end += p->line_base;
+    sc->units[id] = r;
+    sc->text[id] = t;
+    sc->n_units++;
+    return PD_OK;
+}
+
+static pd_status merge_batch(pass1 *p)
+{
+    pd_scan *sc = p->sc;
+    for (size_t i = 0; i < p->n_chunks; i++) {
+        chunk *c = &p->chunks[i];
+        if (c->st != PD_OK) {
+            pd_scan_fail(sc, "%s while reading '%s'", pd_strerror(c->st),
+                         p->src->name(p->src->ctx, c->doc));
+            return c->st;
+        }
+        if (c->first) {
+            p->mdoc = c->doc;
+            p->line_base = p->index_base = p->doc_units = p->first_bad_line = 0;
+            p->doc_ns = (pd_norm_stats){0, 0};
+        }
+        for (size_t j = 0; j < c->n; j++)
+            PD_TRY(add_unit(sc, c, j, p));
+        if (c->first_bad_line && !p->first_bad_line)
+            p->first_bad_line = p->line_base + c->first_bad_line;
+        p->line_base += c->lines;
+        p->index_base += c->segmented;
+        p->doc_units += (uint32_t)c->n;
+        p->doc_ns.invalid_bytes += c->ns.invalid_bytes;
+        p->doc_ns.nul_bytes += c->ns.nul_bytes;
+        sc->stats.units += c->n;
+        sc->stats.units_empty += c->empty;
+        sc->stats.bytes += c->end - c->start;
+        if (c->last)
+            finish_doc(p, c);
+    }
+    return PD_OK;
+}
+
+static void pass1_release(pass1 *p)
+{
+    for (size_t i = 0; i < BATCH_CHUNKS && p->chunks; i++) {
+        free(p->chunks[i].u);
+        free(p->chunks[i].h);
+        free(p->chunks[i].keys);
+    }
+    free(p->chunks);
+    for (unsigned t = 0; t < p->sc->threads && p->scr; t++) {
+        pd_buf_release(&p->scr[t].norm);
+        free(p->scr[t].sh);
+        free(p->scr[t].sig);
+    }
+    free(p->scr);
+    if (p->mapped)
+        p->src->unmap(p->src->ctx, p->doc, p->data, p->len);
+}
+
+static pd_status first_pass(pd_scan *sc, const pd_source *src)
+{
+    pass1 p = {.sc = sc, .src = src};
+    pd_status st = PD_ENOMEM;
+    p.chunks = calloc(BATCH_CHUNKS, sizeof *p.chunks);
+    p.scr = calloc(sc->threads, sizeof *p.scr);
+    if (!p.chunks || !p.scr)
+        goto done;
+    for (unsigned t = 0; t < sc->threads && sc->near; t++)
+        if (!(p.scr[t].sig = malloc(sc->o.perms * sizeof *p.scr[t].sig)))
+            goto done;
+    if ((st = pd_exact_init(&sc->table, 1 << 16)) != PD_OK)
+        goto done;
+    for (;;) {
+        if ((st = cut_batch(&p)) != PD_OK || p.n_chunks == 0)
+            break;
+        pd_parallel_for(sc->threads, p.n_chunks, process_chunk_job, &p);
+        if ((st = merge_batch(&p)) != PD_OK)
+            break;
+        if (sc->o.progress && sc->o.progress(sc->o.progress_ctx, sc->stats.bytes, sc->stats.docs)) {
+            pd_scan_fail(sc, "stopped");
+            st = PD_EINTR;
+            break;
+        }
+    }
+done:
+    if (st == PD_ENOMEM && !sc->err[0])
+        pd_scan_fail(sc, "out of memory while reading the input");
+    pass1_release(&p);
+    pd_exact_release(&sc->table);
+    sc->stats.distinct = sc->n_texts;
+    return st;
+}
+
+pd_status pd_scan_run(pd_scan *sc, const pd_source *src)
+{
+    if (sc->ran) {
+        pd_scan_fail(sc, "a scanner runs once");
+        return PD_EINVAL;
+    }
+    sc->ran = true;
+    PD_TRY(first_pass(sc, src));
+    if (sc->near)
+        PD_TRY(pd_verify_run(sc, src));
+    return pd_cluster_run(sc);
+}

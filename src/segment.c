@@ -1,0 +1,261 @@
+/*
+ * segment.c - splitting a document into units.
+ *
+ * A document is read as lines ending in "\n" or "\r\n" (the last may have no
+ * end). A line's text is trimmed of ASCII whitespace; a line that is empty
+ * after trimming is blank. Three unit kinds:
+ *   line       every non-blank line (scraped pages put banners, bylines and
+ *              captions on consecutive lines, so a line is their paragraph);
+ *   paragraph  a run of non-blank lines, ended by a blank line or the end;
+ *   sentence   the sentences of each non-blank line, split after . ! ? (and
+ *              closing quotes) when a space and a capital, digit or opening
+ *              quote follow, but not after an abbreviation or an initial.
+ * Every unit records its line span and the byte span of its trimmed text in
+ * the raw document, so later stages re-read it instead of keeping it.
+ */
+#include "internal.h"
+
+#include <ctype.h>
+#include <utf8proc.h>
+
+static bool is_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+void pd_segment_range(pd_segmenter *s, const char *data, size_t start, size_t end,
+                      uint32_t line, pd_unit_kind kind)
+{
+    memset(s, 0, sizeof *s);
+    s->data = data;
+    s->pos = start;
+    s->len = end;
+    s->line = line;
+    s->kind = kind;
+}
+
+void pd_segment_init(pd_segmenter *s, const char *data, size_t len, pd_unit_kind kind)
+{
+    size_t start = 0;
+    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+        start = 3;
+    pd_segment_range(s, data, start, len, 1, kind);
+}
+
+/* Read the next line at s->pos: its trimmed span [*b, *e) and its number.
+ * Returns false at the end of the range. */
+static bool next_line(pd_segmenter *s, size_t *b, size_t *e, uint32_t *no)
+{
+    if (s->pos >= s->len)
+        return false;
+    const char *p = s->data;
+    size_t start = s->pos;
+    const char *nl = memchr(p + start, '\n', s->len - start);
+    size_t stop = nl ? (size_t)(nl - p) : s->len;
+    s->pos = nl ? stop + 1 : s->len;
+    *no = s->line++;
+    while (start < stop && is_space((unsigned char)p[start]))
+        start++;
+    while (stop > start && is_space((unsigned char)p[stop - 1]))
+        stop--;
+    *b = start;
+    *e = stop;
+    return true;
+}
+
+/* --- sentence boundaries ------------------------------------------------- */
+
+static const char *const abbreviations[] = {
+    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "ft", "gen", "gov", "sen",
+    "rep", "col", "lt", "sgt", "capt", "cmdr", "adm", "maj", "rev", "hon", "pres", "supt",
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    "vs", "inc", "ltd", "co", "corp", "bros", "no", "nos", "vol", "fig", "al", "approx",
+    "dept", "univ", "ave", "blvd", "rd", "etc"};
+
+/* Is the word that ends just before the '.' at `dot` an abbreviation, an
+ * initial, or dotted (U.S., e.g.)? */
+static bool ends_abbreviation(const char *p, size_t begin, size_t dot)
+{
+    size_t w = dot;
+    while (w > begin && !is_space((unsigned char)p[w - 1]))
+        w--;
+    while (w < dot && strchr("\"'([", p[w]))
+        w++;
+    size_t n = dot - w;
+    if (n == 0)
+        return false;
+    if (n == 1 && isalpha((unsigned char)p[w]))
+        return true;
+    if (memchr(p + w, '.', n))
+        return true;
+    if (n > 5)
+        return false;
+    char low[8];
+    for (size_t i = 0; i < n; i++)
+        low[i] = (char)tolower((unsigned char)p[w + i]);
+    low[n] = 0;
+    for (size_t i = 0; i < sizeof abbreviations / sizeof *abbreviations; i++)
+        if (strcmp(low, abbreviations[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Length of a closing quote or bracket at p[i], or 0. */
+static size_t closer_len(const char *p, size_t i, size_t e)
+{
+    unsigned char c = (unsigned char)p[i];
+    if (c == '"' || c == '\'' || c == ')' || c == ']')
+        return 1;
+    if (i + 3 <= e && memcmp(p + i, "\xE2\x80", 2) == 0 &&
+        ((unsigned char)p[i + 2] == 0x9D || (unsigned char)p[i + 2] == 0x99))
+        return 3; /* ” ’ */
+    if (i + 2 <= e && memcmp(p + i, "\xC2\xBB", 2) == 0)
+        return 2; /* » */
+    return 0;
+}
+
+/* Can a sentence start at p[i]: a capital, a digit or an opening quote? */
+static bool starts_sentence(const char *p, size_t i, size_t e)
+{
+    unsigned char c = (unsigned char)p[i];
+    if (c < 0x80)
+        return isupper(c) || isdigit(c) || c == '"' || c == '\'' || c == '(' || c == '[';
+    if (i + 3 <= e && memcmp(p + i, "\xE2\x80", 2) == 0 &&
+        ((unsigned char)p[i + 2] == 0x9C || (unsigned char)p[i + 2] == 0x98))
+        return true; /* “ ‘ */
+    if (i + 2 <= e && memcmp(p + i, "\xC2\xAB", 2) == 0)
+        return true; /* « */
+    utf8proc_int32_t cp;
+    if (utf8proc_iterate((const utf8proc_uint8_t *)p + i, (utf8proc_ssize_t)(e - i), &cp) < 0)
+        return false;
+    utf8proc_category_t cat = utf8proc_category(cp);
+    return cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT ||
+           cat == UTF8PROC_CATEGORY_ND;
+}
+
+/* The end of the sentence that starts at `b` in the trimmed line [b, e):
+ * sets *next to where the following sentence starts (e if none). */
+static size_t sentence_end(const char *p, size_t b, size_t e, size_t *next)
+{
+    for (size_t i = b; i < e; i++) {
+        char c = p[i];
+        if (c != '.' && c != '!' && c != '?')
+            continue;
+        size_t j = i + 1;
+        while (j < e && (p[j] == '.' || p[j] == '!' || p[j] == '?'))
+            j++;
+        for (size_t n; j < e && (n = closer_len(p, j, e)) > 0;)
+            j += n;
+        if (j >= e || !is_space((unsigned char)p[j]))
+            continue;
+        size_t k = j;
+        while (k < e && is_space((unsigned char)p[k]))
+            k++;
+        if (!starts_sentence(p, k, e))
+            continue;
+        if (c == '.' && j == i + 1 && ends_abbreviation(p, b, i))
+            continue;
+        *next = k;
+        return j;
+    }
+    *next = e;
+    return e;
+}
+
+/* --- the iterator -------------------------------------------------------- */
+
+static void set_unit(pd_segmenter *s, pd_unit *u, size_t b, size_t e, uint32_t l0, uint32_t l1)
+{
+    u->index = ++s->index;
+    u->line_start = l0;
+    u->line_end = l1;
+    u->byte_start = b;
+    u->byte_end = e;
+}
+
+int pd_segment_next(pd_segmenter *s, pd_unit *u)
+{
+    size_t b, e;
+    uint32_t no;
+
+    if (s->kind == PD_UNIT_SENTENCE) {
+        while (s->line_begin >= s->line_stop) {
+            if (!next_line(s, &b, &e, &no))
+                return 0;
+            s->line_begin = b;
+            s->line_stop = e;
+            s->line_no = no;
+        }
+        size_t next, end = sentence_end(s->data, s->line_begin, s->line_stop, &next);
+        set_unit(s, u, s->line_begin, end, s->line_no, s->line_no);
+        s->line_begin = next;
+        return 1;
+    }
+
+    do {
+        if (!next_line(s, &b, &e, &no))
+            return 0;
+    } while (b == e);
+    if (s->kind == PD_UNIT_LINE) {
+        set_unit(s, u, b, e, no, no);
+        return 1;
+    }
+    size_t pb = b, pe = e;
+    uint32_t first = no, last = no;
+    while (next_line(s, &b, &e, &no) && b < e) {
+        pe = e;
+        last = no;
+    }
+    set_unit(s, u, pb, pe, first, last);
+    return 1;
+}
+
+size_t pd_segment_cut(const char *data, size_t len, size_t want, pd_unit_kind kind)
+{
+    if (want >= len)
+        return len;
+    const char *p = data + want;
+    for (;;) {
+        const char *nl = memchr(p, '\n', (size_t)(data + len - p));
+        if (!nl)
+            return len;
+        p = nl + 1;
+        if (kind != PD_UNIT_PARAGRAPH)
+            return (size_t)(p - data);
+        /* A paragraph chunk must end after a blank line. */
+        const char *q = p;
+        while (q < data + len && is_space((unsigned char)*q))
+            q++;
+        if (q == data + len)
+            return len;
+        if (*q == '\n')
+            return (size_t)(q + 1 - data);
+    }
+}
+
+pd_status pd_unit_text(const char *data, size_t len, const pd_unit *u, pd_unit_kind kind,
+                       pd_buf *out)
+{
+    size_t b = (size_t)u->byte_start, e = (size_t)u->byte_end;
+    if (e > len || b > e)
+        return PD_EINVAL;
+    PD_TRY(pd_buf_reserve(out, e - b + 1));
+    out->len = 0;
+    if (kind != PD_UNIT_PARAGRAPH) {
+        memcpy(out->data, data + b, e - b);
+        out->len = e - b;
+    } else {
+        pd_segmenter s;
+        size_t lb, le;
+        uint32_t no;
+        pd_segment_range(&s, data, b, e, 1, PD_UNIT_LINE);
+        while (next_line(&s, &lb, &le, &no)) {
+            if (out->len)
+                out->data[out->len++] = ' ';
+            memcpy(out->data + out->len, data + lb, le - lb);
+            out->len += le - lb;
+        }
+    }
+    out->data[out->len] = 0;
+    return PD_OK;
+}

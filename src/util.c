@@ -1,0 +1,155 @@
+/*
+ * util.c - what every stage leans on: status texts, the version, growable
+ * buffers, a radix sort and a minimal parallel-for over POSIX threads.
+ */
+#include "internal.h"
+
+#include <pthread.h>
+#include <unistd.h>
+
+const char *pd_version(void)
+{
+    return PD_VERSION_STRING;
+}
+
+const char *pd_strerror(pd_status st)
+{
+    switch (st) {
+    case PD_OK: return "success";
+    case PD_ENOMEM: return "out of memory";
+    case PD_EIO: return "input/output error";
+    case PD_EPARSE: return "malformed input";
+    case PD_EINVAL: return "invalid argument";
+    case PD_EINTR: return "interrupted";
+    }
+    return "unknown error";
+}
+
+pd_status pd_grow(void **p, size_t *cap, size_t need, size_t sz)
+{
+    if (need <= *cap)
+        return PD_OK;
+    size_t n = *cap ? *cap : 16;
+    while (n < need) {
+        if (n > SIZE_MAX / 2 / sz)
+            return PD_ENOMEM;
+        n *= 2;
+    }
+    void *q = realloc(*p, n * sz);
+    if (!q)
+        return PD_ENOMEM;
+    *p = q;
+    *cap = n;
+    return PD_OK;
+}
+
+void pd_buf_init(pd_buf *b)
+{
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+void pd_buf_release(pd_buf *b)
+{
+    free(b->data);
+    pd_buf_init(b);
+}
+
+pd_status pd_buf_reserve(pd_buf *b, size_t need)
+{
+    return pd_grow((void **)&b->data, &b->cap, need, 1);
+}
+
+/* LSD radix sort on 11-bit digits; passes whose digit is constant are skipped,
+ * so sorting keys that fit in 32 bits costs three passes. Stable. */
+void pd_sort_u64(uint64_t *v, size_t n, uint64_t *tmp)
+{
+    enum { BITS = 11, SIZE = 1 << BITS };
+    static_assert(SIZE * 6 > 64, "six passes cover 64 bits");
+    size_t count[SIZE];
+    uint64_t *src = v, *dst = tmp;
+    uint64_t all_or = 0, all_and = ~UINT64_C(0);
+    for (size_t i = 0; i < n; i++) {
+        all_or |= v[i];
+        all_and &= v[i];
+    }
+    for (unsigned shift = 0; shift < 64; shift += BITS) {
+        if ((((all_or ^ all_and) >> shift) & (SIZE - 1)) == 0)
+            continue;
+        memset(count, 0, sizeof count);
+        for (size_t i = 0; i < n; i++)
+            count[(src[i] >> shift) & (SIZE - 1)]++;
+        size_t sum = 0;
+        for (size_t d = 0; d < SIZE; d++) {
+            size_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[count[(src[i] >> shift) & (SIZE - 1)]++] = src[i];
+        uint64_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != v)
+        memcpy(v, src, n * sizeof *v);
+}
+
+unsigned pd_cpu_count(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 256 ? 256 : (unsigned)n;
+}
+
+typedef struct pool_job {
+    void (*fn)(void *ctx, unsigned tid, size_t i);
+    void *ctx;
+    size_t n, next;
+    pthread_mutex_t lock;
+} pool_job;
+
+typedef struct pool_arg {
+    pool_job *job;
+    unsigned tid;
+} pool_arg;
+
+static void *pool_worker(void *p)
+{
+    pool_arg *a = p;
+    pool_job *j = a->job;
+    for (;;) {
+        pthread_mutex_lock(&j->lock);
+        size_t i = j->next++;
+        pthread_mutex_unlock(&j->lock);
+        if (i >= j->n)
+            return NULL;
+        j->fn(j->ctx, a->tid, i);
+    }
+}
+
+void pd_parallel_for(unsigned threads, size_t n, void (*fn)(void *ctx, unsigned tid, size_t i),
+                     void *ctx)
+{
+    if (threads > n)
+        threads = (unsigned)n;
+    if (threads <= 1) {
+        for (size_t i = 0; i < n; i++)
+            fn(ctx, 0, i);
+        return;
+    }
+    pool_job job = {fn, ctx, n, 0, PTHREAD_MUTEX_INITIALIZER};
+    pthread_t tid[256];
+    pool_arg args[256];
+    unsigned started = 0;
+    for (unsigned t = 1; t < threads && t < 256; t++) {
+        args[t] = (pool_arg){&job, t};
+        if (pthread_create(&tid[t], NULL, pool_worker, &args[t]) != 0)
+            break; /* fewer threads: the work still gets done below */
+        started = t;
+    }
+    args[0] = (pool_arg){&job, 0};
+    pool_worker(&args[0]);
+    for (unsigned t = 1; t <= started; t++)
+        pthread_join(tid[t], NULL);
+    pthread_mutex_destroy(&job.lock);
+}
