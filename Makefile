@@ -70,7 +70,7 @@ $(BUILD)/%.o: src/%.c include/paradup.h src/internal.h | $(BUILD)
 	@echo "  CC    $<"
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libparadup.a | $(BUILD)
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libparadup.a | $(BUILD)
 	@mkdir -p $(BUILD)/tests
 	@echo "  CC    $<"
 	$(Q)$(CC) $(CPPFLAGS) -Isrc $(ALL_CFLAGS) $(LDSAN) -o $@ $< $(BUILD)/libparadup.a $(LIBS)

@@ -1,0 +1,60 @@
+/* memsrc.h - a pd_source over strings in memory, for the unit tests. */
+#ifndef PD_MEMSRC_H
+#define PD_MEMSRC_H
+
+#include "paradup.h"
+
+#include <string.h>
+
+typedef struct memsrc {
+    const char **names;
+    const char **texts;
+    size_t *lens; /* NULL: strlen, computed once by mem_source() */
+    int maps, unmaps;
+    size_t len_cache[16];
+} memsrc;
+
+static const char *mem_name(void *ctx, uint32_t doc)
+{
+    return ((memsrc *)ctx)->names[doc];
+}
+
+static size_t mem_len(memsrc *m, uint32_t doc)
+{
+    return m->lens ? m->lens[doc] : m->len_cache[doc];
+}
+
+static pd_status mem_map(void *ctx, uint32_t doc, const char **data, size_t *len)
+{
+    memsrc *m = ctx;
+    if (!m->texts[doc])
+        return PD_EIO;
+    m->maps++;
+    *data = m->texts[doc];
+    *len = mem_len(m, doc);
+    return PD_OK;
+}
+
+static void mem_unmap(void *ctx, uint32_t doc, const char *data, size_t len)
+{
+    (void)doc, (void)data, (void)len;
+    ((memsrc *)ctx)->unmaps++;
+}
+
+static pd_status mem_read(void *ctx, uint32_t doc, uint64_t off, size_t len, char *buf)
+{
+    memsrc *m = ctx;
+    if (off + len > mem_len(m, doc))
+        return PD_EIO;
+    memcpy(buf, m->texts[doc] + off, len);
+    return PD_OK;
+}
+
+static pd_source mem_source(memsrc *m, uint32_t n)
+{
+    for (uint32_t i = 0; i < n && i < 16 && !m->lens; i++)
+        m->len_cache[i] = m->texts[i] ? strlen(m->texts[i]) : 0;
+    return (pd_source){m, n, mem_name, mem_map, mem_unmap, mem_read};
+}
+
+#endif

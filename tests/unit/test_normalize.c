@@ -1,0 +1,90 @@
+/* test_normalize.c - what "the same text" means: NFKC, casefold, accents,
+ * dots and apostrophes, punctuation, whitespace, invalid UTF-8, NUL. */
+#include "check.h"
+#include "paradup.h"
+
+static const char *norm(const char *in, size_t len, unsigned flags, pd_norm_stats *st)
+{
+    static pd_buf b;
+    pd_normalize(in, len, flags, &b, st);
+    return b.len ? b.data : "";
+}
+
+#define N(s) norm((s), strlen(s), PD_NORM_DEFAULT, NULL)
+
+int main(void)
+{
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"", ""},
+        {"   ", ""},
+        {"Hello,   World!", "hello world"},
+        {"  --- Subscribe now! ---  ", "subscribe now"},
+        {"López, Zürich, Ærø", "lopez zurich ærø"},
+        {"Straße", "strasse"},
+        {"U.S. Army", "us army"},
+        {"US Army", "us army"},
+        {"Mexico's and Mexico’s and Mexicoʼs", "mexicos and mexicos and mexicos"},
+        {"“Curly” \"straight\" «guillemets»", "curly straight guillemets"},
+        {"ﬁnal ² ＡＢＣ１２３", "final 2 abc123"},                   /* NFKC */
+        {"e\xCC\x81t\xC3\xA9", "ete"},                               /* combining vs precomposed */
+        {"syndi\xC2\xAD" "cated zero\xE2\x80\x8Bwidth", "syndicated zerowidth"}, /* ignorables */
+        {"tab\tnew\nline\r\n", "tab new line"},
+        {"em—dash–en-dash", "em dash en dash"},
+        {"3.5 million", "35 million"},
+        {"東京都に住む", "東 京 都 に 住 む"},                          /* Han and kana: a word each */
+        {"Ελληνικά ΚΕΙΜΕΝΟ", "ελληνικα κειμενο"},
+        {"Привет, МИР", "привет мир"},
+        {"x\xE2\x80\xA6y", "xy"},                                    /* … -> ... -> deleted */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        CHECK_STR(N(cases[i].in), cases[i].want);
+
+    /* Each step can be turned off. */
+    CHECK_STR(norm("López U.S.", 11, PD_NORM_DEFAULT & ~PD_NORM_CASEFOLD, NULL), "Lopez US");
+    CHECK_STR(norm("López U.S.", 11, PD_NORM_DEFAULT & ~PD_NORM_ACCENTS, NULL), "lópez us");
+    CHECK_STR(norm("López U.S.", 11, PD_NORM_DEFAULT & ~PD_NORM_DOTS, NULL), "lopez u s");
+    CHECK_STR(norm("ﬁ", 3, PD_NORM_ACCENTS | PD_NORM_DOTS, NULL), "ﬁ");
+    CHECK_STR(norm("A.B", 3, 0, NULL), "A B");
+
+    /* Invalid UTF-8: each bad byte reads as a space, and is counted. */
+    pd_norm_stats st = {0, 0};
+    CHECK_STR(norm("ab\xFF" "cd\xC3", 6, PD_NORM_DEFAULT, &st), "ab cd");
+    CHECK(st.invalid_bytes == 2);
+    st = (pd_norm_stats){0, 0};
+    CHECK_STR(norm("\xE2\x82", 2, PD_NORM_DEFAULT, &st), "");
+    CHECK(st.invalid_bytes == 2);
+    st = (pd_norm_stats){0, 0};
+    const char *bad = "\xED\xA0\x80 surrogate \xC0\xAF overlong";
+    CHECK_STR(norm(bad, strlen(bad), PD_NORM_DEFAULT, &st),
+              "surrogate overlong");
+    CHECK(st.invalid_bytes == 5);
+    /* NUL bytes read as spaces, and are counted. */
+    st = (pd_norm_stats){0, 0};
+    CHECK_STR(norm("a\0b", 3, PD_NORM_DEFAULT, &st), "a b");
+    CHECK(st.nul_bytes == 1);
+
+    /* A long run of combining marks (zalgo) and long non-ASCII text. */
+    char zalgo[2 + 200 * 2 + 1];
+    zalgo[0] = 'z';
+    for (int i = 0; i < 200; i++)
+        memcpy(zalgo + 1 + 2 * i, "\xCC\x81", 2);
+    zalgo[401] = 'a';
+    zalgo[402] = 0;
+    CHECK_STR(norm(zalgo, 402, PD_NORM_DEFAULT, NULL), "za");
+    char greek[4001];
+    for (int i = 0; i < 1000; i++)
+        memcpy(greek + 4 * i, "Ωω", 4); /* 4 bytes a pair, no spaces: one long word */
+    greek[4000] = 0;
+    const char *g = norm(greek, 4000, PD_NORM_DEFAULT, NULL);
+    CHECK(strlen(g) == 4000 && strncmp(g, "ωω", 4) == 0);
+
+    /* Idempotent: normalizing normalized text changes nothing. */
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char once[256];
+        snprintf(once, sizeof once, "%s", N(cases[i].in));
+        CHECK_STR(N(once), once);
+    }
+    return check_done("test_normalize");
+}

@@ -1,0 +1,221 @@
+/* test_scan.c - the scanner end to end through the library API: exact and
+ * near clusters, keep/duplicate, within/across, input order, line numbers
+ * across chunk boundaries, determinism across thread counts, a failed
+ * document, a huge LSH bucket, and the pair list. */
+#include "check.h"
+#include "memsrc.h"
+
+#include <stdlib.h>
+
+static pd_scan *run(memsrc *m, uint32_t n, pd_options *o)
+{
+    pd_scan *sc;
+    if (pd_scan_new(o, &sc) != PD_OK)
+        return NULL;
+    pd_source src = mem_source(m, n);
+    if (pd_scan_run(sc, &src) != PD_OK) {
+        fprintf(stderr, "scan: %s\n", pd_scan_errmsg(sc));
+        pd_scan_free(sc);
+        return NULL;
+    }
+    return sc;
+}
+
+/* Rows as "cluster:doc:unit:role:match:scope|". */
+static const char *rows(pd_scan *sc)
+{
+    static char out[8192];
+    size_t n = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < pd_scan_row_count(sc) && n < sizeof out - 64; i++) {
+        pd_row r;
+        pd_scan_row(sc, i, &r);
+        static const char *role[] = {"keep", "dup"}, *match[] = {"", "exact", "near"},
+                          *scope[] = {"", "within", "across"};
+        n += (size_t)snprintf(out + n, sizeof out - n, "%llu:%u:%u:%s:%s:%s|",
+                              (unsigned long long)r.cluster, r.doc, r.unit.index, role[r.role],
+                              match[r.match], scope[r.scope]);
+    }
+    return out;
+}
+
+static const char *long_a =
+    "The Harbor Bridge, which carries about 40,000 vehicles a day between the port district "
+    "and downtown, will close to all traffic for six weeks beginning March 2 while crews "
+    "replace worn expansion joints and resurface the deck, city officials said Tuesday.";
+static const char *long_b =
+    "PORT CITY - The Harbor Bridge, which carries about 40,000 vehicles a day between the port "
+    "district and downtown, will close to all traffic for six weeks beginning March 2 while "
+    "crews replace worn expansion joints and resurface the deck, city officials said Tuesday.";
+
+static void test_clusters(void)
+{
+    char d0[1024], d1[1024];
+    snprintf(d0, sizeof d0, "Subscribe now\n%s\nA caption here\nA caption here\nunique zero\n"
+                            "Subscribe now!\n", long_a);
+    snprintf(d1, sizeof d1, "SUBSCRIBE NOW\nunrelated words in a line\n%s\n", long_b);
+    const char *names[] = {"d0", "d1"}, *texts[] = {d0, d1};
+    memsrc m = {.names = names, .texts = texts};
+    pd_options o;
+    pd_options_init(&o);
+    o.threads = 2;
+    pd_scan *sc = run(&m, 2, &o);
+    CHECK(sc != NULL);
+    if (!sc)
+        return;
+    CHECK_STR(rows(sc), "1:0:1:keep::|1:0:6:dup:exact:within|1:1:1:dup:exact:across|"
+                        "2:0:2:keep::|2:1:3:dup:near:across|"
+                        "3:0:3:keep::|3:0:4:dup:exact:within|");
+    pd_row r;
+    pd_scan_row(sc, 4, &r);
+    CHECK(r.similarity > 0.8 && r.similarity < 1.0);
+    CHECK(r.unit.line_start == 3 && r.unit.byte_start == 40);
+    const pd_stats *st = pd_scan_stats(sc);
+    CHECK(st->docs == 2 && st->units == 9 && st->clusters == 3 && st->duplicates == 4);
+    CHECK(m.maps == 2 && m.unmaps == 2);
+
+    /* Pairs: each repeat with its first occurrence, and the near pair. */
+    CHECK(pd_scan_pair_count(sc) == 4);
+    pd_pair p;
+    pd_scan_pair(sc, 1, &p);
+    CHECK(p.doc_a == 0 && p.a.index == 1 && p.doc_b == 1 && p.b.index == 1 &&
+          p.match == PD_MATCH_EXACT && p.scope == PD_SCOPE_ACROSS);
+    pd_scan_pair(sc, 2, &p);
+    CHECK(p.a.index == 2 && p.doc_b == 1 && p.b.index == 3 && p.match == PD_MATCH_NEAR &&
+          p.similarity == r.similarity);
+    pd_scan_free(sc);
+
+    /* Exact only: the near pair is gone, the repeats stay. */
+    o.threshold = 1.0;
+    sc = run(&m, 2, &o);
+    CHECK_STR(rows(sc), "1:0:1:keep::|1:0:6:dup:exact:within|1:1:1:dup:exact:across|"
+                        "2:0:3:keep::|2:0:4:dup:exact:within|");
+    CHECK(pd_scan_stats(sc)->bands == 0);
+    pd_scan_free(sc);
+}
+
+/* A document larger than a chunk: unit numbers and lines run on across the
+ * chunk boundaries, whatever the thread count. */
+static void test_chunks(void)
+{
+    size_t cap = 4u << 20, n = 0;
+    char *big = malloc(cap);
+    unsigned lines = 0;
+    while (n < (3u << 20)) {
+        n += (size_t)snprintf(big + n, cap - n, "line %u says something unique %u\n\n", lines,
+                              lines * 7919u);
+        lines++;
+    }
+    n += (size_t)snprintf(big + n, cap - n, "line 5 says something unique %u\n", 5u * 7919u);
+    const char *names[] = {"big"}, *texts[] = {big};
+    memsrc m = {.names = names, .texts = texts};
+    pd_options o;
+    pd_options_init(&o);
+    const char *first = NULL;
+    char *saved = NULL;
+    for (unsigned threads = 1; threads <= 4; threads *= 2) {
+        o.threads = threads;
+        o.unit = PD_UNIT_LINE;
+        pd_scan *sc = run(&m, 1, &o);
+        CHECK(sc && pd_scan_row_count(sc) == 2);
+        if (!sc)
+            break;
+        pd_row r;
+        pd_scan_row(sc, 1, &r);
+        CHECK(r.unit.index == lines + 1 && r.unit.line_start == 2 * lines + 1);
+        CHECK(pd_scan_stats(sc)->units == lines + 1);
+        first = rows(sc);
+        if (!saved)
+            saved = strdup(first);
+        else
+            CHECK_STR(first, saved);
+        pd_scan_free(sc);
+    }
+    /* Paragraph chunks end at blank lines: same numbering. */
+    o.unit = PD_UNIT_PARAGRAPH;
+    pd_scan *sc = run(&m, 1, &o);
+    pd_row r;
+    pd_scan_row(sc, 1, &r);
+    CHECK(r.unit.index == lines + 1 && r.unit.line_start == 2 * lines + 1);
+    pd_scan_free(sc);
+    free(saved);
+    free(big);
+}
+
+/* One unreadable document is skipped; strict mode stops. */
+static void test_failed_doc(void)
+{
+    const char *names[] = {"a", "gone", "b"}, *texts[] = {"same line\n", NULL, "same line\n"};
+    memsrc m = {.names = names, .texts = texts};
+    pd_options o;
+    pd_options_init(&o);
+    pd_scan *sc = run(&m, 3, &o);
+    CHECK(sc && pd_scan_row_count(sc) == 2 && pd_scan_stats(sc)->docs_failed == 1);
+    pd_scan_free(sc);
+    o.strict = 1;
+    CHECK(run(&m, 3, &o) == NULL);
+}
+
+/* 200,000 near-variants of one banner share LSH buckets: pairs stay O(n). */
+static void test_huge_bucket(void)
+{
+    enum { N = 200000 };
+    size_t cap = (size_t)N * 96, n = 0;
+    char *doc = malloc(cap);
+    for (unsigned i = 0; i < N; i++) {
+        if (i % 4 == 3)
+            n += (size_t)snprintf(doc + n, cap - n, "noise %u %u %u\n", i, i * 31u, i * 97u);
+        else
+            n += (size_t)snprintf(doc + n, cap - n,
+                                  "Subscribe now to the Daily Ledger for just one dollar a week "
+                                  "with offer code %u\n", i);
+    }
+    const char *names[] = {"banners"}, *texts[] = {doc};
+    memsrc m = {.names = names, .texts = texts};
+    pd_options o;
+    pd_options_init(&o);
+    pd_scan *sc = run(&m, 1, &o);
+    CHECK(sc != NULL);
+    if (sc) {
+        const pd_stats *st = pd_scan_stats(sc);
+        printf("huge bucket: %llu units, %llu candidates, %llu clusters\n",
+               (unsigned long long)st->units, (unsigned long long)st->candidates,
+               (unsigned long long)st->clusters);
+        CHECK(st->clusters == 1 && st->duplicates == N / 4 * 3 - 1);
+        CHECK(st->candidates <= 2ull * N * st->bands);
+    }
+    pd_scan_free(sc);
+    free(doc);
+}
+
+static void test_options(void)
+{
+    pd_options o;
+    pd_options_init(&o);
+    const char *why;
+    CHECK(pd_options_check(&o, &why) == PD_OK && why == NULL);
+    o.threshold = 0;
+    CHECK(pd_options_check(&o, &why) == PD_EINVAL && why != NULL);
+    o.threshold = 0.8;
+    o.bands = 20;
+    CHECK(pd_options_check(&o, &why) == PD_EINVAL);
+    o.rows = 7;
+    CHECK(pd_options_check(&o, &why) == PD_EINVAL); /* 140 > 128 */
+    o.rows = 6;
+    CHECK(pd_options_check(&o, &why) == PD_OK);
+    pd_scan *sc;
+    o.shingle = 0;
+    CHECK(pd_scan_new(&o, &sc) == PD_EINVAL && sc == NULL);
+    CHECK(strcmp(pd_strerror(PD_ENOMEM), "out of memory") == 0);
+    CHECK(strcmp(pd_version(), PD_VERSION_STRING) == 0);
+}
+
+int main(void)
+{
+    test_clusters();
+    test_chunks();
+    test_failed_doc();
+    test_huge_bucket();
+    test_options();
+    return check_done("test_scan");
+}
