@@ -44,7 +44,7 @@ ifneq ($(DEPS_OK),yes)
 NEED_DEPS := deps
 endif
 
-.PHONY: all test asan bench demo install uninstall clean deps help unit cli
+.PHONY: valgrind all test asan bench demo install uninstall clean deps help unit cli
 
 all: $(NEED_DEPS) paradup libparadup.a libparadup.so ## build the library and the paradup binary
 
@@ -89,12 +89,19 @@ unit: $(NEED_DEPS) $(UNIT_TESTS)
 cli: $(NEED_DEPS) $(BUILD)/paradup
 	$(Q)PARADUP=$(BUILD)/paradup sh tests/cli/run.sh $(if $(UPDATE),--update)
 
-test: $(NEED_DEPS) all ## run the unit, CLI and replay tests (UPDATE=1 rewrites goldens)
-	$(Q)$(MAKE) --no-print-directory unit cli
-	$(Q)sh tests/summary.sh
+test: $(NEED_DEPS) all ## run the unit and CLI tests (UPDATE=1 rewrites the goldens)
+	$(Q)rm -f $(BUILD)/test-counts
+	$(Q)PD_TEST_COUNTS=$(BUILD)/test-counts $(MAKE) --no-print-directory -k unit cli; \
+	    PD_TEST_COUNTS=$(BUILD)/test-counts sh tests/summary.sh
+
+valgrind: $(NEED_DEPS) all ## run the CLI tests under valgrind memcheck
+	$(Q)VALGRIND="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+	    $(MAKE) --no-print-directory cli
 
 asan: ## run the tests under AddressSanitizer and UndefinedBehaviorSanitizer
-	$(Q)$(MAKE) --no-print-directory SAN=address,undefined unit cli
+	$(Q)$(MAKE) --no-print-directory SAN=address,undefined $(BUILD)/san/paradup
+	$(Q)$(MAKE) --no-print-directory SAN=address,undefined unit
+	$(Q)PARADUP=build/san/paradup sh tests/cli/run.sh
 
 bench: $(NEED_DEPS) all $(BENCH_BIN) ## run the benchmarks (BENCH_LARGE=1 adds 1 GB)
 	$(Q)sh bench/run.sh

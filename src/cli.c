@@ -193,7 +193,8 @@ static const struct option long_options[] = {
 static int parse_args(cli *c, int argc, char **argv)
 {
     int ch;
-    while ((ch = getopt_long(argc, argv, "o:u:t:k:j:q", long_options, NULL)) != -1) {
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":o:u:t:k:j:q", long_options, NULL)) != -1) {
         char *end;
         switch (ch) {
         case 'o': c->output = optarg; break;
@@ -245,7 +246,8 @@ static int parse_args(cli *c, int argc, char **argv)
         case OPT_STRICT: c->o.strict = 1; break;
         case OPT_HELP: fputs(usage_text, stdout); return 0;
         case OPT_VERSION: printf("paradup %s\n", pd_version()); return 0;
-        default: fputs("Try 'paradup --help'.\n", stderr); return 2;
+        case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
+        default: return usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }
     const char *why;
@@ -257,8 +259,17 @@ static int parse_args(cli *c, int argc, char **argv)
 /* Open the output: a temporary file beside the target, or standard output. */
 static FILE *open_output(cli *c, char *tmp, size_t cap)
 {
+    tmp[0] = 0;
     if (!c->output || strcmp(c->output, "-") == 0)
         return stdout;
+    struct stat sb;
+    if (stat(c->output, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        /* A device or a pipe (/dev/null, a FIFO) is written in place. */
+        FILE *f = fopen(c->output, "w");
+        if (!f)
+            msg(c, "cannot open '%s': %s", c->output, strerror(errno));
+        return f;
+    }
     if ((size_t)snprintf(tmp, cap, "%s.XXXXXX", c->output) >= cap) {
         msg(c, "output path too long: '%s'", c->output);
         return NULL;
@@ -283,11 +294,16 @@ static FILE *open_output(cli *c, char *tmp, size_t cap)
 /* Flush and move the report into place; false after reporting a failure. */
 static bool close_output(cli *c, FILE *f, const char *tmp, bool ok)
 {
-    if (f == stdout) {
-        if (fflush(stdout) != 0 || ferror(stdout)) {
+    if (f == stdout || !tmp[0]) {
+        const char *name = f == stdout ? "standard output" : c->output;
+        if (fflush(f) != 0 || ferror(f)) {
             if (ok)
-                msg(c, "cannot write to standard output: %s", strerror(errno));
-            return false;
+                msg(c, "cannot write to '%s': %s", name, strerror(errno));
+            ok = false;
+        }
+        if (f != stdout && fclose(f) != 0 && ok) {
+            msg(c, "cannot write to '%s': %s", name, strerror(errno));
+            ok = false;
         }
         return ok;
     }
@@ -355,10 +371,13 @@ static int scan(cli *c, int argc, char **argv)
     pd_status st = pd_scan_new(&c->o, &sc);
     if (st == PD_OK)
         st = pd_scan_run(sc, &src);
-    if (st == PD_OK)
-        st = pd_scan_write_csv(sc, &src, c->pairs ? PD_CSV_PAIRS : PD_CSV_CLUSTERS, out);
-    if (st != PD_OK)
+    if (st != PD_OK) {
         msg(c, "%s", sc ? pd_scan_errmsg(sc) : pd_strerror(st));
+    } else {
+        st = pd_scan_write_csv(sc, &src, c->pairs ? PD_CSV_PAIRS : PD_CSV_CLUSTERS, out);
+        if (st != PD_OK)
+            msg(c, "%s: %s", c->output ? c->output : "standard output", pd_scan_errmsg(sc));
+    }
     bool ok = close_output(c, out, tmp, st == PD_OK);
     out = NULL;
     if (ok)
