@@ -66,6 +66,9 @@ $(BUILD)/paradup: $(BUILD)/cli.o $(BUILD)/libparadup.a
 	@echo "  LD    $@"
 	$(Q)$(CC) $(LDSAN) -o $@ $^ $(LIBS)
 
+# The MinHash inner loop needs -O3 to vectorize.
+$(BUILD)/minhash.o: ALL_CFLAGS += -O3
+
 $(BUILD)/%.o: src/%.c include/paradup.h src/internal.h | $(BUILD)
 	@echo "  CC    $<"
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<

@@ -13,16 +13,22 @@
  * the threshold and lose about a quarter of the pairs just over it.)
  *
  * Buckets: for each band the (key, id) pairs are radix-sorted by key, ids
- * ascending within a key. A bucket of n members yields the n-1 pairs (first,
- * member) and the n-2 pairs (previous, member): O(n), so a template line that
- * fills a bucket with a million variants costs a million pairs, not 5e11.
- * Union-find then joins the bucket; the previous-member pairs let a member
- * that is close to its neighbour but not to the first still be verified.
+ * ascending within a key. A bucket of n members yields the pairs (first,
+ * member) and (one of the BUCKET_WINDOW previous members, member): O(n), so a
+ * template line that fills a bucket with a million variants costs a few
+ * million pairs, not 5e11. Union-find then joins the bucket; the window lets
+ * a member that is close to its neighbours but not to the first still be
+ * verified, and pairs are found in other bands too.
  */
 #include "internal.h"
 
 #include <math.h>
 #include <xxhash.h>
+
+/* Each member of a bucket is paired with the first member and with the
+ * BUCKET_WINDOW members before it. On bench/'s corpus a window of 1 verifies
+ * 99.3% of the pairs over the threshold, 4 verifies 99.95%, 16 no more. */
+enum { BUCKET_WINDOW = 4 };
 
 double pd_lsh_probability(double s, unsigned bands, unsigned rows)
 {
@@ -99,9 +105,9 @@ pd_status pd_lsh_pairs(const uint32_t *keys, uint32_t n, unsigned bands, uint64_
             for (e = s + 1; e < n && v[e] >> 32 == v[s] >> 32; e++) {
                 if ((st = push_pair(pairs, npairs, &cap, (uint32_t)v[s], (uint32_t)v[e])) != PD_OK)
                     goto fail;
-                if (e - 1 > s &&
-                    (st = push_pair(pairs, npairs, &cap, (uint32_t)v[e - 1], (uint32_t)v[e])) != PD_OK)
-                    goto fail;
+                for (size_t w = e - 1; w > s && w + BUCKET_WINDOW >= e; w--)
+                    if ((st = push_pair(pairs, npairs, &cap, (uint32_t)v[w], (uint32_t)v[e])) != PD_OK)
+                        goto fail;
             }
         }
     }

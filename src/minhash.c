@@ -63,6 +63,11 @@ unsigned pd_minhash_perms(const pd_minhash *mh)
     return mh->perms;
 }
 
+/* One binary runs everywhere and uses AVX-512 or AVX2 where the CPU has them
+ * (GCC function multiversioning; the loop is compiled at -O3, see Makefile). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#endif
 void pd_minhash_sign(const pd_minhash *mh, const uint64_t *shingles, size_t n, uint32_t *sig)
 {
     const unsigned perms = mh->perms;
