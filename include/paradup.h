@@ -189,8 +189,10 @@ void pd_lsh_choose(double t, unsigned perms, unsigned *bands, unsigned *rows);
 
 /* A random-access collection of documents, implemented by the caller (or by
  * pd_files below). Documents are numbered 0..n_docs-1 in input order. The
- * scanner calls map() once per document in order, then read() for the bytes
- * that later stages and the report need. Calls come from one thread. */
+ * scanner calls map() once per document, then read() for the bytes that later
+ * stages and the report need. map() and unmap() may be called from several
+ * threads at once for different documents; name() and read() are called from
+ * the thread that runs the scanner. */
 typedef struct pd_source {
     void *ctx;
     uint32_t n_docs;
@@ -223,9 +225,6 @@ void pd_files_free(pd_files *fs);
  * after reporting a path that cannot be opened or walked (a walk still adds
  * every file it could reach), PD_ENOMEM when out of memory. */
 pd_status pd_files_add(pd_files *fs, const char *path);
-
-/* Total size in bytes of the files added so far. */
-uint64_t pd_files_bytes(const pd_files *fs);
 
 /* A view of fs as a pd_source, valid while fs lives and is not added to. */
 pd_source pd_files_source(pd_files *fs);

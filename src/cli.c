@@ -29,7 +29,6 @@ typedef struct cli {
     unsigned errors; /* inputs that could not be read */
     bool progress_shown;
     double start, last_progress;
-    uint64_t total_bytes;
 } cli;
 
 static const char usage_text[] =
@@ -118,10 +117,8 @@ static int on_progress(void *ctx, uint64_t bytes, uint64_t docs)
         return 0;
     c->last_progress = t;
     double mb = (double)bytes / 1e6;
-    fprintf(stderr, "\rparadup: %llu documents, %.0f MB", (unsigned long long)docs, mb);
-    if (c->total_bytes)
-        fprintf(stderr, " (%.0f%%)", 100.0 * (double)bytes / (double)c->total_bytes);
-    fprintf(stderr, ", %.0f MB/s\033[K", mb / (t - c->start));
+    fprintf(stderr, "\rparadup: %llu documents, %.0f MB, %.0f MB/s\033[K", (unsigned long long)docs,
+            mb, mb / (t - c->start));
     c->progress_shown = true;
     return 0;
 }
@@ -358,7 +355,6 @@ static int scan(cli *c, int argc, char **argv)
         if (st != PD_OK && c->o.strict)
             goto done;
     }
-    c->total_bytes = pd_files_bytes(fs);
     if ((out = open_output(c, tmp, sizeof tmp)) == NULL)
         goto done;
     c->o.diag = on_warning;

@@ -68,34 +68,94 @@ static void header(out *o, const char *h)
         o->ok = false;
 }
 
-/* The text of a unit, read back from the source into *text. */
-static pd_status unit_text(pd_scan *sc, const pd_source *src, uint32_t doc, const pd_unit *u,
-                           pd_buf *raw, pd_buf *text)
+/* Rows are written in blocks: a block's texts are read in input order (so
+ * each document is opened once per block, not once per row), held in an
+ * arena of at most BLOCK_BYTES, then written in row order. */
+enum { BLOCK_BYTES = 32 << 20 };
+
+typedef struct block {
+    size_t first, n;       /* rows [first, first + n) */
+    uint64_t *order;       /* unit << 32 | row offset in block, sorted */
+    size_t *off, *len;     /* each row's text in the arena */
+    pd_buf arena, raw;
+} block;
+
+static size_t block_end(const pd_scan *sc, size_t first)
 {
-    size_t len = (size_t)(u->byte_end - u->byte_start);
-    PD_TRY(pd_buf_reserve(raw, len + 1));
-    if (src->read(src->ctx, doc, u->byte_start, len, raw->data) != PD_OK) {
-        pd_scan_fail(sc, "cannot read '%s' again", src->name(src->ctx, doc));
-        return PD_EIO;
+    size_t bytes = 0, i = first;
+    for (; i < sc->n_report && (i == first || bytes < BLOCK_BYTES) && i - first < UINT32_MAX; i++) {
+        const pd_urec *u = &sc->units[sc->report[i].unit];
+        bytes += (size_t)(u->byte_end - u->byte_start);
     }
-    pd_unit local = *u;
-    local.byte_start = 0;
-    local.byte_end = len;
-    return pd_unit_text(raw->data, len, &local, sc->o.unit, text);
+    return i;
 }
 
-static pd_status write_rows(pd_scan *sc, const pd_source *src, out *o)
+/* Append the text of unit u (whose bytes are at raw) to the arena. */
+static pd_status stash_text(pd_scan *sc, block *b, size_t i, const pd_unit *u, const char *raw,
+                            pd_buf *text)
 {
-    pd_buf raw, text;
-    pd_buf_init(&raw);
+    pd_unit local = *u;
+    local.byte_start = 0;
+    local.byte_end = u->byte_end - u->byte_start;
+    PD_TRY(pd_unit_text(raw, (size_t)local.byte_end, &local, sc->o.unit, text));
+    PD_TRY(pd_buf_reserve(&b->arena, b->arena.len + text->len + 1));
+    memcpy(b->arena.data + b->arena.len, text->data ? text->data : "", text->len);
+    b->off[i] = b->arena.len;
+    b->len[i] = text->len;
+    b->arena.len += text->len;
+    return PD_OK;
+}
+
+enum { SPAN_BYTES = 1 << 20 };
+
+static pd_status read_block(pd_scan *sc, const pd_source *src, block *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        b->order[i] = (uint64_t)sc->report[b->first + i].unit << 32 | i;
+    uint64_t *tmp = malloc((b->n + 1) * sizeof *tmp);
+    if (!tmp)
+        return PD_ENOMEM;
+    pd_sort_u64(b->order, b->n, tmp);
+    free(tmp);
+    b->arena.len = 0;
+    pd_buf text;
     pd_buf_init(&text);
     pd_status st = PD_OK;
-    header(o, PD_CSV_HEADER);
-    for (size_t i = 0; i < sc->n_report && o->ok; i++) {
-        pd_row r;
-        pd_scan_row(sc, i, &r);
-        if ((st = unit_text(sc, src, r.doc, &r.unit, &raw, &text)) != PD_OK)
+    /* Units of one document that lie close together are read with one call. */
+    for (size_t k = 0, m; k < b->n && st == PD_OK; k = m) {
+        const pd_urec *u0 = &sc->units[b->order[k] >> 32];
+        uint64_t end = u0->byte_end;
+        for (m = k + 1; m < b->n; m++) {
+            const pd_urec *um = &sc->units[b->order[m] >> 32];
+            if (um->doc != u0->doc || um->byte_end - u0->byte_start > SPAN_BYTES)
+                break;
+            end = um->byte_end > end ? um->byte_end : end;
+        }
+        size_t span = (size_t)(end - u0->byte_start);
+        if ((st = pd_buf_reserve(&b->raw, span + 1)) != PD_OK)
             break;
+        if (src->read(src->ctx, u0->doc, u0->byte_start, span, b->raw.data) != PD_OK) {
+            pd_scan_fail(sc, "cannot read '%s' again", src->name(src->ctx, u0->doc));
+            st = PD_EIO;
+            break;
+        }
+        for (size_t j = k; j < m && st == PD_OK; j++) {
+            size_t i = (uint32_t)b->order[j];
+            pd_row r;
+            pd_scan_row(sc, b->first + i, &r);
+            st = stash_text(sc, b, i, &r.unit, b->raw.data + (r.unit.byte_start - u0->byte_start),
+                            &text);
+        }
+    }
+    pd_buf_release(&text);
+    return st;
+}
+
+static void write_block(pd_scan *sc, const pd_source *src, const block *b, out *o)
+{
+    for (size_t i = 0; i < b->n && o->ok; i++) {
+        pd_row r;
+        pd_scan_row(sc, b->first + i, &r);
         field_u64(o, r.cluster);
         field_str(o, src->name(src->ctx, r.doc));
         field_u64(o, r.unit.index);
@@ -107,11 +167,42 @@ static pd_status write_rows(pd_scan *sc, const pd_source *src, out *o)
         field_str(o, match_name[r.match]);
         field_sim(o, r.similarity, r.role == PD_DUPLICATE);
         field_str(o, scope_name[r.scope]);
-        field(o, text.data ? text.data : "", text.len);
+        field(o, b->arena.data ? b->arena.data + b->off[i] : "", b->len[i]);
         end_row(o);
     }
-    pd_buf_release(&raw);
-    pd_buf_release(&text);
+}
+
+static pd_status write_rows(pd_scan *sc, const pd_source *src, out *o)
+{
+    block b;
+    memset(&b, 0, sizeof b);
+    pd_status st = PD_OK;
+    header(o, PD_CSV_HEADER);
+    for (size_t first = 0; first < sc->n_report && o->ok && st == PD_OK;) {
+        size_t end = block_end(sc, first);
+        b.first = first;
+        b.n = end - first;
+        free(b.order);
+        free(b.off);
+        free(b.len);
+        b.order = malloc(b.n * sizeof *b.order);
+        b.off = malloc(b.n * sizeof *b.off);
+        b.len = malloc(b.n * sizeof *b.len);
+        if (!b.order || !b.off || !b.len)
+            st = PD_ENOMEM;
+        if (st == PD_OK)
+            st = read_block(sc, src, &b);
+        if (st == PD_OK)
+            write_block(sc, src, &b, o);
+        first = end;
+    }
+    if (st == PD_ENOMEM)
+        pd_scan_fail(sc, "out of memory while writing the report");
+    free(b.order);
+    free(b.off);
+    free(b.len);
+    pd_buf_release(&b.arena);
+    pd_buf_release(&b.raw);
     return st;
 }
 

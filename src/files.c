@@ -8,7 +8,8 @@
  * are followed, links to directories are not (no cycles). Standard input is
  * copied to an unlinked temporary file, so that it can be mapped and re-read
  * like any file. Large documents are mapped read-only and small ones read
- * into memory, each released after use; later stages re-read a unit's bytes with pread() through a small
+ * into memory, each released after use; later stages re-read a unit's bytes
+ * with pread() through a small
  * cache of open descriptors.
  */
 #define _GNU_SOURCE
@@ -17,6 +18,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -29,9 +31,8 @@ enum { FD_CACHE = 16, MAP_MIN = 1 << 20 };
 
 struct pd_files {
     char **paths;
-    uint64_t *sizes;
-    size_t n, cap_paths, cap_sizes;
-    uint64_t bytes;
+    size_t n, cap_paths;
+    pthread_mutex_t lock; /* around diag: documents may be mapped in parallel */
     int stdin_fd; /* the spool of "-", or -1 */
     pd_diag_fn diag;
     void *diag_ctx;
@@ -52,7 +53,9 @@ static void report(pd_files *fs, const char *path, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    pthread_mutex_lock(&fs->lock);
     fs->diag(fs->diag_ctx, path, 0, msg);
+    pthread_mutex_unlock(&fs->lock);
 }
 
 pd_status pd_files_new(pd_diag_fn diag, void *diag_ctx, pd_files **out)
@@ -62,6 +65,7 @@ pd_status pd_files_new(pd_diag_fn diag, void *diag_ctx, pd_files **out)
     if (!fs)
         return PD_ENOMEM;
     fs->stdin_fd = -1;
+    pthread_mutex_init(&fs->lock, NULL);
     fs->diag = diag;
     fs->diag_ctx = diag_ctx;
     for (int i = 0; i < FD_CACHE; i++)
@@ -76,7 +80,7 @@ void pd_files_free(pd_files *fs)
     for (size_t i = 0; i < fs->n; i++)
         free(fs->paths[i]);
     free(fs->paths);
-    free(fs->sizes);
+    pthread_mutex_destroy(&fs->lock);
     for (int i = 0; i < FD_CACHE; i++)
         if (fs->cache[i].fd >= 0 && fs->cache[i].fd != fs->stdin_fd)
             close(fs->cache[i].fd);
@@ -85,23 +89,15 @@ void pd_files_free(pd_files *fs)
     free(fs);
 }
 
-uint64_t pd_files_bytes(const pd_files *fs)
-{
-    return fs->bytes;
-}
-
-static pd_status push_path(pd_files *fs, const char *path, uint64_t size)
+static pd_status push_path(pd_files *fs, const char *path)
 {
     if (fs->n >= UINT32_MAX - 1)
         return PD_EINVAL;
     PD_TRY(PD_GROW(fs->paths, fs->cap_paths, fs->n + 1));
-    PD_TRY(PD_GROW(fs->sizes, fs->cap_sizes, fs->n + 1));
     char *copy = strdup(path);
     if (!copy)
         return PD_ENOMEM;
-    fs->paths[fs->n] = copy;
-    fs->sizes[fs->n++] = size;
-    fs->bytes += size;
+    fs->paths[fs->n++] = copy;
     return PD_OK;
 }
 
@@ -122,7 +118,6 @@ static pd_status spool_stdin(pd_files *fs)
     }
     unlink(tmpl);
     char buf[1 << 16];
-    uint64_t size = 0;
     for (;;) {
         ssize_t r = read(STDIN_FILENO, buf, sizeof buf);
         if (r == 0)
@@ -136,10 +131,9 @@ static pd_status spool_stdin(pd_files *fs)
             close(fd);
             return PD_EIO;
         }
-        size += (uint64_t)r;
     }
     fs->stdin_fd = fd;
-    return push_path(fs, "-", size);
+    return push_path(fs, "-");
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -172,6 +166,14 @@ static pd_status walk(pd_files *fs, const char *dir, char ***list, size_t *n, si
         bool slash = dir[strlen(dir) - 1] == '/';
         snprintf(path, len, "%s%s%s", dir, slash ? "" : "/", e->d_name);
         struct stat sb, lsb;
+        /* d_type spares a stat per file where the file system fills it in. */
+        if (e->d_type == DT_REG) {
+            if ((st = PD_GROW(*list, *cap, *n + 1)) == PD_OK)
+                (*list)[(*n)++] = path;
+            else
+                free(path);
+            continue;
+        }
         if (lstat(path, &lsb) != 0 || stat(path, &sb) != 0) {
             /* A dangling link or a file that vanished: say so, go on. */
             report(fs, path, "cannot stat: %s", strerror(errno));
@@ -199,9 +201,8 @@ static pd_status add_dir(pd_files *fs, const char *dir)
     if (st == PD_OK)
         qsort(list, n, sizeof *list, cmp_str);
     for (size_t i = 0; i < n; i++) {
-        struct stat sb;
         if (st == PD_OK)
-            st = push_path(fs, list[i], stat(list[i], &sb) == 0 ? (uint64_t)sb.st_size : 0);
+            st = push_path(fs, list[i]);
         free(list[i]);
     }
     free(list);
@@ -219,7 +220,7 @@ pd_status pd_files_add(pd_files *fs, const char *path)
     }
     if (S_ISDIR(sb.st_mode))
         return add_dir(fs, path);
-    return push_path(fs, path, (uint64_t)sb.st_size);
+    return push_path(fs, path);
 }
 
 /* ---- the pd_source view -------------------------------------------------- */

@@ -30,7 +30,7 @@ enum { A_SPACE = 0, A_DELETE = 1 };
 
 /* ASCII byte -> output byte, A_SPACE or A_DELETE (with case folding and dot
  * deletion on; the other variants are derived in ascii_class()). */
-static unsigned char ascii_map(unsigned char c, unsigned flags)
+static inline __attribute__((always_inline)) unsigned char ascii_map(unsigned char c, unsigned flags)
 {
     if (c >= 'a' && c <= 'z')
         return c;

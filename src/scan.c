@@ -1,8 +1,8 @@
 /*
  * scan.c - the scanner: options, and the first pass over the documents.
  *
- * The first pass reads each document once. The main thread maps documents in
- * input order and cuts them into chunks of about 1 MiB at unit boundaries
+ * The first pass reads each document once. Documents are mapped a few hundred
+ * at a time in parallel; the main thread cuts them, in input order, into chunks of about 1 MiB at unit boundaries
  * (so one huge file still uses every thread); a batch of chunks is processed
  * in parallel: segment, normalize, hash the normalized text with XXH3-128
  * and, when near-duplicates are wanted, shingle, sign and compute the LSH
@@ -159,12 +159,23 @@ typedef struct scratch {
     uint32_t *sig;
 } scratch;
 
+/* A document mapped ahead of use, PREFETCH at a time in parallel. */
+typedef struct mapped {
+    const char *data;
+    size_t len;
+    pd_status st;
+} mapped;
+
+enum { PREFETCH = 256 };
+
 typedef struct pass1 {
     pd_scan *sc;
     const pd_source *src;
     chunk *chunks;
     size_t n_chunks;
     scratch *scr;
+    mapped pre[PREFETCH];
+    uint32_t pre_first, pre_n; /* pre[i] is document pre_first + i */
     /* the document being cut */
     uint32_t doc;
     const char *data;
@@ -233,18 +244,30 @@ static void process_chunk_job(void *ctx, unsigned tid, size_t i)
     p->chunks[i].st = process_chunk(p->sc, &p->scr[tid], &p->chunks[i]);
 }
 
-/* Map the next readable document; false when there is none left. */
+static void map_job(void *ctx, unsigned tid, size_t i)
+{
+    PD_UNUSED(tid);
+    pass1 *p = ctx;
+    mapped *m = &p->pre[i];
+    m->st = p->src->map(p->src->ctx, p->pre_first + (uint32_t)i, &m->data, &m->len);
+}
+
+/* Make the next readable document current; *got is false at the end. */
 static pd_status open_next_doc(pass1 *p, bool *got)
 {
     pd_scan *sc = p->sc;
     *got = false;
     while (p->doc < p->src->n_docs) {
-        const char *data = NULL;
-        size_t len = 0;
-        if (p->src->map(p->src->ctx, p->doc, &data, &len) == PD_OK) {
-            p->data = data;
-            p->len = len;
-            p->pos = len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+        if (p->doc >= p->pre_first + p->pre_n) {
+            p->pre_first = p->doc;
+            p->pre_n = p->src->n_docs - p->doc < PREFETCH ? p->src->n_docs - p->doc : PREFETCH;
+            pd_parallel_for(sc->threads, p->pre_n, map_job, p);
+        }
+        mapped *m = &p->pre[p->doc - p->pre_first];
+        if (m->st == PD_OK) {
+            p->data = m->data;
+            p->len = m->len;
+            p->pos = m->len >= 3 && memcmp(m->data, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
             p->mapped = true;
             *got = true;
             return PD_OK;
@@ -407,8 +430,12 @@ static void pass1_release(pass1 *p)
         free(p->scr[t].sig);
     }
     free(p->scr);
-    if (p->mapped)
-        p->src->unmap(p->src->ctx, p->doc, p->data, p->len);
+    /* Documents mapped ahead but not used (an error stopped the run). */
+    for (uint32_t d = p->doc; d < p->pre_first + p->pre_n; d++) {
+        mapped *m = &p->pre[d - p->pre_first];
+        if (m->st == PD_OK)
+            p->src->unmap(p->src->ctx, d, m->data, m->len);
+    }
 }
 
 static pd_status first_pass(pd_scan *sc, const pd_source *src)
