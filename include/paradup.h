@@ -163,6 +163,12 @@ unsigned pd_minhash_perms(const pd_minhash *mh);
  * With n == 0 every slot is UINT32_MAX. */
 void pd_minhash_sign(const pd_minhash *mh, const uint64_t *shingles, size_t n, uint32_t *sig);
 
+/* Sign a raw text in one call: normalize it with `norm` flags (PD_NORM_*),
+ * take its word k-grams and fill sig[0..perms). Returns PD_ENOMEM or PD_OK;
+ * an empty normalized text gives all UINT32_MAX. */
+pd_status pd_minhash_sign_text(const pd_minhash *mh, const char *text, size_t len, unsigned norm,
+                               unsigned k, uint32_t *sig);
+
 /* The fraction of equal slots: an estimate of the Jaccard similarity. */
 double pd_minhash_jaccard(const uint32_t *a, const uint32_t *b, unsigned perms);
 

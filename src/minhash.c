@@ -86,6 +86,25 @@ void pd_minhash_sign(const pd_minhash *mh, const uint64_t *shingles, size_t n, u
     }
 }
 
+pd_status pd_minhash_sign_text(const pd_minhash *mh, const char *text, size_t len, unsigned norm,
+                               unsigned k, uint32_t *sig)
+{
+    pd_buf b;
+    pd_buf_init(&b);
+    pd_status st = pd_normalize(text, len, norm, &b, NULL);
+    size_t n = st == PD_OK ? pd_shingles(b.data, b.len, k, NULL, 0) : 0;
+    uint64_t *sh = malloc((n + 1) * sizeof *sh);
+    if (st == PD_OK && !sh)
+        st = PD_ENOMEM;
+    if (st == PD_OK) {
+        pd_shingles(b.data, b.len, k, sh, n);
+        pd_minhash_sign(mh, sh, n, sig);
+    }
+    free(sh);
+    pd_buf_release(&b);
+    return st;
+}
+
 double pd_minhash_jaccard(const uint32_t *a, const uint32_t *b, unsigned perms)
 {
     if (perms == 0)

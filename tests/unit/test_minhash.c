@@ -142,6 +142,24 @@ static void test_scurve(void)
     pd_minhash_free(mh);
 }
 
+static void test_sign_text(void)
+{
+    pd_minhash *mh;
+    pd_minhash_new(128, PD_DEFAULT_SEED, &mh);
+    uint32_t a[128], b[128], c[128];
+    const char *x = "The bridge will close for six weeks of repairs starting in March, officials said.";
+    const char *y = "THE BRIDGE will close for six weeks of repairs starting in March -- officials said";
+    const char *z = "The bridge will close for six weeks of repairs starting in April, officials said.";
+    CHECK(pd_minhash_sign_text(mh, x, strlen(x), PD_NORM_DEFAULT, 5, a) == PD_OK);
+    CHECK(pd_minhash_sign_text(mh, y, strlen(y), PD_NORM_DEFAULT, 5, b) == PD_OK);
+    CHECK(pd_minhash_sign_text(mh, z, strlen(z), PD_NORM_DEFAULT, 5, c) == PD_OK);
+    CHECK(pd_minhash_jaccard(a, b, 128) == 1.0); /* same normalized text */
+    /* word 12 of 14 changed: 3 of 10 shingles differ, true Jaccard 7/13 */
+    double e = pd_minhash_jaccard(a, c, 128);
+    CHECK(e > 7.0 / 13 - 0.15 && e < 7.0 / 13 + 0.15);
+    pd_minhash_free(mh);
+}
+
 static void test_jaccard(void)
 {
     uint64_t x[] = {1, 2, 3, 4}, y[] = {3, 4, 5, 6};
@@ -157,5 +175,6 @@ int main(void)
     test_estimates();
     test_scurve();
     test_jaccard();
+    test_sign_text();
     return check_done("test_minhash");
 }

@@ -1,0 +1,66 @@
+#!/bin/sh
+# make bench: generate seeded corpora (once, in bench/data/), then print one
+# table of throughput, memory and scaling, the exact-mode comparison with awk,
+# and the accuracy against the brute-force reference. Medians of RUNS runs
+# (default 3). BENCH_LARGE=1 adds a 1 GB corpus. Timings are wall-clock on a
+# shared machine: compare the ratios within one run, not across machines.
+set -eu
+B=build/bench
+P=./paradup
+D=bench/data
+RUNS=${RUNS:-3}
+mkdir -p "$D"
+sizes="10 100"
+[ "${BENCH_LARGE:-0}" = 1 ] && sizes="$sizes 1000"
+for s in $sizes; do
+    [ -d "$D/news$s" ] || $B/gen "$D/news$s" "$s" "$s" >/dev/null
+    [ -f "$D/news$s.txt" ] || find "$D/news$s" -type f | LC_ALL=C sort | xargs cat > "$D/news$s.txt"
+done
+head -c 1000 "$D/news10.txt" > "$D/tiny.txt"
+
+# median SECONDS and max RSS (KB) of RUNS runs of a command; prints "secs rss"
+measure() {
+    i=0; : > "$D/.times"
+    while [ $i -lt "$RUNS" ]; do
+        /usr/bin/time -f "%e %M" -o "$D/.t" "$@" >/dev/null 2>"$D/.err" || { cat "$D/.err"; exit 1; }
+        cat "$D/.t" >> "$D/.times"; i=$((i + 1))
+    done
+    sort -n "$D/.times" | awk '{t[NR]=$1; m=$2>m?$2:m} END {print t[int((NR+1)/2)], m}'
+}
+units_of() { $P scan -t 1 -o /dev/null "$1" 2>&1 | sed -n 's/.* documents, \([0-9]*\) units.*/\1/p'; }
+mb() { du -m --apparent-size "$1" | cut -f1; }
+
+echo "paradup bench, $(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), RUNS=$RUNS"
+base_rss=$(measure $P scan -q -o /dev/null "$D/tiny.txt" | cut -d' ' -f2)
+start=$(RUNS=5 measure $P scan -q -o /dev/null "$D/tiny.txt" | cut -d' ' -f1)
+echo "start-up on 1 KB: ${start} s (median of 5; /usr/bin/time has 10 ms resolution); base RSS ${base_rss} KB"
+echo
+printf '%-26s %8s %8s %10s %9s %9s\n' "run" "MB" "sec" "MB/s" "units/s" "B/unit"
+for s in $sizes; do
+    f="$D/news$s.txt"; m=$(mb "$f"); u=$(units_of "$f")
+    for mode in "near -j2" "near -j1" "exact -j2" "exact -j1" "near-dir -j2"; do
+        set -- $mode
+        case $1 in
+        near) r=$(measure $P scan -q $2 -o /dev/null "$f") ;;
+        exact) r=$(measure $P scan -q -t 1 $2 -o /dev/null "$f") ;;
+        near-dir) r=$(measure $P scan -q $2 -o /dev/null "$D/news$s") ;;
+        esac
+        t=${r% *}; rss=${r#* }
+        eval "t_${1%%-*}_${2#-}_$s=$t" 2>/dev/null || true
+        awk -v n="$1 $2 ($s MB)" -v m="$m" -v t="$t" -v u="$u" -v r="$rss" -v b="$base_rss" \
+            'BEGIN {printf "%-26s %8d %8.2f %10.1f %9.0f %9.0f\n", n, m, t, m/t, u/t, (r-b)*1024/u}'
+    done
+    r=$(measure sh -c "LC_ALL=C awk '!seen[\$0]++' '$f' > /dev/null"); ta=${r% *}
+    awk -v n="awk '!seen[\$0]++' ($s MB)" -v m="$m" -v t="$ta" \
+        'BEGIN {printf "%-26s %8d %8.2f %10.1f\n", n, m, t, m/t}'
+    eval "te=\$t_exact_j2_$s; tn1=\$t_near_j1_$s; tn2=\$t_near_j2_$s"
+    awk -v a="$ta" -v e="$te" -v n1="$tn1" -v n2="$tn2" -v s="$s" \
+        'BEGIN {printf "ratios (%s MB): exact -j2 vs awk %.2fx faster; near -j2 vs -j1 %.2fx\n", s, a/e, n1/n2}'
+    echo
+done
+# Output identical across thread counts
+$P scan -q -j1 -o "$D/.j1.csv" "$D/news10" && $P scan -q -j2 -o "$D/.j2.csv" "$D/news10" &&
+    $P scan -q -j8 -o "$D/.j8.csv" "$D/news10" && cmp -s "$D/.j1.csv" "$D/.j2.csv" &&
+    cmp -s "$D/.j1.csv" "$D/.j8.csv" && echo "output identical for -j1, -j2, -j8 (10 MB)"
+echo
+$B/accuracy "$D/news10"
