@@ -3,7 +3,8 @@
  * line, the summary and exit codes. Uses only the public API (paradup.h).
  *
  * Exit codes: 0 success, 1 an input or output error (the run goes on past an
- * unreadable input unless --strict, and still writes its report), 2 bad usage.
+ * unreadable input unless --strict, and still writes its report), 2 bad usage,
+ * 128 + N when signal N (INT, TERM, HUP) stops the run.
  * The report is written to a temporary file beside --output and renamed into
  * place, so a failed run never leaves a half-written CSV.
  */
@@ -13,6 +14,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -30,6 +32,28 @@ typedef struct cli {
     bool progress_shown;
     double start, last_progress;
 } cli;
+
+/* The temporary output file, removed if a signal stops the run. The only
+ * global: signal handlers can reach nothing else. */
+static char tmp_output[PATH_MAX + 16];
+
+static void on_signal(int sig)
+{
+    if (tmp_output[0])
+        unlink(tmp_output);
+    _exit(128 + sig);
+}
+
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
 
 static const char usage_text[] =
     "Usage: paradup scan [OPTIONS] PATH...\n"
@@ -318,6 +342,7 @@ static bool close_output(cli *c, FILE *f, const char *tmp, bool ok)
     }
     if (!ok)
         unlink(tmp);
+    tmp_output[0] = 0;
     return ok;
 }
 
@@ -340,7 +365,7 @@ static int scan(cli *c, int argc, char **argv)
     pd_files *fs = NULL;
     pd_scan *sc = NULL;
     FILE *out = NULL;
-    char tmp[PATH_MAX + 16];
+    char *tmp = tmp_output;
     int rc = 1;
     if (pd_files_new(on_input_error, c, &fs) != PD_OK) {
         msg(c, "out of memory");
@@ -355,7 +380,8 @@ static int scan(cli *c, int argc, char **argv)
         if (st != PD_OK && c->o.strict)
             goto done;
     }
-    if ((out = open_output(c, tmp, sizeof tmp)) == NULL)
+    catch_signals();
+    if ((out = open_output(c, tmp, sizeof tmp_output)) == NULL)
         goto done;
     c->o.diag = on_warning;
     c->o.diag_ctx = c;
