@@ -231,7 +231,8 @@ pd_status pd_scan_write_csv(pd_scan *sc, const pd_source *src, int mode, FILE *f
     out o = {f, true, 0, {NULL, 0, 0}};
     pd_status st = PD_OK;
     if (mode == PD_CSV_PAIRS) {
-        if (!sc->pairs_built && sc->n_units > 0 && pd_scan_pair_count(sc) == 0 && !sc->pairs_built) {
+        pd_scan_pair_count(sc); /* builds the list */
+        if (!sc->pairs_built) {
             pd_scan_fail(sc, "out of memory while listing pairs");
             return PD_ENOMEM;
         }

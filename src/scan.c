@@ -182,7 +182,6 @@ typedef struct pass1 {
     size_t len, pos;
     bool mapped;
     /* the document being merged */
-    uint32_t mdoc;
     uint32_t line_base, index_base, doc_units, first_bad_line;
     pd_norm_stats doc_ns;
 } pass1;
@@ -394,7 +393,6 @@ static pd_status merge_batch(pass1 *p)
             return c->st;
         }
         if (c->first) {
-            p->mdoc = c->doc;
             p->line_base = p->index_base = p->doc_units = p->first_bad_line = 0;
             p->doc_ns = (pd_norm_stats){0, 0};
         }

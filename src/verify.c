@@ -31,7 +31,6 @@ typedef struct vstate {
     item *items;
     size_t n_items;
     pd_buf *norm; /* one per thread */
-    uint64_t *sh;  /* sized per thread on demand */
 } vstate;
 
 static int cmp_u64(const void *a, const void *b)
