@@ -346,6 +346,24 @@ static bool close_output(cli *c, FILE *f, const char *tmp, bool ok)
     return ok;
 }
 
+/* Is the output file one of the inputs? Renaming the report over it would
+ * destroy the input, so such a run is refused before any work. */
+static bool output_is_input(cli *c, const pd_source *src)
+{
+    struct stat out, in;
+    if (!c->output || stat(c->output, &out) != 0 || !S_ISREG(out.st_mode))
+        return false;
+    for (uint32_t d = 0; d < src->n_docs; d++) {
+        const char *name = src->name(src->ctx, d);
+        if (strcmp(name, "-") != 0 && stat(name, &in) == 0 && in.st_dev == out.st_dev &&
+            in.st_ino == out.st_ino) {
+            msg(c, "output '%s' is also an input: choose another output file", c->output);
+            return true;
+        }
+    }
+    return false;
+}
+
 static void summary(cli *c, const pd_stats *s, double secs)
 {
     if (c->quiet)
@@ -380,6 +398,9 @@ static int scan(cli *c, int argc, char **argv)
         if (st != PD_OK && c->o.strict)
             goto done;
     }
+    pd_source src = pd_files_source(fs);
+    if (output_is_input(c, &src))
+        goto done;
     catch_signals();
     if ((out = open_output(c, tmp, sizeof tmp_output)) == NULL)
         goto done;
@@ -389,7 +410,6 @@ static int scan(cli *c, int argc, char **argv)
         c->o.progress = on_progress;
         c->o.progress_ctx = c;
     }
-    pd_source src = pd_files_source(fs);
     pd_status st = pd_scan_new(&c->o, &sc);
     if (st == PD_OK)
         st = pd_scan_run(sc, &src);
