@@ -91,12 +91,10 @@ static size_t block_end(const pd_scan *sc, size_t first)
 }
 
 /* Append the text of unit u (whose bytes are at raw) to the arena. */
-static pd_status stash_text(pd_scan *sc, block *b, size_t i, const pd_unit *u, const char *raw,
+static pd_status stash_text(pd_scan *sc, block *b, size_t i, const pd_urec *u, const char *raw,
                             pd_buf *text)
 {
-    pd_unit local = *u;
-    local.byte_start = 0;
-    local.byte_end = u->byte_end - u->byte_start;
+    pd_unit local = {u->index, u->line_start, u->line_end, 0, u->byte_end - u->byte_start};
     PD_TRY(pd_unit_text(raw, (size_t)local.byte_end, &local, sc->o.unit, text));
     PD_TRY(pd_buf_reserve(&b->arena, b->arena.len + text->len + 1));
     memcpy(b->arena.data + b->arena.len, text->data ? text->data : "", text->len);
@@ -140,11 +138,9 @@ static pd_status read_block(pd_scan *sc, const pd_source *src, block *b)
             break;
         }
         for (size_t j = k; j < m && st == PD_OK; j++) {
-            size_t i = (uint32_t)b->order[j];
-            pd_row r;
-            pd_scan_row(sc, b->first + i, &r);
-            st = stash_text(sc, b, i, &r.unit, b->raw.data + (r.unit.byte_start - u0->byte_start),
-                            &text);
+            const pd_urec *u = &sc->units[b->order[j] >> 32];
+            st = stash_text(sc, b, (uint32_t)b->order[j], u,
+                            b->raw.data + (u->byte_start - u0->byte_start), &text);
         }
     }
     pd_buf_release(&text);

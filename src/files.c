@@ -42,20 +42,18 @@ struct pd_files {
     } cache[FD_CACHE];
 };
 
+/* Report a failure about path; serialized, as documents may be mapped on
+ * several threads. */
 static void report(pd_files *fs, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void report(pd_files *fs, const char *path, const char *fmt, ...)
 {
-    if (!fs->diag)
-        return;
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     pthread_mutex_lock(&fs->lock);
-    fs->diag(fs->diag_ctx, path, 0, msg);
+    pd_vdiagf(fs->diag, fs->diag_ctx, path, 0, fmt, ap);
     pthread_mutex_unlock(&fs->lock);
+    va_end(ap);
 }
 
 pd_status pd_files_new(pd_diag_fn diag, void *diag_ctx, pd_files **out)

@@ -9,6 +9,7 @@
 #include "paradup.h"
 
 #include <assert.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,19 @@ pd_status pd_grow(void **p, size_t *cap, size_t need, size_t sz);
 
 pd_status pd_buf_reserve(pd_buf *b, size_t need);
 
+/* shingle.c: normalized text of len bytes has at most (len + 1) / 2 words,
+ * so at most this many shingles: enough room for one pd_shingles() pass. */
+#define PD_SHINGLE_MAX(len) ((len) / 2 + 1)
+
+/* segment.c: the length of a UTF-8 byte-order mark at the start of data. */
+size_t pd_segment_bom(const char *data, size_t len);
+
+/* util.c: format a message and pass it to diag (if not NULL). */
+void pd_vdiagf(pd_diag_fn diag, void *ctx, const char *doc, uint64_t line, const char *fmt,
+               va_list ap) __attribute__((format(printf, 5, 0)));
+void pd_diagf(pd_diag_fn diag, void *ctx, const char *doc, uint64_t line, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
 /* segment.c: start a segmenter on data[start..end) of a larger document,
  * whose line `line` (1-based) begins at `start`. No BOM check. */
 void pd_segment_range(pd_segmenter *s, const char *data, size_t start, size_t end,
@@ -35,8 +49,8 @@ void pd_segment_range(pd_segmenter *s, const char *data, size_t start, size_t en
  * after a newline (after a blank line for paragraphs), or at len. */
 size_t pd_segment_cut(const char *data, size_t len, size_t want, pd_unit_kind kind);
 
-/* normalize.c: one line number per invalid byte is not kept; the first
- * offset of an invalid byte in text (or len) is returned through *first. */
+/* normalize.c: pd_normalize(), also giving the offset in text of the first
+ * invalid UTF-8 byte (len if none) through *first_bad. */
 pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *out,
                           pd_norm_stats *st, size_t *first_bad);
 

@@ -92,14 +92,12 @@ pd_status pd_minhash_sign_text(const pd_minhash *mh, const char *text, size_t le
     pd_buf b;
     pd_buf_init(&b);
     pd_status st = pd_normalize(text, len, norm, &b, NULL);
-    size_t n = st == PD_OK ? pd_shingles(b.data, b.len, k, NULL, 0) : 0;
-    uint64_t *sh = malloc((n + 1) * sizeof *sh);
+    size_t cap = PD_SHINGLE_MAX(b.len);
+    uint64_t *sh = st == PD_OK ? malloc(cap * sizeof *sh) : NULL;
     if (st == PD_OK && !sh)
         st = PD_ENOMEM;
-    if (st == PD_OK) {
-        pd_shingles(b.data, b.len, k, sh, n);
-        pd_minhash_sign(mh, sh, n, sig);
-    }
+    if (st == PD_OK)
+        pd_minhash_sign(mh, sh, pd_shingles(b.data, b.len, k, sh, cap), sig);
     free(sh);
     pd_buf_release(&b);
     return st;

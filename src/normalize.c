@@ -181,6 +181,8 @@ pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *
         unsigned char c = (unsigned char)text[i];
         if (c >= 0x80) {
             PD_TRY(non_ascii_run(&w, text, len, &i, flags, st, first_bad));
+            /* Each ASCII byte writes at most one byte, plus one pending space. */
+            PD_TRY(pd_buf_reserve(out, out->len + (len - i) + 2));
             continue;
         }
         i++;
@@ -192,9 +194,6 @@ pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *
             w.pending = true;
             continue;
         }
-        /* Room was reserved for len bytes; non-ASCII runs re-reserve. */
-        if (out->len + 2 > out->cap)
-            PD_TRY(pd_buf_reserve(out, out->len + 2));
         if (w.pending && out->len > 0)
             out->data[out->len++] = ' ';
         w.pending = false;

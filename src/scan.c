@@ -180,7 +180,7 @@ typedef struct pass1 {
     uint32_t doc;
     const char *data;
     size_t len, pos;
-    bool mapped;
+    bool mapped, fresh; /* fresh: no chunk of it cut yet */
     /* the document being merged */
     uint32_t line_base, index_base, doc_units, first_bad_line;
     pd_norm_stats doc_ns;
@@ -188,11 +188,8 @@ typedef struct pass1 {
 
 static pd_status sign_unit(pd_scan *sc, scratch *s, chunk *c, const pd_buf *norm)
 {
+    PD_TRY(PD_GROW(s->sh, s->cap_sh, PD_SHINGLE_MAX(norm->len)));
     size_t n = pd_shingles(norm->data, norm->len, sc->o.shingle, s->sh, s->cap_sh);
-    if (n > s->cap_sh) {
-        PD_TRY(PD_GROW(s->sh, s->cap_sh, n));
-        pd_shingles(norm->data, norm->len, sc->o.shingle, s->sh, s->cap_sh);
-    }
     pd_minhash_sign(sc->mh, s->sh, n, s->sig);
     PD_TRY(PD_GROW(c->keys, c->cap_k, (c->n + 1) * sc->bands));
     pd_lsh_keys(s->sig, sc->bands, sc->rows, c->keys + c->n * sc->bands);
@@ -266,8 +263,8 @@ static pd_status open_next_doc(pass1 *p, bool *got)
         if (m->st == PD_OK) {
             p->data = m->data;
             p->len = m->len;
-            p->pos = m->len >= 3 && memcmp(m->data, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
-            p->mapped = true;
+            p->pos = pd_segment_bom(m->data, m->len);
+            p->mapped = p->fresh = true;
             *got = true;
             return PD_OK;
         }
@@ -299,8 +296,9 @@ static pd_status cut_batch(pass1 *p)
         c->data = p->data;
         c->start = p->pos;
         c->end = end;
-        c->first = p->pos == 0 || (p->pos == 3 && memcmp(p->data, "\xEF\xBB\xBF", 3) == 0);
+        c->first = p->fresh;
         c->last = end == p->len;
+        p->fresh = false;
         c->n = 0;
         c->lines = c->segmented = c->first_bad_line = 0;
         c->empty = 0;
@@ -316,34 +314,20 @@ static pd_status cut_batch(pass1 *p)
     return PD_OK;
 }
 
-static void warn(pd_scan *sc, const char *doc, uint64_t line, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void warn(pd_scan *sc, const char *doc, uint64_t line, const char *fmt, ...)
-{
-    if (!sc->o.diag)
-        return;
-    char msg[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    sc->o.diag(sc->o.diag_ctx, doc, line, msg);
-}
-
 static void finish_doc(pass1 *p, const chunk *c)
 {
     pd_scan *sc = p->sc;
     const char *name = p->src->name(p->src->ctx, c->doc);
     size_t len = c->end;
     if (p->doc_ns.invalid_bytes)
-        warn(sc, name, p->first_bad_line,
+        pd_diagf(sc->o.diag, sc->o.diag_ctx, name, p->first_bad_line,
              "%llu invalid UTF-8 byte%s (the first on this line), each read as a space",
              (unsigned long long)p->doc_ns.invalid_bytes, p->doc_ns.invalid_bytes > 1 ? "s" : "");
     if (p->doc_ns.nul_bytes)
-        warn(sc, name, 0, "%llu NUL byte%s, each read as a space",
+        pd_diagf(sc->o.diag, sc->o.diag_ctx, name, 0, "%llu NUL byte%s, each read as a space",
              (unsigned long long)p->doc_ns.nul_bytes, p->doc_ns.nul_bytes > 1 ? "s" : "");
     if (p->doc_units == 0)
-        warn(sc, name, 0, "%s", len == 0 ? "empty file" : "no text to compare");
+        pd_diagf(sc->o.diag, sc->o.diag_ctx, name, 0, "%s", len == 0 ? "empty file" : "no text to compare");
     sc->stats.docs++;
     sc->stats.invalid_bytes += p->doc_ns.invalid_bytes;
     sc->stats.nul_bytes += p->doc_ns.nul_bytes;

@@ -34,12 +34,14 @@ void pd_segment_range(pd_segmenter *s, const char *data, size_t start, size_t en
     s->kind = kind;
 }
 
+size_t pd_segment_bom(const char *data, size_t len)
+{
+    return len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+}
+
 void pd_segment_init(pd_segmenter *s, const char *data, size_t len, pd_unit_kind kind)
 {
-    size_t start = 0;
-    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
-        start = 3;
-    pd_segment_range(s, data, start, len, 1, kind);
+    pd_segment_range(s, data, pd_segment_bom(data, len), len, 1, kind);
 }
 
 /* Read the next line at s->pos: its trimmed span [*b, *e) and its number.

@@ -5,6 +5,8 @@
 #include "internal.h"
 
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <unistd.h>
 
 const char *pd_version(void)
@@ -23,6 +25,24 @@ const char *pd_strerror(pd_status st)
     case PD_EINTR: return "interrupted";
     }
     return "unknown error";
+}
+
+void pd_vdiagf(pd_diag_fn diag, void *ctx, const char *doc, uint64_t line, const char *fmt,
+               va_list ap)
+{
+    if (!diag)
+        return;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    diag(ctx, doc, line, msg);
+}
+
+void pd_diagf(pd_diag_fn diag, void *ctx, const char *doc, uint64_t line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    pd_vdiagf(diag, ctx, doc, line, fmt, ap);
+    va_end(ap);
 }
 
 pd_status pd_grow(void **p, size_t *cap, size_t need, size_t sz)

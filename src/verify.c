@@ -44,12 +44,12 @@ static int cmp_u64(const void *a, const void *b)
 static pd_status profile(pd_scan *sc, pd_buf *norm, const char *text, size_t len, item *it)
 {
     PD_TRY(pd_normalize(text, len, sc->o.norm, norm, NULL));
-    size_t n = pd_shingles(norm->data, norm->len, sc->o.shingle, NULL, 0);
-    size_t words = sc->o.verify ? n : (sc->o.perms + 1) / 2;
-    uint64_t *sh = malloc((n + words + 1) * sizeof *sh);
+    size_t cap = PD_SHINGLE_MAX(norm->len), words = (sc->o.perms + 1) / 2;
+    uint64_t *sh = malloc(cap * sizeof *sh);
     if (!sh)
         return PD_ENOMEM;
-    pd_shingles(norm->data, norm->len, sc->o.shingle, sh, n);
+    size_t n = pd_shingles(norm->data, norm->len, sc->o.shingle, sh, cap);
+    assert(n <= cap);
     if (sc->o.verify) {
         qsort(sh, n, sizeof *sh, cmp_u64);
         size_t u = 0;
