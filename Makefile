@@ -12,7 +12,7 @@ CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wundef
 CPPFLAGS += -Iinclude -D_POSIX_C_SOURCE=200809L
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -fPIC -pthread
-LIBS     := -lxxhash -lcsv -lutf8proc -lm -pthread
+LIBS     := -lxxhash -lcsv -lutf8proc -ljansson -lzstd -lz -lm -pthread
 
 ifeq ($(V),1)
 Q :=
@@ -31,15 +31,18 @@ LDSAN   :=
 endif
 
 LIB_SRC := src/segment.c src/normalize.c src/shingle.c src/minhash.c src/lsh.c \
-           src/exact.c src/scan.c src/verify.c src/cluster.c src/csvout.c src/files.c src/util.c
+           src/exact.c src/scan.c src/verify.c src/cluster.c src/csvout.c src/files.c \
+           src/instream.c src/records.c src/util.c
 LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
 # Debian packages the build needs; `make deps` installs the missing ones.
-DEB_PKGS := libxxhash-dev libcsv-dev libutf8proc-dev pkg-config
+DEB_PKGS := libxxhash-dev libcsv-dev libutf8proc-dev libjansson-dev libzstd-dev zlib1g-dev \
+            pkg-config
 DEPS_OK  := $(shell test -f /usr/include/xxhash.h -a -f /usr/include/csv.h \
-                        -a -f /usr/include/utf8proc.h && echo yes)
+                        -a -f /usr/include/utf8proc.h -a -f /usr/include/jansson.h \
+                        -a -f /usr/include/zstd.h -a -f /usr/include/zlib.h && echo yes)
 ifneq ($(DEPS_OK),yes)
 NEED_DEPS := deps
 endif

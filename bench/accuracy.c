@@ -172,7 +172,7 @@ int main(int argc, char **argv)
     double t = argc > 2 ? atof(argv[2]) : 0.8;
     unsigned k = argc > 3 ? (unsigned)atoi(argv[3]) : 5;
     pd_files *fs;
-    pd_files_new(NULL, NULL, &fs);
+    pd_files_new(NULL, NULL, NULL, &fs);
     pd_files_add(fs, argv[1]);
     pd_source src = pd_files_source(fs);
 

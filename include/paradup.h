@@ -211,26 +211,71 @@ typedef struct pd_source {
     void (*unmap)(void *ctx, uint32_t doc, const char *data, size_t len);
     /* Copy bytes [off, off+len) of the document into buf. */
     pd_status (*read)(void *ctx, uint32_t doc, uint64_t off, size_t len, char *buf);
+    /* Provenance (may be NULL: the name is the file): the file the document
+     * was read from, borrowed, and the line of its record in that file for
+     * JSONL and CSV input, or 0 when the document is the whole file. */
+    void (*origin)(void *ctx, uint32_t doc, const char **file, uint64_t *line);
 } pd_source;
 
 /* Diagnostics about a document: `line` is 0 when the message is about the
  * whole document. `msg` is borrowed for the call. */
 typedef void (*pd_diag_fn)(void *ctx, const char *doc, uint64_t line, const char *msg);
 
-/* Files and directories on disk as a pd_source. Failures to open, walk or map
- * a path are reported through `diag` (which may be NULL). */
+/* How pd_files reads what it is given. */
+typedef enum pd_format {
+    PD_FORMAT_AUTO = 0, /* by file name: .jsonl .ndjson .json, .csv .tsv, else text */
+    PD_FORMAT_TEXT,     /* the whole file is one document */
+    PD_FORMAT_JSONL,    /* one JSON object per line, one document each */
+    PD_FORMAT_CSV       /* a header row, then one document per row */
+} pd_format;
+
+typedef struct pd_input_options {
+    pd_format format;        /* PD_FORMAT_AUTO (a .gz/.zst suffix is looked past) */
+    const char *text_field;  /* JSONL: "text"; "a.b" reaches into nested objects */
+    const char *id_field;    /* JSONL: "id"; without one the id is FILE:LINE */
+    const char *text_column; /* CSV: header name or 1-based index: "text" */
+    const char *id_column;   /* CSV: "id"; without one the id is FILE:LINE */
+    char delimiter;          /* CSV: 0 = ',' ('\t' for .tsv files) */
+    /* Directory walks add only files whose name (or, for a pattern with a
+     * '/', whose path) matches an include glob, if any is given, and no
+     * exclude glob. Borrowed, like the strings above. */
+    const char *const *include;
+    size_t n_include;
+    const char *const *exclude;
+    size_t n_exclude;
+    int strict; /* the first malformed record is an error (PD_EPARSE) */
+} pd_input_options;
+
+void pd_input_options_init(pd_input_options *o);
+
+typedef struct pd_input_stats {
+    uint64_t files;     /* files read */
+    uint64_t records;   /* JSONL/CSV records read as documents */
+    uint64_t malformed; /* records skipped as malformed */
+} pd_input_stats;
+
+/* Files and directories on disk as a pd_source. Compressed files (gzip, zstd;
+ * known by their magic bytes) are read through a decompressor; JSONL and CSV
+ * records, compressed files, pipes and standard input are decoded once, as
+ * they are added, into an unlinked temporary file (in $TMPDIR), which later
+ * stages read back: memory stays bounded, disk holds the decoded text.
+ * Failures to open, walk or decode a path and malformed records are reported
+ * through `diag` (which may be NULL). opts may be NULL for the defaults. */
 typedef struct pd_files pd_files;
 
-pd_status pd_files_new(pd_diag_fn diag, void *diag_ctx, pd_files **out);
+pd_status pd_files_new(const pd_input_options *opts, pd_diag_fn diag, void *diag_ctx,
+                       pd_files **out);
 void pd_files_free(pd_files *fs);
 
 /* Add a path: a regular file, a directory (walked recursively; its regular
  * files are added in byte-wise order of their paths; symbolic links to
- * directories are not followed) or "-" for standard input, which is spooled
- * to an unlinked temporary file so that it can be read again. Returns PD_EIO
- * after reporting a path that cannot be opened or walked (a walk still adds
- * every file it could reach), PD_ENOMEM when out of memory. */
+ * directories are not followed) or "-" for standard input. Returns PD_EIO
+ * after reporting a path that cannot be opened, walked or decoded (a walk
+ * still adds every file it could reach; a file cut short keeps the records
+ * before the damage), PD_EPARSE for a malformed record when strict, and
+ * PD_ENOMEM when out of memory. */
 pd_status pd_files_add(pd_files *fs, const char *path);
+const pd_input_stats *pd_files_stats(const pd_files *fs);
 
 /* A view of fs as a pd_source, valid while fs lives and is not added to. */
 pd_source pd_files_source(pd_files *fs);
@@ -335,9 +380,11 @@ void pd_scan_pair(const pd_scan *sc, size_t i, pd_pair *pair);
 
 /* Header of the cluster report (PD_CSV_CLUSTERS). */
 #define PD_CSV_HEADER \
-    "cluster,doc,unit,line_start,line_end,byte_start,byte_end,role,match,similarity,scope,text"
+    "cluster,doc,unit,line_start,line_end,byte_start,byte_end,role,match,similarity,scope,text," \
+    "source"
 /* Header of the pair report (PD_CSV_PAIRS). */
-#define PD_CSV_PAIRS_HEADER "doc_a,unit_a,line_a,doc_b,unit_b,line_b,match,similarity,scope"
+#define PD_CSV_PAIRS_HEADER \
+    "doc_a,unit_a,line_a,doc_b,unit_b,line_b,match,similarity,scope,source_a,source_b"
 
 enum { PD_CSV_CLUSTERS = 0, PD_CSV_PAIRS = 1 };
 

@@ -24,11 +24,17 @@
 #include <time.h>
 #include <unistd.h>
 
+enum { MAX_GLOBS = 64 };
+
 typedef struct cli {
     pd_options o;
+    pd_input_options in;
+    const char *include[MAX_GLOBS], *exclude[MAX_GLOBS];
+    const char *files_from;
     const char *output;
     bool quiet, pairs;
     unsigned errors; /* inputs that could not be read */
+    uint64_t malformed_shown; /* malformed-record messages printed */
     bool progress_shown;
     double start, last_progress;
 } cli;
@@ -74,15 +80,30 @@ static const char usage_text[] =
     "      --normalize LIST  steps to apply, comma-separated, from nfkc, casefold,\n"
     "                        accents, dots; or all (default) or none\n"
     "      --seed N          MinHash seed (default 5782206221598675249)\n"
-    "      --strict          stop at the first unreadable input\n"
+    "      --strict          stop at the first unreadable input or malformed record\n"
+    "\n"
+    "Input (gzip and zstd files are decompressed, whatever their name):\n"
+    "      --format FMT      text, jsonl or csv (default: by name: .jsonl .ndjson\n"
+    "                        .json are JSONL, .csv .tsv are CSV, others text)\n"
+    "      --text-field F    JSONL field with the text (default text; a.b is nested)\n"
+    "      --id-field F      JSONL field with the document id (default id)\n"
+    "      --text-column C   CSV column with the text: header name or 1-based index\n"
+    "                        (default text)\n"
+    "      --id-column C     CSV column with the document id (default id)\n"
+    "      --delimiter C     CSV field delimiter (default ',', tab for .tsv)\n"
+    "      --include GLOB    in directories, read only files matching GLOB\n"
+    "      --exclude GLOB    in directories, skip files and directories matching GLOB\n"
+    "      --files-from FILE read more paths from FILE, one per line ('-': stdin)\n"
+    "\n"
+    "Run:\n"
     "  -j, --threads N       worker threads (default: all cores)\n"
     "  -q, --quiet           no summary, progress or warnings\n"
     "      --help            show this help and exit\n"
     "      --version         show the version and exit\n"
     "\n"
     "Cluster CSV columns: cluster,doc,unit,line_start,line_end,byte_start,byte_end,\n"
-    "role,match,similarity,scope,text. Exit status: 0 ok, 1 input or output error,\n"
-    "2 bad usage.\n";
+    "role,match,similarity,scope,text,source. Exit status: 0 ok, 1 input or output\n"
+    "error, 2 bad usage.\n";
 
 static double now(void)
 {
@@ -119,11 +140,12 @@ static void print_diag(cli *c, const char *doc, uint64_t line, const char *text)
         msg(c, "%s: %s", doc, text);
 }
 
+/* Input errors and malformed records are shown even with --quiet: each is
+ * data left out of the report. Whether the run fails is decided by what
+ * pd_files_add() and the scan return, not by the count of messages. */
 static void on_input_error(void *ctx, const char *doc, uint64_t line, const char *text)
 {
-    cli *c = ctx;
-    c->errors++;
-    print_diag(c, doc, line, text);
+    print_diag(ctx, doc, line, text);
 }
 
 static void on_warning(void *ctx, const char *doc, uint64_t line, const char *text)
@@ -195,7 +217,8 @@ static bool parse_norm(const char *s, unsigned *flags)
 
 enum {
     OPT_PERMS = 256, OPT_BANDS, OPT_ROWS, OPT_NO_VERIFY, OPT_PAIRS, OPT_NORMALIZE, OPT_SEED,
-    OPT_STRICT, OPT_HELP, OPT_VERSION
+    OPT_STRICT, OPT_HELP, OPT_VERSION, OPT_FORMAT, OPT_TEXT_FIELD, OPT_ID_FIELD, OPT_TEXT_COLUMN,
+    OPT_ID_COLUMN, OPT_DELIMITER, OPT_INCLUDE, OPT_EXCLUDE, OPT_FILES_FROM
 };
 
 static const struct option long_options[] = {
@@ -208,7 +231,52 @@ static const struct option long_options[] = {
     {"seed", required_argument, NULL, OPT_SEED},   {"strict", no_argument, NULL, OPT_STRICT},
     {"threads", required_argument, NULL, 'j'},     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, OPT_HELP},         {"version", no_argument, NULL, OPT_VERSION},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"text-field", required_argument, NULL, OPT_TEXT_FIELD},
+    {"id-field", required_argument, NULL, OPT_ID_FIELD},
+    {"text-column", required_argument, NULL, OPT_TEXT_COLUMN},
+    {"id-column", required_argument, NULL, OPT_ID_COLUMN},
+    {"delimiter", required_argument, NULL, OPT_DELIMITER},
+    {"include", required_argument, NULL, OPT_INCLUDE},
+    {"exclude", required_argument, NULL, OPT_EXCLUDE},
+    {"files-from", required_argument, NULL, OPT_FILES_FROM},
     {NULL, 0, NULL, 0}};
+
+/* The input options, which take only strings; 0 or an exit code. */
+static int parse_input_arg(cli *c, int ch, const char *arg)
+{
+    pd_input_options *in = &c->in;
+    switch (ch) {
+    case OPT_FORMAT:
+        if (strcmp(arg, "text") == 0) in->format = PD_FORMAT_TEXT;
+        else if (strcmp(arg, "jsonl") == 0) in->format = PD_FORMAT_JSONL;
+        else if (strcmp(arg, "csv") == 0) in->format = PD_FORMAT_CSV;
+        else return usage_error("unknown format '%s' (text, jsonl or csv)", arg);
+        break;
+    case OPT_TEXT_FIELD: in->text_field = arg; break;
+    case OPT_ID_FIELD: in->id_field = arg; break;
+    case OPT_TEXT_COLUMN: in->text_column = arg; break;
+    case OPT_ID_COLUMN: in->id_column = arg; break;
+    case OPT_DELIMITER:
+        if (strcmp(arg, "\\t") == 0 || strcmp(arg, "tab") == 0)
+            in->delimiter = '\t';
+        else if (strlen(arg) == 1 && arg[0] != '"' && arg[0] != '\n' && arg[0] != '\r')
+            in->delimiter = arg[0];
+        else
+            return usage_error("delimiter must be one character (or 'tab'), not '%s'", arg);
+        break;
+    case OPT_INCLUDE:
+    case OPT_EXCLUDE: {
+        size_t *n = ch == OPT_INCLUDE ? &in->n_include : &in->n_exclude;
+        if (*n == MAX_GLOBS)
+            return usage_error("more than %d --include or --exclude patterns", MAX_GLOBS);
+        (ch == OPT_INCLUDE ? c->include : c->exclude)[(*n)++] = arg;
+        break;
+    }
+    case OPT_FILES_FROM: c->files_from = arg; break;
+    }
+    return 0;
+}
 
 /* Parse the options; returns -1 to go on, else an exit code. */
 static int parse_args(cli *c, int argc, char **argv)
@@ -264,7 +332,13 @@ static int parse_args(cli *c, int argc, char **argv)
             if (errno || end == optarg || *end)
                 return usage_error("seed must be an unsigned number, not '%s'", optarg);
             break;
-        case OPT_STRICT: c->o.strict = 1; break;
+        case OPT_STRICT: c->o.strict = c->in.strict = 1; break;
+        case OPT_FORMAT: case OPT_TEXT_FIELD: case OPT_ID_FIELD: case OPT_TEXT_COLUMN:
+        case OPT_ID_COLUMN: case OPT_DELIMITER: case OPT_INCLUDE: case OPT_EXCLUDE:
+        case OPT_FILES_FROM:
+            if (parse_input_arg(c, ch, optarg) != 0)
+                return 2;
+            break;
         case OPT_HELP: fputs(usage_text, stdout); return 0;
         case OPT_VERSION: printf("paradup %s\n", pd_version()); return 0;
         case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -353,8 +427,12 @@ static bool output_is_input(cli *c, const pd_source *src)
     struct stat out, in;
     if (!c->output || stat(c->output, &out) != 0 || !S_ISREG(out.st_mode))
         return false;
-    for (uint32_t d = 0; d < src->n_docs; d++) {
-        const char *name = src->name(src->ctx, d);
+    const char *prev = NULL, *name;
+    uint64_t line;
+    for (uint32_t d = 0; d < src->n_docs; d++, prev = name) {
+        src->origin(src->ctx, d, &name, &line);
+        if (name == prev) /* the records of one file share its name */
+            continue;
         if (strcmp(name, "-") != 0 && stat(name, &in) == 0 && in.st_dev == out.st_dev &&
             in.st_ino == out.st_ino) {
             msg(c, "output '%s' is also an input: choose another output file", c->output);
@@ -364,18 +442,64 @@ static bool output_is_input(cli *c, const pd_source *src)
     return false;
 }
 
-static void summary(cli *c, const pd_stats *s, double secs)
+static void summary(cli *c, const pd_stats *s, const pd_input_stats *in, double secs)
 {
     if (c->quiet)
         return;
     clear_progress(c);
     double mb = (double)s->bytes / 1e6;
+    char skipped[64] = "";
+    if (in->malformed)
+        snprintf(skipped, sizeof skipped, "%llu malformed records skipped, ",
+                 (unsigned long long)in->malformed);
     fprintf(stderr,
             "paradup: %llu documents, %llu units, %llu clusters, %llu duplicate units, "
-            "%.2f s, %.1f MB/s\n",
+            "%s%.2f s, %.1f MB/s\n",
             (unsigned long long)s->docs, (unsigned long long)s->units,
-            (unsigned long long)s->clusters, (unsigned long long)s->duplicates, secs,
+            (unsigned long long)s->clusters, (unsigned long long)s->duplicates, skipped, secs,
             secs > 0 ? mb / secs : 0.0);
+}
+
+/* Add one input path; false to stop the run (out of memory, or --strict). */
+static bool add_input(cli *c, pd_files *fs, const char *path)
+{
+    pd_status st = pd_files_add(fs, path);
+    if (st == PD_ENOMEM)
+        msg(c, "out of memory while reading '%s'", path);
+    if (st != PD_OK)
+        c->errors += st != PD_EPARSE;
+    return st == PD_OK || (st != PD_ENOMEM && !c->o.strict);
+}
+
+/* Add the paths listed in c->files_from, one per line. */
+static bool add_listed(cli *c, pd_files *fs)
+{
+    bool is_stdin = strcmp(c->files_from, "-") == 0;
+    FILE *f = is_stdin ? stdin : fopen(c->files_from, "r");
+    if (!f) {
+        msg(c, "%s: cannot open: %s", c->files_from, strerror(errno));
+        c->errors++;
+        return !c->o.strict;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    bool go = true;
+    while (go && (n = getline(&line, &cap, f)) >= 0) {
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = 0;
+        if (n > 0)
+            go = add_input(c, fs, line);
+    }
+    if (go && ferror(f)) {
+        msg(c, "%s: cannot read: %s", c->files_from, strerror(errno));
+        c->errors++;
+        go = !c->o.strict;
+    }
+    free(line);
+    if (!is_stdin)
+        fclose(f);
+    return go;
 }
 
 static int scan(cli *c, int argc, char **argv)
@@ -385,19 +509,17 @@ static int scan(cli *c, int argc, char **argv)
     FILE *out = NULL;
     char *tmp = tmp_output;
     int rc = 1;
-    if (pd_files_new(on_input_error, c, &fs) != PD_OK) {
+    c->in.include = c->include;
+    c->in.exclude = c->exclude;
+    if (pd_files_new(&c->in, on_input_error, c, &fs) != PD_OK) {
         msg(c, "out of memory");
         return 1;
     }
-    for (int i = optind; i < argc; i++) {
-        pd_status st = pd_files_add(fs, argv[i]);
-        if (st == PD_ENOMEM) {
-            msg(c, "out of memory while listing '%s'", argv[i]);
+    for (int i = optind; i < argc; i++)
+        if (!add_input(c, fs, argv[i]))
             goto done;
-        }
-        if (st != PD_OK && c->o.strict)
-            goto done;
-    }
+    if (c->files_from && !add_listed(c, fs))
+        goto done;
     pd_source src = pd_files_source(fs);
     if (output_is_input(c, &src))
         goto done;
@@ -423,8 +545,8 @@ static int scan(cli *c, int argc, char **argv)
     bool ok = close_output(c, out, tmp, st == PD_OK);
     out = NULL;
     if (ok)
-        summary(c, pd_scan_stats(sc), now() - c->start);
-    rc = ok && c->errors == 0 ? 0 : 1;
+        summary(c, pd_scan_stats(sc), pd_files_stats(fs), now() - c->start);
+    rc = ok && c->errors == 0 && pd_scan_stats(sc)->docs_failed == 0 ? 0 : 1;
 done:
     if (out)
         close_output(c, out, tmp, false);
@@ -438,6 +560,7 @@ int main(int argc, char **argv)
     cli c;
     memset(&c, 0, sizeof c);
     pd_options_init(&c.o);
+    pd_input_options_init(&c.in);
     c.start = now();
     if (argc >= 2 && strcmp(argv[1], "scan") == 0) {
         argv[1] = argv[0];
@@ -446,7 +569,7 @@ int main(int argc, char **argv)
         int rc = parse_args(&c, argc, argv);
         if (rc >= 0)
             return rc;
-        if (optind >= argc)
+        if (optind >= argc && !c.files_from)
             return usage_error("no input: give files, directories or '-'");
         return scan(&c, argc, argv);
     }

@@ -147,6 +147,25 @@ static pd_status read_block(pd_scan *sc, const pd_source *src, block *b)
     return st;
 }
 
+/* The source column: the file, and the record's line for JSONL and CSV. */
+static void field_source(out *o, const pd_source *src, uint32_t doc)
+{
+    const char *file;
+    uint64_t line = 0;
+    if (!src->origin) {
+        field_str(o, src->name(src->ctx, doc));
+        return;
+    }
+    src->origin(src->ctx, doc, &file, &line);
+    if (line == 0) {
+        field_str(o, file);
+        return;
+    }
+    char buf[4096];
+    int n = snprintf(buf, sizeof buf, "%s:%llu", file, (unsigned long long)line);
+    field(o, buf, n < 0 ? 0 : (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+}
+
 static void write_block(pd_scan *sc, const pd_source *src, const block *b, out *o)
 {
     for (size_t i = 0; i < b->n && o->ok; i++) {
@@ -164,6 +183,7 @@ static void write_block(pd_scan *sc, const pd_source *src, const block *b, out *
         field_sim(o, r.similarity, r.role == PD_DUPLICATE);
         field_str(o, scope_name[r.scope]);
         field(o, b->arena.data ? b->arena.data + b->off[i] : "", b->len[i]);
+        field_source(o, src, r.doc);
         end_row(o);
     }
 }
@@ -218,6 +238,8 @@ static void write_pairs(pd_scan *sc, const pd_source *src, out *o)
         field_str(o, match_name[p.match]);
         field_sim(o, p.similarity, true);
         field_str(o, scope_name[p.scope]);
+        field_source(o, src, p.doc_a);
+        field_source(o, src, p.doc_b);
         end_row(o);
     }
 }

@@ -1,16 +1,18 @@
 /*
- * files.c - reading input: files, directory walks and standard input, as a
- * pd_source.
+ * files.c - reading input as a pd_source: text files, directory walks,
+ * standard input, compressed files and the documents of JSONL and CSV files.
  *
  * A directory is walked recursively and its regular files are added in
  * byte-wise (strcmp) order of their full paths, so the input order, and with
  * it the report, does not depend on the file system. Symbolic links to files
- * are followed, links to directories are not (no cycles). Standard input is
- * copied to an unlinked temporary file, so that it can be mapped and re-read
- * like any file. Large documents are mapped read-only and small ones read
- * into memory, each released after use; later stages re-read a unit's bytes
- * with pread() through a small
- * cache of open descriptors.
+ * are followed, links to directories are not (no cycles).
+ *
+ * An uncompressed regular text file is its own document and is read where it
+ * lies. Everything else (standard input, pipes, compressed files, JSONL and
+ * CSV records) is decoded once, while it is added, into one unlinked spool
+ * file, and its documents are ranges of the spool. Later stages map a
+ * document (small ones are read into memory, large ones mapped) and re-read a
+ * unit's bytes with pread() through a small cache of open descriptors.
  */
 #define _GNU_SOURCE
 #include "internal.h"
@@ -18,6 +20,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,44 +29,78 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Files up to MAP_MIN bytes are read into memory: for small files one read()
- * costs less than mmap's page faults and munmap's TLB shootdowns. */
-enum { FD_CACHE = 16, MAP_MIN = 1 << 20 };
+/* Documents up to MAP_MIN bytes are read into memory: for small files one
+ * read() costs less than mmap's page faults and munmap's TLB shootdowns. */
+enum { FD_CACHE = 16, MAP_MIN = 1 << 20, SPOOL_BUF = 1 << 20 };
+/* Malformed records reported one by one per file; the rest are counted. */
+enum { MALFORMED_SHOWN = 20 };
+#define NO_NAME UINT64_MAX
+
+/* A document: a whole file on disk, or a range of the spool. */
+typedef struct doc {
+    uint64_t off, len; /* in the spool (spooled documents) */
+    uint64_t line;     /* record line in the file, 0 for a whole file */
+    uint64_t name;     /* offset of its id in fs->names, or NO_NAME: the path */
+    uint32_t file;
+    bool spooled;
+} doc;
 
 struct pd_files {
-    char **paths;
-    size_t n, cap_paths;
+    pd_input_options opt;
+    pd_input_stats stats;
+    char **paths; /* the files read, in order */
+    size_t n_paths, cap_paths;
+    doc *docs;
+    size_t n_docs, cap_docs;
+    char *names; /* NUL-terminated document ids */
+    size_t names_len, cap_names;
+    int spool_fd; /* -1 until needed */
+    uint64_t spool_len;
+    char *wbuf; /* bytes not yet written to the spool */
+    size_t wlen;
+    bool stdin_used;
+    uint32_t malformed_file; /* the file whose malformed records are counted */
+    uint64_t malformed_here;
     pthread_mutex_t lock; /* around diag: documents may be mapped in parallel */
-    int stdin_fd; /* the spool of "-", or -1 */
     pd_diag_fn diag;
     void *diag_ctx;
     struct {
-        uint32_t doc;
+        uint32_t file;
         int fd;
     } cache[FD_CACHE];
 };
 
-/* Report a failure about path; serialized, as documents may be mapped on
- * several threads. */
-static void report(pd_files *fs, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void report(pd_files *fs, const char *path, const char *fmt, ...)
+void pd_files_report(pd_files *fs, const char *path, uint64_t line, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     pthread_mutex_lock(&fs->lock);
-    pd_vdiagf(fs->diag, fs->diag_ctx, path, 0, fmt, ap);
+    pd_vdiagf(fs->diag, fs->diag_ctx, path, line, fmt, ap);
     pthread_mutex_unlock(&fs->lock);
     va_end(ap);
 }
+#define report(fs, path, ...) pd_files_report(fs, path, 0, __VA_ARGS__)
 
-pd_status pd_files_new(pd_diag_fn diag, void *diag_ctx, pd_files **out)
+void pd_input_options_init(pd_input_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->format = PD_FORMAT_AUTO;
+    o->text_field = o->text_column = "text";
+    o->id_field = o->id_column = "id";
+}
+
+pd_status pd_files_new(const pd_input_options *opts, pd_diag_fn diag, void *diag_ctx,
+                       pd_files **out)
 {
     pd_files *fs = calloc(1, sizeof *fs);
     *out = fs;
     if (!fs)
         return PD_ENOMEM;
-    fs->stdin_fd = -1;
+    if (opts)
+        fs->opt = *opts;
+    else
+        pd_input_options_init(&fs->opt);
+    fs->spool_fd = -1;
     pthread_mutex_init(&fs->lock, NULL);
     fs->diag = diag;
     fs->diag_ctx = diag_ctx;
@@ -75,63 +113,269 @@ void pd_files_free(pd_files *fs)
 {
     if (!fs)
         return;
-    for (size_t i = 0; i < fs->n; i++)
+    for (size_t i = 0; i < fs->n_paths; i++)
         free(fs->paths[i]);
     free(fs->paths);
+    free(fs->docs);
+    free(fs->names);
+    free(fs->wbuf);
     pthread_mutex_destroy(&fs->lock);
     for (int i = 0; i < FD_CACHE; i++)
-        if (fs->cache[i].fd >= 0 && fs->cache[i].fd != fs->stdin_fd)
+        if (fs->cache[i].fd >= 0)
             close(fs->cache[i].fd);
-    if (fs->stdin_fd >= 0)
-        close(fs->stdin_fd);
+    if (fs->spool_fd >= 0)
+        close(fs->spool_fd);
     free(fs);
 }
 
-static pd_status push_path(pd_files *fs, const char *path)
+const pd_input_options *pd_files_options(const pd_files *fs)
 {
-    if (fs->n >= UINT32_MAX - 1)
+    return &fs->opt;
+}
+
+const char *pd_files_path(const pd_files *fs, uint32_t file)
+{
+    return fs->paths[file];
+}
+
+const pd_input_stats *pd_files_stats(const pd_files *fs)
+{
+    return &fs->stats;
+}
+
+static pd_status push_path(pd_files *fs, const char *path, uint32_t *file)
+{
+    if (fs->n_paths >= UINT32_MAX - 1)
         return PD_EINVAL;
-    PD_TRY(PD_GROW(fs->paths, fs->cap_paths, fs->n + 1));
+    PD_TRY(PD_GROW(fs->paths, fs->cap_paths, fs->n_paths + 1));
     char *copy = strdup(path);
     if (!copy)
         return PD_ENOMEM;
-    fs->paths[fs->n++] = copy;
+    *file = (uint32_t)fs->n_paths;
+    fs->paths[fs->n_paths++] = copy;
+    fs->stats.files++;
     return PD_OK;
 }
 
-static pd_status spool_stdin(pd_files *fs)
+static pd_status push_doc(pd_files *fs, doc d)
 {
-    if (fs->stdin_fd >= 0) {
-        report(fs, "-", "standard input can be read only once");
+    if (fs->n_docs >= UINT32_MAX - 1) {
+        report(fs, fs->paths[d.file], "more than %u documents: split the input into several runs",
+               UINT32_MAX - 2);
         return PD_EINVAL;
     }
+    PD_TRY(PD_GROW(fs->docs, fs->cap_docs, fs->n_docs + 1));
+    fs->docs[fs->n_docs++] = d;
+    return PD_OK;
+}
+
+/* ---- the spool ----------------------------------------------------------- */
+
+static pd_status spool_open(pd_files *fs)
+{
+    if (fs->spool_fd >= 0)
+        return PD_OK;
     const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir)
+        dir = "/tmp";
     char tmpl[4096];
-    snprintf(tmpl, sizeof tmpl, "%s/paradup-stdin-XXXXXX", dir && *dir ? dir : "/tmp");
+    snprintf(tmpl, sizeof tmpl, "%s/paradup-spool-XXXXXX", dir);
     int fd = mkstemp(tmpl);
     if (fd < 0) {
-        report(fs, "-", "cannot create a temporary file in '%s': %s", dir && *dir ? dir : "/tmp",
-               strerror(errno));
+        report(fs, dir, "cannot create a temporary file: %s", strerror(errno));
         return PD_EIO;
     }
     unlink(tmpl);
-    char buf[1 << 16];
-    for (;;) {
-        ssize_t r = read(STDIN_FILENO, buf, sizeof buf);
-        if (r == 0)
-            break;
-        if (r < 0 && errno == EINTR)
+    if (!(fs->wbuf = malloc(SPOOL_BUF))) {
+        close(fd);
+        return PD_ENOMEM;
+    }
+    fs->spool_fd = fd;
+    return PD_OK;
+}
+
+static pd_status spool_flush(pd_files *fs)
+{
+    const char *p = fs->wbuf;
+    while (fs->wlen > 0) {
+        ssize_t w = write(fs->spool_fd, p, fs->wlen);
+        if (w < 0 && errno == EINTR)
             continue;
-        ssize_t w = r < 0 ? -1 : write(fd, buf, (size_t)r);
-        if (r < 0 || w != r) {
-            report(fs, "-", "cannot %s standard input: %s", r < 0 ? "read" : "spool",
-                   strerror(errno));
-            close(fd);
+        if (w <= 0) {
+            report(fs, "-", "cannot write the temporary spool file: %s",
+                   w < 0 ? strerror(errno) : "no space");
             return PD_EIO;
         }
+        p += w;
+        fs->wlen -= (size_t)w;
     }
-    fs->stdin_fd = fd;
-    return push_path(fs, "-");
+    return PD_OK;
+}
+
+static pd_status spool_write(pd_files *fs, const char *data, size_t len)
+{
+    PD_TRY(spool_open(fs));
+    fs->spool_len += len;
+    while (len > 0) {
+        size_t n = SPOOL_BUF - fs->wlen < len ? SPOOL_BUF - fs->wlen : len;
+        memcpy(fs->wbuf + fs->wlen, data, n);
+        fs->wlen += n;
+        data += n;
+        len -= n;
+        if (fs->wlen == SPOOL_BUF)
+            PD_TRY(spool_flush(fs));
+    }
+    return PD_OK;
+}
+
+pd_status pd_files_record(pd_files *fs, uint32_t file, uint64_t line, const char *id,
+                          size_t id_len, const char *text, size_t len)
+{
+    char num[48];
+    const char *path = fs->paths[file];
+    size_t need = id ? id_len + 1 : strlen(path) + sizeof num;
+    PD_TRY(PD_GROW(fs->names, fs->cap_names, fs->names_len + need));
+    doc d = {fs->spool_len, len, line, fs->names_len, file, true};
+    char *name = fs->names + fs->names_len;
+    if (id) {
+        memcpy(name, id, id_len);
+        name[id_len] = 0;
+        fs->names_len += strnlen(name, id_len) + 1;
+    } else {
+        snprintf(num, sizeof num, ":%" PRIu64, line);
+        fs->names_len += (size_t)sprintf(name, "%s%s", path, num) + 1;
+    }
+    PD_TRY(spool_write(fs, text, len));
+    fs->stats.records++;
+    return push_doc(fs, d);
+}
+
+pd_status pd_files_malformed(pd_files *fs, uint32_t file, uint64_t line, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fs->stats.malformed++;
+    if (file != fs->malformed_file)
+        fs->malformed_here = 0;
+    fs->malformed_file = file;
+    if (++fs->malformed_here <= MALFORMED_SHOWN)
+        pd_files_report(fs, fs->paths[file], line, "%s: %s", msg,
+                        fs->opt.strict ? "stopping (--strict)" : "record skipped");
+    if (fs->malformed_here == MALFORMED_SHOWN + 1)
+        pd_files_report(fs, fs->paths[file], line,
+                        "more malformed records: counted in the summary, not shown");
+    return fs->opt.strict ? PD_EPARSE : PD_OK;
+}
+
+/* ---- adding files -------------------------------------------------------- */
+
+static bool has_suffix(const char *s, size_t len, const char *suf)
+{
+    size_t n = strlen(suf);
+    return len >= n && strncasecmp(s + len - n, suf, n) == 0;
+}
+
+/* The format of path: the option, or the name's suffix past .gz/.zst. */
+static pd_format format_of(const pd_files *fs, const char *path, char *delim)
+{
+    size_t len = strlen(path);
+    *delim = fs->opt.delimiter ? fs->opt.delimiter : ',';
+    static const char *const packed[] = {".gz", ".gzip", ".zst", ".zstd"};
+    for (size_t i = 0; i < sizeof packed / sizeof *packed; i++)
+        if (has_suffix(path, len, packed[i])) {
+            len -= strlen(packed[i]);
+            break;
+        }
+    if (!fs->opt.delimiter && has_suffix(path, len, ".tsv"))
+        *delim = '\t';
+    if (fs->opt.format != PD_FORMAT_AUTO)
+        return fs->opt.format;
+    if (has_suffix(path, len, ".jsonl") || has_suffix(path, len, ".ndjson") ||
+        has_suffix(path, len, ".json"))
+        return PD_FORMAT_JSONL;
+    if (has_suffix(path, len, ".csv") || has_suffix(path, len, ".tsv"))
+        return PD_FORMAT_CSV;
+    return PD_FORMAT_TEXT;
+}
+
+/* Copy the decoded stream into the spool as one document. */
+static pd_status spool_text(pd_files *fs, uint32_t file, pd_instream *in)
+{
+    doc d = {fs->spool_len, 0, 0, NO_NAME, file, true};
+    char buf[1 << 16];
+    for (;;) {
+        size_t got;
+        pd_status st = pd_instream_read(in, buf, sizeof buf, &got);
+        if (st != PD_OK)
+            return st;
+        if (got == 0)
+            break;
+        PD_TRY(spool_write(fs, buf, got));
+    }
+    d.len = fs->spool_len - d.off;
+    return push_doc(fs, d);
+}
+
+/* Add one file read from fd: "-" is standard input. A regular, uncompressed
+ * text file is read in place later; anything else is decoded now. */
+static pd_status add_file(pd_files *fs, const char *path, int fd, bool regular)
+{
+    uint32_t file;
+    PD_TRY(push_path(fs, path, &file));
+    bool is_stdin = strcmp(path, "-") == 0;
+    char delim;
+    pd_format fmt = format_of(fs, is_stdin ? "" : path, &delim);
+    pd_instream *in;
+    pd_status st = pd_instream_open(fd, &in);
+    if (st != PD_OK)
+        ;
+    else if (fmt == PD_FORMAT_TEXT && regular && !is_stdin && pd_instream_kind(in) == PD_PLAIN)
+        st = push_doc(fs, (doc){0, 0, 0, NO_NAME, file, false});
+    else if (fmt == PD_FORMAT_TEXT)
+        st = spool_text(fs, file, in);
+    else if (fmt == PD_FORMAT_JSONL)
+        st = pd_read_jsonl(fs, file, in);
+    else
+        st = pd_read_csv(fs, file, in, delim);
+    if (st == PD_OK && fs->wlen)
+        st = spool_flush(fs);
+    if (in && pd_instream_error(in)) {
+        report(fs, path, "cannot read: %s", pd_instream_error(in));
+        st = PD_EIO;
+    }
+    pd_instream_close(in);
+    return st;
+}
+
+static pd_status add_stdin(pd_files *fs)
+{
+    if (fs->stdin_used) {
+        report(fs, "-", "standard input can be read only once");
+        return PD_EINVAL;
+    }
+    fs->stdin_used = true;
+    return add_file(fs, "-", STDIN_FILENO, false);
+}
+
+static pd_status add_path(pd_files *fs, const char *path)
+{
+    int fd;
+    do
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) != 0) {
+        report(fs, path, "cannot open: %s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return PD_EIO;
+    }
+    pd_status st = add_file(fs, path, fd, S_ISREG(sb.st_mode));
+    close(fd);
+    return st;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -139,15 +383,38 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Collect the regular files under `dir` into list; false if any part of the
- * walk failed (reported). */
-static pd_status walk(pd_files *fs, const char *dir, char ***list, size_t *n, size_t *cap,
-                      bool *failed)
+static bool any_match(const char *const *globs, size_t n, const char *name, const char *rel)
+{
+    for (size_t i = 0; i < n; i++)
+        if (fnmatch(globs[i], strchr(globs[i], '/') ? rel : name, 0) == 0)
+            return true;
+    return false;
+}
+
+/* Does the include/exclude filter let the file (or directory) through? rel
+ * is its path below the directory given on the command line. */
+static bool wanted(const pd_files *fs, const char *name, const char *rel, bool is_dir)
+{
+    if (any_match(fs->opt.exclude, fs->opt.n_exclude, name, rel))
+        return false;
+    return is_dir || fs->opt.n_include == 0 ||
+           any_match(fs->opt.include, fs->opt.n_include, name, rel);
+}
+
+typedef struct walker {
+    char **list;
+    size_t n, cap;
+    size_t root_len; /* the prefix of each path that names the walked root */
+    bool failed;
+} walker;
+
+/* Collect the wanted regular files under `dir` into w->list. */
+static pd_status walk(pd_files *fs, const char *dir, walker *w)
 {
     DIR *d = opendir(dir);
     if (!d) {
         report(fs, dir, "cannot open directory: %s", strerror(errno));
-        *failed = true;
+        w->failed = true;
         return PD_OK;
     }
     pd_status st = PD_OK;
@@ -163,28 +430,26 @@ static pd_status walk(pd_files *fs, const char *dir, char ***list, size_t *n, si
         }
         bool slash = dir[strlen(dir) - 1] == '/';
         snprintf(path, len, "%s%s%s", dir, slash ? "" : "/", e->d_name);
+        const char *rel = path + w->root_len;
         struct stat sb, lsb;
+        bool is_reg = e->d_type == DT_REG, is_dir = false;
         /* d_type spares a stat per file where the file system fills it in. */
-        if (e->d_type == DT_REG) {
-            if ((st = PD_GROW(*list, *cap, *n + 1)) == PD_OK)
-                (*list)[(*n)++] = path;
-            else
-                free(path);
-            continue;
-        }
-        if (lstat(path, &lsb) != 0 || stat(path, &sb) != 0) {
+        if (!is_reg && (lstat(path, &lsb) != 0 || stat(path, &sb) != 0)) {
             /* A dangling link or a file that vanished: say so, go on. */
             report(fs, path, "cannot stat: %s", strerror(errno));
-            *failed = true;
-            free(path);
-        } else if (S_ISDIR(sb.st_mode) && !S_ISLNK(lsb.st_mode)) {
-            st = walk(fs, path, list, n, cap, failed);
-            free(path);
-        } else if (S_ISREG(sb.st_mode) && (st = PD_GROW(*list, *cap, *n + 1)) == PD_OK) {
-            (*list)[(*n)++] = path;
-        } else {
-            free(path);
+            w->failed = true;
+        } else if (!is_reg) {
+            is_dir = S_ISDIR(sb.st_mode) && !S_ISLNK(lsb.st_mode);
+            is_reg = S_ISREG(sb.st_mode);
         }
+        if (is_dir && wanted(fs, e->d_name, rel, true))
+            st = walk(fs, path, w);
+        if (is_reg && wanted(fs, e->d_name, rel, false) &&
+            (st = PD_GROW(w->list, w->cap, w->n + 1)) == PD_OK) {
+            w->list[w->n++] = path;
+            continue;
+        }
+        free(path);
     }
     closedir(d);
     return st;
@@ -192,25 +457,27 @@ static pd_status walk(pd_files *fs, const char *dir, char ***list, size_t *n, si
 
 static pd_status add_dir(pd_files *fs, const char *dir)
 {
-    char **list = NULL;
-    size_t n = 0, cap = 0;
-    bool failed = false;
-    pd_status st = walk(fs, dir, &list, &n, &cap, &failed);
+    walker w = {NULL, 0, 0, strlen(dir), false};
+    w.root_len += dir[w.root_len - 1] != '/';
+    pd_status st = walk(fs, dir, &w);
     if (st == PD_OK)
-        qsort(list, n, sizeof *list, cmp_str);
-    for (size_t i = 0; i < n; i++) {
-        if (st == PD_OK)
-            st = push_path(fs, list[i]);
-        free(list[i]);
+        qsort(w.list, w.n, sizeof *w.list, cmp_str);
+    for (size_t i = 0; i < w.n; i++) {
+        pd_status fst = st == PD_OK ? add_path(fs, w.list[i]) : PD_OK;
+        if (fst == PD_EIO)
+            w.failed = true;
+        else
+            st = fst;
+        free(w.list[i]);
     }
-    free(list);
-    return st != PD_OK ? st : failed ? PD_EIO : PD_OK;
+    free(w.list);
+    return st != PD_OK ? st : w.failed ? PD_EIO : PD_OK;
 }
 
 pd_status pd_files_add(pd_files *fs, const char *path)
 {
     if (strcmp(path, "-") == 0)
-        return spool_stdin(fs);
+        return add_stdin(fs);
     struct stat sb;
     if (stat(path, &sb) != 0) {
         report(fs, path, "cannot open: %s", strerror(errno));
@@ -218,126 +485,54 @@ pd_status pd_files_add(pd_files *fs, const char *path)
     }
     if (S_ISDIR(sb.st_mode))
         return add_dir(fs, path);
-    return push_path(fs, path);
+    return add_path(fs, path);
 }
 
 /* ---- the pd_source view -------------------------------------------------- */
 
-static const char *files_name(void *ctx, uint32_t doc)
+static const char *files_name(void *ctx, uint32_t d)
 {
-    return ((pd_files *)ctx)->paths[doc];
+    pd_files *fs = ctx;
+    const doc *dc = &fs->docs[d];
+    return dc->name == NO_NAME ? fs->paths[dc->file] : fs->names + dc->name;
 }
 
-static int open_doc(pd_files *fs, uint32_t doc)
+static void files_origin(void *ctx, uint32_t d, const char **file, uint64_t *line)
 {
-    if (strcmp(fs->paths[doc], "-") == 0 && fs->stdin_fd >= 0)
-        return fs->stdin_fd;
+    pd_files *fs = ctx;
+    *file = fs->paths[fs->docs[d].file];
+    *line = fs->docs[d].line;
+}
+
+/* The descriptor to read document d from, and where its bytes start. */
+static int doc_fd(pd_files *fs, uint32_t d, uint64_t *base)
+{
+    const doc *dc = &fs->docs[d];
+    *base = dc->off;
+    if (dc->spooled)
+        return fs->spool_fd;
     int fd;
     do
-        fd = open(fs->paths[doc], O_RDONLY | O_CLOEXEC);
+        fd = open(fs->paths[dc->file], O_RDONLY | O_CLOEXEC);
     while (fd < 0 && errno == EINTR);
     return fd;
 }
 
-static void close_doc(pd_files *fs, int fd)
+static void done_fd(pd_files *fs, int fd)
 {
-    if (fd != fs->stdin_fd)
+    if (fd != fs->spool_fd)
         close(fd);
 }
 
-static pd_status files_map(void *ctx, uint32_t doc, const char **data, size_t *len)
+static pd_status read_at(int fd, char *buf, size_t len, uint64_t off)
 {
-    pd_files *fs = ctx;
-    const char *path = fs->paths[doc];
-    int fd = open_doc(fs, doc);
-    struct stat sb;
-    if (fd < 0 || fstat(fd, &sb) != 0) {
-        report(fs, path, "cannot open: %s", strerror(errno));
-        if (fd >= 0)
-            close_doc(fs, fd);
-        return PD_EIO;
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        report(fs, path, "not a regular file");
-        close_doc(fs, fd);
-        return PD_EIO;
-    }
-    if ((uint64_t)sb.st_size > SIZE_MAX) {
-        report(fs, path, "too large to map");
-        close_doc(fs, fd);
-        return PD_EIO;
-    }
-    *len = (size_t)sb.st_size;
-    if (*len == 0) {
-        *data = "";
-        close_doc(fs, fd);
-        return PD_OK;
-    }
-    if (*len < MAP_MIN) {
-        char *buf = malloc(*len);
-        size_t got = 0;
-        while (buf && got < *len) {
-            ssize_t r = pread(fd, buf + got, *len - got, (off_t)got);
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r <= 0)
-                break;
-            got += (size_t)r;
-        }
-        int err = buf ? errno : ENOMEM;
-        close_doc(fs, fd);
-        if (got < *len) {
-            report(fs, path, "cannot read: %s", got ? "the file got shorter" : strerror(err));
-            free(buf);
-            return PD_EIO;
-        }
-        *data = buf;
-        return PD_OK;
-    }
-    void *p = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
-    int err = errno;
-    close_doc(fs, fd);
-    if (p == MAP_FAILED) {
-        report(fs, path, "cannot map: %s", strerror(err));
-        return PD_EIO;
-    }
-    madvise(p, *len, MADV_SEQUENTIAL);
-    *data = p;
-    return PD_OK;
-}
-
-static void files_unmap(void *ctx, uint32_t doc, const char *data, size_t len)
-{
-    PD_UNUSED(ctx);
-    PD_UNUSED(doc);
-    if (len >= MAP_MIN)
-        munmap((void *)data, len);
-    else if (len > 0)
-        free((void *)data);
-}
-
-static pd_status files_read(void *ctx, uint32_t doc, uint64_t off, size_t len, char *buf)
-{
-    pd_files *fs = ctx;
-    unsigned slot = doc % FD_CACHE;
-    if (fs->cache[slot].fd < 0 || fs->cache[slot].doc != doc) {
-        if (fs->cache[slot].fd >= 0)
-            close_doc(fs, fs->cache[slot].fd);
-        fs->cache[slot].fd = open_doc(fs, doc);
-        fs->cache[slot].doc = doc;
-        if (fs->cache[slot].fd < 0) {
-            report(fs, fs->paths[doc], "cannot open again: %s", strerror(errno));
-            return PD_EIO;
-        }
-    }
-    int fd = fs->cache[slot].fd;
     while (len > 0) {
         ssize_t r = pread(fd, buf, len, (off_t)off);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0) {
-            report(fs, fs->paths[doc], "cannot read again: %s",
-                   r < 0 ? strerror(errno) : "the file got shorter");
+            if (r == 0)
+                errno = 0;
             return PD_EIO;
         }
         buf += r;
@@ -347,7 +542,115 @@ static pd_status files_read(void *ctx, uint32_t doc, uint64_t off, size_t len, c
     return PD_OK;
 }
 
+/* The length of document d, from fd for a file read in place. */
+static pd_status doc_len(pd_files *fs, uint32_t d, int fd, size_t *len)
+{
+    const doc *dc = &fs->docs[d];
+    const char *path = fs->paths[dc->file];
+    struct stat sb;
+    if (dc->spooled) {
+        *len = (size_t)dc->len;
+        return dc->len <= SIZE_MAX ? PD_OK : PD_EIO;
+    }
+    if (fstat(fd, &sb) != 0) {
+        report(fs, path, "cannot open: %s", strerror(errno));
+        return PD_EIO;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        report(fs, path, "not a regular file");
+        return PD_EIO;
+    }
+    if ((uint64_t)sb.st_size > SIZE_MAX) {
+        report(fs, path, "too large to map");
+        return PD_EIO;
+    }
+    *len = (size_t)sb.st_size;
+    return PD_OK;
+}
+
+static pd_status files_map(void *ctx, uint32_t d, const char **data, size_t *len)
+{
+    pd_files *fs = ctx;
+    const char *path = fs->paths[fs->docs[d].file];
+    uint64_t base;
+    int fd = doc_fd(fs, d, &base);
+    if (fd < 0) {
+        report(fs, path, "cannot open: %s", strerror(errno));
+        return PD_EIO;
+    }
+    pd_status st = doc_len(fs, d, fd, len);
+    if (st != PD_OK || *len == 0) {
+        *data = "";
+        done_fd(fs, fd);
+        return st;
+    }
+    if (*len < MAP_MIN) {
+        char *buf = malloc(*len);
+        st = buf ? read_at(fd, buf, *len, base) : PD_ENOMEM;
+        int err = errno;
+        done_fd(fs, fd);
+        if (st != PD_OK) {
+            report(fs, path, "cannot read: %s", err ? strerror(err) : "the file got shorter");
+            free(buf);
+            return st;
+        }
+        *data = buf;
+        return PD_OK;
+    }
+    /* A spooled document starts anywhere: map from the page below it. */
+    uint64_t lead = base % (uint64_t)sysconf(_SC_PAGESIZE);
+    void *p = mmap(NULL, *len + lead, PROT_READ, MAP_PRIVATE, fd, (off_t)(base - lead));
+    int err = errno;
+    done_fd(fs, fd);
+    if (p == MAP_FAILED) {
+        report(fs, path, "cannot map: %s", strerror(err));
+        return PD_EIO;
+    }
+    madvise(p, *len + lead, MADV_SEQUENTIAL);
+    *data = (char *)p + lead;
+    return PD_OK;
+}
+
+static void files_unmap(void *ctx, uint32_t d, const char *data, size_t len)
+{
+    pd_files *fs = ctx;
+    uint64_t lead = fs->docs[d].off % (uint64_t)sysconf(_SC_PAGESIZE);
+    if (len >= MAP_MIN)
+        munmap((void *)(data - lead), len + lead);
+    else if (len > 0)
+        free((void *)data);
+}
+
+static pd_status files_read(void *ctx, uint32_t d, uint64_t off, size_t len, char *buf)
+{
+    pd_files *fs = ctx;
+    const doc *dc = &fs->docs[d];
+    int fd = fs->spool_fd;
+    if (!dc->spooled) {
+        unsigned slot = dc->file % FD_CACHE;
+        if (fs->cache[slot].fd < 0 || fs->cache[slot].file != dc->file) {
+            if (fs->cache[slot].fd >= 0)
+                close(fs->cache[slot].fd);
+            uint64_t base;
+            fs->cache[slot].fd = doc_fd(fs, d, &base);
+            fs->cache[slot].file = dc->file;
+            if (fs->cache[slot].fd < 0) {
+                report(fs, fs->paths[dc->file], "cannot open again: %s", strerror(errno));
+                return PD_EIO;
+            }
+        }
+        fd = fs->cache[slot].fd;
+    }
+    if (read_at(fd, buf, len, dc->off + off) != PD_OK) {
+        report(fs, fs->paths[dc->file], "cannot read again: %s",
+               errno ? strerror(errno) : "the file got shorter");
+        return PD_EIO;
+    }
+    return PD_OK;
+}
+
 pd_source pd_files_source(pd_files *fs)
 {
-    return (pd_source){fs, (uint32_t)fs->n, files_name, files_map, files_unmap, files_read};
+    return (pd_source){fs,        (uint32_t)fs->n_docs, files_name, files_map,
+                       files_unmap, files_read,         files_origin};
 }

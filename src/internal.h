@@ -99,6 +99,37 @@ unsigned pd_cpu_count(void);
 /* Stable radix sort of 64-bit values (tmp is scratch of n elements). */
 void pd_sort_u64(uint64_t *v, size_t n, uint64_t *tmp);
 
+/* instream.c: a byte stream over fd, gzip or zstd undone by magic bytes. */
+typedef enum pd_compression { PD_PLAIN = 0, PD_GZIP, PD_ZSTD } pd_compression;
+typedef struct pd_instream pd_instream;
+pd_status pd_instream_open(int fd, pd_instream **out); /* *out to close even on failure */
+pd_compression pd_instream_kind(const pd_instream *s);
+/* Up to cap bytes into buf; *got == 0 at the end. On PD_EIO (read failed) or
+ * PD_EPARSE (corrupt or truncated data) pd_instream_error() says what failed;
+ * it is NULL while the stream is sound. */
+pd_status pd_instream_read(pd_instream *s, char *buf, size_t cap, size_t *got);
+const char *pd_instream_error(const pd_instream *s);
+void pd_instream_close(pd_instream *s);
+
+/* files.c, for the record readers: the longest record or line they hold. */
+#define PD_RECORD_MAX ((size_t)1 << 30)
+const pd_input_options *pd_files_options(const pd_files *fs);
+const char *pd_files_path(const pd_files *fs, uint32_t file);
+/* Append a document whose text is text[0..len) read from record `line` of
+ * `file`; id NULL: the document id is FILE:LINE. */
+pd_status pd_files_record(pd_files *fs, uint32_t file, uint64_t line, const char *id,
+                          size_t id_len, const char *text, size_t len);
+/* Report a malformed record and count it: PD_EPARSE when strict, else PD_OK. */
+pd_status pd_files_malformed(pd_files *fs, uint32_t file, uint64_t line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Report a failure about a whole file. */
+void pd_files_report(pd_files *fs, const char *path, uint64_t line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* records.c: read the records of `file` from `in` into fs. */
+pd_status pd_read_jsonl(pd_files *fs, uint32_t file, pd_instream *in);
+pd_status pd_read_csv(pd_files *fs, uint32_t file, pd_instream *in, char delim);
+
 #endif
 
 /* ---- the scanner's state, shared by scan.c, verify.c, cluster.c, csvout.c */
