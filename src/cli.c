@@ -509,6 +509,7 @@ static int scan(cli *c, int argc, char **argv)
     FILE *out = NULL;
     char *tmp = tmp_output;
     int rc = 1;
+    catch_signals();
     c->in.include = c->include;
     c->in.exclude = c->exclude;
     if (pd_files_new(&c->in, on_input_error, c, &fs) != PD_OK) {
@@ -523,7 +524,7 @@ static int scan(cli *c, int argc, char **argv)
     pd_source src = pd_files_source(fs);
     if (output_is_input(c, &src))
         goto done;
-    catch_signals();
+
     if ((out = open_output(c, tmp, sizeof tmp_output)) == NULL)
         goto done;
     c->o.diag = on_warning;
@@ -571,6 +572,9 @@ int main(int argc, char **argv)
             return rc;
         if (optind >= argc && !c.files_from)
             return usage_error("no input: give files, directories or '-'");
+        for (int i = optind; c.files_from && strcmp(c.files_from, "-") == 0 && i < argc; i++)
+            if (strcmp(argv[i], "-") == 0)
+                return usage_error("standard input cannot be both --files-from and an input");
         return scan(&c, argc, argv);
     }
     int rc = parse_args(&c, argc, argv);

@@ -202,7 +202,8 @@ static pd_status spool_flush(pd_files *fs)
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
-            report(fs, "-", "cannot write the temporary spool file: %s",
+            const char *dir = getenv("TMPDIR");
+            report(fs, dir && *dir ? dir : "/tmp", "cannot write a temporary file: %s",
                    w < 0 ? strerror(errno) : "no space");
             return PD_EIO;
         }
@@ -340,8 +341,10 @@ static pd_status add_file(pd_files *fs, const char *path, int fd, bool regular)
         st = pd_read_jsonl(fs, file, in);
     else
         st = pd_read_csv(fs, file, in, delim);
-    if (st == PD_OK && fs->wlen)
-        st = spool_flush(fs);
+    if (fs->wlen) { /* records read before a failure are kept */
+        pd_status fst = spool_flush(fs);
+        st = st == PD_OK ? fst : st;
+    }
     if (in && pd_instream_error(in)) {
         report(fs, path, "cannot read: %s", pd_instream_error(in));
         st = PD_EIO;

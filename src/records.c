@@ -260,7 +260,7 @@ pd_status pd_read_csv(pd_files *fs, uint32_t file, pd_instream *in, char delim)
                     .id_col = o->id_column ? column_index(o->id_column) : -1,
                     .line = 1, .row_line = 1, .st = PD_OK};
     struct csv_parser p;
-    if (csv_init(&p, CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
+    if (csv_init(&p, CSV_APPEND_NULL) != 0)
         return PD_ENOMEM;
     csv_set_delim(&p, (unsigned char)delim);
     char *block = malloc(BLOCK);
@@ -280,8 +280,13 @@ pd_status pd_read_csv(pd_files *fs, uint32_t file, pd_instream *in, char delim)
             r.st = PD_EIO;
         }
     }
-    if (st == PD_OK && r.st == PD_OK && csv_fini(&p, on_field, on_row, &r) != 0)
-        r.st = pd_files_malformed(fs, file, r.row_line, "a quoted field is not closed");
+    /* End the last line, so that a row still open is a quote never closed. */
+    if (st == PD_OK && r.st == PD_OK && !r.at_start)
+        feed(&r, &p, "\n", 1);
+    if (st == PD_OK && r.st == PD_OK && r.row_open)
+        r.st = pd_files_malformed(fs, file, r.row_line, "a quoted field is never closed");
+    else if (st == PD_OK && r.st == PD_OK)
+        csv_fini(&p, on_field, on_row, &r);
     if (st == PD_OK && r.st == PD_OK && r.header && !pd_instream_error(in))
         pd_files_report(fs, pd_files_path(fs, file), 0, "no header row: the file is empty");
     csv_free(&p);
