@@ -314,20 +314,45 @@ static pd_status cut_batch(pass1 *p)
     return PD_OK;
 }
 
+/* A warning about document doc: at `line` of a text file, or, for a record
+ * of a JSONL or CSV file, at the record's line with the text's line named. */
+static void doc_warn(const pass1 *p, uint32_t doc, uint64_t line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void doc_warn(const pass1 *p, uint32_t doc, uint64_t line, const char *fmt, ...)
+{
+    const pd_options *o = &p->sc->o;
+    const char *file = p->src->name(p->src->ctx, doc);
+    uint64_t rec = 0;
+    if (p->src->origin)
+        p->src->origin(p->src->ctx, doc, &file, &rec);
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (rec == 0)
+        pd_diagf(o->diag, o->diag_ctx, file, line, "%s", msg);
+    else if (line == 0)
+        pd_diagf(o->diag, o->diag_ctx, file, rec, "record text: %s", msg);
+    else
+        pd_diagf(o->diag, o->diag_ctx, file, rec, "record text line %llu: %s",
+                 (unsigned long long)line, msg);
+}
+
 static void finish_doc(pass1 *p, const chunk *c)
 {
     pd_scan *sc = p->sc;
-    const char *name = p->src->name(p->src->ctx, c->doc);
     size_t len = c->end;
-    if (p->doc_ns.invalid_bytes)
-        pd_diagf(sc->o.diag, sc->o.diag_ctx, name, p->first_bad_line,
-             "%llu invalid UTF-8 byte%s (the first on this line), each read as a space",
-             (unsigned long long)p->doc_ns.invalid_bytes, p->doc_ns.invalid_bytes > 1 ? "s" : "");
-    if (p->doc_ns.nul_bytes)
-        pd_diagf(sc->o.diag, sc->o.diag_ctx, name, 0, "%llu NUL byte%s, each read as a space",
-             (unsigned long long)p->doc_ns.nul_bytes, p->doc_ns.nul_bytes > 1 ? "s" : "");
+    uint64_t bad = p->doc_ns.invalid_bytes, nul = p->doc_ns.nul_bytes;
+    if (bad)
+        doc_warn(p, c->doc, p->first_bad_line,
+                 "%llu invalid UTF-8 byte%s (the first on this line), each read as a space",
+                 (unsigned long long)bad, bad > 1 ? "s" : "");
+    if (nul)
+        doc_warn(p, c->doc, 0, "%llu NUL byte%s, each read as a space", (unsigned long long)nul,
+                 nul > 1 ? "s" : "");
     if (p->doc_units == 0)
-        pd_diagf(sc->o.diag, sc->o.diag_ctx, name, 0, "%s", len == 0 ? "empty file" : "no text to compare");
+        doc_warn(p, c->doc, 0, "%s", len > 0 ? "no text to compare" : "empty");
     sc->stats.docs++;
     sc->stats.invalid_bytes += p->doc_ns.invalid_bytes;
     sc->stats.nul_bytes += p->doc_ns.nul_bytes;
