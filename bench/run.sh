@@ -15,6 +15,12 @@ sizes="10 100"
 for s in $sizes; do
     [ -d "$D/news$s" ] || $B/gen "$D/news$s" "$s" "$s" >/dev/null
     [ -f "$D/news$s.txt" ] || find "$D/news$s" -type f | LC_ALL=C sort | xargs cat > "$D/news$s.txt"
+    # The same corpus as JSONL (one record per article), zstd-compressed.
+    [ -f "$D/news$s.jsonl.zst" ] || find "$D/news$s" -type f | LC_ALL=C sort | xargs awk '
+        function flush() { if (cur != "") printf "{\"id\":\"%s\",\"text\":\"%s\"}\n", cur, buf }
+        FNR == 1 { flush(); cur = FILENAME; buf = "" }
+        { s = $0; gsub(/\\/, "\\\\\\\\", s); gsub(/"/, "\\\"", s); gsub(/\t/, "\\t", s); buf = buf s "\\n" }
+        END { flush() }' | zstd -q -3 > "$D/news$s.jsonl.zst"
 done
 head -c 1000 "$D/news10.txt" > "$D/tiny.txt"
 
@@ -38,12 +44,13 @@ echo
 printf '%-26s %8s %8s %10s %9s %9s\n' "run" "MB" "sec" "MB/s" "units/s" "B/unit"
 for s in $sizes; do
     f="$D/news$s.txt"; m=$(mb "$f"); u=$(units_of "$f")
-    for mode in "near -j2" "near -j1" "exact -j2" "exact -j1" "near-dir -j2"; do
+    for mode in "near -j2" "near -j1" "exact -j2" "exact -j1" "near-dir -j2" "near-jsonl.zst -j2"; do
         set -- $mode
         case $1 in
         near) r=$(measure $P scan -q $2 -o /dev/null "$f") ;;
         exact) r=$(measure $P scan -q -t 1 $2 -o /dev/null "$f") ;;
         near-dir) r=$(measure $P scan -q $2 -o /dev/null "$D/news$s") ;;
+        near-jsonl.zst) r=$(measure $P scan -q $2 -o /dev/null "$D/news$s.jsonl.zst") ;;
         esac
         t=${r% *}; rss=${r#* }
         eval "t_${1%%-*}_${2#-}_$s=$t" 2>/dev/null || true
