@@ -283,6 +283,8 @@ pd_source pd_files_source(pd_files *fs);
 /* ------------------------------------------------------------------------ */
 /* Scanning                                                                  */
 
+#define PD_MAX_UNIT_BYTES ((size_t)1 << 20)
+
 typedef struct pd_options {
     pd_unit_kind unit;  /* PD_UNIT_LINE */
     unsigned norm;      /* PD_NORM_DEFAULT */
@@ -295,6 +297,11 @@ typedef struct pd_options {
     unsigned threads;   /* 0: one per online core */
     uint64_t seed;      /* PD_DEFAULT_SEED */
     int strict;         /* 1: stop at the first unreadable document */
+    /* Units longer than this are split into pieces of at most this many
+     * bytes (after the last space in a piece's second half, else on a UTF-8
+     * character boundary), each a unit of its own, with a warning per
+     * document: memory per unit stays bounded. 0: no limit. */
+    size_t max_unit_bytes; /* PD_MAX_UNIT_BYTES (1 MiB) */
     /* Warnings about a document (invalid UTF-8, NUL bytes, no text): called
      * from the thread that runs pd_scan_run(). line is 0 when not known. */
     pd_diag_fn diag;
@@ -317,6 +324,7 @@ typedef struct pd_stats {
     uint64_t bytes;         /* bytes read */
     uint64_t units;         /* units with non-empty normalized text */
     uint64_t units_empty;   /* units skipped: normalized text is empty */
+    uint64_t units_split;   /* units longer than max_unit_bytes, split into pieces */
     uint64_t distinct;      /* distinct normalized texts */
     uint64_t candidates;    /* candidate pairs from LSH */
     uint64_t verified;      /* candidate pairs at or above the threshold */
@@ -386,7 +394,10 @@ void pd_scan_pair(const pd_scan *sc, size_t i, pd_pair *pair);
 #define PD_CSV_PAIRS_HEADER \
     "doc_a,unit_a,line_a,doc_b,unit_b,line_b,match,similarity,scope,source_a,source_b"
 
-enum { PD_CSV_CLUSTERS = 0, PD_CSV_PAIRS = 1 };
+/* Report modes; PD_CSV_SAFE may be or'ed in: a string cell starting with =,
+ * +, -, @, tab or CR gets a leading apostrophe, so that a spreadsheet shows
+ * it as text instead of running it as a formula. */
+enum { PD_CSV_CLUSTERS = 0, PD_CSV_PAIRS = 1, PD_CSV_SAFE = 2 };
 
 /* Write the report to `out` with libcsv (every field quoted), reading unit
  * texts back from `src`, which must be the source given to pd_scan_run().

@@ -32,7 +32,7 @@ typedef struct cli {
     const char *include[MAX_GLOBS], *exclude[MAX_GLOBS];
     const char *files_from;
     const char *output;
-    bool quiet, pairs;
+    bool quiet, pairs, csv_safe;
     unsigned errors; /* inputs that could not be read */
     uint64_t malformed_shown; /* malformed-record messages printed */
     bool progress_shown;
@@ -77,6 +77,10 @@ static const char usage_text[] =
     "      --rows R          LSH rows per band\n"
     "      --no-verify       trust MinHash estimates; skip exact Jaccard checks\n"
     "      --pairs           write pairs instead of clusters\n"
+    "      --csv-safe        prefix text cells that start with = + - @ tab or CR with '\n"
+    "                        so that spreadsheets do not run them as formulas\n"
+    "      --max-unit-bytes N  split longer units into pieces of at most N bytes\n"
+    "                        (default 1M; K, M, G suffixes; 0: no limit)\n"
     "      --normalize LIST  steps to apply, comma-separated, from nfkc, casefold,\n"
     "                        accents, dots; or all (default) or none\n"
     "      --seed N          MinHash seed (default 5782206221598675249)\n"
@@ -192,6 +196,20 @@ static bool parse_uint(const char *s, unsigned long max, unsigned *out)
     return true;
 }
 
+/* A byte count with an optional K, M or G suffix (powers of 1024). */
+static bool parse_size(const char *s, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    int shift = *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : 0;
+    end += shift != 0;
+    if (errno || end == s || *end || s[0] == '-' || v > (SIZE_MAX >> shift))
+        return false;
+    *out = (size_t)(v << shift);
+    return true;
+}
+
 static bool parse_norm(const char *s, unsigned *flags)
 {
     static const struct {
@@ -218,7 +236,8 @@ static bool parse_norm(const char *s, unsigned *flags)
 enum {
     OPT_PERMS = 256, OPT_BANDS, OPT_ROWS, OPT_NO_VERIFY, OPT_PAIRS, OPT_NORMALIZE, OPT_SEED,
     OPT_STRICT, OPT_HELP, OPT_VERSION, OPT_FORMAT, OPT_TEXT_FIELD, OPT_ID_FIELD, OPT_TEXT_COLUMN,
-    OPT_ID_COLUMN, OPT_DELIMITER, OPT_INCLUDE, OPT_EXCLUDE, OPT_FILES_FROM
+    OPT_ID_COLUMN, OPT_DELIMITER, OPT_INCLUDE, OPT_EXCLUDE, OPT_FILES_FROM, OPT_MAX_UNIT,
+    OPT_CSV_SAFE
 };
 
 static const struct option long_options[] = {
@@ -240,6 +259,8 @@ static const struct option long_options[] = {
     {"include", required_argument, NULL, OPT_INCLUDE},
     {"exclude", required_argument, NULL, OPT_EXCLUDE},
     {"files-from", required_argument, NULL, OPT_FILES_FROM},
+    {"max-unit-bytes", required_argument, NULL, OPT_MAX_UNIT},
+    {"csv-safe", no_argument, NULL, OPT_CSV_SAFE},
     {NULL, 0, NULL, 0}};
 
 /* The input options, which take only strings; 0 or an exit code. */
@@ -333,6 +354,13 @@ static int parse_args(cli *c, int argc, char **argv)
                 return usage_error("seed must be an unsigned number, not '%s'", optarg);
             break;
         case OPT_STRICT: c->o.strict = c->in.strict = 1; break;
+        case OPT_MAX_UNIT:
+            if (!parse_size(optarg, &c->o.max_unit_bytes) ||
+                (c->o.max_unit_bytes && c->o.max_unit_bytes < 64))
+                return usage_error("unit size limit must be 0 or at least 64 bytes, not '%s'",
+                                   optarg);
+            break;
+        case OPT_CSV_SAFE: c->csv_safe = true; break;
         case OPT_FORMAT: case OPT_TEXT_FIELD: case OPT_ID_FIELD: case OPT_TEXT_COLUMN:
         case OPT_ID_COLUMN: case OPT_DELIMITER: case OPT_INCLUDE: case OPT_EXCLUDE:
         case OPT_FILES_FROM:
@@ -539,7 +567,8 @@ static int scan(cli *c, int argc, char **argv)
     if (st != PD_OK) {
         msg(c, "%s", sc ? pd_scan_errmsg(sc) : pd_strerror(st));
     } else {
-        st = pd_scan_write_csv(sc, &src, c->pairs ? PD_CSV_PAIRS : PD_CSV_CLUSTERS, out);
+        int mode = (c->pairs ? PD_CSV_PAIRS : PD_CSV_CLUSTERS) | (c->csv_safe ? PD_CSV_SAFE : 0);
+        st = pd_scan_write_csv(sc, &src, mode, out);
         if (st != PD_OK)
             msg(c, "%s: %s", c->output ? c->output : "standard output", pd_scan_errmsg(sc));
     }

@@ -21,6 +21,7 @@ typedef struct out {
     FILE *f;
     bool ok;
     int fields;
+    bool safe; /* PD_CSV_SAFE: defuse cells a spreadsheet would run */
     pd_buf quoted; /* csv_write()'s output: csv_fwrite() costs a putc per byte */
 } out;
 
@@ -28,12 +29,20 @@ static void field(out *o, const char *s, size_t n)
 {
     if (o->fields++ > 0 && putc(',', o->f) == EOF)
         o->ok = false;
-    /* Quoting at most doubles a field, plus its two quotes. */
-    if (pd_buf_reserve(&o->quoted, 2 * n + 2) != PD_OK) {
+    /* Quoting at most doubles a field, plus its two quotes and an apostrophe. */
+    if (pd_buf_reserve(&o->quoted, 2 * n + 3) != PD_OK) {
         o->ok = false;
         return;
     }
-    size_t len = csv_write(o->quoted.data, o->quoted.cap, s, n);
+    size_t len;
+    if (o->safe && n > 0 && strchr("=+-@\t\r", s[0])) {
+        /* '=1+1 is shown as text by spreadsheets, not run as a formula. */
+        len = csv_write(o->quoted.data + 1, o->quoted.cap - 1, s, n) + 1;
+        o->quoted.data[0] = '"'; /* csv_write's opening quote moves left */
+        o->quoted.data[1] = '\'';
+    } else {
+        len = csv_write(o->quoted.data, o->quoted.cap, s, n);
+    }
     if (fwrite(o->quoted.data, 1, len, o->f) != len)
         o->ok = false;
 }
@@ -246,9 +255,9 @@ static void write_pairs(pd_scan *sc, const pd_source *src, out *o)
 
 pd_status pd_scan_write_csv(pd_scan *sc, const pd_source *src, int mode, FILE *f)
 {
-    out o = {f, true, 0, {NULL, 0, 0}};
+    out o = {f, true, 0, (mode & PD_CSV_SAFE) != 0, {NULL, 0, 0}};
     pd_status st = PD_OK;
-    if (mode == PD_CSV_PAIRS) {
+    if (mode & PD_CSV_PAIRS) {
         pd_scan_pair_count(sc); /* builds the list */
         if (!sc->pairs_built) {
             pd_scan_fail(sc, "out of memory while listing pairs");

@@ -40,6 +40,7 @@ void pd_options_init(pd_options *o)
     o->threshold = 0.8;
     o->verify = 1;
     o->seed = PD_DEFAULT_SEED;
+    o->max_unit_bytes = PD_MAX_UNIT_BYTES;
 }
 
 pd_status pd_options_check(const pd_options *o, const char **why)
@@ -61,6 +62,8 @@ pd_status pd_options_check(const pd_options *o, const char **why)
         w = "bands * rows must not exceed the permutations";
     else if (o->threads > 256)
         w = "threads must be at most 256";
+    else if (o->max_unit_bytes && o->max_unit_bytes < 64)
+        w = "the unit size limit must be at least 64 bytes (or 0 for none)";
     if (why)
         *why = w;
     return w ? PD_EINVAL : PD_OK;
@@ -147,8 +150,8 @@ typedef struct chunk {
     pd_h128 *h;
     uint32_t *keys;
     size_t n, cap_u, cap_h, cap_k;
-    uint32_t lines, segmented, first_bad_line;
-    uint64_t empty;
+    uint32_t lines, segmented, first_bad_line, first_split_line;
+    uint64_t empty, split;
     pd_norm_stats ns;
 } chunk;
 
@@ -182,7 +185,8 @@ typedef struct pass1 {
     size_t len, pos;
     bool mapped, fresh; /* fresh: no chunk of it cut yet */
     /* the document being merged */
-    uint32_t line_base, index_base, doc_units, first_bad_line;
+    uint32_t line_base, index_base, doc_units, first_bad_line, first_split_line;
+    uint64_t doc_split;
     pd_norm_stats doc_ns;
 } pass1;
 
@@ -204,32 +208,91 @@ static uint32_t count_newlines(const char *p, size_t n)
     return k;
 }
 
+/* Normalize, hash and sign data[start, end) as the chunk's next unit. */
+static pd_status add_piece(pd_scan *sc, scratch *s, chunk *c, uint64_t start, uint64_t end,
+                           uint32_t index, uint32_t line)
+{
+    const char *text = c->data + start;
+    size_t len = (size_t)(end - start), bad;
+    uint64_t before = c->ns.invalid_bytes;
+    PD_TRY(pd_normalize_at(text, len, sc->o.norm, &s->norm, &c->ns, &bad));
+    if (before == 0 && c->ns.invalid_bytes > 0)
+        c->first_bad_line = line + count_newlines(text, bad);
+    if (s->norm.len == 0) {
+        c->empty++;
+        return PD_OK;
+    }
+    PD_TRY(PD_GROW(c->u, c->cap_u, c->n + 1));
+    PD_TRY(PD_GROW(c->h, c->cap_h, c->n + 1));
+    c->u[c->n] = (pd_urec){start, end, c->doc, index, line, line + count_newlines(text, len)};
+    XXH128_hash_t h = XXH3_128bits(s->norm.data, s->norm.len);
+    c->h[c->n] = (pd_h128){h.low64, h.high64};
+    if (sc->near)
+        PD_TRY(sign_unit(sc, s, c, &s->norm));
+    c->n++;
+    return PD_OK;
+}
+
+static bool is_space(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' || ch == '\v';
+}
+
+/* Where a piece of a long unit that starts at `start` ends: at most `max`
+ * bytes on, after the last space in its second half, else on a UTF-8
+ * character boundary. */
+static uint64_t piece_end(const char *d, uint64_t start, uint64_t end, size_t max)
+{
+    uint64_t cut = start + max;
+    if (cut >= end)
+        return end;
+    for (uint64_t i = cut; i > start + max / 2; i--)
+        if (is_space(d[i - 1]))
+            return i;
+    while (cut > start + 1 && ((unsigned char)d[cut] & 0xC0) == 0x80)
+        cut--;
+    return cut;
+}
+
+/* A unit longer than max_unit_bytes is split into pieces, each a unit with
+ * its own number, lines and byte range; the first split is remembered for
+ * the document's warning. */
+static pd_status add_unit_split(pd_scan *sc, scratch *s, chunk *c, const pd_unit *u,
+                                uint32_t *extra)
+{
+    size_t max = sc->o.max_unit_bytes;
+    uint64_t start = u->byte_start;
+    uint32_t line = u->line_start;
+    if (!c->split++)
+        c->first_split_line = u->line_start;
+    for (uint32_t k = 0; start < u->byte_end; k++) {
+        uint64_t end = piece_end(c->data, start, u->byte_end, max), next = end;
+        while (end > start && is_space(c->data[end - 1]))
+            end--;
+        if (k > 0)
+            ++*extra;
+        PD_TRY(add_piece(sc, s, c, start, end, u->index + *extra, line));
+        while (next < u->byte_end && is_space(c->data[next]))
+            next++;
+        line += count_newlines(c->data + start, (size_t)(next - start));
+        start = next;
+    }
+    return PD_OK;
+}
+
 static pd_status process_chunk(pd_scan *sc, scratch *s, chunk *c)
 {
     pd_segmenter seg;
     pd_unit u;
+    uint32_t extra = 0; /* pieces beyond the first of split units so far */
     pd_segment_range(&seg, c->data, c->start, c->end, 1, sc->o.unit);
     while (pd_segment_next(&seg, &u)) {
-        const char *text = c->data + u.byte_start;
-        size_t len = (size_t)(u.byte_end - u.byte_start), bad;
-        uint64_t before = c->ns.invalid_bytes;
-        PD_TRY(pd_normalize_at(text, len, sc->o.norm, &s->norm, &c->ns, &bad));
-        if (before == 0 && c->ns.invalid_bytes > 0)
-            c->first_bad_line = u.line_start + count_newlines(text, bad);
-        if (s->norm.len == 0) {
-            c->empty++;
-            continue;
-        }
-        PD_TRY(PD_GROW(c->u, c->cap_u, c->n + 1));
-        PD_TRY(PD_GROW(c->h, c->cap_h, c->n + 1));
-        c->u[c->n] = (pd_urec){u.byte_start, u.byte_end, c->doc, u.index, u.line_start, u.line_end};
-        XXH128_hash_t h = XXH3_128bits(s->norm.data, s->norm.len);
-        c->h[c->n] = (pd_h128){h.low64, h.high64};
-        if (sc->near)
-            PD_TRY(sign_unit(sc, s, c, &s->norm));
-        c->n++;
+        if (sc->o.max_unit_bytes && u.byte_end - u.byte_start > sc->o.max_unit_bytes)
+            PD_TRY(add_unit_split(sc, s, c, &u, &extra));
+        else
+            PD_TRY(add_piece(sc, s, c, u.byte_start, u.byte_end, u.index + extra, u.line_start));
     }
-    c->segmented = seg.index;
+    c->segmented = seg.index + extra;
     c->lines = seg.line - 1;
     return PD_OK;
 }
@@ -300,7 +363,8 @@ static pd_status cut_batch(pass1 *p)
         c->last = end == p->len;
         p->fresh = false;
         c->n = 0;
-        c->lines = c->segmented = c->first_bad_line = 0;
+        c->lines = c->segmented = c->first_bad_line = c->first_split_line = 0;
+        c->split = 0;
         c->empty = 0;
         c->ns = (pd_norm_stats){0, 0};
         c->st = PD_OK;
@@ -351,6 +415,12 @@ static void finish_doc(pass1 *p, const chunk *c)
     if (nul)
         doc_warn(p, c->doc, 0, "%llu NUL byte%s, each read as a space", (unsigned long long)nul,
                  nul > 1 ? "s" : "");
+    if (p->doc_split)
+        doc_warn(p, c->doc, p->first_split_line,
+                 "%llu unit%s longer than %zu bytes (the first on this line) split into pieces "
+                 "of at most that size (--max-unit-bytes)",
+                 (unsigned long long)p->doc_split, p->doc_split > 1 ? "s" : "",
+                 sc->o.max_unit_bytes);
     if (p->doc_units == 0)
         doc_warn(p, c->doc, 0, "%s", len > 0 ? "no text to compare" : "empty");
     sc->stats.docs++;
@@ -403,12 +473,24 @@ static pd_status merge_batch(pass1 *p)
         }
         if (c->first) {
             p->line_base = p->index_base = p->doc_units = p->first_bad_line = 0;
+            p->first_split_line = 0;
+            p->doc_split = 0;
             p->doc_ns = (pd_norm_stats){0, 0};
         }
         for (size_t j = 0; j < c->n; j++)
             PD_TRY(add_unit(sc, c, j, p));
         if (c->first_bad_line && !p->first_bad_line)
             p->first_bad_line = p->line_base + c->first_bad_line;
+        if (c->split && !p->doc_split)
+            p->first_split_line = p->line_base + c->first_split_line;
+        p->doc_split += c->split;
+        sc->stats.units_split += c->split;
+        if ((uint64_t)p->line_base + c->lines >= UINT32_MAX ||
+            (uint64_t)p->index_base + c->segmented >= UINT32_MAX) {
+            pd_scan_fail(sc, "'%s' has more than %u lines or units: split it into smaller files",
+                         p->src->name(p->src->ctx, c->doc), UINT32_MAX - 1);
+            return PD_EINVAL;
+        }
         p->line_base += c->lines;
         p->index_base += c->segmented;
         p->doc_units += (uint32_t)c->n;
