@@ -36,6 +36,10 @@ LIB_SRC := src/segment.c src/normalize.c src/shingle.c src/minhash.c src/lsh.c \
 LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+# Fuzz targets: tests/fuzz/fuzz_NAME.c, seeds in tests/fuzz/corpus/NAME/.
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_REPLAY := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay-%)
+FUZZ_TIME ?= 60
 
 # Debian packages the build needs; `make deps` installs the missing ones.
 DEB_PKGS := libxxhash-dev libcsv-dev libutf8proc-dev libjansson-dev libzstd-dev zlib1g-dev \
@@ -47,7 +51,7 @@ ifneq ($(DEPS_OK),yes)
 NEED_DEPS := deps
 endif
 
-.PHONY: valgrind all test asan bench demo install uninstall clean deps help unit cli
+.PHONY: fuzz valgrind all test asan bench demo install uninstall clean deps help unit cli
 
 all: $(NEED_DEPS) paradup libparadup.a libparadup.so ## build the library and the paradup binary
 
@@ -81,6 +85,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libparadup.
 	@echo "  CC    $<"
 	$(Q)$(CC) $(CPPFLAGS) -Isrc $(ALL_CFLAGS) $(LDSAN) -o $@ $< $(BUILD)/libparadup.a $(LIBS)
 
+$(BUILD)/fuzz/replay-%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(wildcard tests/fuzz/*.h) $(BUILD)/libparadup.a
+	@mkdir -p $(BUILD)/fuzz
+	@echo "  CC    $<"
+	$(Q)$(CC) $(CPPFLAGS) -Isrc $(ALL_CFLAGS) $(LDSAN) -o $@ $< tests/fuzz/replay.c $(BUILD)/libparadup.a $(LIBS)
+
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libparadup.a | $(BUILD)
 	@mkdir -p $(BUILD)/bench
 	@echo "  CC    $<"
@@ -89,8 +98,15 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libparadup.a | $(BUILD)
 $(BUILD):
 	$(Q)mkdir -p $(BUILD)
 
-unit: $(NEED_DEPS) $(UNIT_TESTS)
-	$(Q)fail=0; for t in $(UNIT_TESTS); do $$t || fail=1; done; test $$fail = 0
+unit: $(NEED_DEPS) $(UNIT_TESTS) $(FUZZ_REPLAY)
+	$(Q)fail=0; for t in $(UNIT_TESTS); do $$t || fail=1; done; \
+	for n in $(FUZZ_NAMES); do \
+	    if $(BUILD)/fuzz/replay-$$n tests/fuzz/corpus/$$n; then r="1 0"; else r="0 1"; fail=1; fi; \
+	    [ -z "$$PD_TEST_COUNTS" ] || echo "$$r" >>"$$PD_TEST_COUNTS"; \
+	done; test $$fail = 0
+
+fuzz: $(NEED_DEPS) ## run each fuzz target for FUZZ_TIME seconds (clang, libFuzzer); new inputs go to build/fuzz/
+	$(Q)FUZZ_TIME=$(FUZZ_TIME) LIBS="$(LIBS)" sh tests/fuzz/run.sh $(FUZZ_NAMES)
 
 cli: $(NEED_DEPS) $(BUILD)/paradup
 	$(Q)PARADUP=$(BUILD)/paradup sh tests/cli/run.sh $(if $(UPDATE),--update)
