@@ -51,7 +51,7 @@ ifneq ($(DEPS_OK),yes)
 NEED_DEPS := deps
 endif
 
-.PHONY: fuzz valgrind all test asan bench demo install uninstall clean deps help unit cli
+.PHONY: limits fuzz valgrind all test asan bench demo install uninstall clean deps help unit cli
 
 all: $(NEED_DEPS) paradup libparadup.a libparadup.so ## build the library and the paradup binary
 
@@ -79,6 +79,13 @@ $(BUILD)/minhash.o: ALL_CFLAGS += -O3
 $(BUILD)/%.o: src/%.c include/paradup.h src/internal.h | $(BUILD)
 	@echo "  CC    $<"
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+# The limits test builds the library with its 32-bit limits lowered to reach them.
+$(BUILD)/tests/test_limits: tests/unit/test_limits.c $(wildcard tests/unit/*.h) $(LIB_SRC) src/internal.h | $(BUILD)
+	@mkdir -p $(BUILD)/tests
+	@echo "  CC    $<"
+	$(Q)$(CC) $(CPPFLAGS) -Isrc -DPD_MAX_UNITS=1000 -DPD_MAX_DOC_LINES=500 $(ALL_CFLAGS) $(LDSAN) \
+	    -o $@ $< $(LIB_SRC) $(LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libparadup.a | $(BUILD)
 	@mkdir -p $(BUILD)/tests
@@ -116,14 +123,19 @@ test: $(NEED_DEPS) all ## run the unit and CLI tests (UPDATE=1 rewrites the gold
 	$(Q)PD_TEST_COUNTS=$(BUILD)/test-counts $(MAKE) --no-print-directory -k unit cli; \
 	    PD_TEST_COUNTS=$(BUILD)/test-counts sh tests/summary.sh
 
-valgrind: $(NEED_DEPS) all ## run the CLI tests under valgrind memcheck
-	$(Q)VALGRIND="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
-	    $(MAKE) --no-print-directory cli
+VALGRIND_CMD := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
+
+valgrind: $(NEED_DEPS) all $(FUZZ_REPLAY) ## run the CLI tests and fuzz replays under valgrind memcheck
+	$(Q)for n in $(FUZZ_NAMES); do $(VALGRIND_CMD) $(BUILD)/fuzz/replay-$$n tests/fuzz/corpus/$$n || exit 1; done
+	$(Q)VALGRIND="$(VALGRIND_CMD)" $(MAKE) --no-print-directory cli
 
 asan: ## run the tests under AddressSanitizer and UndefinedBehaviorSanitizer
 	$(Q)$(MAKE) --no-print-directory SAN=address,undefined $(BUILD)/san/paradup
 	$(Q)$(MAKE) --no-print-directory SAN=address,undefined unit
 	$(Q)PARADUP=build/san/paradup sh tests/cli/run.sh
+
+limits: $(NEED_DEPS) all ## large-input cases: a 5M-line document, a 4.5 GiB file (minutes, ~10 GB disk)
+	$(Q)sh tests/limits.sh
 
 bench: $(NEED_DEPS) all $(BENCH_BIN) ## run the benchmarks (BENCH_LARGE=1 adds 1 GB)
 	$(Q)sh bench/run.sh

@@ -22,6 +22,15 @@
             return pd_try_st_;             \
     } while (0)
 
+/* Units per run, and lines and units per document, are counted in 32 bits.
+ * A build may lower the limits (a test does, to reach them with small input). */
+#ifndef PD_MAX_UNITS
+#define PD_MAX_UNITS (UINT32_MAX - 2)
+#endif
+#ifndef PD_MAX_DOC_LINES
+#define PD_MAX_DOC_LINES (UINT32_MAX - 1)
+#endif
+
 /* Grow *p (n elements of size sz, capacity *cap) to hold at least `need`. */
 pd_status pd_grow(void **p, size_t *cap, size_t need, size_t sz);
 #define PD_GROW(arr, cap, need) pd_grow((void **)&(arr), &(cap), (need), sizeof *(arr))

@@ -431,8 +431,9 @@ static void finish_doc(pass1 *p, const chunk *c)
 
 static pd_status add_unit(pd_scan *sc, const chunk *c, size_t j, const pass1 *p)
 {
-    if (sc->n_units >= UINT32_MAX - 1) {
-        pd_scan_fail(sc, "more than %u units: split the input into several runs", UINT32_MAX - 2);
+    if (sc->n_units >= PD_MAX_UNITS) {
+        pd_scan_fail(sc, "more than %llu units: split the input into several runs",
+                     (unsigned long long)PD_MAX_UNITS);
         return PD_EINVAL;
     }
     PD_TRY(PD_GROW(sc->units, sc->cap_units, sc->n_units + 1));
@@ -485,10 +486,10 @@ static pd_status merge_batch(pass1 *p)
             p->first_split_line = p->line_base + c->first_split_line;
         p->doc_split += c->split;
         sc->stats.units_split += c->split;
-        if ((uint64_t)p->line_base + c->lines >= UINT32_MAX ||
-            (uint64_t)p->index_base + c->segmented >= UINT32_MAX) {
-            pd_scan_fail(sc, "'%s' has more than %u lines or units: split it into smaller files",
-                         p->src->name(p->src->ctx, c->doc), UINT32_MAX - 1);
+        if ((uint64_t)p->line_base + c->lines > PD_MAX_DOC_LINES ||
+            (uint64_t)p->index_base + c->segmented > PD_MAX_DOC_LINES) {
+            pd_scan_fail(sc, "'%s' has more than %llu lines or units: split it into smaller files",
+                         p->src->name(p->src->ctx, c->doc), (unsigned long long)PD_MAX_DOC_LINES);
             return PD_EINVAL;
         }
         p->line_base += c->lines;

@@ -1,0 +1,38 @@
+#!/bin/sh
+# make limits: the large-input cases that take minutes and gigabytes of disk,
+# so they are not part of make test: a document of 5 million lines and a
+# 4.5 GiB file whose last unit starts beyond 2^32 bytes. Each prints "ok" or
+# "FAIL" with what differed. (More than 2^32 units cannot be generated in
+# reasonable time; tests/unit/test_limits.c reaches that limit with the
+# library built at lowered limits.) Scratch files go to $TMPDIR (/tmp).
+set -u
+P=${PARADUP:-./paradup}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail=0
+check() { # name, got, want
+    if [ "$2" = "$3" ]; then echo "ok   $1"; else echo "FAIL $1: got '$2', want '$3'"; fail=1; fi
+}
+
+# 5,000,000 distinct lines between two copies of one line.
+awk 'BEGIN { print "the first and the last line of a long document";
+    for (i = 0; i < 5000000; i++) print "line", i, "of a long document";
+    print "the first and the last line of a long document" }' >"$T/lines.txt"
+/usr/bin/time -f "%e s, %M KB" -o "$T/time" $P scan -q -t 1 "$T/lines.txt" >"$T/out.csv"
+check "5,000,002-line document: exit status" $? 0
+check "5,000,002-line document: repeat found at its line" \
+    "$(sed -n 3p "$T/out.csv" | cut -d, -f3-5)" '"5000002","5000002","5000002"'
+echo "     ($(cat "$T/time"))"
+rm -f "$T/lines.txt"
+
+# A line, 4.5 GiB of spaces, the same line: offsets past 2^32.
+{ echo "a line before and after four and a half gigabytes of spaces"
+  head -c 4831838208 /dev/zero | tr '\0' ' '
+  echo; echo "a line before and after four and a half gigabytes of spaces"; } >"$T/big.txt"
+size=$(stat -c %s "$T/big.txt")
+/usr/bin/time -f "%e s, %M KB" -o "$T/time" $P scan -q -t 1 "$T/big.txt" >"$T/out.csv"
+check "4.5 GiB file: exit status" $? 0
+check "4.5 GiB file: second copy at its byte offset" "$(sed -n 3p "$T/out.csv" | cut -d, -f5-7)" \
+    "\"3\",\"$((size - 60))\",\"$((size - 1))\""
+echo "     ($(cat "$T/time"))"
+exit $fail
