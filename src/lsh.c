@@ -35,27 +35,38 @@ double pd_lsh_probability(double s, unsigned bands, unsigned rows)
     return 1.0 - pow(1.0 - pow(s, (double)rows), (double)bands);
 }
 
-/* Integral of f over [a, b] by the midpoint rule (the S-curve is smooth). */
-static double mass(double a, double b, unsigned bands, unsigned rows, bool above)
-{
-    const int steps = 50; /* enough to rank (b, r); 200 chose the same pairs for T = 0.5..0.95 */
-    double h = (b - a) / steps, sum = 0;
-    for (int i = 0; i < steps; i++) {
-        double p = pd_lsh_probability(a + (i + 0.5) * h, bands, rows);
-        sum += above ? 1.0 - p : p;
-    }
-    return sum * h;
-}
+/* The S-curve is integrated by the midpoint rule on STEPS points below the
+ * threshold and STEPS above (enough to rank (b, r): 200 chose the same pairs
+ * for T = 0.5..0.95). P(s) = 1 - (1 - s^r)^b is built by repeated products
+ * as b grows, with no pow(): start-up matters for small inputs. */
+enum { STEPS = 50 };
 
 void pd_lsh_choose(double t, unsigned perms, unsigned *bands, unsigned *rows)
 {
-    double best = INFINITY;
+    double s[2 * STEPS], sr[2 * STEPS], q[2 * STEPS];
+    for (int i = 0; i < STEPS; i++) {
+        s[i] = (i + 0.5) * t / STEPS;                         /* below t */
+        s[STEPS + i] = t + (i + 0.5) * (1.0 - t) / STEPS;    /* above t */
+        sr[i] = sr[STEPS + i] = 1.0;
+    }
+    double best = INFINITY, h_lo = t / STEPS, h_hi = (1.0 - t) / STEPS;
     *bands = 1;
     *rows = perms ? perms : 1;
-    for (unsigned b = 1; b <= perms; b++) {
-        for (unsigned r = 1; b * r <= perms; r++) {
-            double cost = mass(0.0, t, b, r, false) + PD_LSH_FN_WEIGHT * mass(t, 1.0, b, r, true);
-            if (cost < best - 1e-12) {
+    for (unsigned r = 1; r <= perms; r++) {
+        for (int i = 0; i < 2 * STEPS; i++) {
+            sr[i] *= s[i]; /* s^r */
+            q[i] = 1.0;    /* (1 - s^r)^b, for b = 0 */
+        }
+        for (unsigned b = 1; b * r <= perms; b++) {
+            double fp = 0, fn = 0;
+            for (int i = 0; i < STEPS; i++) {
+                q[i] *= 1.0 - sr[i];
+                q[STEPS + i] *= 1.0 - sr[STEPS + i];
+                fp += 1.0 - q[i];       /* P(s) below t */
+                fn += q[STEPS + i];     /* 1 - P(s) above t */
+            }
+            double cost = fp * h_lo + PD_LSH_FN_WEIGHT * fn * h_hi;
+            if (cost < best - 1e-12 || (cost < best + 1e-12 && b < *bands)) {
                 best = cost;
                 *bands = b;
                 *rows = r;

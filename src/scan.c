@@ -175,7 +175,7 @@ typedef struct pass1 {
     pd_scan *sc;
     const pd_source *src;
     chunk *chunks;
-    size_t n_chunks;
+    size_t n_chunks, chunks_used; /* chunks [0, chunks_used) own buffers */
     scratch *scr;
     mapped pre[PREFETCH];
     uint32_t pre_first, pre_n; /* pre[i] is document pre_first + i */
@@ -508,7 +508,7 @@ static pd_status merge_batch(pass1 *p)
 
 static void pass1_release(pass1 *p)
 {
-    for (size_t i = 0; i < BATCH_CHUNKS && p->chunks; i++) {
+    for (size_t i = 0; i < p->chunks_used; i++) {
         free(p->chunks[i].u);
         free(p->chunks[i].h);
         free(p->chunks[i].keys);
@@ -544,6 +544,7 @@ static pd_status first_pass(pd_scan *sc, const pd_source *src)
     for (;;) {
         if ((st = cut_batch(&p)) != PD_OK || p.n_chunks == 0)
             break;
+        p.chunks_used = p.n_chunks > p.chunks_used ? p.n_chunks : p.chunks_used;
         pd_parallel_for(sc->threads, p.n_chunks, process_chunk_job, &p);
         if ((st = merge_batch(&p)) != PD_OK)
             break;
