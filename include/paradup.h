@@ -333,6 +333,9 @@ typedef struct pd_stats {
     uint64_t invalid_bytes; /* invalid UTF-8 bytes, read as separators */
     uint64_t nul_bytes;     /* NUL bytes, read as separators */
     unsigned bands, rows;   /* the LSH parameters used (0 when exact only) */
+    /* Wall-clock seconds per stage: reading, normalizing and signing; LSH
+     * candidates; verification; clustering; writing the report. */
+    double secs_read, secs_candidates, secs_verify, secs_cluster, secs_report;
 } pd_stats;
 
 typedef enum pd_role { PD_KEEP = 0, PD_DUPLICATE } pd_role;

@@ -32,7 +32,7 @@ typedef struct cli {
     const char *include[MAX_GLOBS], *exclude[MAX_GLOBS];
     const char *files_from;
     const char *output;
-    bool quiet, pairs, csv_safe;
+    bool quiet, pairs, csv_safe, verbose;
     unsigned errors; /* inputs that could not be read */
     uint64_t malformed_shown; /* malformed-record messages printed */
     bool progress_shown;
@@ -102,6 +102,7 @@ static const char usage_text[] =
     "Run:\n"
     "  -j, --threads N       worker threads (default: all cores)\n"
     "  -q, --quiet           no summary, progress or warnings\n"
+    "  -v, --verbose         also print the time each stage took\n"
     "      --help            show this help and exit\n"
     "      --version         show the version and exit\n"
     "\n"
@@ -249,6 +250,7 @@ static const struct option long_options[] = {
     {"normalize", required_argument, NULL, OPT_NORMALIZE},
     {"seed", required_argument, NULL, OPT_SEED},   {"strict", no_argument, NULL, OPT_STRICT},
     {"threads", required_argument, NULL, 'j'},     {"quiet", no_argument, NULL, 'q'},
+    {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, OPT_HELP},         {"version", no_argument, NULL, OPT_VERSION},
     {"format", required_argument, NULL, OPT_FORMAT},
     {"text-field", required_argument, NULL, OPT_TEXT_FIELD},
@@ -304,7 +306,7 @@ static int parse_args(cli *c, int argc, char **argv)
 {
     int ch;
     opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":o:u:t:k:j:q", long_options, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":o:u:t:k:j:qv", long_options, NULL)) != -1) {
         char *end;
         switch (ch) {
         case 'o': c->output = optarg; break;
@@ -329,6 +331,7 @@ static int parse_args(cli *c, int argc, char **argv)
                 return usage_error("threads must be 1..256, not '%s'", optarg);
             break;
         case 'q': c->quiet = true; break;
+        case 'v': c->verbose = true; break;
         case OPT_PERMS:
             if (!parse_uint(optarg, 1024, &c->o.perms) || c->o.perms == 0)
                 return usage_error("permutations must be 1..1024, not '%s'", optarg);
@@ -486,6 +489,13 @@ static void summary(cli *c, const pd_stats *s, const pd_input_stats *in, double 
             (unsigned long long)s->docs, (unsigned long long)s->units,
             (unsigned long long)s->clusters, (unsigned long long)s->duplicates, skipped, secs,
             secs > 0 ? mb / secs : 0.0);
+    if (c->verbose)
+        fprintf(stderr,
+                "paradup: stages: read and sign %.2f s, candidates %.2f s (%llu pairs), "
+                "verify %.2f s (%llu pairs kept), cluster %.2f s, report %.2f s\n",
+                s->secs_read, s->secs_candidates, (unsigned long long)s->candidates,
+                s->secs_verify, (unsigned long long)s->verified, s->secs_cluster,
+                s->secs_report);
 }
 
 /* Add one input path; false to stop the run (out of memory, or --strict). */

@@ -255,6 +255,7 @@ static void write_pairs(pd_scan *sc, const pd_source *src, out *o)
 
 pd_status pd_scan_write_csv(pd_scan *sc, const pd_source *src, int mode, FILE *f)
 {
+    double t0 = pd_now();
     out o = {f, true, 0, (mode & PD_CSV_SAFE) != 0, {NULL, 0, 0}};
     pd_status st = PD_OK;
     if (mode & PD_CSV_PAIRS) {
@@ -272,5 +273,6 @@ pd_status pd_scan_write_csv(pd_scan *sc, const pd_source *src, int mode, FILE *f
         st = PD_EIO;
     }
     pd_buf_release(&o.quoted);
+    sc->stats.secs_report = pd_now() - t0;
     return st;
 }

@@ -47,6 +47,19 @@ static pd_status grow(pd_exact *t, const pd_h128 *keys)
     return PD_OK;
 }
 
+bool pd_exact_contains(const pd_exact *t, const pd_h128 *keys, pd_h128 k)
+{
+    if (!t->slots)
+        return false;
+    for (size_t h = (size_t)k.lo & t->mask;; h = (h + 1) & t->mask) {
+        uint32_t s = t->slots[h];
+        if (!s)
+            return false;
+        if (keys[s - 1].lo == k.lo && keys[s - 1].hi == k.hi)
+            return true;
+    }
+}
+
 pd_status pd_exact_intern(pd_exact *t, const pd_h128 *keys, pd_h128 k, uint32_t next_id,
                           uint32_t *found)
 {

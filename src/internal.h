@@ -89,6 +89,8 @@ void pd_exact_release(pd_exact *t);
  * keys[] holds the keys of every id inserted so far. */
 pd_status pd_exact_intern(pd_exact *t, const pd_h128 *keys, pd_h128 k, uint32_t next_id,
                           uint32_t *found);
+/* Whether k is in the table; safe from several threads while none interns. */
+bool pd_exact_contains(const pd_exact *t, const pd_h128 *keys, pd_h128 k);
 
 /* lsh.c: candidate pairs among n items, each with `bands` 32-bit band keys
  * stored item-major in keys[i * bands + j]. Appends pairs (a < b, as
@@ -104,6 +106,8 @@ void pd_lsh_keys(const uint32_t *sig, unsigned bands, unsigned rows, uint32_t *k
 void pd_parallel_for(unsigned threads, size_t n, void (*fn)(void *ctx, unsigned tid, size_t i),
                      void *ctx);
 unsigned pd_cpu_count(void);
+/* Seconds on a monotonic clock, for the stage timings in pd_stats. */
+double pd_now(void);
 
 /* Stable radix sort of 64-bit values (tmp is scratch of n elements). */
 void pd_sort_u64(uint64_t *v, size_t n, uint64_t *tmp);

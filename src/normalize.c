@@ -43,6 +43,25 @@ static inline __attribute__((always_inline)) unsigned char ascii_map(unsigned ch
     return A_SPACE;
 }
 
+/* ascii_map() as constant tables, one per setting of case folding (bit 0)
+ * and dot deletion (bit 1): the hot loop does one load per byte. */
+#define AM(c, f)                                                                          \
+    ((c) >= 'a' && (c) <= 'z'   ? (c)                                                     \
+     : (c) >= '0' && (c) <= '9' ? (c)                                                     \
+     : (c) >= 'A' && (c) <= 'Z' ? ((f)&1 ? (c) + 32 : (c))                                \
+     : ((f)&2) && ((c) == '.' || (c) == '\'' || (c) == '`') ? A_DELETE                   \
+                                                           : A_SPACE)
+#define AM4(c, f) AM(c, f), AM((c) + 1, f), AM((c) + 2, f), AM((c) + 3, f)
+#define AM16(c, f) AM4(c, f), AM4((c) + 4, f), AM4((c) + 8, f), AM4((c) + 12, f)
+#define AM128(f) AM16(0, f), AM16(16, f), AM16(32, f), AM16(48, f), AM16(64, f), AM16(80, f), \
+                 AM16(96, f), AM16(112, f)
+static const unsigned char ascii_tables[4][128] = {{AM128(0)}, {AM128(1)}, {AM128(2)}, {AM128(3)}};
+
+static const unsigned char *ascii_table(unsigned flags)
+{
+    return ascii_tables[((flags & PD_NORM_CASEFOLD) ? 1 : 0) | ((flags & PD_NORM_DOTS) ? 2 : 0)];
+}
+
 static bool is_apostrophe_or_dot(utf8proc_int32_t cp)
 {
     switch (cp) {
@@ -173,32 +192,44 @@ pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *
     if (!st)
         st = &dummy;
     *first_bad = len;
-    PD_TRY(pd_buf_reserve(out, len + 1));
+    PD_TRY(pd_buf_reserve(out, len + 2));
     out->len = 0;
     writer w = {out, false};
-    size_t i = 0;
+    const unsigned char *map = ascii_table(flags);
+    /* The ASCII loop keeps the output's end in locals (a char store could
+     * alias out->len); it hands them back around each non-ASCII run. */
+    char *d = out->data;
+    size_t n = 0, i = 0;
+    uint64_t nul = 0;
+    bool pending = false;
     while (i < len) {
         unsigned char c = (unsigned char)text[i];
         if (c >= 0x80) {
+            out->len = n;
+            w.pending = pending;
             PD_TRY(non_ascii_run(&w, text, len, &i, flags, st, first_bad));
             /* Each ASCII byte writes at most one byte, plus one pending space. */
-            PD_TRY(pd_buf_reserve(out, out->len + (len - i) + 2));
+            PD_TRY(pd_buf_reserve(out, out->len + (len - i) + 3));
+            d = out->data;
+            n = out->len;
+            pending = w.pending;
             continue;
         }
+        /* Branch-free: word boundaries come every few bytes and would be
+         * mispredicted. Both stores land inside the reserved len + 2 bytes
+         * (n never passes i); only the counts decide what is kept. */
         i++;
-        unsigned char m = ascii_map(c, flags);
-        if (m == A_DELETE)
-            continue;
-        if (m == A_SPACE) {
-            st->nul_bytes += (c == 0);
-            w.pending = true;
-            continue;
-        }
-        if (w.pending && out->len > 0)
-            out->data[out->len++] = ' ';
-        w.pending = false;
-        out->data[out->len++] = (char)m;
+        unsigned char m = map[c];
+        bool word = m > A_DELETE;
+        d[n] = ' ';
+        n += pending & word & (n > 0);
+        d[n] = (char)m;
+        n += word;
+        pending = (pending | (m == A_SPACE)) & !word;
+        nul += c == 0;
     }
+    out->len = n;
+    st->nul_bytes += nul;
     if (out->len > 0 && out->data[out->len - 1] == ' ')
         out->len--;
     if (out->cap > out->len)

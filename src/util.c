@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 const char *pd_version(void)
@@ -82,37 +83,62 @@ pd_status pd_buf_reserve(pd_buf *b, size_t need)
 
 /* LSD radix sort on 11-bit digits; passes whose digit is constant are skipped,
  * so sorting keys that fit in 32 bits costs three passes. Stable. */
-void pd_sort_u64(uint64_t *v, size_t n, uint64_t *tmp)
+/* One LSD radix pass per `bits`-bit digit that is not the same in every
+ * value; returns where the sorted values ended up (v or tmp). */
+static uint64_t *radix(uint64_t *v, size_t n, uint64_t *tmp, unsigned bits, size_t *count)
 {
-    enum { BITS = 11, SIZE = 1 << BITS };
-    static_assert(SIZE * 6 > 64, "six passes cover 64 bits");
-    size_t count[SIZE];
-    uint64_t *src = v, *dst = tmp;
-    uint64_t all_or = 0, all_and = ~UINT64_C(0);
+    size_t size = (size_t)1 << bits, mask = size - 1;
+    uint64_t *src = v, *dst = tmp, all_or = 0, all_and = ~UINT64_C(0);
     for (size_t i = 0; i < n; i++) {
         all_or |= v[i];
         all_and &= v[i];
     }
-    for (unsigned shift = 0; shift < 64; shift += BITS) {
-        if ((((all_or ^ all_and) >> shift) & (SIZE - 1)) == 0)
+    for (unsigned shift = 0; shift < 64; shift += bits) {
+        if ((((all_or ^ all_and) >> shift) & mask) == 0)
             continue;
-        memset(count, 0, sizeof count);
+        memset(count, 0, size * sizeof *count);
         for (size_t i = 0; i < n; i++)
-            count[(src[i] >> shift) & (SIZE - 1)]++;
+            count[(src[i] >> shift) & mask]++;
         size_t sum = 0;
-        for (size_t d = 0; d < SIZE; d++) {
+        for (size_t d = 0; d < size; d++) {
             size_t c = count[d];
             count[d] = sum;
             sum += c;
         }
         for (size_t i = 0; i < n; i++)
-            dst[count[(src[i] >> shift) & (SIZE - 1)]++] = src[i];
+            dst[count[(src[i] >> shift) & mask]++] = src[i];
         uint64_t *t = src;
         src = dst;
         dst = t;
     }
-    if (src != v)
-        memcpy(v, src, n * sizeof *v);
+    return src;
+}
+
+void pd_sort_u64(uint64_t *v, size_t n, uint64_t *tmp)
+{
+    /* Insertion sort for a few values, byte digits (cheap counts) for
+     * thousands, 11-bit digits (fewer passes) for more. */
+    if (n <= 32) {
+        for (size_t i = 1; i < n; i++) {
+            uint64_t x = v[i];
+            size_t j = i;
+            for (; j > 0 && v[j - 1] > x; j--)
+                v[j] = v[j - 1];
+            v[j] = x;
+        }
+        return;
+    }
+    size_t count[1 << 11];
+    uint64_t *out = radix(v, n, tmp, n < 8192 ? 8 : 11, count);
+    if (out != v)
+        memcpy(v, out, n * sizeof *v);
+}
+
+double pd_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 unsigned pd_cpu_count(void)

@@ -15,61 +15,62 @@
 
 #include <stdlib.h>
 
-enum { BATCH_TEXT_BYTES = 16 << 20, BATCH_ITEMS = 1 << 16, PAIR_BLOCK = 4096 };
+enum {
+    BATCH_TEXT_BYTES = 16 << 20,
+    BATCH_ITEMS = 1 << 16,
+    PAIR_BLOCK = 4096,
+    SPAN_GAP = 8 << 10 /* texts this close in a document are read with one call */
+};
 
 typedef struct item {
     uint32_t text;
-    size_t off, len; /* in the batch's arena */
-    uint64_t *prof;
-    size_t n;
+    unsigned tid;    /* the thread whose output holds the profile */
+    size_t off, len; /* the text in the batch's arena */
+    size_t at, n;    /* the profile in that thread's output */
     pd_status st;
 } item;
+
+/* What one thread keeps between items: normalized text, shingles, a sort
+ * buffer and its profiles for the batch, so no item costs a malloc. */
+typedef struct worker {
+    _Alignas(64) pd_buf norm;
+    uint64_t *sh, *tmp, *out;
+    size_t cap_sh, cap_tmp, cap_out, n_out;
+} worker;
 
 typedef struct vstate {
     pd_scan *sc;
     char *arena;
     item *items;
     size_t n_items;
-    pd_buf *norm; /* one per thread */
+    worker *w; /* one per thread */
 } vstate;
 
-static int cmp_u64(const void *a, const void *b)
+/* The profile of one text into w->out: its sorted distinct shingle hashes,
+ * or its signature packed two slots to a uint64_t. */
+static pd_status profile(pd_scan *sc, worker *w, const char *text, size_t len, item *it)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* The profile of one text: sorted distinct shingle hashes, or a signature
- * packed two slots to a uint64_t. */
-static pd_status profile(pd_scan *sc, pd_buf *norm, const char *text, size_t len, item *it)
-{
-    PD_TRY(pd_normalize(text, len, sc->o.norm, norm, NULL));
-    size_t cap = PD_SHINGLE_MAX(norm->len), words = (sc->o.perms + 1) / 2;
-    uint64_t *sh = malloc(cap * sizeof *sh);
-    if (!sh)
-        return PD_ENOMEM;
-    size_t n = pd_shingles(norm->data, norm->len, sc->o.shingle, sh, cap);
-    assert(n <= cap);
+    PD_TRY(pd_normalize(text, len, sc->o.norm, &w->norm, NULL));
+    size_t cap = PD_SHINGLE_MAX(w->norm.len), words = (sc->o.perms + 1) / 2;
+    PD_TRY(PD_GROW(w->sh, w->cap_sh, cap));
+    PD_TRY(PD_GROW(w->out, w->cap_out, w->n_out + (cap > words ? cap : words)));
+    size_t n = pd_shingles(w->norm.data, w->norm.len, sc->o.shingle, w->sh, cap);
+    uint64_t *dst = w->out + w->n_out;
+    it->at = w->n_out;
     if (sc->o.verify) {
-        qsort(sh, n, sizeof *sh, cmp_u64);
+        PD_TRY(PD_GROW(w->tmp, w->cap_tmp, n));
+        pd_sort_u64(w->sh, n, w->tmp);
         size_t u = 0;
         for (size_t i = 0; i < n; i++)
-            if (u == 0 || sh[i] != sh[u - 1])
-                sh[u++] = sh[i];
-        it->prof = sh;
+            if (u == 0 || w->sh[i] != dst[u - 1])
+                dst[u++] = w->sh[i];
         it->n = u;
-        return PD_OK;
+    } else {
+        dst[words - 1] = 0;
+        pd_minhash_sign(sc->mh, w->sh, n, (uint32_t *)dst);
+        it->n = words;
     }
-    uint64_t *sig = malloc(words * sizeof *sig);
-    if (!sig) {
-        free(sh);
-        return PD_ENOMEM;
-    }
-    sig[words - 1] = 0;
-    pd_minhash_sign(sc->mh, sh, n, (uint32_t *)sig);
-    free(sh);
-    it->prof = sig;
-    it->n = words;
+    w->n_out += it->n;
     return PD_OK;
 }
 
@@ -77,7 +78,8 @@ static void profile_job(void *ctx, unsigned tid, size_t i)
 {
     vstate *v = ctx;
     item *it = &v->items[i];
-    it->st = profile(v->sc, &v->norm[tid], v->arena + it->off, it->len, it);
+    it->tid = tid;
+    it->st = profile(v->sc, &v->w[tid], v->arena + it->off, it->len, it);
 }
 
 /* Append a batch's profiles to the pool, in text order. */
@@ -88,11 +90,52 @@ static pd_status store_batch(pd_scan *sc, vstate *v, size_t *cap_pool)
         PD_TRY(it->st);
         size_t at = sc->prof_off[sc->n_prof];
         PD_TRY(PD_GROW(sc->prof_pool, *cap_pool, at + it->n));
-        memcpy(sc->prof_pool + at, it->prof, it->n * sizeof *it->prof);
-        free(it->prof);
-        it->prof = NULL;
+        memcpy(sc->prof_pool + at, v->w[it->tid].out + it->at, it->n * sizeof *sc->prof_pool);
         sc->prof_of[it->text] = (uint32_t)sc->n_prof;
         sc->prof_off[++sc->n_prof] = at + it->n;
+    }
+    for (unsigned t = 0; t < sc->threads; t++)
+        v->w[t].n_out = 0;
+    return PD_OK;
+}
+
+/* The next wanted text at or after *t, or false at the end. */
+static bool next_wanted(const pd_scan *sc, size_t *t)
+{
+    while (*t < sc->n_texts && sc->prof_of[*t] != 0)
+        ++*t;
+    return *t < sc->n_texts;
+}
+
+/* Read a batch of wanted texts from *t on into the arena. Texts come in
+ * order of first occurrence, so those close together in one document are
+ * read as one span. */
+static pd_status read_batch(pd_scan *sc, const pd_source *src, vstate *v, size_t *cap_arena,
+                            size_t *t)
+{
+    size_t used = 0;
+    v->n_items = 0;
+    while (v->n_items < BATCH_ITEMS && used < BATCH_TEXT_BYTES && next_wanted(sc, t)) {
+        /* a span: texts of one document, each starting within SPAN_GAP of the last end */
+        const pd_urec *u0 = &sc->units[sc->first[*t]];
+        uint64_t begin = u0->byte_start, end = u0->byte_end;
+        do {
+            const pd_urec *u = &sc->units[sc->first[*t]];
+            if (u->doc != u0->doc || u->byte_start > end + SPAN_GAP || u->byte_start < begin)
+                break;
+            end = u->byte_end > end ? u->byte_end : end;
+            v->items[v->n_items++] = (item){.text = (uint32_t)*t,
+                                            .off = used + (size_t)(u->byte_start - begin),
+                                            .len = (size_t)(u->byte_end - u->byte_start)};
+            ++*t;
+        } while (v->n_items < BATCH_ITEMS && end - begin < BATCH_TEXT_BYTES && next_wanted(sc, t));
+        size_t span = (size_t)(end - begin);
+        PD_TRY(pd_grow((void **)&v->arena, cap_arena, used + span + 1, 1));
+        if (src->read(src->ctx, u0->doc, begin, span, v->arena + used) != PD_OK) {
+            pd_scan_fail(sc, "cannot read '%s' again", src->name(src->ctx, u0->doc));
+            return PD_EIO;
+        }
+        used += span;
     }
     return PD_OK;
 }
@@ -104,40 +147,29 @@ static pd_status build_profiles(pd_scan *sc, const pd_source *src, size_t wanted
     size_t cap_pool = 0, cap_arena = 0;
     pd_status st = PD_ENOMEM;
     sc->prof_off = malloc((wanted + 1) * sizeof *sc->prof_off);
-    v.items = calloc(BATCH_ITEMS, sizeof *v.items);
-    v.norm = calloc(sc->threads, sizeof *v.norm);
-    if (!sc->prof_off || !v.items || !v.norm)
+    v.items = malloc(BATCH_ITEMS * sizeof *v.items);
+    v.w = aligned_alloc(64, sc->threads * sizeof *v.w);
+    if (!sc->prof_off || !v.items || !v.w)
         goto done;
+    memset(v.w, 0, sc->threads * sizeof *v.w);
     sc->prof_off[0] = 0;
     size_t t = 0;
-    while (t < sc->n_texts) {
-        size_t used = 0;
-        v.n_items = 0;
-        for (; t < sc->n_texts && v.n_items < BATCH_ITEMS && used < BATCH_TEXT_BYTES; t++) {
-            if (sc->prof_of[t] != 0)
-                continue;
-            const pd_urec *u = &sc->units[sc->first[t]];
-            size_t len = (size_t)(u->byte_end - u->byte_start);
-            if ((st = pd_grow((void **)&v.arena, &cap_arena, used + len + 1, 1)) != PD_OK)
-                goto done;
-            if ((st = src->read(src->ctx, u->doc, u->byte_start, len, v.arena + used)) != PD_OK) {
-                pd_scan_fail(sc, "cannot read '%s' again", src->name(src->ctx, u->doc));
-                goto done;
-            }
-            v.items[v.n_items++] = (item){.text = (uint32_t)t, .off = used, .len = len};
-            used += len;
-        }
+    while (next_wanted(sc, &t)) {
+        if ((st = read_batch(sc, src, &v, &cap_arena, &t)) != PD_OK)
+            goto done;
         pd_parallel_for(sc->threads, v.n_items, profile_job, &v);
         if ((st = store_batch(sc, &v, &cap_pool)) != PD_OK)
             goto done;
     }
     st = PD_OK;
 done:
-    for (size_t i = 0; v.items && i < v.n_items; i++)
-        free(v.items[i].prof);
-    for (unsigned i = 0; v.norm && i < sc->threads; i++)
-        pd_buf_release(&v.norm[i]);
-    free(v.norm);
+    for (unsigned i = 0; v.w && i < sc->threads; i++) {
+        pd_buf_release(&v.w[i].norm);
+        free(v.w[i].sh);
+        free(v.w[i].tmp);
+        free(v.w[i].out);
+    }
+    free(v.w);
     free(v.items);
     free(v.arena);
     return st;
@@ -177,7 +209,9 @@ pd_status pd_verify_run(pd_scan *sc, const pd_source *src)
 {
     uint64_t *pairs;
     size_t n;
+    double t0 = pd_now();
     pd_status st = pd_lsh_pairs(sc->keys, (uint32_t)sc->n_texts, sc->bands, &pairs, &n);
+    sc->stats.secs_candidates = pd_now() - t0;
     free(sc->keys);
     sc->keys = NULL;
     if (st != PD_OK) {
