@@ -17,34 +17,54 @@ static const char *const role_name[] = {"keep", "duplicate"};
 static const char *const match_name[] = {"", "exact", "near"};
 static const char *const scope_name[] = {"", "within", "across"};
 
+/* The report is built in buf and written with one fwrite() per OUT_FLUSH
+ * bytes: a call per field would cost a lock and a copy each. */
+enum { OUT_FLUSH = 1 << 20 };
+
 typedef struct out {
     FILE *f;
     bool ok;
     int fields;
     bool safe; /* PD_CSV_SAFE: defuse cells a spreadsheet would run */
-    pd_buf quoted; /* csv_write()'s output: csv_fwrite() costs a putc per byte */
+    pd_buf buf;
 } out;
+
+static void flush(out *o)
+{
+    if (o->buf.len > 0 && fwrite(o->buf.data, 1, o->buf.len, o->f) != o->buf.len)
+        o->ok = false;
+    o->buf.len = 0;
+}
+
+/* Room for `n` more bytes (and a comma); false when out of memory. */
+static bool room(out *o, size_t n)
+{
+    if (o->buf.len >= OUT_FLUSH)
+        flush(o);
+    if (pd_buf_reserve(&o->buf, o->buf.len + n + 1) != PD_OK) {
+        o->ok = false;
+        return false;
+    }
+    if (o->fields++ > 0)
+        o->buf.data[o->buf.len++] = ',';
+    return true;
+}
 
 static void field(out *o, const char *s, size_t n)
 {
-    if (o->fields++ > 0 && putc(',', o->f) == EOF)
-        o->ok = false;
     /* Quoting at most doubles a field, plus its two quotes and an apostrophe. */
-    if (pd_buf_reserve(&o->quoted, 2 * n + 3) != PD_OK) {
-        o->ok = false;
+    if (!room(o, 2 * n + 3))
         return;
-    }
-    size_t len;
+    char *d = o->buf.data + o->buf.len;
+    size_t cap = o->buf.cap - o->buf.len;
     if (o->safe && n > 0 && strchr("=+-@\t\r", s[0])) {
         /* '=1+1 is shown as text by spreadsheets, not run as a formula. */
-        len = csv_write(o->quoted.data + 1, o->quoted.cap - 1, s, n) + 1;
-        o->quoted.data[0] = '"'; /* csv_write's opening quote moves left */
-        o->quoted.data[1] = '\'';
+        o->buf.len += csv_write(d + 1, cap - 1, s, n) + 1;
+        d[0] = '"'; /* csv_write's opening quote moves left */
+        d[1] = '\'';
     } else {
-        len = csv_write(o->quoted.data, o->quoted.cap, s, n);
+        o->buf.len += csv_write(d, cap, s, n);
     }
-    if (fwrite(o->quoted.data, 1, len, o->f) != len)
-        o->ok = false;
 }
 
 static void field_str(out *o, const char *s)
@@ -52,10 +72,21 @@ static void field_str(out *o, const char *s)
     field(o, s, strlen(s));
 }
 
+/* A number needs no escaping: its digits are written quoted, like every field. */
 static void field_u64(out *o, uint64_t v)
 {
-    char b[24];
-    field(o, b, (size_t)snprintf(b, sizeof b, "%" PRIu64, v));
+    char digits[24];
+    size_t k = sizeof digits;
+    do
+        digits[--k] = (char)('0' + v % 10);
+    while ((v /= 10) > 0);
+    if (!room(o, sizeof digits - k + 2))
+        return;
+    char *d = o->buf.data + o->buf.len;
+    d[0] = '"';
+    memcpy(d + 1, digits + k, sizeof digits - k);
+    d[1 + sizeof digits - k] = '"';
+    o->buf.len += sizeof digits - k + 2;
 }
 
 static void field_sim(out *o, double v, bool present)
@@ -66,13 +97,16 @@ static void field_sim(out *o, double v, bool present)
 
 static void end_row(out *o)
 {
-    if (putc('\n', o->f) == EOF)
+    if (pd_buf_reserve(&o->buf, o->buf.len + 1) != PD_OK)
         o->ok = false;
+    else
+        o->buf.data[o->buf.len++] = '\n';
     o->fields = 0;
 }
 
 static void header(out *o, const char *h)
 {
+    flush(o);
     if (fputs(h, o->f) == EOF || putc('\n', o->f) == EOF)
         o->ok = false;
 }
@@ -257,6 +291,7 @@ pd_status pd_scan_write_csv(pd_scan *sc, const pd_source *src, int mode, FILE *f
 {
     double t0 = pd_now();
     out o = {f, true, 0, (mode & PD_CSV_SAFE) != 0, {NULL, 0, 0}};
+    pd_buf_init(&o.buf);
     pd_status st = PD_OK;
     if (mode & PD_CSV_PAIRS) {
         pd_scan_pair_count(sc); /* builds the list */
@@ -268,11 +303,12 @@ pd_status pd_scan_write_csv(pd_scan *sc, const pd_source *src, int mode, FILE *f
     } else {
         st = write_rows(sc, src, &o);
     }
+    flush(&o);
     if (st == PD_OK && (!o.ok || fflush(f) != 0 || ferror(f))) {
         pd_scan_fail(sc, "cannot write the report: %s", strerror(errno));
         st = PD_EIO;
     }
-    pd_buf_release(&o.quoted);
+    pd_buf_release(&o.buf);
     sc->stats.secs_report = pd_now() - t0;
     return st;
 }

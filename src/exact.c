@@ -47,16 +47,16 @@ static pd_status grow(pd_exact *t, const pd_h128 *keys)
     return PD_OK;
 }
 
-bool pd_exact_contains(const pd_exact *t, const pd_h128 *keys, pd_h128 k)
+uint32_t pd_exact_find(const pd_exact *t, const pd_h128 *keys, pd_h128 k)
 {
     if (!t->slots)
-        return false;
+        return UINT32_MAX;
     for (size_t h = (size_t)k.lo & t->mask;; h = (h + 1) & t->mask) {
         uint32_t s = t->slots[h];
         if (!s)
-            return false;
+            return UINT32_MAX;
         if (keys[s - 1].lo == k.lo && keys[s - 1].hi == k.hi)
-            return true;
+            return s - 1;
     }
 }
 

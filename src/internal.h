@@ -89,8 +89,8 @@ void pd_exact_release(pd_exact *t);
  * keys[] holds the keys of every id inserted so far. */
 pd_status pd_exact_intern(pd_exact *t, const pd_h128 *keys, pd_h128 k, uint32_t next_id,
                           uint32_t *found);
-/* Whether k is in the table; safe from several threads while none interns. */
-bool pd_exact_contains(const pd_exact *t, const pd_h128 *keys, pd_h128 k);
+/* The id of k, or UINT32_MAX; safe from several threads while none interns. */
+uint32_t pd_exact_find(const pd_exact *t, const pd_h128 *keys, pd_h128 k);
 
 /* lsh.c: candidate pairs among n items, each with `bands` 32-bit band keys
  * stored item-major in keys[i * bands + j]. Appends pairs (a < b, as

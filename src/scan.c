@@ -152,8 +152,9 @@ typedef struct chunk {
     pd_status st;
     pd_urec *u; /* local index and line numbers (1-based within the chunk) */
     pd_h128 *h;
+    uint32_t *known; /* the text id from earlier batches, or UINT32_MAX */
     uint32_t *keys;
-    size_t n, cap_u, cap_h, cap_k;
+    size_t n, cap_u, cap_h, cap_known, cap_k;
     uint32_t lines, segmented, first_bad_line, first_split_line;
     uint64_t empty, split;
     pd_norm_stats ns;
@@ -228,12 +229,14 @@ static pd_status add_piece(pd_scan *sc, scratch *s, chunk *c, uint64_t start, ui
     }
     PD_TRY(PD_GROW(c->u, c->cap_u, c->n + 1));
     PD_TRY(PD_GROW(c->h, c->cap_h, c->n + 1));
+    PD_TRY(PD_GROW(c->known, c->cap_known, c->n + 1));
     c->u[c->n] = (pd_urec){start, end, c->doc, index, line, line + count_newlines(text, len)};
     XXH128_hash_t h = XXH3_128bits(s->norm.data, s->norm.len);
     c->h[c->n] = (pd_h128){h.low64, h.high64};
-    /* A text seen in an earlier batch has its band keys already: the table
-     * is only read while chunks are processed, so no lock is needed. */
-    if (sc->near && !pd_exact_contains(&sc->table, sc->hash, c->h[c->n]))
+    /* A text seen in an earlier batch is found here, in parallel, and is not
+     * signed again: the table is only read while chunks are processed. */
+    c->known[c->n] = pd_exact_find(&sc->table, sc->hash, c->h[c->n]);
+    if (sc->near && c->known[c->n] == UINT32_MAX)
         PD_TRY(sign_unit(sc, s, c, &s->norm));
     c->n++;
     return PD_OK;
@@ -442,10 +445,9 @@ static pd_status add_unit(pd_scan *sc, const chunk *c, size_t j, const pass1 *p)
                      (unsigned long long)PD_MAX_UNITS);
         return PD_EINVAL;
     }
-    PD_TRY(PD_GROW(sc->units, sc->cap_units, sc->n_units + 1));
-    PD_TRY(PD_GROW(sc->text, sc->cap_text, sc->n_units + 1));
-    uint32_t id = (uint32_t)sc->n_units, t;
-    PD_TRY(pd_exact_intern(&sc->table, sc->hash, c->h[j], (uint32_t)sc->n_texts, &t));
+    uint32_t id = (uint32_t)sc->n_units, t = c->known[j];
+    if (t == UINT32_MAX)
+        PD_TRY(pd_exact_intern(&sc->table, sc->hash, c->h[j], (uint32_t)sc->n_texts, &t));
     if (t == sc->n_texts) {
         PD_TRY(PD_GROW(sc->hash, sc->cap_hash, sc->n_texts + 1));
         PD_TRY(PD_GROW(sc->first, sc->cap_first, sc->n_texts + 1));
@@ -484,6 +486,8 @@ static pd_status merge_batch(pass1 *p)
             p->doc_split = 0;
             p->doc_ns = (pd_norm_stats){0, 0};
         }
+        PD_TRY(PD_GROW(sc->units, sc->cap_units, sc->n_units + c->n));
+        PD_TRY(PD_GROW(sc->text, sc->cap_text, sc->n_units + c->n));
         for (size_t j = 0; j < c->n; j++)
             PD_TRY(add_unit(sc, c, j, p));
         if (c->first_bad_line && !p->first_bad_line)
@@ -517,6 +521,7 @@ static void pass1_release(pass1 *p)
     for (size_t i = 0; i < p->chunks_used; i++) {
         free(p->chunks[i].u);
         free(p->chunks[i].h);
+        free(p->chunks[i].known);
         free(p->chunks[i].keys);
     }
     free(p->chunks);
