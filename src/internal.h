@@ -95,8 +95,8 @@ uint32_t pd_exact_find(const pd_exact *t, const pd_h128 *keys, pd_h128 k);
 /* lsh.c: candidate pairs among n items, each with `bands` 32-bit band keys
  * stored item-major in keys[i * bands + j]. Appends pairs (a < b, as
  * (uint64_t)a << 32 | b) to *pairs, sorted and unique. */
-pd_status pd_lsh_pairs(const uint32_t *keys, uint32_t n, unsigned bands, uint64_t **pairs,
-                       size_t *npairs);
+pd_status pd_lsh_pairs(const uint32_t *keys, uint32_t n, unsigned bands, unsigned threads,
+                       uint64_t **pairs, size_t *npairs);
 /* lsh.c: the band keys of one signature. */
 void pd_lsh_keys(const uint32_t *sig, unsigned bands, unsigned rows, uint32_t *keys);
 
@@ -111,6 +111,9 @@ double pd_now(void);
 
 /* Stable radix sort of 64-bit values (tmp is scratch of n elements). */
 void pd_sort_u64(uint64_t *v, size_t n, uint64_t *tmp);
+/* The same, by the high 32 bits only, for values whose low halves are already
+ * in order (the sort is stable). */
+void pd_sort_u64_high(uint64_t *v, size_t n, uint64_t *tmp);
 
 /* instream.c: a byte stream over fd, gzip or zstd undone by magic bytes. */
 typedef enum pd_compression { PD_PLAIN = 0, PD_GZIP, PD_ZSTD } pd_compression;

@@ -90,6 +90,16 @@ void pd_lsh_keys(const uint32_t *sig, unsigned bands, unsigned rows, uint32_t *k
     }
 }
 
+typedef struct band_job {
+    const uint32_t *keys;
+    uint32_t n;
+    unsigned bands;
+    uint64_t **v, **tmp;  /* per thread: (key, id) pairs and sort scratch */
+    uint64_t **pairs;     /* per band */
+    size_t *npairs, *cap;
+    pd_status *st;
+} band_job;
+
 static pd_status push_pair(uint64_t **pairs, size_t *n, size_t *cap, uint32_t a, uint32_t b)
 {
     if (*n == *cap)
@@ -98,52 +108,90 @@ static pd_status push_pair(uint64_t **pairs, size_t *n, size_t *cap, uint32_t a,
     return PD_OK;
 }
 
-pd_status pd_lsh_pairs(const uint32_t *keys, uint32_t n, unsigned bands, uint64_t **pairs,
-                       size_t *npairs)
+/* The candidate pairs of band j: its (key, id) pairs sorted by key (ids stay
+ * ascending within a key), each bucket paired as the file comment says. */
+static void band(void *ctx, unsigned tid, size_t j)
+{
+    band_job *b = ctx;
+    uint64_t *v = b->v[tid];
+    pd_status st = PD_OK;
+    for (uint32_t i = 0; i < b->n; i++)
+        v[i] = (uint64_t)b->keys[(size_t)i * b->bands + j] << 32 | i;
+    pd_sort_u64_high(v, b->n, b->tmp[tid]);
+    uint64_t **out = &b->pairs[j];
+    size_t *np = &b->npairs[j], *cap = &b->cap[j];
+    for (size_t s = 0, e; s < b->n && st == PD_OK; s = e) {
+        for (e = s + 1; e < b->n && v[e] >> 32 == v[s] >> 32 && st == PD_OK; e++) {
+            st = push_pair(out, np, cap, (uint32_t)v[s], (uint32_t)v[e]);
+            for (size_t w = e - 1; w > s && w + BUCKET_WINDOW >= e && st == PD_OK; w--)
+                st = push_pair(out, np, cap, (uint32_t)v[w], (uint32_t)v[e]);
+        }
+    }
+    b->st[j] = st;
+}
+
+pd_status pd_lsh_pairs(const uint32_t *keys, uint32_t n, unsigned bands, unsigned threads,
+                       uint64_t **pairs, size_t *npairs)
 {
     *pairs = NULL;
     *npairs = 0;
-    size_t cap = 0;
-    uint64_t *v = malloc((size_t)n * sizeof *v), *tmp = malloc((size_t)n * sizeof *tmp);
+    if (threads > bands)
+        threads = bands;
+    if (threads == 0)
+        threads = 1;
+    band_job b = {keys, n, bands, calloc(threads, sizeof *b.v), calloc(threads, sizeof *b.tmp),
+                  calloc(bands, sizeof *b.pairs), calloc(bands, sizeof *b.npairs),
+                  calloc(bands, sizeof *b.cap), calloc(bands, sizeof *b.st)};
     pd_status st = PD_ENOMEM;
-    if (!v || !tmp)
-        goto fail;
+    if (!b.v || !b.tmp || !b.pairs || !b.npairs || !b.cap || !b.st)
+        goto done;
+    for (unsigned t = 0; t < threads; t++)
+        if (!(b.v[t] = malloc(((size_t)n + 1) * sizeof **b.v)) ||
+            !(b.tmp[t] = malloc(((size_t)n + 1) * sizeof **b.tmp)))
+            goto done;
+    pd_parallel_for(threads, bands, band, &b);
+    size_t total = 0;
     for (unsigned j = 0; j < bands; j++) {
-        for (uint32_t i = 0; i < n; i++)
-            v[i] = (uint64_t)keys[(size_t)i * bands + j] << 32 | i;
-        pd_sort_u64(v, n, tmp);
-        for (size_t s = 0, e; s < n; s = e) {
-            for (e = s + 1; e < n && v[e] >> 32 == v[s] >> 32; e++) {
-                if ((st = push_pair(pairs, npairs, &cap, (uint32_t)v[s], (uint32_t)v[e])) != PD_OK)
-                    goto fail;
-                for (size_t w = e - 1; w > s && w + BUCKET_WINDOW >= e; w--)
-                    if ((st = push_pair(pairs, npairs, &cap, (uint32_t)v[w], (uint32_t)v[e])) != PD_OK)
-                        goto fail;
-            }
+        if (b.st[j] != PD_OK) {
+            st = b.st[j];
+            goto done;
         }
+        total += b.npairs[j];
     }
-    if (*npairs > 0) {
-        uint64_t *t2 = realloc(tmp, *npairs * sizeof *t2);
-        if (!t2) {
-            st = PD_ENOMEM;
-            goto fail;
-        }
-        tmp = t2;
-        pd_sort_u64(*pairs, *npairs, tmp);
-        size_t u = 1;
-        for (size_t i = 1; i < *npairs; i++)
-            if ((*pairs)[i] != (*pairs)[u - 1])
-                (*pairs)[u++] = (*pairs)[i];
-        *npairs = u;
+    /* All bands' pairs, sorted and unique: the same list for any thread count. */
+    uint64_t *all = malloc((total + 1) * sizeof *all), *tmp = malloc((total + 1) * sizeof *tmp);
+    if (!all || !tmp) {
+        free(all);
+        free(tmp);
+        goto done;
     }
-    free(v);
+    size_t k = 0;
+    for (unsigned j = 0; j < bands; j++) {
+        if (b.npairs[j])
+            memcpy(all + k, b.pairs[j], b.npairs[j] * sizeof *all);
+        k += b.npairs[j];
+    }
+    pd_sort_u64(all, total, tmp);
     free(tmp);
-    return PD_OK;
-fail:
-    free(v);
-    free(tmp);
-    free(*pairs);
-    *pairs = NULL;
-    *npairs = 0;
+    size_t u = 0;
+    for (size_t i = 0; i < total; i++)
+        if (u == 0 || all[i] != all[u - 1])
+            all[u++] = all[i];
+    *pairs = all;
+    *npairs = u;
+    st = PD_OK;
+done:
+    for (unsigned t = 0; t < threads && b.v && b.tmp; t++) {
+        free(b.v[t]);
+        free(b.tmp[t]);
+    }
+    for (unsigned j = 0; j < bands && b.pairs; j++)
+        free(b.pairs[j]);
+    free(b.v);
+    free(b.tmp);
+    free(b.pairs);
+    free(b.npairs);
+    free(b.cap);
+    free(b.st);
     return st;
 }

@@ -85,7 +85,8 @@ pd_status pd_buf_reserve(pd_buf *b, size_t need)
  * so sorting keys that fit in 32 bits costs three passes. Stable. */
 /* One LSD radix pass per `bits`-bit digit that is not the same in every
  * value; returns where the sorted values ended up (v or tmp). */
-static uint64_t *radix(uint64_t *v, size_t n, uint64_t *tmp, unsigned bits, size_t *count)
+static uint64_t *radix(uint64_t *v, size_t n, uint64_t *tmp, unsigned bits, unsigned from,
+                       size_t *count)
 {
     size_t size = (size_t)1 << bits, mask = size - 1;
     uint64_t *src = v, *dst = tmp, all_or = 0, all_and = ~UINT64_C(0);
@@ -93,7 +94,7 @@ static uint64_t *radix(uint64_t *v, size_t n, uint64_t *tmp, unsigned bits, size
         all_or |= v[i];
         all_and &= v[i];
     }
-    for (unsigned shift = 0; shift < 64; shift += bits) {
+    for (unsigned shift = from; shift < 64; shift += bits) {
         if ((((all_or ^ all_and) >> shift) & mask) == 0)
             continue;
         memset(count, 0, size * sizeof *count);
@@ -129,7 +130,15 @@ void pd_sort_u64(uint64_t *v, size_t n, uint64_t *tmp)
         return;
     }
     size_t count[1 << 11];
-    uint64_t *out = radix(v, n, tmp, n < 8192 ? 8 : 11, count);
+    uint64_t *out = radix(v, n, tmp, n < 8192 ? 8 : 11, 0, count);
+    if (out != v)
+        memcpy(v, out, n * sizeof *v);
+}
+
+void pd_sort_u64_high(uint64_t *v, size_t n, uint64_t *tmp)
+{
+    size_t count[1 << 11];
+    uint64_t *out = radix(v, n, tmp, 11, 32, count);
     if (out != v)
         memcpy(v, out, n * sizeof *v);
 }

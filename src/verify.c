@@ -210,7 +210,8 @@ pd_status pd_verify_run(pd_scan *sc, const pd_source *src)
     uint64_t *pairs;
     size_t n;
     double t0 = pd_now();
-    pd_status st = pd_lsh_pairs(sc->keys, (uint32_t)sc->n_texts, sc->bands, &pairs, &n);
+    pd_status st =
+        pd_lsh_pairs(sc->keys, (uint32_t)sc->n_texts, sc->bands, sc->threads, &pairs, &n);
     sc->stats.secs_candidates = pd_now() - t0;
     free(sc->keys);
     sc->keys = NULL;
