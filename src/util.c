@@ -115,22 +115,60 @@ static uint64_t *radix(uint64_t *v, size_t n, uint64_t *tmp, unsigned bits, unsi
     return src;
 }
 
+static void insertion(uint64_t *v, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        uint64_t x = v[i];
+        size_t j = i;
+        for (; j > 0 && v[j - 1] > x; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
+}
+
+/* Quicksort (median of three, insertion sort below 24), recursing into the
+ * smaller side: for the few hundred values of a text's shingles, where
+ * radix passes cost more than they save. */
+static void quick(uint64_t *v, size_t n)
+{
+    while (n > 24) {
+        uint64_t a = v[0], b = v[n / 2], c = v[n - 1];
+        uint64_t p = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+        size_t i = 0, j = n - 1;
+        for (;;) {
+            while (v[i] < p)
+                i++;
+            while (v[j] > p)
+                j--;
+            if (i >= j)
+                break;
+            uint64_t t = v[i];
+            v[i++] = v[j];
+            v[j--] = t;
+        }
+        size_t left = j + 1; /* v[0..left) <= p <= v[left..n) */
+        if (left < n - left) {
+            quick(v, left);
+            v += left;
+            n -= left;
+        } else {
+            quick(v + left, n - left);
+            n = left;
+        }
+    }
+    insertion(v, n);
+}
+
 void pd_sort_u64(uint64_t *v, size_t n, uint64_t *tmp)
 {
-    /* Insertion sort for a few values, byte digits (cheap counts) for
-     * thousands, 11-bit digits (fewer passes) for more. */
-    if (n <= 32) {
-        for (size_t i = 1; i < n; i++) {
-            uint64_t x = v[i];
-            size_t j = i;
-            for (; j > 0 && v[j - 1] > x; j--)
-                v[j] = v[j - 1];
-            v[j] = x;
-        }
+    /* Comparison sorting for up to thousands of values, 11-bit radix
+     * digits (few passes, each linear) above. */
+    if (n <= 4096) {
+        quick(v, n);
         return;
     }
     size_t count[1 << 11];
-    uint64_t *out = radix(v, n, tmp, n < 8192 ? 8 : 11, 0, count);
+    uint64_t *out = radix(v, n, tmp, 11, 0, count);
     if (out != v)
         memcpy(v, out, n * sizeof *v);
 }
