@@ -215,6 +215,10 @@ typedef struct pd_source {
      * was read from, borrowed, and the line of its record in that file for
      * JSONL and CSV input, or 0 when the document is the whole file. */
     void (*origin)(void *ctx, uint32_t doc, const char **file, uint64_t *line);
+    /* May be NULL. The scanner is done with data[0..upto) of a mapped
+     * document (it reads later bytes only); a source that mapped a large file
+     * can drop those pages, so memory does not grow with the document. */
+    void (*release)(void *ctx, uint32_t doc, const char *data, size_t upto);
 } pd_source;
 
 /* Diagnostics about a document: `line` is 0 when the message is about the

@@ -114,7 +114,7 @@ static void header(out *o, const char *h)
 /* Rows are written in blocks: a block's texts are read in input order (so
  * each document is opened once per block, not once per row), held in an
  * arena of at most BLOCK_BYTES, then written in row order. */
-enum { BLOCK_BYTES = 32 << 20 };
+enum { BLOCK_BYTES = 8 << 20 };
 
 typedef struct block {
     size_t first, n;       /* rows [first, first + n) */

@@ -43,6 +43,7 @@ typedef struct doc {
     uint64_t name;     /* offset of its id in fs->names, or NO_NAME: the path */
     uint32_t file;
     bool spooled;
+    bool mapped; /* set by files_map(): mmap'ed, not read into memory */
 } doc;
 
 struct pd_files {
@@ -236,7 +237,7 @@ pd_status pd_files_record(pd_files *fs, uint32_t file, uint64_t line, const char
     const char *path = fs->paths[file];
     size_t need = id ? id_len + 1 : strlen(path) + sizeof num;
     PD_TRY(PD_GROW(fs->names, fs->cap_names, fs->names_len + need));
-    doc d = {fs->spool_len, len, line, fs->names_len, file, true};
+    doc d = {fs->spool_len, len, line, fs->names_len, file, true, false};
     char *name = fs->names + fs->names_len;
     if (id) {
         memcpy(name, id, id_len);
@@ -305,7 +306,7 @@ static pd_format format_of(const pd_files *fs, const char *path, char *delim)
 /* Copy the decoded stream into the spool as one document. */
 static pd_status spool_text(pd_files *fs, uint32_t file, pd_instream *in)
 {
-    doc d = {fs->spool_len, 0, 0, NO_NAME, file, true};
+    doc d = {fs->spool_len, 0, 0, NO_NAME, file, true, false};
     char buf[1 << 16];
     for (;;) {
         size_t got;
@@ -334,7 +335,7 @@ static pd_status add_file(pd_files *fs, const char *path, int fd, bool regular)
     if (st != PD_OK)
         ;
     else if (fmt == PD_FORMAT_TEXT && regular && !is_stdin && pd_instream_kind(in) == PD_PLAIN)
-        st = push_doc(fs, (doc){0, 0, 0, NO_NAME, file, false});
+        st = push_doc(fs, (doc){0, 0, 0, NO_NAME, file, false, false});
     else if (fmt == PD_FORMAT_TEXT)
         st = spool_text(fs, file, in);
     else if (fmt == PD_FORMAT_JSONL)
@@ -610,6 +611,7 @@ static pd_status files_map(void *ctx, uint32_t d, const char **data, size_t *len
         return PD_EIO;
     }
     madvise(p, *len + lead, MADV_SEQUENTIAL);
+    fs->docs[d].mapped = true; /* each document is mapped by one thread */
     *data = (char *)p + lead;
     return PD_OK;
 }
@@ -622,6 +624,19 @@ static void files_unmap(void *ctx, uint32_t d, const char *data, size_t len)
         munmap((void *)(data - lead), len + lead);
     else if (len > 0)
         free((void *)data);
+}
+
+static void files_release(void *ctx, uint32_t d, const char *data, size_t upto)
+{
+    pd_files *fs = ctx;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    if (!fs->docs[d].mapped)
+        return; /* read into memory: nothing to drop */
+    /* The mapping starts `lead` bytes before data, on a page boundary. */
+    uintptr_t base = (uintptr_t)data - (uintptr_t)(fs->docs[d].off % page);
+    uintptr_t end = ((uintptr_t)data + upto) & ~(uintptr_t)(page - 1);
+    if (end > base)
+        madvise((void *)base, end - base, MADV_DONTNEED);
 }
 
 static pd_status files_read(void *ctx, uint32_t d, uint64_t off, size_t len, char *buf)
@@ -654,6 +669,6 @@ static pd_status files_read(void *ctx, uint32_t d, uint64_t off, size_t len, cha
 
 pd_source pd_files_source(pd_files *fs)
 {
-    return (pd_source){fs,        (uint32_t)fs->n_docs, files_name, files_map,
-                       files_unmap, files_read,         files_origin};
+    return (pd_source){fs,         (uint32_t)fs->n_docs, files_name,   files_map,
+                       files_unmap, files_read,           files_origin, files_release};
 }

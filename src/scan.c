@@ -512,6 +512,8 @@ static pd_status merge_batch(pass1 *p)
         sc->stats.bytes += c->end - c->start;
         if (c->last)
             finish_doc(p, c);
+        else if (p->src->release)
+            p->src->release(p->src->ctx, c->doc, c->data, c->end);
     }
     return PD_OK;
 }
