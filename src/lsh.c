@@ -23,7 +23,6 @@
 #include "internal.h"
 
 #include <math.h>
-#include <xxhash.h>
 
 /* Each member of a bucket is paired with the first member and with the
  * BUCKET_WINDOW members before it. On bench/'s corpus a window of 1 verifies
@@ -77,16 +76,18 @@ void pd_lsh_choose(double t, unsigned perms, unsigned *bands, unsigned *rows)
 
 void pd_lsh_keys(const uint32_t *sig, unsigned bands, unsigned rows, uint32_t *keys)
 {
-    unsigned char bytes[4 * 1024];
+    /* A band's key mixes its rows with multiply-xorshift steps (the same on
+     * every machine); two bands with equal rows get different keys. A key
+     * collision only adds a candidate, which verification drops. */
     for (unsigned j = 0; j < bands; j++) {
         const uint32_t *v = sig + (size_t)j * rows;
+        uint64_t h = (j + 1) * UINT64_C(0x9E3779B97F4A7C15);
         for (unsigned i = 0; i < rows; i++) {
-            bytes[4 * i] = (unsigned char)v[i];
-            bytes[4 * i + 1] = (unsigned char)(v[i] >> 8);
-            bytes[4 * i + 2] = (unsigned char)(v[i] >> 16);
-            bytes[4 * i + 3] = (unsigned char)(v[i] >> 24);
+            h = (h ^ v[i]) * UINT64_C(0xBF58476D1CE4E5B9);
+            h ^= h >> 31;
         }
-        keys[j] = (uint32_t)XXH3_64bits_withSeed(bytes, 4 * (size_t)rows, j);
+        h *= UINT64_C(0x94D049BB133111EB);
+        keys[j] = (uint32_t)(h >> 32);
     }
 }
 

@@ -19,7 +19,9 @@ enum {
     BATCH_TEXT_BYTES = 16 << 20,
     BATCH_ITEMS = 1 << 16,
     PAIR_BLOCK = 4096,
-    SPAN_GAP = 8 << 10 /* texts this close in a document are read with one call */
+    /* Texts this close in a document are read with one call: at worst a span
+     * reads the document once, as the first pass did. */
+    SPAN_GAP = 256 << 10
 };
 
 typedef struct item {
