@@ -38,8 +38,16 @@ mb() { du -m --apparent-size "$1" | cut -f1; }
 
 echo "paradup bench, $(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), RUNS=$RUNS"
 base_rss=$(measure $P scan -q -o /dev/null "$D/tiny.txt" | cut -d' ' -f2)
-start=$(RUNS=5 measure $P scan -q -o /dev/null "$D/tiny.txt" | cut -d' ' -f1)
-echo "start-up on 1 KB: ${start} s (median of 5; /usr/bin/time has 10 ms resolution); base RSS ${base_rss} KB"
+# Start-up: the mean wall time of 200 runs on 1 KB (perf stat), against /bin/true
+# (process creation alone); without perf, 200 runs in a shell loop.
+if perf stat -r 2 true >/dev/null 2>&1; then
+    st() { perf stat -r 200 "$@" 2>&1 >/dev/null | awk '/seconds time elapsed/ {printf "%.2f", $1 * 1000}'; }
+    echo "start-up on 1 KB: $(st $P scan -q -o /dev/null "$D/tiny.txt") ms per run (near), $(st $P scan -q -t 1 -o /dev/null "$D/tiny.txt") ms (exact), /bin/true $(st /bin/true) ms (perf stat -r 200); base RSS ${base_rss} KB"
+else
+    t0=$(date +%s.%N); i=0; while [ $i -lt 200 ]; do $P scan -q -o /dev/null "$D/tiny.txt"; i=$((i + 1)); done
+    t1=$(date +%s.%N); i=0; while [ $i -lt 200 ]; do /bin/true; i=$((i + 1)); done; t2=$(date +%s.%N)
+    echo "start-up on 1 KB: $(echo "$t0 $t1 $t2" | awk '{printf "%.2f ms per run, /bin/true %.2f ms", ($2-$1)*5, ($3-$2)*5}') (shell loop of 200); base RSS ${base_rss} KB"
+fi
 echo
 printf '%-26s %8s %8s %10s %9s %9s\n' "run" "MB" "sec" "MB/s" "units/s" "B/unit"
 for s in $sizes; do
@@ -65,6 +73,12 @@ for s in $sizes; do
         'BEGIN {printf "ratios (%s MB): exact -j2 vs awk %.2fx faster; near -j2 vs -j1 %.2fx\n", s, a/e, n1/n2}'
     echo
 done
+# A banner repeated 10^6 times against 10^6 distinct lines of the same length.
+[ -f "$D/banner.txt" ] || awk 'BEGIN { for (i = 0; i < 1000000; i++) print "Subscribe now for unlimited access to all our local news coverage" }' > "$D/banner.txt"
+[ -f "$D/unique.txt" ] || awk 'BEGIN { for (i = 0; i < 1000000; i++) printf "Subscribe now for unlimited access to local news, line %09d\n", i }' > "$D/unique.txt"
+rb=$(measure $P scan -q -o /dev/null "$D/banner.txt"); ru=$(measure $P scan -q -o /dev/null "$D/unique.txt")
+echo "$rb $ru" | awk '{printf "banner x 10^6: %.2f s, %d KB; 10^6 unique lines: %.2f s, %d KB; ratio %.2f\n", $1, $2, $3, $4, $1/$3}'
+echo
 # Output identical across thread counts
 $P scan -q -j1 -o "$D/.j1.csv" "$D/news10" && $P scan -q -j2 -o "$D/.j2.csv" "$D/news10" &&
     $P scan -q -j8 -o "$D/.j8.csv" "$D/news10" && cmp -s "$D/.j1.csv" "$D/.j2.csv" &&

@@ -94,7 +94,7 @@ void pd_lsh_keys(const uint32_t *sig, unsigned bands, unsigned rows, uint32_t *k
 typedef struct band_job {
     const uint32_t *keys;
     uint32_t n;
-    unsigned bands;
+    unsigned bands, first; /* this round's bands are first, first + 1, ... */
     uint64_t **v, **tmp;  /* per thread: (key, id) pairs and sort scratch */
     uint64_t **pairs;     /* per band */
     size_t *npairs, *cap;
@@ -111,9 +111,10 @@ static pd_status push_pair(uint64_t **pairs, size_t *n, size_t *cap, uint32_t a,
 
 /* The candidate pairs of band j: its (key, id) pairs sorted by key (ids stay
  * ascending within a key), each bucket paired as the file comment says. */
-static void band(void *ctx, unsigned tid, size_t j)
+static void band(void *ctx, unsigned tid, size_t nth)
 {
     band_job *b = ctx;
+    size_t j = b->first + nth;
     uint64_t *v = b->v[tid];
     pd_status st = PD_OK;
     for (uint32_t i = 0; i < b->n; i++)
@@ -131,6 +132,36 @@ static void band(void *ctx, unsigned tid, size_t j)
     b->st[j] = st;
 }
 
+/* The candidate list: each band's pairs are appended; the list is sorted and
+ * made unique whenever it has doubled since the last time, so it stays within
+ * about twice the unique pairs even when every band repeats the same buckets. */
+typedef struct pairlist {
+    uint64_t *v, *tmp;
+    size_t n, cap, cap_tmp, compact_at;
+} pairlist;
+
+static pd_status compact(pairlist *l)
+{
+    PD_TRY(PD_GROW(l->tmp, l->cap_tmp, l->n));
+    pd_sort_u64(l->v, l->n, l->tmp);
+    size_t u = 0;
+    for (size_t i = 0; i < l->n; i++)
+        if (u == 0 || l->v[i] != l->v[u - 1])
+            l->v[u++] = l->v[i];
+    l->n = u;
+    l->compact_at = 2 * u > (1u << 20) ? 2 * u : (1u << 20);
+    return PD_OK;
+}
+
+static pd_status append(pairlist *l, const uint64_t *p, size_t n)
+{
+    PD_TRY(PD_GROW(l->v, l->cap, l->n + n));
+    if (n)
+        memcpy(l->v + l->n, p, n * sizeof *p);
+    l->n += n;
+    return l->n > l->compact_at ? compact(l) : PD_OK;
+}
+
 pd_status pd_lsh_pairs(const uint32_t *keys, uint32_t n, unsigned bands, unsigned threads,
                        uint64_t **pairs, size_t *npairs)
 {
@@ -140,7 +171,7 @@ pd_status pd_lsh_pairs(const uint32_t *keys, uint32_t n, unsigned bands, unsigne
         threads = bands;
     if (threads == 0)
         threads = 1;
-    band_job b = {keys, n, bands, calloc(threads, sizeof *b.v), calloc(threads, sizeof *b.tmp),
+    band_job b = {keys, n, bands, 0, calloc(threads, sizeof *b.v), calloc(threads, sizeof *b.tmp),
                   calloc(bands, sizeof *b.pairs), calloc(bands, sizeof *b.npairs),
                   calloc(bands, sizeof *b.cap), calloc(bands, sizeof *b.st)};
     pd_status st = PD_ENOMEM;
@@ -150,37 +181,30 @@ pd_status pd_lsh_pairs(const uint32_t *keys, uint32_t n, unsigned bands, unsigne
         if (!(b.v[t] = malloc(((size_t)n + 1) * sizeof **b.v)) ||
             !(b.tmp[t] = malloc(((size_t)n + 1) * sizeof **b.tmp)))
             goto done;
-    pd_parallel_for(threads, bands, band, &b);
-    size_t total = 0;
-    for (unsigned j = 0; j < bands; j++) {
-        if (b.st[j] != PD_OK) {
-            st = b.st[j];
-            goto done;
-        }
-        total += b.npairs[j];
-    }
-    /* All bands' pairs, sorted and unique: the same list for any thread count. */
-    uint64_t *all = malloc((total + 1) * sizeof *all), *tmp = malloc((total + 1) * sizeof *tmp);
-    if (!all || !tmp) {
-        free(all);
-        free(tmp);
-        goto done;
-    }
-    size_t k = 0;
-    for (unsigned j = 0; j < bands; j++) {
-        if (b.npairs[j])
-            memcpy(all + k, b.pairs[j], b.npairs[j] * sizeof *all);
-        k += b.npairs[j];
-    }
-    pd_sort_u64(all, total, tmp);
-    free(tmp);
-    size_t u = 0;
-    for (size_t i = 0; i < total; i++)
-        if (u == 0 || all[i] != all[u - 1])
-            all[u++] = all[i];
-    *pairs = all;
-    *npairs = u;
+    /* Bands run `threads` at a time; each round's pairs join the list, which
+     * ends sorted and unique: the same list for any thread count. */
+    pairlist l = {NULL, NULL, 0, 0, 0, 1u << 20};
     st = PD_OK;
+    for (b.first = 0; b.first < bands && st == PD_OK; b.first += threads) {
+        unsigned round = bands - b.first < threads ? bands - b.first : threads;
+        pd_parallel_for(threads, round, band, &b);
+        for (unsigned j = b.first; j < b.first + round && st == PD_OK; j++) {
+            st = b.st[j];
+            if (st == PD_OK)
+                st = append(&l, b.pairs[j], b.npairs[j]);
+            free(b.pairs[j]);
+            b.pairs[j] = NULL;
+        }
+    }
+    if (st == PD_OK)
+        st = compact(&l);
+    free(l.tmp);
+    if (st == PD_OK) {
+        *pairs = l.v;
+        *npairs = l.n;
+    } else {
+        free(l.v);
+    }
 done:
     for (unsigned t = 0; t < threads && b.v && b.tmp; t++) {
         free(b.v[t]);
