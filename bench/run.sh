@@ -73,11 +73,16 @@ for s in $sizes; do
         'BEGIN {printf "ratios (%s MB): exact -j2 vs awk %.2fx faster; near -j2 vs -j1 %.2fx\n", s, a/e, n1/n2}'
     echo
 done
-# A banner repeated 10^6 times against 10^6 distinct lines of the same length.
+# A banner repeated 10^6 times against 10^6 distinct lines of about the same
+# length (random words), and 10^6 variants of one template (a number differs:
+# J ~ 0.75 to each other, so every LSH bucket is huge: the worst case).
 [ -f "$D/banner.txt" ] || awk 'BEGIN { for (i = 0; i < 1000000; i++) print "Subscribe now for unlimited access to all our local news coverage" }' > "$D/banner.txt"
-[ -f "$D/unique.txt" ] || awk 'BEGIN { for (i = 0; i < 1000000; i++) printf "Subscribe now for unlimited access to local news, line %09d\n", i }' > "$D/unique.txt"
-rb=$(measure $P scan -q -o /dev/null "$D/banner.txt"); ru=$(measure $P scan -q -o /dev/null "$D/unique.txt")
-echo "$rb $ru" | awk '{printf "banner x 10^6: %.2f s, %d KB; 10^6 unique lines: %.2f s, %d KB; ratio %.2f\n", $1, $2, $3, $4, $1/$3}'
+[ -f "$D/distinct.txt" ] || awk 'BEGIN { srand(1); for (i = 0; i < 1000000; i++) { l = "w" int(rand() * 50000); for (j = 1; j < 10; j++) l = l " w" int(rand() * 50000); print l } }' > "$D/distinct.txt"
+[ -f "$D/variants.txt" ] || awk 'BEGIN { for (i = 0; i < 1000000; i++) printf "Subscribe now for unlimited access to local news, line %09d\n", i }' > "$D/variants.txt"
+rb=$(measure $P scan -q -o /dev/null "$D/banner.txt"); ru=$(measure $P scan -q -o /dev/null "$D/distinct.txt")
+rv=$(measure $P scan -q -o /dev/null "$D/variants.txt")
+echo "$rb $ru" | awk '{printf "banner x 10^6: %.2f s, %d KB; 10^6 distinct lines: %.2f s, %d KB; time ratio %.2f\n", $1, $2, $3, $4, $1/$3}'
+echo "$rv" | awk '{printf "10^6 variants of one template (worst case for LSH buckets): %.2f s, %d KB\n", $1, $2}'
 echo
 # Output identical across thread counts
 $P scan -q -j1 -o "$D/.j1.csv" "$D/news10" && $P scan -q -j2 -o "$D/.j2.csv" "$D/news10" &&
