@@ -12,7 +12,17 @@ CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wundef
 CPPFLAGS += -Iinclude -D_POSIX_C_SOURCE=200809L
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -fPIC -pthread
-LIBS     := -lxxhash -lcsv -lutf8proc -ljansson -lzstd -lz -lm -pthread
+DEP_LIBS := -lxxhash -lcsv -lutf8proc -ljansson -lzstd -lz
+LIBS     := $(DEP_LIBS) -lm -pthread
+# The paradup binary links its dependencies statically (Debian's -dev packages
+# ship the archives): a run on a small input then spends less time in the
+# dynamic loader. STATIC_DEPS=0 links them dynamically.
+STATIC_DEPS ?= 1
+ifeq ($(STATIC_DEPS),1)
+BIN_LIBS := -Wl,-Bstatic $(DEP_LIBS) -Wl,-Bdynamic -lm -pthread
+else
+BIN_LIBS := $(LIBS)
+endif
 
 ifeq ($(V),1)
 Q :=
@@ -71,7 +81,7 @@ $(BUILD)/libparadup.a: $(LIB_OBJ)
 
 $(BUILD)/paradup: $(BUILD)/cli.o $(BUILD)/libparadup.a
 	@echo "  LD    $@"
-	$(Q)$(CC) $(LDSAN) -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(LDSAN) -o $@ $^ $(BIN_LIBS)
 
 # The MinHash inner loop needs -O3 to vectorize.
 $(BUILD)/minhash.o: ALL_CFLAGS += -O3

@@ -169,6 +169,8 @@ pd_status pd_lsh_pairs(const uint32_t *keys, uint32_t n, unsigned bands, unsigne
     *npairs = 0;
     if (threads > bands)
         threads = bands;
+    if ((size_t)n * bands < (1u << 16))
+        threads = 1; /* starting a thread costs more than the work */
     if (threads == 0)
         threads = 1;
     band_job b = {keys, n, bands, 0, calloc(threads, sizeof *b.v), calloc(threads, sizeof *b.tmp),

@@ -363,6 +363,10 @@ static pd_status cut_batch(pass1 *p)
                 break;
         }
         size_t end = pd_segment_cut(p->data, p->len, p->pos + CHUNK_BYTES, p->sc->o.unit);
+        /* Chunks are zeroed on first use: the array is large, most runs
+         * touch a few entries, and start-up counts for small inputs. */
+        if (p->n_chunks == p->chunks_used)
+            memset(&p->chunks[p->chunks_used++], 0, sizeof *p->chunks);
         chunk *c = &p->chunks[p->n_chunks++];
         c->doc = p->doc;
         c->data = p->data;
@@ -547,8 +551,6 @@ static pd_status first_pass(pd_scan *sc, const pd_source *src)
     pd_status st = PD_ENOMEM;
     p.chunks = aligned_alloc(64, BATCH_CHUNKS * sizeof *p.chunks);
     p.scr = aligned_alloc(64, sc->threads * sizeof *p.scr);
-    if (p.chunks)
-        memset(p.chunks, 0, BATCH_CHUNKS * sizeof *p.chunks);
     if (p.scr)
         memset(p.scr, 0, sc->threads * sizeof *p.scr);
     if (!p.chunks || !p.scr)
@@ -561,7 +563,6 @@ static pd_status first_pass(pd_scan *sc, const pd_source *src)
     for (;;) {
         if ((st = cut_batch(&p)) != PD_OK || p.n_chunks == 0)
             break;
-        p.chunks_used = p.n_chunks > p.chunks_used ? p.n_chunks : p.chunks_used;
         pd_parallel_for(sc->threads, p.n_chunks, process_chunk_job, &p);
         if ((st = merge_batch(&p)) != PD_OK)
             break;
