@@ -61,7 +61,7 @@ for s in $sizes; do
         near-jsonl.zst) r=$(measure $P scan -q $2 -o /dev/null "$D/news$s.jsonl.zst") ;;
         esac
         t=${r% *}; rss=${r#* }
-        eval "t_${1%%-*}_${2#-}_$s=$t" 2>/dev/null || true
+        eval "t_$(echo "$1" | tr -c 'a-z0-9\n' '_')_${2#-}_$s=$t"
         awk -v n="$1 $2 ($s MB)" -v m="$m" -v t="$t" -v u="$u" -v r="$rss" -v b="$base_rss" \
             'BEGIN {printf "%-26s %8d %8.2f %10.1f %9.0f %9.0f\n", n, m, t, m/t, u/t, (r-b)*1024/u}'
     done
