@@ -158,11 +158,11 @@ static pd_status read_block(pd_scan *sc, const pd_source *src, block *b)
         return PD_ENOMEM;
     pd_sort_u64(b->order, b->n, tmp);
     free(tmp);
-    b->arena.len = 0;
-    pd_buf text;
-    pd_buf_init(&text);
-    pd_status st = PD_OK;
-    /* Units of one document that lie close together are read with one call. */
+    /* Units of one document that lie close together are read with one call,
+     * and the spans are read in parallel: span k starts at order[first[k]]. */
+    size_t n_spans = 0, used = 0, cap = 0, *first = malloc((b->n + 1) * sizeof *first);
+    pd_span *spans = NULL;
+    pd_status st = first ? PD_OK : PD_ENOMEM;
     for (size_t k = 0, m; k < b->n && st == PD_OK; k = m) {
         const pd_urec *u0 = &sc->units[b->order[k] >> 32];
         uint64_t end = u0->byte_end;
@@ -172,21 +172,30 @@ static pd_status read_block(pd_scan *sc, const pd_source *src, block *b)
                 break;
             end = um->byte_end > end ? um->byte_end : end;
         }
-        size_t span = (size_t)(end - u0->byte_start);
-        if ((st = pd_buf_reserve(&b->raw, span + 1)) != PD_OK)
+        if ((st = PD_GROW(spans, cap, n_spans + 1)) != PD_OK)
             break;
-        if (src->read(src->ctx, u0->doc, u0->byte_start, span, b->raw.data) != PD_OK) {
-            pd_scan_fail(sc, "cannot read '%s' again", src->name(src->ctx, u0->doc));
-            st = PD_EIO;
-            break;
-        }
-        for (size_t j = k; j < m && st == PD_OK; j++) {
+        first[n_spans] = k;
+        spans[n_spans++] = (pd_span){u0->doc, u0->byte_start, (size_t)(end - u0->byte_start), used};
+        used += (size_t)(end - u0->byte_start);
+    }
+    size_t bad = 0;
+    if (st == PD_OK && (st = pd_buf_reserve(&b->raw, used + 1)) == PD_OK &&
+        (st = pd_read_spans(src, sc->threads, spans, n_spans, b->raw.data, &bad)) != PD_OK)
+        pd_scan_fail(sc, "cannot read '%s' again", src->name(src->ctx, spans[bad].doc));
+    b->arena.len = 0;
+    pd_buf text;
+    pd_buf_init(&text);
+    for (size_t k = 0; k < n_spans && st == PD_OK; k++) {
+        size_t end = k + 1 < n_spans ? first[k + 1] : b->n;
+        for (size_t j = first[k]; j < end && st == PD_OK; j++) {
             const pd_urec *u = &sc->units[b->order[j] >> 32];
             st = stash_text(sc, b, (uint32_t)b->order[j], u,
-                            b->raw.data + (u->byte_start - u0->byte_start), &text);
+                            b->raw.data + spans[k].at + (u->byte_start - spans[k].off), &text);
         }
     }
     pd_buf_release(&text);
+    free(first);
+    free(spans);
     return st;
 }
 

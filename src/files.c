@@ -12,7 +12,7 @@
  * CSV records) is decoded once, while it is added, into one unlinked spool
  * file, and its documents are ranges of the spool. Later stages map a
  * document (small ones are read into memory, large ones mapped) and re-read a
- * unit's bytes with pread() through a small cache of open descriptors.
+ * unit's bytes with pread(), possibly on several threads at once.
  */
 #define _GNU_SOURCE
 #include "internal.h"
@@ -31,7 +31,7 @@
 
 /* Documents up to MAP_MIN bytes are read into memory: for small files one
  * read() costs less than mmap's page faults and munmap's TLB shootdowns. */
-enum { FD_CACHE = 16, MAP_MIN = 1 << 20, SPOOL_BUF = 1 << 20 };
+enum { MAP_MIN = 1 << 20, SPOOL_BUF = 1 << 20 };
 /* Malformed records reported one by one per file; the rest are counted. */
 enum { MALFORMED_SHOWN = 20 };
 #define NO_NAME UINT64_MAX
@@ -65,10 +65,6 @@ struct pd_files {
     pthread_mutex_t lock; /* around diag: documents may be mapped in parallel */
     pd_diag_fn diag;
     void *diag_ctx;
-    struct {
-        uint32_t file;
-        int fd;
-    } cache[FD_CACHE];
 };
 
 void pd_files_report(pd_files *fs, const char *path, uint64_t line, const char *fmt, ...)
@@ -105,8 +101,6 @@ pd_status pd_files_new(const pd_input_options *opts, pd_diag_fn diag, void *diag
     pthread_mutex_init(&fs->lock, NULL);
     fs->diag = diag;
     fs->diag_ctx = diag_ctx;
-    for (int i = 0; i < FD_CACHE; i++)
-        fs->cache[i].fd = -1;
     return PD_OK;
 }
 
@@ -121,9 +115,6 @@ void pd_files_free(pd_files *fs)
     free(fs->names);
     free(fs->wbuf);
     pthread_mutex_destroy(&fs->lock);
-    for (int i = 0; i < FD_CACHE; i++)
-        if (fs->cache[i].fd >= 0)
-            close(fs->cache[i].fd);
     if (fs->spool_fd >= 0)
         close(fs->spool_fd);
     free(fs);
@@ -643,28 +634,21 @@ static pd_status files_read(void *ctx, uint32_t d, uint64_t off, size_t len, cha
 {
     pd_files *fs = ctx;
     const doc *dc = &fs->docs[d];
-    int fd = fs->spool_fd;
-    if (!dc->spooled) {
-        unsigned slot = dc->file % FD_CACHE;
-        if (fs->cache[slot].fd < 0 || fs->cache[slot].file != dc->file) {
-            if (fs->cache[slot].fd >= 0)
-                close(fs->cache[slot].fd);
-            uint64_t base;
-            fs->cache[slot].fd = doc_fd(fs, d, &base);
-            fs->cache[slot].file = dc->file;
-            if (fs->cache[slot].fd < 0) {
-                report(fs, fs->paths[dc->file], "cannot open again: %s", strerror(errno));
-                return PD_EIO;
-            }
-        }
-        fd = fs->cache[slot].fd;
-    }
-    if (read_at(fd, buf, len, dc->off + off) != PD_OK) {
-        report(fs, fs->paths[dc->file], "cannot read again: %s",
-               errno ? strerror(errno) : "the file got shorter");
+    /* No shared descriptor cache: reads run on several threads, and the
+     * scanner reads in large spans, so an open per call is cheap. */
+    uint64_t base;
+    int fd = doc_fd(fs, d, &base);
+    if (fd < 0) {
+        report(fs, fs->paths[dc->file], "cannot open again: %s", strerror(errno));
         return PD_EIO;
     }
-    return PD_OK;
+    pd_status st = read_at(fd, buf, len, base + off);
+    int err = errno;
+    done_fd(fs, fd);
+    if (st != PD_OK)
+        report(fs, fs->paths[dc->file], "cannot read again: %s",
+               err ? strerror(err) : "the file got shorter");
+    return st;
 }
 
 pd_source pd_files_source(pd_files *fs)

@@ -106,6 +106,19 @@ void pd_lsh_keys(const uint32_t *sig, unsigned bands, unsigned rows, uint32_t *k
 void pd_parallel_for(unsigned threads, size_t n, void (*fn)(void *ctx, unsigned tid, size_t i),
                      void *ctx);
 unsigned pd_cpu_count(void);
+
+/* A range of a document to read into an arena at `at`. */
+typedef struct pd_span {
+    uint32_t doc;
+    uint64_t off;
+    size_t len, at;
+} pd_span;
+
+/* util.c: read every span into arena, on up to `threads` threads (the
+ * kernel's part of many small reads runs in parallel). Returns PD_OK, or the
+ * status of a failed read with *failed its index. */
+pd_status pd_read_spans(const pd_source *src, unsigned threads, const pd_span *spans, size_t n,
+                        char *arena, size_t *failed);
 /* Seconds on a monotonic clock, for the stage timings in pd_stats. */
 double pd_now(void);
 

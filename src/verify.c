@@ -45,6 +45,8 @@ typedef struct vstate {
     char *arena;
     item *items;
     size_t n_items;
+    pd_span *spans;
+    size_t n_spans, cap_spans;
     worker *w; /* one per thread */
 } vstate;
 
@@ -111,12 +113,13 @@ static bool next_wanted(const pd_scan *sc, size_t *t)
 
 /* Read a batch of wanted texts from *t on into the arena. Texts come in
  * order of first occurrence, so those close together in one document are
- * read as one span. */
+ * read as one span; the spans are read in parallel. */
 static pd_status read_batch(pd_scan *sc, const pd_source *src, vstate *v, size_t *cap_arena,
                             size_t *t)
 {
     size_t used = 0;
     v->n_items = 0;
+    v->n_spans = 0;
     while (v->n_items < BATCH_ITEMS && used < BATCH_TEXT_BYTES && next_wanted(sc, t)) {
         /* a span: texts of one document, each starting within SPAN_GAP of the last end */
         const pd_urec *u0 = &sc->units[sc->first[*t]];
@@ -131,15 +134,16 @@ static pd_status read_batch(pd_scan *sc, const pd_source *src, vstate *v, size_t
                                             .len = (size_t)(u->byte_end - u->byte_start)};
             ++*t;
         } while (v->n_items < BATCH_ITEMS && end - begin < BATCH_TEXT_BYTES && next_wanted(sc, t));
-        size_t span = (size_t)(end - begin);
-        PD_TRY(pd_grow((void **)&v->arena, cap_arena, used + span + 1, 1));
-        if (src->read(src->ctx, u0->doc, begin, span, v->arena + used) != PD_OK) {
-            pd_scan_fail(sc, "cannot read '%s' again", src->name(src->ctx, u0->doc));
-            return PD_EIO;
-        }
-        used += span;
+        PD_TRY(PD_GROW(v->spans, v->cap_spans, v->n_spans + 1));
+        v->spans[v->n_spans++] = (pd_span){u0->doc, begin, (size_t)(end - begin), used};
+        used += (size_t)(end - begin);
     }
-    return PD_OK;
+    PD_TRY(pd_grow((void **)&v->arena, cap_arena, used + 1, 1));
+    size_t bad;
+    pd_status st = pd_read_spans(src, sc->threads, v->spans, v->n_spans, v->arena, &bad);
+    if (st != PD_OK)
+        pd_scan_fail(sc, "cannot read '%s' again", src->name(src->ctx, v->spans[bad].doc));
+    return st;
 }
 
 /* Read and profile every text marked in prof_of (0 = wanted). */
@@ -173,6 +177,7 @@ done:
     }
     free(v.w);
     free(v.items);
+    free(v.spans);
     free(v.arena);
     return st;
 }
