@@ -30,9 +30,11 @@ else
 Q := @
 endif
 
-# A sanitizer build lives in its own directory: make SAN=address,undefined test
+# A sanitizer build lives in a directory of its own: make SAN=address,undefined test
+# builds in build/san-address-undefined.
+comma   := ,
 ifneq ($(SAN),)
-BUILD   := build/san
+BUILD   := build/san-$(subst $(comma),-,$(SAN))
 ALL_CFLAGS += -fsanitize=$(SAN) -fno-sanitize-recover=all -fno-omit-frame-pointer -O1 -g
 LDSAN   := -fsanitize=$(SAN)
 else
@@ -61,7 +63,7 @@ ifneq ($(DEPS_OK),yes)
 NEED_DEPS := deps
 endif
 
-.PHONY: limits fuzz valgrind all test asan bench demo install uninstall clean deps help unit cli
+.PHONY: tsan limits fuzz valgrind all test asan bench demo install uninstall clean deps help unit cli
 
 all: $(NEED_DEPS) paradup libparadup.a libparadup.so ## build the library and the paradup binary
 
@@ -140,9 +142,14 @@ valgrind: $(NEED_DEPS) all $(FUZZ_REPLAY) ## run the CLI tests and fuzz replays 
 	$(Q)VALGRIND="$(VALGRIND_CMD)" $(MAKE) --no-print-directory cli
 
 asan: ## run the tests under AddressSanitizer and UndefinedBehaviorSanitizer
-	$(Q)$(MAKE) --no-print-directory SAN=address,undefined $(BUILD)/san/paradup
+	$(Q)$(MAKE) --no-print-directory SAN=address,undefined build/san-address-undefined/paradup
 	$(Q)$(MAKE) --no-print-directory SAN=address,undefined unit
-	$(Q)PARADUP=build/san/paradup sh tests/cli/run.sh
+	$(Q)PARADUP=build/san-address-undefined/paradup sh tests/cli/run.sh
+
+tsan: ## run the unit tests and the CLI tests under ThreadSanitizer
+	$(Q)$(MAKE) --no-print-directory SAN=thread build/san-thread/paradup
+	$(Q)$(MAKE) --no-print-directory SAN=thread unit
+	$(Q)PARADUP=build/san-thread/paradup sh tests/cli/run.sh
 
 limits: $(NEED_DEPS) all ## large-input cases: a 5M-line document, a 4.5 GiB file (minutes, ~10 GB disk)
 	$(Q)sh tests/limits.sh

@@ -64,8 +64,11 @@ unsigned pd_minhash_perms(const pd_minhash *mh)
 }
 
 /* One binary runs everywhere and uses AVX-512 or AVX2 where the CPU has them
- * (GCC function multiversioning; the loop is compiled at -O3, see Makefile). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+ * (GCC function multiversioning; the loop is compiled at -O3, see Makefile).
+ * Not under sanitizers: their runtimes are not set up when the loader runs
+ * the clone resolver. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #endif
 void pd_minhash_sign(const pd_minhash *mh, const uint64_t *shingles, size_t n, uint32_t *sig)
