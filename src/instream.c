@@ -60,10 +60,11 @@ pd_status pd_instream_open(int fd, pd_instream **out)
         return PD_ENOMEM;
     memset(s->in, 0, 4); /* the magic test reads 4 bytes, whatever was read */
     s->fd = fd;
-    /* Read until four bytes are buffered (or the file ends): a pipe may
-     * deliver fewer than the magic in its first read. */
+    /* Read just the four bytes of a magic (or what there is): a plain text
+     * file is then read only once more, where it lies; a pipe may deliver
+     * them in pieces. */
     while (s->in_len < 4 && !s->eof) {
-        ssize_t r = read(fd, s->in + s->in_len, IN_CAP - s->in_len);
+        ssize_t r = read(fd, s->in + s->in_len, 4 - s->in_len);
         if (r > 0)
             s->in_len += (size_t)r;
         else if (r == 0)
