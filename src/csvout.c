@@ -121,6 +121,9 @@ typedef struct block {
     uint64_t *order;       /* unit << 32 | row offset in block, sorted */
     size_t *off, *len;     /* each row's text in the arena */
     pd_buf arena, raw;
+    pd_span *spans;        /* the spans of the group being read */
+    size_t *span_first;    /* the first order[] entry of each span */
+    size_t cap_spans, cap_first;
 } block;
 
 static size_t block_end(const pd_scan *sc, size_t first)
@@ -147,7 +150,54 @@ static pd_status stash_text(pd_scan *sc, block *b, size_t i, const pd_urec *u, c
     return PD_OK;
 }
 
-enum { SPAN_BYTES = 1 << 20 };
+/* Spans end at 1 MB or at a gap of 64 KB; the spans read at once hold at
+ * most RAW_BYTES (plus one span), so memory stays bounded however scattered
+ * a block's units are. */
+enum { SPAN_BYTES = 1 << 20, SPAN_GAP = 64 << 10, RAW_BYTES = 4 << 20 };
+
+/* Plan the spans of order[k..] that fit in RAW_BYTES (at least one), read
+ * them in parallel into b->raw and stash their texts; *next is where the
+ * following group starts. Units of one document that lie close together
+ * are read with one call. */
+static pd_status read_group(pd_scan *sc, const pd_source *src, block *b, size_t k, size_t *next,
+                            pd_buf *text)
+{
+    size_t n_spans = 0, used = 0, m = k;
+    pd_status st = PD_OK;
+    while (m < b->n && (n_spans == 0 || used < RAW_BYTES) && st == PD_OK) {
+        const pd_urec *u0 = &sc->units[b->order[m] >> 32];
+        uint64_t end = u0->byte_end;
+        size_t s = m;
+        for (m++; m < b->n; m++) {
+            const pd_urec *um = &sc->units[b->order[m] >> 32];
+            if (um->doc != u0->doc || um->byte_start > end + SPAN_GAP ||
+                um->byte_end - u0->byte_start > SPAN_BYTES)
+                break;
+            end = um->byte_end > end ? um->byte_end : end;
+        }
+        if ((st = PD_GROW(b->spans, b->cap_spans, n_spans + 1)) == PD_OK &&
+            (st = PD_GROW(b->span_first, b->cap_first, n_spans + 1)) == PD_OK) {
+            b->span_first[n_spans] = s;
+            b->spans[n_spans++] =
+                (pd_span){u0->doc, u0->byte_start, (size_t)(end - u0->byte_start), used};
+            used += (size_t)(end - u0->byte_start);
+        }
+    }
+    size_t bad = 0;
+    if (st == PD_OK && (st = pd_buf_reserve(&b->raw, used + 1)) == PD_OK &&
+        (st = pd_read_spans(src, sc->threads, b->spans, n_spans, b->raw.data, &bad)) != PD_OK)
+        pd_scan_fail(sc, "cannot read '%s' again", src->name(src->ctx, b->spans[bad].doc));
+    for (size_t i = 0; i < n_spans && st == PD_OK; i++) {
+        size_t stop = i + 1 < n_spans ? b->span_first[i + 1] : m;
+        for (size_t j = b->span_first[i]; j < stop && st == PD_OK; j++) {
+            const pd_urec *u = &sc->units[b->order[j] >> 32];
+            st = stash_text(sc, b, (uint32_t)b->order[j], u,
+                            b->raw.data + b->spans[i].at + (u->byte_start - b->spans[i].off), text);
+        }
+    }
+    *next = m;
+    return st;
+}
 
 static pd_status read_block(pd_scan *sc, const pd_source *src, block *b)
 {
@@ -158,44 +208,13 @@ static pd_status read_block(pd_scan *sc, const pd_source *src, block *b)
         return PD_ENOMEM;
     pd_sort_u64(b->order, b->n, tmp);
     free(tmp);
-    /* Units of one document that lie close together are read with one call,
-     * and the spans are read in parallel: span k starts at order[first[k]]. */
-    size_t n_spans = 0, used = 0, cap = 0, *first = malloc((b->n + 1) * sizeof *first);
-    pd_span *spans = NULL;
-    pd_status st = first ? PD_OK : PD_ENOMEM;
-    for (size_t k = 0, m; k < b->n && st == PD_OK; k = m) {
-        const pd_urec *u0 = &sc->units[b->order[k] >> 32];
-        uint64_t end = u0->byte_end;
-        for (m = k + 1; m < b->n; m++) {
-            const pd_urec *um = &sc->units[b->order[m] >> 32];
-            if (um->doc != u0->doc || um->byte_end - u0->byte_start > SPAN_BYTES)
-                break;
-            end = um->byte_end > end ? um->byte_end : end;
-        }
-        if ((st = PD_GROW(spans, cap, n_spans + 1)) != PD_OK)
-            break;
-        first[n_spans] = k;
-        spans[n_spans++] = (pd_span){u0->doc, u0->byte_start, (size_t)(end - u0->byte_start), used};
-        used += (size_t)(end - u0->byte_start);
-    }
-    size_t bad = 0;
-    if (st == PD_OK && (st = pd_buf_reserve(&b->raw, used + 1)) == PD_OK &&
-        (st = pd_read_spans(src, sc->threads, spans, n_spans, b->raw.data, &bad)) != PD_OK)
-        pd_scan_fail(sc, "cannot read '%s' again", src->name(src->ctx, spans[bad].doc));
     b->arena.len = 0;
     pd_buf text;
     pd_buf_init(&text);
-    for (size_t k = 0; k < n_spans && st == PD_OK; k++) {
-        size_t end = k + 1 < n_spans ? first[k + 1] : b->n;
-        for (size_t j = first[k]; j < end && st == PD_OK; j++) {
-            const pd_urec *u = &sc->units[b->order[j] >> 32];
-            st = stash_text(sc, b, (uint32_t)b->order[j], u,
-                            b->raw.data + spans[k].at + (u->byte_start - spans[k].off), &text);
-        }
-    }
+    pd_status st = PD_OK;
+    for (size_t k = 0; k < b->n && st == PD_OK;)
+        st = read_group(sc, src, b, k, &k, &text);
     pd_buf_release(&text);
-    free(first);
-    free(spans);
     return st;
 }
 
@@ -271,6 +290,8 @@ static pd_status write_rows(pd_scan *sc, const pd_source *src, out *o)
     free(b.len);
     pd_buf_release(&b.arena);
     pd_buf_release(&b.raw);
+    free(b.spans);
+    free(b.span_first);
     return st;
 }
 

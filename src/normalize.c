@@ -25,6 +25,9 @@
 #include "internal.h"
 
 #include <utf8proc.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 enum { A_SPACE = 0, A_DELETE = 1 };
 
@@ -185,6 +188,36 @@ static pd_status non_ascii_run(writer *w, const char *text, size_t len, size_t *
     return emit_run(w, cps, n, flags);
 }
 
+#if defined(__SSE2__)
+/* The common case, 16 bytes at a time: a block of ASCII letters, digits and
+ * single spaces, neither starting after nothing with a space nor ending with
+ * one, comes out as it went in (upper case folded when asked). Returns the
+ * bytes written at d, or 0 when the block needs the byte loop. */
+static inline size_t clean_block(const char *text, char *d, size_t n, bool pending, bool fold)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)text);
+    /* Signed compares: bytes >= 0x80 are negative and fall outside every range. */
+#define IN(lo, hi) _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((char)((lo) - 1))), \
+                                 _mm_cmplt_epi8(v, _mm_set1_epi8((char)((hi) + 1))))
+    __m128i upper = IN('A', 'Z');
+    __m128i word = _mm_or_si128(_mm_or_si128(IN('a', 'z'), upper), IN('0', '9'));
+#undef IN
+    __m128i space = _mm_cmpeq_epi8(v, _mm_set1_epi8(' '));
+    unsigned ok = (unsigned)_mm_movemask_epi8(_mm_or_si128(word, space));
+    unsigned sp = (unsigned)_mm_movemask_epi8(space);
+    if (ok != 0xFFFF || (sp & (sp >> 1)) || (sp & 0x8000))
+        return 0;
+    bool lead = pending && !(sp & 1); /* the separator before the block */
+    if (n == 0 && ((sp & 1) || pending))
+        return 0; /* a leading space is dropped: the byte loop knows how */
+    if (fold)
+        v = _mm_add_epi8(v, _mm_and_si128(upper, _mm_set1_epi8(0x20)));
+    d[n] = ' ';
+    _mm_storeu_si128((__m128i *)(d + n + lead), v);
+    return 16 + lead;
+}
+#endif
+
 pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *out,
                           pd_norm_stats *st, size_t *first_bad)
 {
@@ -203,6 +236,17 @@ pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *
     uint64_t nul = 0;
     bool pending = false;
     while (i < len) {
+#if defined(__SSE2__)
+        if (i + 16 <= len) {
+            size_t wrote = clean_block(text + i, d, n, pending, (flags & PD_NORM_CASEFOLD) != 0);
+            if (wrote > 0) {
+                n += wrote;
+                i += 16;
+                pending = false;
+                continue;
+            }
+        }
+#endif
         unsigned char c = (unsigned char)text[i];
         if (c >= 0x80) {
             out->len = n;
