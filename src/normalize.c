@@ -86,7 +86,9 @@ static bool is_cjk(utf8proc_int32_t cp)
 
 typedef struct writer {
     pd_buf *out;
-    bool pending; /* a separator was seen since the last character written */
+    bool pending;   /* a separator was seen since the last character written */
+    bool deleted;   /* the last character read was a deleted dot or apostrophe */
+    bool recompose; /* a deletion put a combining mark next to a base */
 } writer;
 
 static pd_status put_cp(writer *w, utf8proc_int32_t cp, bool alone)
@@ -130,10 +132,15 @@ static pd_status emit_run(writer *w, const utf8proc_int32_t *cps, size_t n, unsi
         m = utf8proc_normalize_utf32(dec, m, opt);
     for (utf8proc_ssize_t i = 0; i < m; i++) {
         utf8proc_int32_t cp = dec[i];
+        w->deleted = false;
         if (cp < 0x80) {
             unsigned char c = ascii_map((unsigned char)cp, flags);
-            if (c == A_DELETE)
+            if (c == A_DELETE) {
+                if (i + 1 < m && utf8proc_get_property(dec[i + 1])->combining_class != 0)
+                    w->recompose = true; /* as for the non-ASCII dots below */
+                w->deleted = true;
                 continue;
+            }
             if (c == A_SPACE) {
                 w->pending = true;
                 continue;
@@ -141,8 +148,14 @@ static pd_status emit_run(writer *w, const utf8proc_int32_t *cps, size_t n, unsi
             PD_TRY(put_cp(w, c, false));
             continue;
         }
-        if ((flags & PD_NORM_DOTS) && is_apostrophe_or_dot(cp))
+        if ((flags & PD_NORM_DOTS) && is_apostrophe_or_dot(cp)) {
+            /* Composition ran with the dot in place: a mark after it now
+             * follows the base before it, and must compose with it. */
+            if (i + 1 < m && utf8proc_get_property(dec[i + 1])->combining_class != 0)
+                w->recompose = true;
+            w->deleted = true;
             continue;
+        }
         utf8proc_category_t cat = utf8proc_category(cp);
         bool word = (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO) ||
                     (cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO) ||
@@ -157,13 +170,26 @@ static pd_status emit_run(writer *w, const utf8proc_int32_t *cps, size_t n, unsi
     return PD_OK;
 }
 
+/* Does the run begin with a combining mark (after any default-ignorable
+ * characters, which vanish)? Then it belongs to the character before it. */
+static bool starts_with_mark(const utf8proc_int32_t *cps, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        const utf8proc_property_t *p = utf8proc_get_property(cps[k]);
+        if (!p->ignorable)
+            return p->combining_class != 0;
+    }
+    return false;
+}
+
 /* Decode the run of non-ASCII bytes starting at text[*i] (at most 64 code
  * points, cut before a starter once 32 are read) and emit it. */
 static pd_status non_ascii_run(writer *w, const char *text, size_t len, size_t *i, unsigned flags,
                                pd_norm_stats *st, size_t *first_bad)
 {
-    utf8proc_int32_t cps[64];
+    utf8proc_int32_t cps[65];
     size_t n = 0, j = *i;
+    bool after_delete = w->deleted;
     while (j < len && (unsigned char)text[j] >= 0x80 && n < 64) {
         utf8proc_int32_t cp;
         utf8proc_ssize_t r = utf8proc_iterate((const utf8proc_uint8_t *)text + j,
@@ -185,7 +211,37 @@ static pd_status non_ascii_run(writer *w, const char *text, size_t len, size_t *
         j += (size_t)r;
     }
     *i = j;
+    if (starts_with_mark(cps, n)) {
+        pd_buf *o = w->out;
+        if (!w->pending && o->len > 0 && (unsigned char)o->data[o->len - 1] < 0x80 &&
+            o->data[o->len - 1] != ' ') {
+            /* A mark after an ASCII letter (e + U+0301): take the letter back
+             * so that the run composes it (é), as if it were precomposed. */
+            memmove(cps + 1, cps, n * sizeof *cps);
+            cps[0] = (unsigned char)o->data[--o->len];
+            n++;
+        } else if (after_delete) {
+            w->recompose = true; /* a deleted dot stood between a base and this mark */
+        }
+    }
     return emit_run(w, cps, n, flags);
+}
+
+/* Rare: a deleted dot or apostrophe stood between a base and a combining
+ * mark. Normalizing the result once more composes them (it deletes nothing
+ * more), so normalization stays a fixed point. */
+static pd_status recompose(pd_buf *out, unsigned flags)
+{
+    pd_buf again;
+    pd_buf_init(&again);
+    pd_status st = pd_normalize(out->data, out->len, flags, &again, NULL);
+    if (st == PD_OK) {
+        pd_buf_release(out);
+        *out = again;
+    } else {
+        pd_buf_release(&again);
+    }
+    return st;
 }
 
 #if defined(__SSE2__)
@@ -227,14 +283,14 @@ pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *
     *first_bad = len;
     PD_TRY(pd_buf_reserve(out, len + 2));
     out->len = 0;
-    writer w = {out, false};
+    writer w = {out, false, false, false};
     const unsigned char *map = ascii_table(flags);
     /* The ASCII loop keeps the output's end in locals (a char store could
      * alias out->len); it hands them back around each non-ASCII run. */
     char *d = out->data;
     size_t n = 0, i = 0;
     uint64_t nul = 0;
-    bool pending = false;
+    bool pending = false, deleted = false;
     while (i < len) {
 #if defined(__SSE2__)
         if (i + 16 <= len) {
@@ -242,7 +298,7 @@ pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *
             if (wrote > 0) {
                 n += wrote;
                 i += 16;
-                pending = false;
+                pending = deleted = false;
                 continue;
             }
         }
@@ -251,7 +307,9 @@ pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *
         if (c >= 0x80) {
             out->len = n;
             w.pending = pending;
+            w.deleted = deleted;
             PD_TRY(non_ascii_run(&w, text, len, &i, flags, st, first_bad));
+            deleted = w.deleted; /* the run may end with a deleted dot */
             /* Each ASCII byte writes at most one byte, plus one pending space. */
             PD_TRY(pd_buf_reserve(out, out->len + (len - i) + 3));
             d = out->data;
@@ -270,6 +328,7 @@ pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *
         d[n] = (char)m;
         n += word;
         pending = (pending | (m == A_SPACE)) & !word;
+        deleted = m == A_DELETE;
         nul += c == 0;
     }
     out->len = n;
@@ -278,6 +337,8 @@ pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *
         out->len--;
     if (out->cap > out->len)
         out->data[out->len] = 0;
+    if (w.recompose && (flags & PD_NORM_NFKC))
+        return recompose(out, flags);
     return PD_OK;
 }
 

@@ -80,6 +80,15 @@ int main(void)
     const char *g = norm(greek, 4000, PD_NORM_DEFAULT, NULL);
     CHECK(strlen(g) == 4000 && strncmp(g, "ωω", 4) == 0);
 
+    /* A deleted dot or apostrophe between a base and a combining mark: the
+     * mark still composes with the base (found by the normalize fuzzer). */
+    unsigned keep_accents = PD_NORM_DEFAULT & ~PD_NORM_ACCENTS;
+    CHECK_STR(norm("U\xCC\x88.\xCC\x81", 6, keep_accents, NULL), "\xC7\x98");         /* Ü.◌́ -> ǘ */
+    CHECK_STR(norm("\xC3\x9C\xE2\x80\x99\xCC\x81", 7, keep_accents, NULL), "\xC7\x98"); /* Ü’◌́ */
+    CHECK_STR(norm("\xC3\x9C.\xCC\x81", 5, keep_accents, NULL), "\xC7\x98");            /* Ü.◌́ */
+    /* Decomposed and precomposed text agree when accents are kept: e + U+0301 is é. */
+    CHECK_STR(norm("Cafe\xCC\x81 cafe\xCC\x81", 13, keep_accents, NULL), "caf\xC3\xA9 caf\xC3\xA9");
+
     /* Idempotent: normalizing normalized text changes nothing. */
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char once[256];
