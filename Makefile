@@ -54,11 +54,13 @@ FUZZ_REPLAY := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay-%)
 FUZZ_TIME ?= 60
 
 # Debian packages the build needs; `make deps` installs the missing ones.
+# (gzip and zstd make the compressed inputs of the CLI tests.)
 DEB_PKGS := libxxhash-dev libcsv-dev libutf8proc-dev libjansson-dev libzstd-dev zlib1g-dev \
-            pkg-config
+            pkg-config gzip zstd
 DEPS_OK  := $(shell test -f /usr/include/xxhash.h -a -f /usr/include/csv.h \
                         -a -f /usr/include/utf8proc.h -a -f /usr/include/jansson.h \
-                        -a -f /usr/include/zstd.h -a -f /usr/include/zlib.h && echo yes)
+                        -a -f /usr/include/zstd.h -a -f /usr/include/zlib.h && \
+                    command -v zstd >/dev/null && command -v gzip >/dev/null && echo yes)
 ifneq ($(DEPS_OK),yes)
 NEED_DEPS := deps
 endif
