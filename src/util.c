@@ -159,30 +159,28 @@ static void quick(uint64_t *v, size_t n)
     insertion(v, n);
 }
 
-void pd_sort_u64(uint64_t *v, size_t n, uint64_t *tmp)
+/* Comparison sorting for up to thousands of values, 11-bit radix digits
+ * (few passes, each linear) from bit `from` up above. */
+static void sort_from(uint64_t *v, size_t n, uint64_t *tmp, unsigned from)
 {
-    /* Comparison sorting for up to thousands of values, 11-bit radix
-     * digits (few passes, each linear) above. */
-    if (n <= 4096) {
+    if (n <= 4096) { /* whole values: the same order when the low bits are sorted */
         quick(v, n);
         return;
     }
     size_t count[1 << 11];
-    uint64_t *out = radix(v, n, tmp, 11, 0, count);
+    uint64_t *out = radix(v, n, tmp, 11, from, count);
     if (out != v)
         memcpy(v, out, n * sizeof *v);
 }
 
+void pd_sort_u64(uint64_t *v, size_t n, uint64_t *tmp)
+{
+    sort_from(v, n, tmp, 0);
+}
+
 void pd_sort_u64_high(uint64_t *v, size_t n, uint64_t *tmp)
 {
-    if (n <= 4096) { /* sorting whole values gives the same order */
-        quick(v, n);
-        return;
-    }
-    size_t count[1 << 11];
-    uint64_t *out = radix(v, n, tmp, 11, 32, count);
-    if (out != v)
-        memcpy(v, out, n * sizeof *v);
+    sort_from(v, n, tmp, 32);
 }
 
 typedef struct span_job {
