@@ -249,6 +249,10 @@ typedef struct pd_input_options {
     const char *const *exclude;
     size_t n_exclude;
     int strict; /* the first malformed record is an error (PD_EPARSE) */
+    /* Called now and then (every 16 MB) with the bytes decoded so far, while
+     * compressed, JSONL and CSV inputs and standard input are added. */
+    void (*progress)(void *ctx, uint64_t bytes_decoded);
+    void *progress_ctx;
 } pd_input_options;
 
 void pd_input_options_init(pd_input_options *o);

@@ -174,6 +174,17 @@ static int on_progress(void *ctx, uint64_t bytes, uint64_t docs)
     return 0;
 }
 
+static void on_decode(void *ctx, uint64_t bytes)
+{
+    cli *c = ctx;
+    double t = now();
+    if (t - c->start < 1.0 || t - c->last_progress < 0.25)
+        return;
+    c->last_progress = t;
+    fprintf(stderr, "\rparadup: decoding inputs, %.0f MB\033[K", (double)bytes / 1e6);
+    c->progress_shown = true;
+}
+
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)
 {
@@ -550,6 +561,10 @@ static int scan(cli *c, int argc, char **argv)
     catch_signals();
     c->in.include = c->include;
     c->in.exclude = c->exclude;
+    if (isatty(STDERR_FILENO) && !c->quiet) {
+        c->in.progress = on_decode;
+        c->in.progress_ctx = c;
+    }
     if (pd_files_new(&c->in, on_input_error, c, &fs) != PD_OK) {
         msg(c, "out of memory");
         return 1;

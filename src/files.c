@@ -208,6 +208,9 @@ static pd_status spool_flush(pd_files *fs)
 static pd_status spool_write(pd_files *fs, const char *data, size_t len)
 {
     PD_TRY(spool_open(fs));
+    enum { PROGRESS_EVERY = 16 << 20 };
+    if (fs->opt.progress && (fs->spool_len + len) / PROGRESS_EVERY != fs->spool_len / PROGRESS_EVERY)
+        fs->opt.progress(fs->opt.progress_ctx, fs->spool_len + len);
     fs->spool_len += len;
     while (len > 0) {
         size_t n = SPOOL_BUF - fs->wlen < len ? SPOOL_BUF - fs->wlen : len;
