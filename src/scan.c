@@ -157,6 +157,10 @@ typedef struct chunk {
     size_t n, cap_u, cap_h, cap_known, cap_k;
     uint32_t lines, segmented, first_bad_line, first_split_line;
     uint64_t empty, split;
+    /* set by the merge: the first unit's id, and the document's line and
+     * unit numbers before this chunk */
+    size_t ubase;
+    uint32_t line_base, index_base;
     pd_norm_stats ns;
 } chunk;
 
@@ -442,83 +446,120 @@ static void finish_doc(pass1 *p, const chunk *c)
     p->src->unmap(p->src->ctx, c->doc, c->data, len);
 }
 
-static pd_status add_unit(pd_scan *sc, const chunk *c, size_t j, const pass1 *p)
+/* Copy chunk i's units to their places in the scanner's arrays, with their
+ * document's line and unit numbers: a parallel job, as the copy touches
+ * fresh memory (page faults) and each chunk's places are its own. */
+static void place_units(void *ctx, unsigned tid, size_t i)
 {
-    if (sc->n_units >= PD_MAX_UNITS) {
+    PD_UNUSED(tid);
+    pass1 *p = ctx;
+    const chunk *c = &p->chunks[i];
+    pd_urec *dst = p->sc->units + c->ubase;
+    for (size_t j = 0; j < c->n; j++) {
+        pd_urec r = c->u[j];
+        r.index += c->index_base;
+        r.line_start += c->line_base;
+        r.line_end += c->line_base;
+        dst[j] = r;
+        p->sc->text[c->ubase + j] = c->known[j];
+    }
+}
+
+/* Give each unit of chunk c whose text was not known before the batch its
+ * text id, in input order: a new text gets the next id (its first unit,
+ * hash and band keys are kept). */
+static pd_status intern_new(pd_scan *sc, const chunk *c)
+{
+    for (size_t j = 0; j < c->n; j++) {
+        if (c->known[j] != UINT32_MAX)
+            continue;
+        uint32_t id = (uint32_t)(c->ubase + j), t;
+        PD_TRY(pd_exact_intern(&sc->table, sc->hash, c->h[j], (uint32_t)sc->n_texts, &t));
+        if (t == sc->n_texts) {
+            PD_TRY(PD_GROW(sc->hash, sc->cap_hash, sc->n_texts + 1));
+            PD_TRY(PD_GROW(sc->first, sc->cap_first, sc->n_texts + 1));
+            sc->hash[t] = c->h[j];
+            sc->first[t] = id;
+            if (sc->near) {
+                PD_TRY(PD_GROW(sc->keys, sc->cap_keys, (sc->n_texts + 1) * sc->bands));
+                memcpy(sc->keys + (size_t)t * sc->bands, c->keys + j * sc->bands,
+                       sc->bands * sizeof *sc->keys);
+            }
+            sc->n_texts++;
+        }
+        sc->text[id] = t;
+    }
+    return PD_OK;
+}
+
+/* A chunk's place in its document and in the run, and what it adds to the
+ * document's warnings and the statistics; finishes the document after its
+ * last chunk. */
+static pd_status account_chunk(pass1 *p, chunk *c, size_t ubase)
+{
+    pd_scan *sc = p->sc;
+    if (c->st != PD_OK) {
+        pd_scan_fail(sc, "%s while reading '%s'", pd_strerror(c->st),
+                     p->src->name(p->src->ctx, c->doc));
+        return c->st;
+    }
+    if (c->first) {
+        p->line_base = p->index_base = p->doc_units = p->first_bad_line = 0;
+        p->first_split_line = 0;
+        p->doc_split = 0;
+        p->doc_ns = (pd_norm_stats){0, 0};
+    }
+    c->ubase = ubase;
+    c->line_base = p->line_base;
+    c->index_base = p->index_base;
+    if (c->first_bad_line && !p->first_bad_line)
+        p->first_bad_line = p->line_base + c->first_bad_line;
+    if (c->split && !p->doc_split)
+        p->first_split_line = p->line_base + c->first_split_line;
+    p->doc_split += c->split;
+    sc->stats.units_split += c->split;
+    if ((uint64_t)p->line_base + c->lines > PD_MAX_DOC_LINES ||
+        (uint64_t)p->index_base + c->segmented > PD_MAX_DOC_LINES) {
+        pd_scan_fail(sc, "'%s' has more than %llu lines or units: split it into smaller files",
+                     p->src->name(p->src->ctx, c->doc), (unsigned long long)PD_MAX_DOC_LINES);
+        return PD_EINVAL;
+    }
+    p->line_base += c->lines;
+    p->index_base += c->segmented;
+    p->doc_units += (uint32_t)c->n;
+    p->doc_ns.invalid_bytes += c->ns.invalid_bytes;
+    p->doc_ns.nul_bytes += c->ns.nul_bytes;
+    sc->stats.units += c->n;
+    sc->stats.units_empty += c->empty;
+    sc->stats.bytes += c->end - c->start;
+    if (c->last)
+        finish_doc(p, c);
+    else if (p->src->release)
+        p->src->release(p->src->ctx, c->doc, c->data, c->end);
+    return PD_OK;
+}
+
+/* Add a processed batch to the scanner: account for each chunk in order,
+ * place the units in parallel, then intern the new texts in input order. */
+static pd_status merge_batch(pass1 *p)
+{
+    pd_scan *sc = p->sc;
+    size_t total = 0;
+    for (size_t i = 0; i < p->n_chunks; i++) {
+        PD_TRY(account_chunk(p, &p->chunks[i], sc->n_units + total));
+        total += p->chunks[i].n;
+    }
+    if (sc->n_units + total > PD_MAX_UNITS) {
         pd_scan_fail(sc, "more than %llu units: split the input into several runs",
                      (unsigned long long)PD_MAX_UNITS);
         return PD_EINVAL;
     }
-    uint32_t id = (uint32_t)sc->n_units, t = c->known[j];
-    if (t == UINT32_MAX)
-        PD_TRY(pd_exact_intern(&sc->table, sc->hash, c->h[j], (uint32_t)sc->n_texts, &t));
-    if (t == sc->n_texts) {
-        PD_TRY(PD_GROW(sc->hash, sc->cap_hash, sc->n_texts + 1));
-        PD_TRY(PD_GROW(sc->first, sc->cap_first, sc->n_texts + 1));
-        sc->hash[t] = c->h[j];
-        sc->first[t] = id;
-        if (sc->near) {
-            PD_TRY(PD_GROW(sc->keys, sc->cap_keys, (sc->n_texts + 1) * sc->bands));
-            memcpy(sc->keys + (size_t)t * sc->bands, c->keys + j * sc->bands,
-                   sc->bands * sizeof *sc->keys);
-        }
-        sc->n_texts++;
-    }
-    pd_urec r = c->u[j];
-    r.index += p->index_base;
-    r.line_start += p->line_base;
-    r.line_end += p->line_base;
-    sc->units[id] = r;
-    sc->text[id] = t;
-    sc->n_units++;
-    return PD_OK;
-}
-
-static pd_status merge_batch(pass1 *p)
-{
-    pd_scan *sc = p->sc;
-    for (size_t i = 0; i < p->n_chunks; i++) {
-        chunk *c = &p->chunks[i];
-        if (c->st != PD_OK) {
-            pd_scan_fail(sc, "%s while reading '%s'", pd_strerror(c->st),
-                         p->src->name(p->src->ctx, c->doc));
-            return c->st;
-        }
-        if (c->first) {
-            p->line_base = p->index_base = p->doc_units = p->first_bad_line = 0;
-            p->first_split_line = 0;
-            p->doc_split = 0;
-            p->doc_ns = (pd_norm_stats){0, 0};
-        }
-        PD_TRY(PD_GROW(sc->units, sc->cap_units, sc->n_units + c->n));
-        PD_TRY(PD_GROW(sc->text, sc->cap_text, sc->n_units + c->n));
-        for (size_t j = 0; j < c->n; j++)
-            PD_TRY(add_unit(sc, c, j, p));
-        if (c->first_bad_line && !p->first_bad_line)
-            p->first_bad_line = p->line_base + c->first_bad_line;
-        if (c->split && !p->doc_split)
-            p->first_split_line = p->line_base + c->first_split_line;
-        p->doc_split += c->split;
-        sc->stats.units_split += c->split;
-        if ((uint64_t)p->line_base + c->lines > PD_MAX_DOC_LINES ||
-            (uint64_t)p->index_base + c->segmented > PD_MAX_DOC_LINES) {
-            pd_scan_fail(sc, "'%s' has more than %llu lines or units: split it into smaller files",
-                         p->src->name(p->src->ctx, c->doc), (unsigned long long)PD_MAX_DOC_LINES);
-            return PD_EINVAL;
-        }
-        p->line_base += c->lines;
-        p->index_base += c->segmented;
-        p->doc_units += (uint32_t)c->n;
-        p->doc_ns.invalid_bytes += c->ns.invalid_bytes;
-        p->doc_ns.nul_bytes += c->ns.nul_bytes;
-        sc->stats.units += c->n;
-        sc->stats.units_empty += c->empty;
-        sc->stats.bytes += c->end - c->start;
-        if (c->last)
-            finish_doc(p, c);
-        else if (p->src->release)
-            p->src->release(p->src->ctx, c->doc, c->data, c->end);
-    }
+    PD_TRY(PD_GROW(sc->units, sc->cap_units, sc->n_units + total));
+    PD_TRY(PD_GROW(sc->text, sc->cap_text, sc->n_units + total));
+    pd_parallel_for(total < 4096 ? 1 : sc->threads, p->n_chunks, place_units, p);
+    for (size_t i = 0; i < p->n_chunks; i++)
+        PD_TRY(intern_new(sc, &p->chunks[i]));
+    sc->n_units += total;
     return PD_OK;
 }
 
