@@ -454,6 +454,8 @@ static void place_units(void *ctx, unsigned tid, size_t i)
     PD_UNUSED(tid);
     pass1 *p = ctx;
     const chunk *c = &p->chunks[i];
+    if (c->n == 0)
+        return; /* the arrays may not exist yet */
     pd_urec *dst = p->sc->units + c->ubase;
     for (size_t j = 0; j < c->n; j++) {
         pd_urec r = c->u[j];
