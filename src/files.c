@@ -566,6 +566,13 @@ static pd_status doc_len(pd_files *fs, uint32_t d, int fd, size_t *len)
     return PD_OK;
 }
 
+/* A spooled document starts anywhere: its mapping begins this many bytes
+ * before it, on a page boundary. */
+static size_t map_lead(const pd_files *fs, uint32_t d)
+{
+    return (size_t)(fs->docs[d].off % (uint64_t)sysconf(_SC_PAGESIZE));
+}
+
 static pd_status files_map(void *ctx, uint32_t d, const char **data, size_t *len)
 {
     pd_files *fs = ctx;
@@ -595,8 +602,7 @@ static pd_status files_map(void *ctx, uint32_t d, const char **data, size_t *len
         *data = buf;
         return PD_OK;
     }
-    /* A spooled document starts anywhere: map from the page below it. */
-    uint64_t lead = base % (uint64_t)sysconf(_SC_PAGESIZE);
+    size_t lead = map_lead(fs, d);
     void *p = mmap(NULL, *len + lead, PROT_READ, MAP_PRIVATE, fd, (off_t)(base - lead));
     int err = errno;
     done_fd(fs, fd);
@@ -613,8 +619,8 @@ static pd_status files_map(void *ctx, uint32_t d, const char **data, size_t *len
 static void files_unmap(void *ctx, uint32_t d, const char *data, size_t len)
 {
     pd_files *fs = ctx;
-    uint64_t lead = fs->docs[d].off % (uint64_t)sysconf(_SC_PAGESIZE);
-    if (len >= MAP_MIN)
+    size_t lead = map_lead(fs, d);
+    if (fs->docs[d].mapped)
         munmap((void *)(data - lead), len + lead);
     else if (len > 0)
         free((void *)data);
@@ -626,8 +632,7 @@ static void files_release(void *ctx, uint32_t d, const char *data, size_t upto)
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     if (!fs->docs[d].mapped)
         return; /* read into memory: nothing to drop */
-    /* The mapping starts `lead` bytes before data, on a page boundary. */
-    uintptr_t base = (uintptr_t)data - (uintptr_t)(fs->docs[d].off % page);
+    uintptr_t base = (uintptr_t)data - map_lead(fs, d);
     uintptr_t end = ((uintptr_t)data + upto) & ~(uintptr_t)(page - 1);
     if (end > base)
         madvise((void *)base, end - base, MADV_DONTNEED);

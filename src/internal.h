@@ -41,6 +41,9 @@ pd_status pd_buf_reserve(pd_buf *b, size_t need);
  * so at most this many shingles: enough room for one pd_shingles() pass. */
 #define PD_SHINGLE_MAX(len) ((len) / 2 + 1)
 
+/* segment.c: a blank byte within a line (space, tab, CR, FF, VT). */
+bool pd_segment_blank(unsigned char c);
+
 /* segment.c: the length of a UTF-8 byte-order mark at the start of data. */
 size_t pd_segment_bom(const char *data, size_t len);
 

@@ -246,9 +246,11 @@ static pd_status add_piece(pd_scan *sc, scratch *s, chunk *c, uint64_t start, ui
     return PD_OK;
 }
 
+/* Blank for cutting a long unit into pieces: the segmenter's blanks and,
+ * as a paragraph spans lines, newlines. */
 static bool is_space(char ch)
 {
-    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' || ch == '\v';
+    return ch == '\n' || pd_segment_blank((unsigned char)ch);
 }
 
 /* Where a piece of a long unit that starts at `start` ends: at most `max`

@@ -18,7 +18,7 @@
 #include <ctype.h>
 #include <utf8proc.h>
 
-static bool is_space(unsigned char c)
+bool pd_segment_blank(unsigned char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
 }
@@ -56,9 +56,9 @@ static bool next_line(pd_segmenter *s, size_t *b, size_t *e, uint32_t *no)
     size_t stop = nl ? (size_t)(nl - p) : s->len;
     s->pos = nl ? stop + 1 : s->len;
     *no = s->line++;
-    while (start < stop && is_space((unsigned char)p[start]))
+    while (start < stop && pd_segment_blank((unsigned char)p[start]))
         start++;
-    while (stop > start && is_space((unsigned char)p[stop - 1]))
+    while (stop > start && pd_segment_blank((unsigned char)p[stop - 1]))
         stop--;
     *b = start;
     *e = stop;
@@ -79,7 +79,7 @@ static const char *const abbreviations[] = {
 static bool ends_abbreviation(const char *p, size_t begin, size_t dot)
 {
     size_t w = dot;
-    while (w > begin && !is_space((unsigned char)p[w - 1]))
+    while (w > begin && !pd_segment_blank((unsigned char)p[w - 1]))
         w--;
     while (w < dot && strchr("\"'([", p[w]))
         w++;
@@ -148,10 +148,10 @@ static size_t sentence_end(const char *p, size_t b, size_t e, size_t *next)
             j++;
         for (size_t n; j < e && (n = closer_len(p, j, e)) > 0;)
             j += n;
-        if (j >= e || !is_space((unsigned char)p[j]))
+        if (j >= e || !pd_segment_blank((unsigned char)p[j]))
             continue;
         size_t k = j;
-        while (k < e && is_space((unsigned char)p[k]))
+        while (k < e && pd_segment_blank((unsigned char)p[k]))
             k++;
         if (!starts_sentence(p, k, e))
             continue;
@@ -226,7 +226,7 @@ size_t pd_segment_cut(const char *data, size_t len, size_t want, pd_unit_kind ki
             return (size_t)(p - data);
         /* A paragraph chunk must end after a blank line. */
         const char *q = p;
-        while (q < data + len && is_space((unsigned char)*q))
+        while (q < data + len && pd_segment_blank((unsigned char)*q))
             q++;
         if (q == data + len)
             return len;
