@@ -22,7 +22,7 @@ static const char *const scope_name[] = {"", "within", "across"};
 enum { OUT_FLUSH = 1 << 20 };
 
 typedef struct out {
-    FILE *f;
+    FILE *f; /* NULL: a piece of the report, written by its caller */
     bool ok;
     int fields;
     bool safe; /* PD_CSV_SAFE: defuse cells a spreadsheet would run */
@@ -39,9 +39,9 @@ static void flush(out *o)
 /* Room for `n` more bytes (and a comma); false when out of memory. */
 static bool room(out *o, size_t n)
 {
-    if (o->buf.len >= OUT_FLUSH)
+    if (o->f && o->buf.len >= OUT_FLUSH)
         flush(o);
-    if (pd_buf_reserve(&o->buf, o->buf.len + n + 1) != PD_OK) {
+    if (o->buf.len + n + 1 >= o->buf.cap && pd_buf_reserve(&o->buf, o->buf.len + n + 1) != PD_OK) {
         o->ok = false;
         return false;
     }
@@ -57,7 +57,16 @@ static void field(out *o, const char *s, size_t n)
         return;
     char *d = o->buf.data + o->buf.len;
     size_t cap = o->buf.cap - o->buf.len;
-    if (o->safe && n > 0 && strchr("=+-@\t\r", s[0])) {
+    bool lead = o->safe && n > 0 && strchr("=+-@\t\r", s[0]);
+    if (n == 0 || !memchr(s, '"', n)) {
+        /* Nothing to double: the bytes csv_write() would write, at memcpy speed. */
+        d[0] = '"';
+        d[1] = '\'';
+        if (n > 0)
+            memcpy(d + 1 + lead, s, n);
+        d[1 + lead + n] = '"';
+        o->buf.len += n + 2 + lead;
+    } else if (lead) {
         /* '=1+1 is shown as text by spreadsheets, not run as a formula. */
         o->buf.len += csv_write(d + 1, cap - 1, s, n) + 1;
         d[0] = '"'; /* csv_write's opening quote moves left */
@@ -112,19 +121,34 @@ static void header(out *o, const char *h)
 }
 
 /* Rows are written in blocks: a block's texts are read in input order (so
- * each document is opened once per block, not once per row), held in an
- * arena of at most BLOCK_BYTES, then written in row order. */
-enum { BLOCK_BYTES = 8 << 20 };
+ * each document is opened once per block, not once per row) into an arena of
+ * at most BLOCK_BYTES, where each row has a place sized by its byte range.
+ * The block's rows are then formatted in parallel, in pieces of PIECE_ROWS,
+ * each into its own buffer, and the buffers are written in row order. */
+enum { BLOCK_BYTES = 4 << 20, PIECE_ROWS = 1024 };
 
 typedef struct block {
     size_t first, n;       /* rows [first, first + n) */
     uint64_t *order;       /* unit << 32 | row offset in block, sorted */
     size_t *off, *len;     /* each row's text in the arena */
+    size_t cap_rows;
     pd_buf arena, raw;
     pd_span *spans;        /* the spans of the group being read */
     size_t *span_first;    /* the first order[] entry of each span */
     size_t cap_spans, cap_first;
+    pd_status *span_st;
+    size_t cap_st, n_spans, group_end;
+    pd_buf *join;          /* per thread: a paragraph's lines joined */
+    out *piece;            /* per piece of the block: its formatted rows */
+    size_t cap_pieces;
 } block;
+
+typedef struct report {
+    pd_scan *sc;
+    const pd_source *src;
+    block *b;
+    bool safe;
+} report;
 
 static size_t block_end(const pd_scan *sc, size_t first)
 {
@@ -136,18 +160,30 @@ static size_t block_end(const pd_scan *sc, size_t first)
     return i;
 }
 
-/* Append the text of unit u (whose bytes are at raw) to the arena. */
-static pd_status stash_text(pd_scan *sc, block *b, size_t i, const pd_urec *u, const char *raw,
-                            pd_buf *text)
+/* Copy the texts of span i's units from the raw bytes to their places in
+ * the arena: a parallel job, as the spans' places do not overlap. */
+static void stash_span(void *ctx, unsigned tid, size_t i)
 {
-    pd_unit local = {u->index, u->line_start, u->line_end, 0, u->byte_end - u->byte_start};
-    PD_TRY(pd_unit_text(raw, (size_t)local.byte_end, &local, sc->o.unit, text));
-    PD_TRY(pd_buf_reserve(&b->arena, b->arena.len + text->len + 1));
-    memcpy(b->arena.data + b->arena.len, text->data ? text->data : "", text->len);
-    b->off[i] = b->arena.len;
-    b->len[i] = text->len;
-    b->arena.len += text->len;
-    return PD_OK;
+    report *r = ctx;
+    block *b = r->b;
+    const pd_span *sp = &b->spans[i];
+    size_t stop = i + 1 < b->n_spans ? b->span_first[i + 1] : b->group_end;
+    pd_status st = PD_OK;
+    for (size_t j = b->span_first[i]; j < stop && st == PD_OK; j++) {
+        const pd_urec *u = &r->sc->units[b->order[j] >> 32];
+        size_t row = (uint32_t)b->order[j], n = (size_t)(u->byte_end - u->byte_start);
+        const char *raw = b->raw.data + sp->at + (u->byte_start - sp->off);
+        if (r->sc->o.unit == PD_UNIT_PARAGRAPH) {
+            pd_unit local = {u->index, u->line_start, u->line_end, 0, n};
+            st = pd_unit_text(raw, n, &local, PD_UNIT_PARAGRAPH, &b->join[tid]);
+            raw = b->join[tid].data;
+            n = b->join[tid].len; /* joining lines never lengthens a text */
+        }
+        if (st == PD_OK && n > 0)
+            memcpy(b->arena.data + b->off[row], raw, n);
+        b->len[row] = n;
+    }
+    b->span_st[i] = st;
 }
 
 /* Spans end at 1 MB or at a gap of 64 KB; the spans read at once hold at
@@ -159,9 +195,10 @@ enum { SPAN_BYTES = 1 << 20, SPAN_GAP = 64 << 10, RAW_BYTES = 4 << 20 };
  * them in parallel into b->raw and stash their texts; *next is where the
  * following group starts. Units of one document that lie close together
  * are read with one call. */
-static pd_status read_group(pd_scan *sc, const pd_source *src, block *b, size_t k, size_t *next,
-                            pd_buf *text)
+static pd_status read_group(report *r, size_t k, size_t *next)
 {
+    pd_scan *sc = r->sc;
+    block *b = r->b;
     size_t n_spans = 0, used = 0, m = k;
     pd_status st = PD_OK;
     while (m < b->n && (n_spans == 0 || used < RAW_BYTES) && st == PD_OK) {
@@ -176,7 +213,8 @@ static pd_status read_group(pd_scan *sc, const pd_source *src, block *b, size_t 
             end = um->byte_end > end ? um->byte_end : end;
         }
         if ((st = PD_GROW(b->spans, b->cap_spans, n_spans + 1)) == PD_OK &&
-            (st = PD_GROW(b->span_first, b->cap_first, n_spans + 1)) == PD_OK) {
+            (st = PD_GROW(b->span_first, b->cap_first, n_spans + 1)) == PD_OK &&
+            (st = PD_GROW(b->span_st, b->cap_st, n_spans + 1)) == PD_OK) {
             b->span_first[n_spans] = s;
             b->spans[n_spans++] =
                 (pd_span){u0->doc, u0->byte_start, (size_t)(end - u0->byte_start), used};
@@ -185,36 +223,40 @@ static pd_status read_group(pd_scan *sc, const pd_source *src, block *b, size_t 
     }
     size_t bad = 0;
     if (st == PD_OK && (st = pd_buf_reserve(&b->raw, used + 1)) == PD_OK &&
-        (st = pd_read_spans(src, sc->threads, b->spans, n_spans, b->raw.data, &bad)) != PD_OK)
-        pd_scan_fail(sc, "cannot read '%s' again", src->name(src->ctx, b->spans[bad].doc));
-    for (size_t i = 0; i < n_spans && st == PD_OK; i++) {
-        size_t stop = i + 1 < n_spans ? b->span_first[i + 1] : m;
-        for (size_t j = b->span_first[i]; j < stop && st == PD_OK; j++) {
-            const pd_urec *u = &sc->units[b->order[j] >> 32];
-            st = stash_text(sc, b, (uint32_t)b->order[j], u,
-                            b->raw.data + b->spans[i].at + (u->byte_start - b->spans[i].off), text);
-        }
+        (st = pd_read_spans(r->src, sc->threads, b->spans, n_spans, b->raw.data, &bad)) != PD_OK)
+        pd_scan_fail(sc, "cannot read '%s' again", r->src->name(r->src->ctx, b->spans[bad].doc));
+    if (st == PD_OK) {
+        b->n_spans = n_spans;
+        b->group_end = m;
+        pd_parallel_for(used < (1 << 16) ? 1 : sc->threads, n_spans, stash_span, r);
+        for (size_t i = 0; i < n_spans && st == PD_OK; i++)
+            st = b->span_st[i];
     }
     *next = m;
     return st;
 }
 
-static pd_status read_block(pd_scan *sc, const pd_source *src, block *b)
+/* Give each row of the block its place in the arena, then read the texts. */
+static pd_status read_block(report *r)
 {
-    for (size_t i = 0; i < b->n; i++)
-        b->order[i] = (uint64_t)sc->report[b->first + i].unit << 32 | i;
+    pd_scan *sc = r->sc;
+    block *b = r->b;
+    size_t at = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        uint32_t unit = sc->report[b->first + i].unit;
+        b->order[i] = (uint64_t)unit << 32 | i;
+        b->off[i] = at;
+        at += (size_t)(sc->units[unit].byte_end - sc->units[unit].byte_start);
+    }
+    PD_TRY(pd_buf_reserve(&b->arena, at + 1));
     uint64_t *tmp = malloc((b->n + 1) * sizeof *tmp);
     if (!tmp)
         return PD_ENOMEM;
     pd_sort_u64(b->order, b->n, tmp);
     free(tmp);
-    b->arena.len = 0;
-    pd_buf text;
-    pd_buf_init(&text);
     pd_status st = PD_OK;
     for (size_t k = 0; k < b->n && st == PD_OK;)
-        st = read_group(sc, src, b, k, &k, &text);
-    pd_buf_release(&text);
+        st = read_group(r, k, &k);
     return st;
 }
 
@@ -237,13 +279,21 @@ static void field_source(out *o, const pd_source *src, uint32_t doc)
     field(o, buf, n < 0 ? 0 : (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 
-static void write_block(pd_scan *sc, const pd_source *src, const block *b, out *o)
+/* Format piece p of the block (rows [p * PIECE_ROWS, ...)) into its buffer. */
+static void format_piece(void *ctx, unsigned tid, size_t p)
 {
-    for (size_t i = 0; i < b->n && o->ok; i++) {
+    PD_UNUSED(tid);
+    report *rp = ctx;
+    const block *b = rp->b;
+    out *o = &b->piece[p];
+    o->buf.len = 0;
+    o->ok = true;
+    size_t end = (p + 1) * PIECE_ROWS < b->n ? (p + 1) * PIECE_ROWS : b->n;
+    for (size_t i = p * PIECE_ROWS; i < end && o->ok; i++) {
         pd_row r;
-        pd_scan_row(sc, b->first + i, &r);
+        pd_scan_row(rp->sc, b->first + i, &r);
         field_u64(o, r.cluster);
-        field_str(o, src->name(src->ctx, r.doc));
+        field_str(o, rp->src->name(rp->src->ctx, r.doc));
         field_u64(o, r.unit.index);
         field_u64(o, r.unit.line_start);
         field_u64(o, r.unit.line_end);
@@ -253,45 +303,89 @@ static void write_block(pd_scan *sc, const pd_source *src, const block *b, out *
         field_str(o, match_name[r.match]);
         field_sim(o, r.similarity, r.role == PD_DUPLICATE);
         field_str(o, scope_name[r.scope]);
-        field(o, b->arena.data ? b->arena.data + b->off[i] : "", b->len[i]);
-        field_source(o, src, r.doc);
+        field(o, b->arena.data + b->off[i], b->len[i]);
+        field_source(o, rp->src, r.doc);
         end_row(o);
     }
+}
+
+/* Format the block's rows in parallel and write the pieces in order. */
+static pd_status write_block(report *r, out *o)
+{
+    block *b = r->b;
+    size_t n = (b->n + PIECE_ROWS - 1) / PIECE_ROWS;
+    if (n > b->cap_pieces) {
+        out *p = realloc(b->piece, n * sizeof *p);
+        if (!p)
+            return PD_ENOMEM;
+        for (size_t i = b->cap_pieces; i < n; i++)
+            p[i] = (out){NULL, true, 0, r->safe, {NULL, 0, 0}};
+        b->piece = p;
+        b->cap_pieces = n;
+    }
+    pd_parallel_for(b->n < PIECE_ROWS ? 1 : r->sc->threads, n, format_piece, r);
+    flush(o);
+    for (size_t i = 0; i < n && o->ok; i++) {
+        if (!b->piece[i].ok)
+            return PD_ENOMEM;
+        if (fwrite(b->piece[i].buf.data, 1, b->piece[i].buf.len, o->f) != b->piece[i].buf.len)
+            o->ok = false;
+    }
+    return PD_OK;
+}
+
+static pd_status block_rows(block *b, size_t n)
+{
+    if (n <= b->cap_rows)
+        return PD_OK;
+    free(b->order);
+    free(b->off);
+    free(b->len);
+    b->order = malloc(n * sizeof *b->order);
+    b->off = malloc(n * sizeof *b->off);
+    b->len = malloc(n * sizeof *b->len);
+    b->cap_rows = b->order && b->off && b->len ? n : 0;
+    return b->cap_rows ? PD_OK : PD_ENOMEM;
+}
+
+static void block_release(block *b, unsigned threads)
+{
+    free(b->order);
+    free(b->off);
+    free(b->len);
+    pd_buf_release(&b->arena);
+    pd_buf_release(&b->raw);
+    free(b->spans);
+    free(b->span_first);
+    free(b->span_st);
+    for (unsigned t = 0; b->join && t < threads; t++)
+        pd_buf_release(&b->join[t]);
+    free(b->join);
+    for (size_t i = 0; i < b->cap_pieces; i++)
+        pd_buf_release(&b->piece[i].buf);
+    free(b->piece);
 }
 
 static pd_status write_rows(pd_scan *sc, const pd_source *src, out *o)
 {
     block b;
     memset(&b, 0, sizeof b);
+    report r = {sc, src, &b, o->safe};
     pd_status st = PD_OK;
     header(o, PD_CSV_HEADER);
+    if (!(b.join = calloc(sc->threads, sizeof *b.join)))
+        st = PD_ENOMEM;
     for (size_t first = 0; first < sc->n_report && o->ok && st == PD_OK;) {
         size_t end = block_end(sc, first);
         b.first = first;
         b.n = end - first;
-        free(b.order);
-        free(b.off);
-        free(b.len);
-        b.order = malloc(b.n * sizeof *b.order);
-        b.off = malloc(b.n * sizeof *b.off);
-        b.len = malloc(b.n * sizeof *b.len);
-        if (!b.order || !b.off || !b.len)
-            st = PD_ENOMEM;
-        if (st == PD_OK)
-            st = read_block(sc, src, &b);
-        if (st == PD_OK)
-            write_block(sc, src, &b, o);
+        if ((st = block_rows(&b, b.n)) == PD_OK && (st = read_block(&r)) == PD_OK)
+            st = write_block(&r, o);
         first = end;
     }
     if (st == PD_ENOMEM)
         pd_scan_fail(sc, "out of memory while writing the report");
-    free(b.order);
-    free(b.off);
-    free(b.len);
-    pd_buf_release(&b.arena);
-    pd_buf_release(&b.raw);
-    free(b.spans);
-    free(b.span_first);
+    block_release(&b, sc->threads);
     return st;
 }
 
