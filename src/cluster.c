@@ -56,6 +56,7 @@ static pd_status place_rows(pd_scan *sc, const uint32_t *root, uint32_t *count)
     sc->report = malloc((rows + 1) * sizeof *sc->report);
     if (!sc->report)
         goto done;
+    pd_prefault(sc->report, rows * sizeof *sc->report);
     for (size_t u = 0; u < sc->n_units; u++) {
         uint32_t r = root[sc->text[u]];
         if (number[r] == 0)

@@ -125,7 +125,7 @@ static void header(out *o, const char *h)
  * at most BLOCK_BYTES, where each row has a place sized by its byte range.
  * The block's rows are then formatted in parallel, in pieces of PIECE_ROWS,
  * each into its own buffer, and the buffers are written in row order. */
-enum { BLOCK_BYTES = 4 << 20, PIECE_ROWS = 1024 };
+enum { BLOCK_BYTES = 2 << 20, PIECE_ROWS = 1024 };
 
 typedef struct block {
     size_t first, n;       /* rows [first, first + n) */
@@ -222,7 +222,9 @@ static pd_status read_group(report *r, size_t k, size_t *next)
         }
     }
     size_t bad = 0;
-    if (st == PD_OK && (st = pd_buf_reserve(&b->raw, used + 1)) == PD_OK &&
+    if (st == PD_OK && (st = pd_buf_reserve(&b->raw, used + 1)) == PD_OK)
+        pd_prefault(b->raw.data, used);
+    if (st == PD_OK &&
         (st = pd_read_spans(r->src, sc->threads, b->spans, n_spans, b->raw.data, &bad)) != PD_OK)
         pd_scan_fail(sc, "cannot read '%s' again", r->src->name(r->src->ctx, b->spans[bad].doc));
     if (st == PD_OK) {
@@ -249,6 +251,7 @@ static pd_status read_block(report *r)
         at += (size_t)(sc->units[unit].byte_end - sc->units[unit].byte_start);
     }
     PD_TRY(pd_buf_reserve(&b->arena, at + 1));
+    pd_prefault(b->arena.data, at);
     uint64_t *tmp = malloc((b->n + 1) * sizeof *tmp);
     if (!tmp)
         return PD_ENOMEM;

@@ -6,6 +6,11 @@
  * keys live in the caller's array, so a distinct text costs 4 bytes per slot
  * here. The table doubles at 50% load. With 128-bit hashes a collision
  * between different texts is not a practical concern (2^-64 at 2^32 texts).
+ *
+ * One thread interns while others look up: a slot is published with a
+ * release store after its key is in place, and read with an acquire load, so
+ * a reader finds a text either complete or not yet. The table only grows in
+ * pd_exact_reserve(), which the caller runs while nobody reads.
  */
 #include "internal.h"
 
@@ -27,19 +32,25 @@ void pd_exact_release(pd_exact *t)
     t->mask = t->count = 0;
 }
 
-static pd_status grow(pd_exact *t, const pd_h128 *keys)
+pd_status pd_exact_reserve(pd_exact *t, const pd_h128 *keys, size_t more)
 {
-    size_t n = (t->mask + 1) * 2;
-    uint32_t *s = calloc(n, sizeof *s);
+    size_t n = t->mask + 1;
+    while ((t->count + more) * 2 > n)
+        n *= 2;
+    if (n == t->mask + 1)
+        return PD_OK;
+    _Atomic uint32_t *s = calloc(n, sizeof *s);
     if (!s)
         return PD_ENOMEM;
+    pd_prefault((void *)s, n * sizeof *s); /* every page gets written below */
     for (size_t i = 0; i <= t->mask; i++) {
-        if (!t->slots[i])
+        uint32_t id = atomic_load_explicit(&t->slots[i], memory_order_relaxed);
+        if (!id)
             continue;
-        size_t h = (size_t)keys[t->slots[i] - 1].lo & (n - 1);
-        while (s[h])
+        size_t h = (size_t)keys[id - 1].lo & (n - 1);
+        while (atomic_load_explicit(&s[h], memory_order_relaxed))
             h = (h + 1) & (n - 1);
-        s[h] = t->slots[i];
+        atomic_store_explicit(&s[h], id, memory_order_relaxed);
     }
     free(t->slots);
     t->slots = s;
@@ -52,7 +63,7 @@ uint32_t pd_exact_find(const pd_exact *t, const pd_h128 *keys, pd_h128 k)
     if (!t->slots)
         return UINT32_MAX;
     for (size_t h = (size_t)k.lo & t->mask;; h = (h + 1) & t->mask) {
-        uint32_t s = t->slots[h];
+        uint32_t s = atomic_load_explicit(&t->slots[h], memory_order_acquire);
         if (!s)
             return UINT32_MAX;
         if (keys[s - 1].lo == k.lo && keys[s - 1].hi == k.hi)
@@ -63,11 +74,10 @@ uint32_t pd_exact_find(const pd_exact *t, const pd_h128 *keys, pd_h128 k)
 pd_status pd_exact_intern(pd_exact *t, const pd_h128 *keys, pd_h128 k, uint32_t next_id,
                           uint32_t *found)
 {
-    if ((t->count + 1) * 2 > t->mask + 1)
-        PD_TRY(grow(t, keys));
+    PD_TRY(pd_exact_reserve(t, keys, 1));
     size_t h = (size_t)k.lo & t->mask;
     for (;; h = (h + 1) & t->mask) {
-        uint32_t s = t->slots[h];
+        uint32_t s = atomic_load_explicit(&t->slots[h], memory_order_relaxed);
         if (!s)
             break;
         if (keys[s - 1].lo == k.lo && keys[s - 1].hi == k.hi) {
@@ -75,7 +85,7 @@ pd_status pd_exact_intern(pd_exact *t, const pd_h128 *keys, pd_h128 k, uint32_t 
             return PD_OK;
         }
     }
-    t->slots[h] = next_id + 1;
+    atomic_store_explicit(&t->slots[h], next_id + 1, memory_order_release);
     t->count++;
     *found = next_id;
     return PD_OK;

@@ -9,6 +9,8 @@
 #include "paradup.h"
 
 #include <assert.h>
+#include <stdatomic.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -36,6 +38,10 @@ pd_status pd_grow(void **p, size_t *cap, size_t need, size_t sz);
 #define PD_GROW(arr, cap, need) pd_grow((void **)&(arr), &(cap), (need), sizeof *(arr))
 
 pd_status pd_buf_reserve(pd_buf *b, size_t need);
+
+/* util.c: map in the pages of [p, p + bytes) that are about to be written,
+ * with one call instead of a fault per page (small ranges are left alone). */
+void pd_prefault(void *p, size_t bytes);
 
 /* shingle.c: normalized text of len bytes has at most (len + 1) / 2 words,
  * so at most this many shingles: enough room for one pd_shingles() pass. */
@@ -81,15 +87,18 @@ typedef struct pd_h128 {
 
 /* exact.c: an open-addressing table from a 128-bit hash to a 32-bit id. */
 typedef struct pd_exact {
-    uint32_t *slots; /* id + 1, 0 = empty */
+    _Atomic uint32_t *slots; /* id + 1, 0 = empty */
     size_t mask, count;
 } pd_exact;
 
 pd_status pd_exact_init(pd_exact *t, size_t expect);
 void pd_exact_release(pd_exact *t);
+/* Grow the table, if need be, so that `more` ids can be inserted without
+ * growing it again: only while no other thread looks up. */
+pd_status pd_exact_reserve(pd_exact *t, const pd_h128 *keys, size_t more);
 /* Set *found to the id whose key equals k, or insert next_id and set *found
- * to it; the caller then stores k at keys[next_id] before the next call.
- * keys[] holds the keys of every id inserted so far. */
+ * to it. keys[] holds the keys of every id inserted so far, and k must be at
+ * keys[next_id] before the call (a reader may find it at once). */
 pd_status pd_exact_intern(pd_exact *t, const pd_h128 *keys, pd_h128 k, uint32_t next_id,
                           uint32_t *found);
 /* The id of k, or UINT32_MAX; safe from several threads while none interns. */
@@ -108,6 +117,29 @@ void pd_lsh_keys(const uint32_t *sig, unsigned bands, unsigned rows, uint32_t *k
  * handed out in order; the call returns when all are done. */
 void pd_parallel_for(unsigned threads, size_t n, void (*fn)(void *ctx, unsigned tid, size_t i),
                      void *ctx);
+
+/* The same, started in the background: `helpers` threads (tids 1, 2, ...)
+ * take items while the caller does other work; pd_parallel_finish() makes
+ * the caller take items too (as tid 0) and returns when all are done. The
+ * pool must stay in place between the two calls. */
+#define PD_MAX_THREADS 256
+typedef struct pd_pool pd_pool;
+typedef struct pd_pool_arg {
+    pd_pool *pool;
+    unsigned tid;
+} pd_pool_arg;
+struct pd_pool {
+    void (*fn)(void *ctx, unsigned tid, size_t i);
+    void *ctx;
+    size_t n, next;
+    pthread_mutex_t lock;
+    unsigned started;
+    pthread_t tid[PD_MAX_THREADS];
+    pd_pool_arg arg[PD_MAX_THREADS];
+};
+void pd_parallel_start(pd_pool *p, unsigned helpers, size_t n,
+                       void (*fn)(void *ctx, unsigned tid, size_t i), void *ctx);
+void pd_parallel_finish(pd_pool *p);
 unsigned pd_cpu_count(void);
 
 /* A range of a document to read into an arena at `at`. */

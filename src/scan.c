@@ -27,7 +27,7 @@
 enum {
     CHUNK_BYTES = 1 << 20,
     BATCH_CHUNKS = 4096,
-    BATCH_BYTES_PER_THREAD = 8 << 20
+    BATCH_BYTES_PER_THREAD = 4 << 20
 };
 
 void pd_options_init(pd_options *o)
@@ -180,11 +180,17 @@ typedef struct mapped {
 
 enum { PREFETCH = 256 };
 
+/* A batch of chunks; chunks [0, used) own buffers. */
+typedef struct batch {
+    chunk *c;
+    size_t n, used;
+    struct pass1 *p;
+} batch;
+
 typedef struct pass1 {
     pd_scan *sc;
     const pd_source *src;
-    chunk *chunks;
-    size_t n_chunks, chunks_used; /* chunks [0, chunks_used) own buffers */
+    batch b[2]; /* one is processed while the other is merged */
     scratch *scr;
     mapped pre[PREFETCH];
     uint32_t pre_first, pre_n; /* pre[i] is document pre_first + i */
@@ -234,7 +240,9 @@ static pd_status add_piece(pd_scan *sc, scratch *s, chunk *c, uint64_t start, ui
     PD_TRY(PD_GROW(c->u, c->cap_u, c->n + 1));
     PD_TRY(PD_GROW(c->h, c->cap_h, c->n + 1));
     PD_TRY(PD_GROW(c->known, c->cap_known, c->n + 1));
-    c->u[c->n] = (pd_urec){start, end, c->doc, index, line, line + count_newlines(text, len)};
+    /* A line unit holds no newline: only sentences and paragraphs span lines. */
+    uint32_t lines = sc->o.unit == PD_UNIT_LINE ? 0 : count_newlines(text, len);
+    c->u[c->n] = (pd_urec){start, end, c->doc, index, line, line + lines};
     XXH128_hash_t h = XXH3_128bits(s->norm.data, s->norm.len);
     c->h[c->n] = (pd_h128){h.low64, h.high64};
     /* A text seen in an earlier batch is found here, in parallel, and is not
@@ -314,8 +322,8 @@ static pd_status process_chunk(pd_scan *sc, scratch *s, chunk *c)
 
 static void process_chunk_job(void *ctx, unsigned tid, size_t i)
 {
-    pass1 *p = ctx;
-    p->chunks[i].st = process_chunk(p->sc, &p->scr[tid], &p->chunks[i]);
+    batch *b = ctx;
+    b->c[i].st = process_chunk(b->p->sc, &b->p->scr[tid], &b->c[i]);
 }
 
 static void map_job(void *ctx, unsigned tid, size_t i)
@@ -356,12 +364,12 @@ static pd_status open_next_doc(pass1 *p, bool *got)
     return PD_OK;
 }
 
-/* Cut the next batch of chunks; n_chunks is 0 at the end of the input. */
-static pd_status cut_batch(pass1 *p)
+/* Cut the next batch of chunks into b; b->n is 0 at the end of the input. */
+static pd_status cut_batch(pass1 *p, batch *b)
 {
     size_t budget = (size_t)BATCH_BYTES_PER_THREAD * p->sc->threads, bytes = 0;
-    p->n_chunks = 0;
-    while (p->n_chunks < BATCH_CHUNKS && bytes < budget) {
+    b->n = 0;
+    while (b->n < BATCH_CHUNKS && bytes < budget) {
         if (!p->mapped) {
             bool got;
             PD_TRY(open_next_doc(p, &got));
@@ -371,9 +379,9 @@ static pd_status cut_batch(pass1 *p)
         size_t end = pd_segment_cut(p->data, p->len, p->pos + CHUNK_BYTES, p->sc->o.unit);
         /* Chunks are zeroed on first use: the array is large, most runs
          * touch a few entries, and start-up counts for small inputs. */
-        if (p->n_chunks == p->chunks_used)
-            memset(&p->chunks[p->chunks_used++], 0, sizeof *p->chunks);
-        chunk *c = &p->chunks[p->n_chunks++];
+        if (b->n == b->used)
+            memset(&b->c[b->used++], 0, sizeof *b->c);
+        chunk *c = &b->c[b->n++];
         c->doc = p->doc;
         c->data = p->data;
         c->start = p->pos;
@@ -448,52 +456,75 @@ static void finish_doc(pass1 *p, const chunk *c)
     p->src->unmap(p->src->ctx, c->doc, c->data, len);
 }
 
-/* Copy chunk i's units to their places in the scanner's arrays, with their
- * document's line and unit numbers: a parallel job, as the copy touches
- * fresh memory (page faults) and each chunk's places are its own. */
-static void place_units(void *ctx, unsigned tid, size_t i)
+/* Copy chunk c's units to their places in the scanner's arrays, with their
+ * document's line and unit numbers. */
+static void place_units(pd_scan *sc, const chunk *c)
 {
-    PD_UNUSED(tid);
-    pass1 *p = ctx;
-    const chunk *c = &p->chunks[i];
-    if (c->n == 0)
-        return; /* the arrays may not exist yet */
-    pd_urec *dst = p->sc->units + c->ubase;
+    pd_urec *dst = sc->units + c->ubase;
     for (size_t j = 0; j < c->n; j++) {
         pd_urec r = c->u[j];
         r.index += c->index_base;
         r.line_start += c->line_base;
         r.line_end += c->line_base;
         dst[j] = r;
-        p->sc->text[c->ubase + j] = c->known[j];
+        sc->text[c->ubase + j] = c->known[j];
     }
 }
 
-/* Give each unit of chunk c whose text was not known before the batch its
- * text id, in input order: a new text gets the next id (its first unit,
- * hash and band keys are kept). */
+/* Give each unit of chunk c whose text was not known when the chunk was
+ * processed its text id, in input order: a new text gets the next id (its
+ * first unit, hash and band keys are kept). Room for every unit of the batch
+ * to be new was reserved (reserve_batch), so nothing here moves an array the
+ * workers read. */
 static pd_status intern_new(pd_scan *sc, const chunk *c)
 {
     for (size_t j = 0; j < c->n; j++) {
         if (c->known[j] != UINT32_MAX)
             continue;
         uint32_t id = (uint32_t)(c->ubase + j), t;
+        sc->hash[sc->n_texts] = c->h[j]; /* in place before a reader can find it */
         PD_TRY(pd_exact_intern(&sc->table, sc->hash, c->h[j], (uint32_t)sc->n_texts, &t));
         if (t == sc->n_texts) {
-            PD_TRY(PD_GROW(sc->hash, sc->cap_hash, sc->n_texts + 1));
-            PD_TRY(PD_GROW(sc->first, sc->cap_first, sc->n_texts + 1));
-            sc->hash[t] = c->h[j];
             sc->first[t] = id;
-            if (sc->near) {
-                PD_TRY(PD_GROW(sc->keys, sc->cap_keys, (sc->n_texts + 1) * sc->bands));
+            if (sc->near)
                 memcpy(sc->keys + (size_t)t * sc->bands, c->keys + j * sc->bands,
                        sc->bands * sizeof *sc->keys);
-            }
             sc->n_texts++;
         }
         sc->text[id] = t;
     }
     return PD_OK;
+}
+
+/* Before batch b is merged while the next is processed: room for all of its
+ * units, and for each unit whose text was not known to be a new text. */
+static pd_status reserve_batch(pd_scan *sc, const batch *b)
+{
+    size_t units = 0, fresh = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        units += b->c[i].n;
+        for (size_t j = 0; j < b->c[i].n; j++)
+            fresh += b->c[i].known[j] == UINT32_MAX;
+    }
+    if (sc->n_units + units > PD_MAX_UNITS) {
+        pd_scan_fail(sc, "more than %llu units: split the input into several runs",
+                     (unsigned long long)PD_MAX_UNITS);
+        return PD_EINVAL;
+    }
+    size_t texts = sc->n_texts + fresh;
+    PD_TRY(PD_GROW(sc->units, sc->cap_units, sc->n_units + units));
+    PD_TRY(PD_GROW(sc->text, sc->cap_text, sc->n_units + units));
+    PD_TRY(PD_GROW(sc->hash, sc->cap_hash, texts + 1));
+    PD_TRY(PD_GROW(sc->first, sc->cap_first, texts + 1));
+    if (sc->near)
+        PD_TRY(PD_GROW(sc->keys, sc->cap_keys, (texts + 1) * sc->bands));
+    pd_prefault(sc->units + sc->n_units, units * sizeof *sc->units);
+    pd_prefault(sc->text + sc->n_units, units * sizeof *sc->text);
+    pd_prefault(sc->hash + sc->n_texts, fresh * sizeof *sc->hash);
+    pd_prefault(sc->first + sc->n_texts, fresh * sizeof *sc->first);
+    if (sc->near)
+        pd_prefault(sc->keys + sc->n_texts * sc->bands, fresh * sc->bands * sizeof *sc->keys);
+    return pd_exact_reserve(&sc->table, sc->hash, fresh);
 }
 
 /* A chunk's place in its document and in the run, and what it adds to the
@@ -503,8 +534,9 @@ static pd_status account_chunk(pass1 *p, chunk *c, size_t ubase)
 {
     pd_scan *sc = p->sc;
     if (c->st != PD_OK) {
-        pd_scan_fail(sc, "%s while reading '%s'", pd_strerror(c->st),
-                     p->src->name(p->src->ctx, c->doc));
+        if (c->st != PD_ENOMEM) /* out of memory is not the file's fault: said below */
+            pd_scan_fail(sc, "%s while reading '%s'", pd_strerror(c->st),
+                         p->src->name(p->src->ctx, c->doc));
         return c->st;
     }
     if (c->first) {
@@ -543,39 +575,32 @@ static pd_status account_chunk(pass1 *p, chunk *c, size_t ubase)
     return PD_OK;
 }
 
-/* Add a processed batch to the scanner: account for each chunk in order,
- * place the units in parallel, then intern the new texts in input order. */
-static pd_status merge_batch(pass1 *p)
+/* Add a processed batch to the scanner, in input order: account for each
+ * chunk, place its units and intern its new texts. */
+static pd_status merge_batch(pass1 *p, batch *b)
 {
     pd_scan *sc = p->sc;
-    size_t total = 0;
-    for (size_t i = 0; i < p->n_chunks; i++) {
-        PD_TRY(account_chunk(p, &p->chunks[i], sc->n_units + total));
-        total += p->chunks[i].n;
+    for (size_t i = 0; i < b->n; i++) {
+        chunk *c = &b->c[i];
+        PD_TRY(account_chunk(p, c, sc->n_units));
+        place_units(sc, c);
+        PD_TRY(intern_new(sc, c));
+        sc->n_units += c->n;
     }
-    if (sc->n_units + total > PD_MAX_UNITS) {
-        pd_scan_fail(sc, "more than %llu units: split the input into several runs",
-                     (unsigned long long)PD_MAX_UNITS);
-        return PD_EINVAL;
-    }
-    PD_TRY(PD_GROW(sc->units, sc->cap_units, sc->n_units + total));
-    PD_TRY(PD_GROW(sc->text, sc->cap_text, sc->n_units + total));
-    pd_parallel_for(total < 4096 ? 1 : sc->threads, p->n_chunks, place_units, p);
-    for (size_t i = 0; i < p->n_chunks; i++)
-        PD_TRY(intern_new(sc, &p->chunks[i]));
-    sc->n_units += total;
     return PD_OK;
 }
 
 static void pass1_release(pass1 *p)
 {
-    for (size_t i = 0; i < p->chunks_used; i++) {
-        free(p->chunks[i].u);
-        free(p->chunks[i].h);
-        free(p->chunks[i].known);
-        free(p->chunks[i].keys);
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; i < p->b[k].used; i++) {
+            free(p->b[k].c[i].u);
+            free(p->b[k].c[i].h);
+            free(p->b[k].c[i].known);
+            free(p->b[k].c[i].keys);
+        }
+        free(p->b[k].c);
     }
-    free(p->chunks);
     for (unsigned t = 0; t < p->sc->threads && p->scr; t++) {
         pd_buf_release(&p->scr[t].norm);
         free(p->scr[t].sh);
@@ -590,33 +615,54 @@ static void pass1_release(pass1 *p)
     }
 }
 
+/* Merge batch `cur` while the next batch is cut and processed in the
+ * background: the merge is serial, the processing is not. Workers may then
+ * miss a text the merge is adding and sign it again; the merge still gives
+ * it its one id, so the output does not depend on the timing. */
+static pd_status merge_and_process_next(pass1 *p, batch *cur, batch *next)
+{
+    pd_scan *sc = p->sc;
+    pd_status st = reserve_batch(sc, cur);
+    if (st == PD_OK)
+        st = cut_batch(p, next);
+    if (st != PD_OK)
+        return st;
+    pd_pool pool;
+    pd_parallel_start(&pool, sc->threads - 1, next->n, process_chunk_job, next);
+    st = merge_batch(p, cur);
+    pd_parallel_finish(&pool);
+    if (st == PD_OK && sc->o.progress &&
+        sc->o.progress(sc->o.progress_ctx, sc->stats.bytes, sc->stats.docs)) {
+        pd_scan_fail(sc, "stopped");
+        st = PD_EINTR;
+    }
+    return st;
+}
+
 static pd_status first_pass(pd_scan *sc, const pd_source *src)
 {
     pass1 p = {.sc = sc, .src = src};
     pd_status st = PD_ENOMEM;
-    p.chunks = aligned_alloc(64, BATCH_CHUNKS * sizeof *p.chunks);
+    for (int k = 0; k < 2; k++) {
+        p.b[k].c = aligned_alloc(64, BATCH_CHUNKS * sizeof *p.b[k].c);
+        p.b[k].p = &p;
+    }
     p.scr = aligned_alloc(64, sc->threads * sizeof *p.scr);
     if (p.scr)
         memset(p.scr, 0, sc->threads * sizeof *p.scr);
-    if (!p.chunks || !p.scr)
+    if (!p.b[0].c || !p.b[1].c || !p.scr)
         goto done;
     for (unsigned t = 0; t < sc->threads && sc->near; t++)
         if (!(p.scr[t].sig = malloc(sc->o.perms * sizeof *p.scr[t].sig)))
             goto done;
     if ((st = pd_exact_init(&sc->table, 1 << 16)) != PD_OK)
         goto done;
-    for (;;) {
-        if ((st = cut_batch(&p)) != PD_OK || p.n_chunks == 0)
+    if ((st = cut_batch(&p, &p.b[0])) != PD_OK)
+        goto done;
+    pd_parallel_for(sc->threads, p.b[0].n, process_chunk_job, &p.b[0]);
+    for (int k = 0; p.b[k].n > 0; k ^= 1)
+        if ((st = merge_and_process_next(&p, &p.b[k], &p.b[k ^ 1])) != PD_OK)
             break;
-        pd_parallel_for(sc->threads, p.n_chunks, process_chunk_job, &p);
-        if ((st = merge_batch(&p)) != PD_OK)
-            break;
-        if (sc->o.progress && sc->o.progress(sc->o.progress_ctx, sc->stats.bytes, sc->stats.docs)) {
-            pd_scan_fail(sc, "stopped");
-            st = PD_EINTR;
-            break;
-        }
-    }
 done:
     if (st == PD_ENOMEM && !sc->err[0])
         pd_scan_fail(sc, "out of memory while reading the input");

@@ -2,10 +2,13 @@
  * util.c - what every stage leans on: status texts, the version, growable
  * buffers, a radix sort and a minimal parallel-for over POSIX threads.
  */
+#define _DEFAULT_SOURCE /* madvise() advice beyond POSIX */
 #include "internal.h"
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +47,28 @@ void pd_diagf(pd_diag_fn diag, void *ctx, const char *doc, uint64_t line, const 
     va_start(ap, fmt);
     pd_vdiagf(diag, ctx, doc, line, fmt, ap);
     va_end(ap);
+}
+
+/* A first touch of a 4 KB page is a fault that costs microseconds under
+ * virtualization; one madvise() call maps a whole range at a fraction of
+ * that. Only pages wholly inside [p, p + bytes) are touched, and the contents
+ * do not change. Kernels before 5.14 refuse the advice: the pages then fault
+ * in one by one, as without it. */
+void pd_prefault(void *p, size_t bytes)
+{
+#ifdef MADV_POPULATE_WRITE
+    enum { MIN_BYTES = 256 << 10 };
+    if (!p || bytes < MIN_BYTES)
+        return;
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t b = ((uintptr_t)p + page - 1) & ~(page - 1);
+    uintptr_t e = ((uintptr_t)p + bytes) & ~(page - 1);
+    if (e > b)
+        madvise((void *)b, e - b, MADV_POPULATE_WRITE);
+#else
+    PD_UNUSED(p);
+    PD_UNUSED(bytes);
+#endif
 }
 
 pd_status pd_grow(void **p, size_t *cap, size_t need, size_t sz)
@@ -227,22 +252,10 @@ unsigned pd_cpu_count(void)
     return n < 1 ? 1 : n > 256 ? 256 : (unsigned)n;
 }
 
-typedef struct pool_job {
-    void (*fn)(void *ctx, unsigned tid, size_t i);
-    void *ctx;
-    size_t n, next;
-    pthread_mutex_t lock;
-} pool_job;
-
-typedef struct pool_arg {
-    pool_job *job;
-    unsigned tid;
-} pool_arg;
-
 static void *pool_worker(void *p)
 {
-    pool_arg *a = p;
-    pool_job *j = a->job;
+    pd_pool_arg *a = p;
+    pd_pool *j = a->pool;
     for (;;) {
         pthread_mutex_lock(&j->lock);
         size_t i = j->next++;
@@ -253,29 +266,43 @@ static void *pool_worker(void *p)
     }
 }
 
+void pd_parallel_start(pd_pool *p, unsigned helpers, size_t n,
+                       void (*fn)(void *ctx, unsigned tid, size_t i), void *ctx)
+{
+    p->fn = fn;
+    p->ctx = ctx;
+    p->n = n;
+    p->next = 0;
+    p->started = 0;
+    pthread_mutex_init(&p->lock, NULL);
+    if (helpers >= n)
+        helpers = n > 0 ? (unsigned)n - 1 : 0; /* the caller takes one item too */
+    for (unsigned t = 1; t <= helpers && t < PD_MAX_THREADS; t++) {
+        p->arg[t] = (pd_pool_arg){p, t};
+        if (pthread_create(&p->tid[t], NULL, pool_worker, &p->arg[t]) != 0)
+            break; /* fewer threads: the work still gets done in pd_parallel_finish() */
+        p->started = t;
+    }
+}
+
+void pd_parallel_finish(pd_pool *p)
+{
+    p->arg[0] = (pd_pool_arg){p, 0};
+    pool_worker(&p->arg[0]);
+    for (unsigned t = 1; t <= p->started; t++)
+        pthread_join(p->tid[t], NULL);
+    pthread_mutex_destroy(&p->lock);
+}
+
 void pd_parallel_for(unsigned threads, size_t n, void (*fn)(void *ctx, unsigned tid, size_t i),
                      void *ctx)
 {
-    if (threads > n)
-        threads = (unsigned)n;
-    if (threads <= 1) {
+    if (threads <= 1 || n <= 1) {
         for (size_t i = 0; i < n; i++)
             fn(ctx, 0, i);
         return;
     }
-    pool_job job = {fn, ctx, n, 0, PTHREAD_MUTEX_INITIALIZER};
-    pthread_t tid[256];
-    pool_arg args[256];
-    unsigned started = 0;
-    for (unsigned t = 1; t < threads && t < 256; t++) {
-        args[t] = (pool_arg){&job, t};
-        if (pthread_create(&tid[t], NULL, pool_worker, &args[t]) != 0)
-            break; /* fewer threads: the work still gets done below */
-        started = t;
-    }
-    args[0] = (pool_arg){&job, 0};
-    pool_worker(&args[0]);
-    for (unsigned t = 1; t <= started; t++)
-        pthread_join(tid[t], NULL);
-    pthread_mutex_destroy(&job.lock);
+    pd_pool p;
+    pd_parallel_start(&p, threads - 1, n, fn, ctx);
+    pd_parallel_finish(&p);
 }

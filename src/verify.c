@@ -89,11 +89,16 @@ static void profile_job(void *ctx, unsigned tid, size_t i)
 /* Append a batch's profiles to the pool, in text order. */
 static pd_status store_batch(pd_scan *sc, vstate *v, size_t *cap_pool)
 {
+    size_t at = sc->prof_off[sc->n_prof], more = 0;
+    for (size_t i = 0; i < v->n_items; i++) {
+        PD_TRY(v->items[i].st);
+        more += v->items[i].n;
+    }
+    PD_TRY(PD_GROW(sc->prof_pool, *cap_pool, at + more));
+    pd_prefault(sc->prof_pool + at, more * sizeof *sc->prof_pool);
     for (size_t i = 0; i < v->n_items; i++) {
         item *it = &v->items[i];
-        PD_TRY(it->st);
-        size_t at = sc->prof_off[sc->n_prof];
-        PD_TRY(PD_GROW(sc->prof_pool, *cap_pool, at + it->n));
+        at = sc->prof_off[sc->n_prof];
         memcpy(sc->prof_pool + at, v->w[it->tid].out + it->at, it->n * sizeof *sc->prof_pool);
         sc->prof_of[it->text] = (uint32_t)sc->n_prof;
         sc->prof_off[++sc->n_prof] = at + it->n;
@@ -139,6 +144,7 @@ static pd_status read_batch(pd_scan *sc, const pd_source *src, vstate *v, size_t
         used += (size_t)(end - begin);
     }
     PD_TRY(pd_grow((void **)&v->arena, cap_arena, used + 1, 1));
+    pd_prefault(v->arena, used);
     size_t bad;
     pd_status st = pd_read_spans(src, sc->threads, v->spans, v->n_spans, v->arena, &bad);
     if (st != PD_OK)
