@@ -239,10 +239,12 @@ struct pd_scan {
     size_t n_near;
 
     /* profiles of the texts in near pairs: sorted shingle hashes (verify) or
-     * signatures (no verify); prof_of[t] indexes prof_off, or UINT32_MAX */
+     * signatures (no verify), each in the buffer of the thread that made it;
+     * prof_of[t] indexes prof_at and prof_len, or is UINT32_MAX */
     uint32_t *prof_of;
-    uint64_t *prof_off; /* n_prof + 1 offsets into prof_pool (u64 units) */
-    uint64_t *prof_pool;
+    uint64_t *prof_at;  /* thread << PD_PROF_SHIFT | offset in its buffer (u64 units) */
+    uint32_t *prof_len; /* in u64 units */
+    uint64_t **prof_buf; /* one per thread */
     size_t n_prof;
 
     pd_rrow *report;
@@ -252,6 +254,7 @@ struct pd_scan {
     bool pairs_built;
 };
 
+#define PD_PROF_SHIFT 48 /* offsets below 2^48 u64 units; threads above */
 pd_status pd_verify_run(pd_scan *sc, const pd_source *src);
 pd_status pd_cluster_run(pd_scan *sc);
 /* Similarity of two texts from their profiles. */

@@ -120,8 +120,11 @@ void pd_scan_free(pd_scan *sc)
     free(sc->near_pairs);
     free(sc->near_sim);
     free(sc->prof_of);
-    free(sc->prof_off);
-    free(sc->prof_pool);
+    free(sc->prof_at);
+    free(sc->prof_len);
+    for (unsigned t = 0; sc->prof_buf && t < sc->threads; t++)
+        free(sc->prof_buf[t]);
+    free(sc->prof_buf);
     free(sc->report);
     free(sc->pairs);
     free(sc);

@@ -33,11 +33,11 @@ typedef struct item {
 } item;
 
 /* What one thread keeps between items: normalized text, shingles, a sort
- * buffer and its profiles for the batch, so no item costs a malloc. */
+ * buffer and the profiles it made, which stay there for scoring. */
 typedef struct worker {
     _Alignas(64) pd_buf norm;
     uint64_t *sh, *tmp, *out;
-    size_t cap_sh, cap_tmp, cap_out, n_out;
+    size_t cap_sh, cap_tmp, cap_out, n_out, ready;
 } worker;
 
 typedef struct vstate {
@@ -50,6 +50,26 @@ typedef struct vstate {
     worker *w; /* one per thread */
 } vstate;
 
+/* Room for `more` u64 after w->out's profiles. The buffer holds the
+ * thread's profiles until scoring, so it only grows: its pages are mapped
+ * ahead in steps of PREFAULT u64 with one call each (pd_prefault). */
+enum { PREFAULT = 64 << 10 };
+
+static pd_status grow_out(worker *w, size_t more)
+{
+    size_t need = w->n_out + more;
+    if (need > w->cap_out) {
+        PD_TRY(PD_GROW(w->out, w->cap_out, need));
+        w->ready = w->n_out;
+    }
+    if (need > w->ready) {
+        size_t end = need + PREFAULT < w->cap_out ? need + PREFAULT : w->cap_out;
+        pd_prefault(w->out + w->ready, (end - w->ready) * sizeof *w->out);
+        w->ready = end;
+    }
+    return PD_OK;
+}
+
 /* The profile of one text into w->out: its sorted distinct shingle hashes,
  * or its signature packed two slots to a uint64_t. */
 static pd_status profile(pd_scan *sc, worker *w, const char *text, size_t len, item *it)
@@ -57,7 +77,7 @@ static pd_status profile(pd_scan *sc, worker *w, const char *text, size_t len, i
     PD_TRY(pd_normalize(text, len, sc->o.norm, &w->norm, NULL));
     size_t cap = PD_SHINGLE_MAX(w->norm.len), words = (sc->o.perms + 1) / 2;
     PD_TRY(PD_GROW(w->sh, w->cap_sh, cap));
-    PD_TRY(PD_GROW(w->out, w->cap_out, w->n_out + (cap > words ? cap : words)));
+    PD_TRY(grow_out(w, cap > words ? cap : words));
     size_t n = pd_shingles(w->norm.data, w->norm.len, sc->o.shingle, w->sh, cap);
     uint64_t *dst = w->out + w->n_out;
     it->at = w->n_out;
@@ -86,25 +106,16 @@ static void profile_job(void *ctx, unsigned tid, size_t i)
     it->st = profile(v->sc, &v->w[tid], v->arena + it->off, it->len, it);
 }
 
-/* Append a batch's profiles to the pool, in text order. */
-static pd_status store_batch(pd_scan *sc, vstate *v, size_t *cap_pool)
+/* Number a batch's profiles in text order; they stay where they were made. */
+static pd_status store_batch(pd_scan *sc, vstate *v)
 {
-    size_t at = sc->prof_off[sc->n_prof], more = 0;
     for (size_t i = 0; i < v->n_items; i++) {
-        PD_TRY(v->items[i].st);
-        more += v->items[i].n;
-    }
-    PD_TRY(PD_GROW(sc->prof_pool, *cap_pool, at + more));
-    pd_prefault(sc->prof_pool + at, more * sizeof *sc->prof_pool);
-    for (size_t i = 0; i < v->n_items; i++) {
-        item *it = &v->items[i];
-        at = sc->prof_off[sc->n_prof];
-        memcpy(sc->prof_pool + at, v->w[it->tid].out + it->at, it->n * sizeof *sc->prof_pool);
+        const item *it = &v->items[i];
+        PD_TRY(it->st);
         sc->prof_of[it->text] = (uint32_t)sc->n_prof;
-        sc->prof_off[++sc->n_prof] = at + it->n;
+        sc->prof_at[sc->n_prof] = (uint64_t)it->tid << PD_PROF_SHIFT | it->at;
+        sc->prof_len[sc->n_prof++] = (uint32_t)it->n;
     }
-    for (unsigned t = 0; t < sc->threads; t++)
-        v->w[t].n_out = 0;
     return PD_OK;
 }
 
@@ -156,21 +167,22 @@ static pd_status read_batch(pd_scan *sc, const pd_source *src, vstate *v, size_t
 static pd_status build_profiles(pd_scan *sc, const pd_source *src, size_t wanted)
 {
     vstate v = {.sc = sc};
-    size_t cap_pool = 0, cap_arena = 0;
+    size_t cap_arena = 0;
     pd_status st = PD_ENOMEM;
-    sc->prof_off = malloc((wanted + 1) * sizeof *sc->prof_off);
+    sc->prof_at = malloc((wanted + 1) * sizeof *sc->prof_at);
+    sc->prof_len = malloc((wanted + 1) * sizeof *sc->prof_len);
+    sc->prof_buf = calloc(sc->threads, sizeof *sc->prof_buf);
     v.items = malloc(BATCH_ITEMS * sizeof *v.items);
     v.w = aligned_alloc(64, sc->threads * sizeof *v.w);
-    if (!sc->prof_off || !v.items || !v.w)
+    if (!sc->prof_at || !sc->prof_len || !sc->prof_buf || !v.items || !v.w)
         goto done;
     memset(v.w, 0, sc->threads * sizeof *v.w);
-    sc->prof_off[0] = 0;
     size_t t = 0;
     while (next_wanted(sc, &t)) {
         if ((st = read_batch(sc, src, &v, &cap_arena, &t)) != PD_OK)
             goto done;
         pd_parallel_for(sc->threads, v.n_items, profile_job, &v);
-        if ((st = store_batch(sc, &v, &cap_pool)) != PD_OK)
+        if ((st = store_batch(sc, &v)) != PD_OK)
             goto done;
     }
     st = PD_OK;
@@ -179,7 +191,10 @@ done:
         pd_buf_release(&v.w[i].norm);
         free(v.w[i].sh);
         free(v.w[i].tmp);
-        free(v.w[i].out);
+        if (sc->prof_buf)
+            sc->prof_buf[i] = v.w[i].out; /* the profiles stay for scoring */
+        else
+            free(v.w[i].out);
     }
     free(v.w);
     free(v.items);
@@ -188,15 +203,20 @@ done:
     return st;
 }
 
+static const uint64_t *profile_at(const pd_scan *sc, uint32_t p)
+{
+    uint64_t at = sc->prof_at[p];
+    return sc->prof_buf[at >> PD_PROF_SHIFT] + (at & (((uint64_t)1 << PD_PROF_SHIFT) - 1));
+}
+
 double pd_text_similarity(const pd_scan *sc, uint32_t ta, uint32_t tb)
 {
     if (ta == tb)
         return 1.0;
     uint32_t pa = sc->prof_of[ta], pb = sc->prof_of[tb];
-    const uint64_t *a = sc->prof_pool + sc->prof_off[pa], *b = sc->prof_pool + sc->prof_off[pb];
+    const uint64_t *a = profile_at(sc, pa), *b = profile_at(sc, pb);
     if (sc->o.verify)
-        return pd_jaccard_sorted(a, sc->prof_off[pa + 1] - sc->prof_off[pa], b,
-                                 sc->prof_off[pb + 1] - sc->prof_off[pb]);
+        return pd_jaccard_sorted(a, sc->prof_len[pa], b, sc->prof_len[pb]);
     return pd_minhash_jaccard((const uint32_t *)a, (const uint32_t *)b, sc->o.perms);
 }
 
