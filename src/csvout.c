@@ -186,10 +186,10 @@ static void stash_span(void *ctx, unsigned tid, size_t i)
     b->span_st[i] = st;
 }
 
-/* Spans end at 1 MB or at a gap of 64 KB; the spans read at once hold at
- * most RAW_BYTES (plus one span), so memory stays bounded however scattered
- * a block's units are. */
-enum { SPAN_BYTES = 1 << 20, SPAN_GAP = 64 << 10, RAW_BYTES = 4 << 20 };
+/* Spans end at 1 MB or at a gap of 4 KB (copying a longer gap costs more
+ * than another call); the spans read at once hold at most RAW_BYTES (plus
+ * one span), so memory stays bounded however scattered a block's units are. */
+enum { SPAN_BYTES = 1 << 20, SPAN_GAP = 4 << 10, RAW_BYTES = 4 << 20 };
 
 /* Plan the spans of order[k..] that fit in RAW_BYTES (at least one), read
  * them in parallel into b->raw and stash their texts; *next is where the
