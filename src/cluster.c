@@ -42,6 +42,7 @@ static pd_status place_rows(pd_scan *sc, const uint32_t *root, uint32_t *count)
     pd_status st = PD_ENOMEM;
     if (!number || !start)
         goto done;
+    pd_prefault(number, sc->n_texts * sizeof *number);
     memset(number, 0, sc->n_texts * sizeof *number);
     uint32_t clusters = 0;
     size_t rows = 0;
@@ -106,6 +107,8 @@ pd_status pd_cluster_run(pd_scan *sc)
     pd_status st = PD_ENOMEM;
     if (!parent || !count)
         goto done;
+    pd_prefault(parent, sc->n_texts * sizeof *parent); /* all written below */
+    pd_prefault(count, sc->n_texts * sizeof *count);   /* nearly all */
     for (uint32_t t = 0; t < sc->n_texts; t++)
         parent[t] = t;
     for (size_t i = 0; i < sc->n_near; i++)
@@ -118,6 +121,7 @@ pd_status pd_cluster_run(pd_scan *sc)
     if ((st = place_rows(sc, parent, count)) != PD_OK)
         goto done;
     describe_rows(sc);
+    pd_verify_release(sc); /* the profiles served describe_rows() only */
 done:
     if (st != PD_OK)
         pd_scan_fail(sc, "out of memory while clustering");

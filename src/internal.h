@@ -227,7 +227,7 @@ struct pd_scan {
     size_t n_units, cap_units, cap_text;
 
     /* distinct normalized texts in order of first occurrence */
-    pd_h128 *hash;
+    pd_h128 *hash;   /* for the exact table: freed after the first pass */
     uint32_t *first; /* first unit with the text */
     uint32_t *keys;  /* bands LSH keys per text (near mode, until verify) */
     size_t n_texts, cap_hash, cap_first, cap_keys;
@@ -257,6 +257,8 @@ struct pd_scan {
 #define PD_PROF_SHIFT 48 /* offsets below 2^48 u64 units; threads above */
 pd_status pd_verify_run(pd_scan *sc, const pd_source *src);
 pd_status pd_cluster_run(pd_scan *sc);
+/* Free the profiles (pd_scan_free() does too). */
+void pd_verify_release(pd_scan *sc);
 /* Similarity of two texts from their profiles. */
 double pd_text_similarity(const pd_scan *sc, uint32_t ta, uint32_t tb);
 void pd_scan_fail(pd_scan *sc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -179,10 +179,13 @@ pd_status pd_lsh_pairs(const uint32_t *keys, uint32_t n, unsigned bands, unsigne
     pd_status st = PD_ENOMEM;
     if (!b.v || !b.tmp || !b.pairs || !b.npairs || !b.cap || !b.st)
         goto done;
-    for (unsigned t = 0; t < threads; t++)
+    for (unsigned t = 0; t < threads; t++) {
         if (!(b.v[t] = malloc(((size_t)n + 1) * sizeof **b.v)) ||
             !(b.tmp[t] = malloc(((size_t)n + 1) * sizeof **b.tmp)))
             goto done;
+        pd_prefault(b.v[t], (size_t)n * sizeof **b.v); /* each band writes them whole */
+        pd_prefault(b.tmp[t], (size_t)n * sizeof **b.tmp);
+    }
     /* Bands run `threads` at a time; each round's pairs join the list, which
      * ends sorted and unique: the same list for any thread count. */
     pairlist l = {NULL, NULL, 0, 0, 0, 1u << 20};

@@ -27,7 +27,7 @@
 enum {
     CHUNK_BYTES = 1 << 20,
     BATCH_CHUNKS = 4096,
-    BATCH_BYTES_PER_THREAD = 4 << 20
+    BATCH_BYTES_PER_THREAD = 2 << 20
 };
 
 void pd_options_init(pd_options *o)
@@ -119,12 +119,7 @@ void pd_scan_free(pd_scan *sc)
     pd_exact_release(&sc->table);
     free(sc->near_pairs);
     free(sc->near_sim);
-    free(sc->prof_of);
-    free(sc->prof_at);
-    free(sc->prof_len);
-    for (unsigned t = 0; sc->prof_buf && t < sc->threads; t++)
-        free(sc->prof_buf[t]);
-    free(sc->prof_buf);
+    pd_verify_release(sc);
     free(sc->report);
     free(sc->pairs);
     free(sc);
@@ -672,6 +667,8 @@ done:
     pass1_release(&p);
     pd_exact_release(&sc->table);
     sc->stats.distinct = sc->n_texts;
+    free(sc->hash); /* only the exact table needed the hashes */
+    sc->hash = NULL;
     return st;
 }
 

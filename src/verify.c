@@ -16,7 +16,7 @@
 #include <stdlib.h>
 
 enum {
-    BATCH_TEXT_BYTES = 16 << 20,
+    BATCH_TEXT_BYTES = 4 << 20,
     BATCH_ITEMS = 1 << 16,
     PAIR_BLOCK = 4096,
     /* Texts this close in a document are read with one call: at worst a span
@@ -207,6 +207,21 @@ static const uint64_t *profile_at(const pd_scan *sc, uint32_t p)
 {
     uint64_t at = sc->prof_at[p];
     return sc->prof_buf[at >> PD_PROF_SHIFT] + (at & (((uint64_t)1 << PD_PROF_SHIFT) - 1));
+}
+
+void pd_verify_release(pd_scan *sc)
+{
+    free(sc->prof_of);
+    free(sc->prof_at);
+    free(sc->prof_len);
+    for (unsigned t = 0; sc->prof_buf && t < sc->threads; t++)
+        free(sc->prof_buf[t]);
+    free(sc->prof_buf);
+    sc->prof_of = NULL;
+    sc->prof_at = NULL;
+    sc->prof_len = NULL;
+    sc->prof_buf = NULL;
+    sc->n_prof = 0;
 }
 
 double pd_text_similarity(const pd_scan *sc, uint32_t ta, uint32_t tb)
