@@ -78,12 +78,25 @@ void pd_minhash_sign(const pd_minhash *mh, const uint64_t *shingles, size_t n, u
     const uint64_t *restrict b = mh->b;
     for (unsigned i = 0; i < perms; i++)
         sig[i] = UINT32_MAX;
-    for (size_t s = 0; s < n; s++) {
+    /* Shingles GROUP at a time, each group in one pass over the signature:
+     * the minima are loaded and stored once per group, not per shingle. */
+    enum { GROUP = 8 };
+    size_t s = 0;
+    for (; s + GROUP <= n; s += GROUP)
+        for (unsigned i = 0; i < perms; i++) {
+            uint32_t m = sig[i];
+            for (unsigned k = 0; k < GROUP; k++) {
+                /* (a*x + b) >> 32 mod 2^32, with a = ahi:alo; carries past bit 63 vanish mod 2^32. */
+                uint32_t x = (uint32_t)shingles[s + k];
+                uint32_t v = ahi[i] * x + (uint32_t)(((uint64_t)alo[i] * x + b[i]) >> 32);
+                m = v < m ? v : m;
+            }
+            sig[i] = m;
+        }
+    for (; s < n; s++) {
         const uint32_t x = (uint32_t)shingles[s];
         for (unsigned i = 0; i < perms; i++) {
-            /* (a*x + b) >> 32 mod 2^32, with a = ahi:alo; carries past bit 63 vanish mod 2^32. */
-            uint64_t lo = (uint64_t)alo[i] * x + b[i];
-            uint32_t v = ahi[i] * x + (uint32_t)(lo >> 32);
+            uint32_t v = ahi[i] * x + (uint32_t)(((uint64_t)alo[i] * x + b[i]) >> 32);
             sig[i] = v < sig[i] ? v : sig[i];
         }
     }
