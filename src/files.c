@@ -63,6 +63,13 @@ struct pd_files {
     uint32_t malformed_file; /* the file whose malformed records are counted */
     uint64_t malformed_here;
     pthread_mutex_t lock; /* around diag: documents may be mapped in parallel */
+    /* The descriptor of the file opened last, kept while it is the one
+     * read: a corpus in one big file is read again in thousands of spans,
+     * and an open and a close cost more than a small read. */
+    pthread_mutex_t fd_lock;
+    int kept_fd; /* -1: none */
+    uint32_t kept_file;
+    unsigned kept_users;
     pd_diag_fn diag;
     void *diag_ctx;
 };
@@ -99,6 +106,8 @@ pd_status pd_files_new(const pd_input_options *opts, pd_diag_fn diag, void *diag
         pd_input_options_init(&fs->opt);
     fs->spool_fd = -1;
     pthread_mutex_init(&fs->lock, NULL);
+    pthread_mutex_init(&fs->fd_lock, NULL);
+    fs->kept_fd = -1;
     fs->diag = diag;
     fs->diag_ctx = diag_ctx;
     return PD_OK;
@@ -115,6 +124,9 @@ void pd_files_free(pd_files *fs)
     free(fs->names);
     free(fs->wbuf);
     pthread_mutex_destroy(&fs->lock);
+    pthread_mutex_destroy(&fs->fd_lock);
+    if (fs->kept_fd >= 0)
+        close(fs->kept_fd);
     if (fs->spool_fd >= 0)
         close(fs->spool_fd);
     free(fs);
@@ -509,17 +521,37 @@ static int doc_fd(pd_files *fs, uint32_t d, uint64_t *base)
     *base = dc->off;
     if (dc->spooled)
         return fs->spool_fd;
-    int fd;
-    do
-        fd = open(fs->paths[dc->file], O_RDONLY | O_CLOEXEC);
-    while (fd < 0 && errno == EINTR);
+    int fd = -1;
+    pthread_mutex_lock(&fs->fd_lock);
+    if (fs->kept_fd >= 0 && fs->kept_file == dc->file) {
+        fd = fs->kept_fd;
+        fs->kept_users++;
+    }
+    pthread_mutex_unlock(&fs->fd_lock);
+    while (fd < 0 && (fd = open(fs->paths[dc->file], O_RDONLY | O_CLOEXEC)) < 0 && errno == EINTR)
+        ;
     return fd;
 }
 
-static void done_fd(pd_files *fs, int fd)
+/* Done with fd of document d: it is kept for the next read of its file,
+ * unless another descriptor is kept and in use. */
+static void done_fd(pd_files *fs, uint32_t d, int fd)
 {
-    if (fd != fs->spool_fd)
-        close(fd);
+    if (fd == fs->spool_fd)
+        return;
+    int drop = fd;
+    pthread_mutex_lock(&fs->fd_lock);
+    if (fd == fs->kept_fd) {
+        fs->kept_users--;
+        drop = -1;
+    } else if (fs->kept_users == 0) {
+        drop = fs->kept_fd;
+        fs->kept_fd = fd;
+        fs->kept_file = fs->docs[d].file;
+    }
+    pthread_mutex_unlock(&fs->fd_lock);
+    if (drop >= 0)
+        close(drop);
 }
 
 static pd_status read_at(int fd, char *buf, size_t len, uint64_t off)
@@ -586,14 +618,14 @@ static pd_status files_map(void *ctx, uint32_t d, const char **data, size_t *len
     pd_status st = doc_len(fs, d, fd, len);
     if (st != PD_OK || *len == 0) {
         *data = "";
-        done_fd(fs, fd);
+        done_fd(fs, d, fd);
         return st;
     }
     if (*len < MAP_MIN) {
         char *buf = malloc(*len);
         st = buf ? read_at(fd, buf, *len, base) : PD_ENOMEM;
         int err = errno;
-        done_fd(fs, fd);
+        done_fd(fs, d, fd);
         if (st != PD_OK) {
             report(fs, path, "cannot read: %s", err ? strerror(err) : "the file got shorter");
             free(buf);
@@ -605,7 +637,7 @@ static pd_status files_map(void *ctx, uint32_t d, const char **data, size_t *len
     size_t lead = map_lead(fs, d);
     void *p = mmap(NULL, *len + lead, PROT_READ, MAP_PRIVATE, fd, (off_t)(base - lead));
     int err = errno;
-    done_fd(fs, fd);
+    done_fd(fs, d, fd);
     if (p == MAP_FAILED) {
         report(fs, path, "cannot map: %s", strerror(err));
         return PD_EIO;
@@ -642,8 +674,6 @@ static pd_status files_read(void *ctx, uint32_t d, uint64_t off, size_t len, cha
 {
     pd_files *fs = ctx;
     const doc *dc = &fs->docs[d];
-    /* No shared descriptor cache: reads run on several threads, and the
-     * scanner reads in large spans, so an open per call is cheap. */
     uint64_t base;
     int fd = doc_fd(fs, d, &base);
     if (fd < 0) {
@@ -652,7 +682,7 @@ static pd_status files_read(void *ctx, uint32_t d, uint64_t off, size_t len, cha
     }
     pd_status st = read_at(fd, buf, len, base + off);
     int err = errno;
-    done_fd(fs, fd);
+    done_fd(fs, d, fd);
     if (st != PD_OK)
         report(fs, fs->paths[dc->file], "cannot read again: %s",
                err ? strerror(err) : "the file got shorter");
