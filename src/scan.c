@@ -182,6 +182,7 @@ enum { PREFETCH = 256 };
 typedef struct batch {
     chunk *c;
     size_t n, used;
+    size_t units, fresh; /* its units, and those whose text was not known */
     struct pass1 *p;
 } batch;
 
@@ -496,7 +497,7 @@ static pd_status intern_new(pd_scan *sc, const chunk *c)
 
 /* Before batch b is merged while the next is processed: room for all of its
  * units, and for each unit whose text was not known to be a new text. */
-static pd_status reserve_batch(pd_scan *sc, const batch *b)
+static pd_status reserve_batch(pd_scan *sc, batch *b)
 {
     size_t units = 0, fresh = 0;
     for (size_t i = 0; i < b->n; i++) {
@@ -504,6 +505,8 @@ static pd_status reserve_batch(pd_scan *sc, const batch *b)
         for (size_t j = 0; j < b->c[i].n; j++)
             fresh += b->c[i].known[j] == UINT32_MAX;
     }
+    b->units = units;
+    b->fresh = fresh;
     if (sc->n_units + units > PD_MAX_UNITS) {
         pd_scan_fail(sc, "more than %llu units: split the input into several runs",
                      (unsigned long long)PD_MAX_UNITS);
@@ -516,13 +519,18 @@ static pd_status reserve_batch(pd_scan *sc, const batch *b)
     PD_TRY(PD_GROW(sc->first, sc->cap_first, texts + 1));
     if (sc->near)
         PD_TRY(PD_GROW(sc->keys, sc->cap_keys, (texts + 1) * sc->bands));
-    pd_prefault(sc->units + sc->n_units, units * sizeof *sc->units);
-    pd_prefault(sc->text + sc->n_units, units * sizeof *sc->text);
-    pd_prefault(sc->hash + sc->n_texts, fresh * sizeof *sc->hash);
-    pd_prefault(sc->first + sc->n_texts, fresh * sizeof *sc->first);
-    if (sc->near)
-        pd_prefault(sc->keys + sc->n_texts * sc->bands, fresh * sc->bands * sizeof *sc->keys);
     return pd_exact_reserve(&sc->table, sc->hash, fresh);
+}
+
+/* Map in the places the merge of b is about to write (see pd_prefault). */
+static void prefault_batch(pd_scan *sc, const batch *b)
+{
+    pd_prefault(sc->units + sc->n_units, b->units * sizeof *sc->units);
+    pd_prefault(sc->text + sc->n_units, b->units * sizeof *sc->text);
+    pd_prefault(sc->hash + sc->n_texts, b->fresh * sizeof *sc->hash);
+    pd_prefault(sc->first + sc->n_texts, b->fresh * sizeof *sc->first);
+    if (sc->near)
+        pd_prefault(sc->keys + sc->n_texts * sc->bands, b->fresh * sc->bands * sizeof *sc->keys);
 }
 
 /* A chunk's place in its document and in the run, and what it adds to the
@@ -578,6 +586,7 @@ static pd_status account_chunk(pass1 *p, chunk *c, size_t ubase)
 static pd_status merge_batch(pass1 *p, batch *b)
 {
     pd_scan *sc = p->sc;
+    prefault_batch(sc, b);
     for (size_t i = 0; i < b->n; i++) {
         chunk *c = &b->c[i];
         PD_TRY(account_chunk(p, c, sc->n_units));
