@@ -12,6 +12,7 @@
 #include <csv.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 
 static const char *const role_name[] = {"keep", "duplicate"};
 static const char *const match_name[] = {"", "exact", "near"};
@@ -98,10 +99,25 @@ static void field_u64(out *o, uint64_t v)
     o->buf.len += sizeof digits - k + 2;
 }
 
+/* "%.3f" of a similarity. It is a float in [0, 1], so v * 1000 is exact in a
+ * double (24 + 10 bits), and rounding that to an integer, ties to even, is
+ * what printf does; anything else goes through snprintf. */
 static void field_sim(out *o, double v, bool present)
 {
     char b[16];
-    field(o, b, present ? (size_t)snprintf(b, sizeof b, "%.3f", v) : 0);
+    size_t n = 0;
+    if (present && v >= 0.0 && v <= 1.0 && (double)(float)v == v) {
+        long k = lrint(v * 1000.0);
+        b[0] = (char)('0' + k / 1000);
+        b[1] = '.';
+        b[2] = (char)('0' + k / 100 % 10);
+        b[3] = (char)('0' + k / 10 % 10);
+        b[4] = (char)('0' + k % 10);
+        n = 5;
+    } else if (present) {
+        n = (size_t)snprintf(b, sizeof b, "%.3f", v);
+    }
+    field(o, b, n);
 }
 
 static void end_row(out *o)
