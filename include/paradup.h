@@ -249,6 +249,7 @@ typedef struct pd_input_options {
     const char *const *exclude;
     size_t n_exclude;
     int strict; /* the first malformed record is an error (PD_EPARSE) */
+    unsigned threads; /* for parsing JSONL records; 0 = all cores */
     /* Called now and then (every 16 MB) with the bytes decoded so far, while
      * compressed, JSONL and CSV inputs and standard input are added. */
     void (*progress)(void *ctx, uint64_t bytes_decoded);

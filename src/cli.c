@@ -562,6 +562,7 @@ static int scan(cli *c, int argc, char **argv)
     catch_signals();
     c->in.include = c->include;
     c->in.exclude = c->exclude;
+    c->in.threads = c->o.threads;
     if (isatty(STDERR_FILENO) && !c->quiet) {
         c->in.progress = on_decode;
         c->in.progress_ctx = c;

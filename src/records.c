@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 
 enum { BLOCK = 1 << 16 };
@@ -44,84 +45,231 @@ static json_t *lookup(json_t *obj, const char *path)
     return lookup(json_object_get(obj, head), dot + 1);
 }
 
-static pd_status jsonl_record(pd_files *fs, uint32_t file, uint64_t line, const char *p,
-                              size_t n)
+/* JSONL is read in batches of about JSONL_BATCH bytes of whole lines. The
+ * lines of a batch are parsed in parallel (jansson keeps no shared state
+ * while parsing), each into its thread's arena: the record's text and id, or
+ * why it is malformed. The batch is then added in line order, so documents,
+ * messages and --strict stop where a serial reader would. */
+enum { JSONL_BATCH = 4 << 20, JSONL_READ = 1 << 20 };
+
+typedef enum jkind { J_BLANK, J_RECORD, J_MALFORMED, J_NOMEM } jkind;
+
+typedef struct jline {
+    const char *p; /* the line in the read buffer */
+    size_t n;
+    jkind kind;
+    bool has_id;
+    unsigned tid;             /* the arena that holds what follows */
+    size_t text, text_len;    /* the text, or the message when malformed */
+    size_t id, id_len;
+} jline;
+
+typedef struct jsonl {
+    const pd_input_options *o;
+    jline *lines;
+    size_t n_lines, cap_lines;
+    pd_buf *arena; /* one per thread */
+    unsigned threads;
+} jsonl;
+
+/* Append n bytes to a's end; their offset in *at. */
+static bool arena_put(pd_buf *a, const char *p, size_t n, size_t *at)
 {
-    const pd_input_options *o = pd_files_options(fs);
-    size_t i = 0;
-    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r'))
-        i++;
-    if (i == n)
-        return PD_OK; /* a blank line is no record */
+    if (pd_buf_reserve(a, a->len + n + 1) != PD_OK)
+        return false;
+    *at = a->len;
+    if (n)
+        memcpy(a->data + a->len, p, n);
+    a->len += n;
+    return true;
+}
+
+static void jline_malformed(jline *l, pd_buf *a, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void jline_malformed(jline *l, pd_buf *a, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    size_t n = k < 0 ? 0 : (size_t)k < sizeof msg ? (size_t)k : sizeof msg - 1;
+    l->kind = arena_put(a, msg, n, &l->text) ? J_MALFORMED : J_NOMEM;
+    l->text_len = n;
+}
+
+/* Parse line i of the batch: a parallel job. */
+static void parse_line(void *ctx, unsigned tid, size_t i)
+{
+    jsonl *j = ctx;
+    jline *l = &j->lines[i];
+    pd_buf *a = &j->arena[tid];
+    const char *p = l->p;
+    size_t n = l->n, k = 0;
+    l->tid = tid;
+    l->kind = J_BLANK;
+    while (k < n && (p[k] == ' ' || p[k] == '\t' || p[k] == '\r'))
+        k++;
+    if (k == n)
+        return; /* a blank line is no record */
     json_error_t err;
     json_t *root = json_loadb(p, n, JSON_ALLOW_NUL, &err);
-    if (!root)
-        return pd_files_malformed(fs, file, line, "not valid JSON: %s (column %d)", err.text,
-                                  err.column);
+    if (!root) {
+        jline_malformed(l, a, "not valid JSON: %s (column %d)", err.text, err.column);
+        return;
+    }
+    const pd_input_options *o = j->o;
     json_t *text = lookup(root, o->text_field), *id = lookup(root, o->id_field);
-    pd_status st = PD_OK;
     char num[32];
     if (!json_is_object(root))
-        st = pd_files_malformed(fs, file, line, "not a JSON object");
+        jline_malformed(l, a, "not a JSON object");
     else if (!text)
-        st = pd_files_malformed(fs, file, line, "no field '%s'", o->text_field);
+        jline_malformed(l, a, "no field '%s'", o->text_field);
     else if (!json_is_string(text))
-        st = pd_files_malformed(fs, file, line, "field '%s' is not a string", o->text_field);
+        jline_malformed(l, a, "field '%s' is not a string", o->text_field);
     else if (id && !json_is_string(id) && !json_is_integer(id))
-        st = pd_files_malformed(fs, file, line, "field '%s' is neither a string nor an integer",
-                                o->id_field);
-    else if (json_is_integer(id)) {
-        int k = snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
-        st = pd_files_record(fs, file, line, num, (size_t)k, json_string_value(text),
-                             json_string_length(text));
-    } else {
-        st = pd_files_record(fs, file, line, id ? json_string_value(id) : NULL,
-                             id ? json_string_length(id) : 0, json_string_value(text),
-                             json_string_length(text));
+        jline_malformed(l, a, "field '%s' is neither a string nor an integer", o->id_field);
+    else {
+        const char *idp = NULL;
+        l->id_len = 0;
+        if (json_is_integer(id)) {
+            int w = snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
+            idp = num;
+            l->id_len = (size_t)w;
+        } else if (id) {
+            idp = json_string_value(id);
+            l->id_len = json_string_length(id);
+        }
+        l->has_id = idp != NULL;
+        l->text_len = json_string_length(text);
+        bool ok = arena_put(a, json_string_value(text), l->text_len, &l->text) &&
+                  (!idp || arena_put(a, idp, l->id_len, &l->id));
+        l->kind = ok ? J_RECORD : J_NOMEM;
     }
     json_decref(root);
+}
+
+/* Parse the batch's lines in parallel, then add them in order; the first
+ * line is number `line`. */
+static pd_status jsonl_batch(pd_files *fs, uint32_t file, jsonl *j, uint64_t line)
+{
+    pd_parallel_for(j->n_lines < 64 ? 1 : j->threads, j->n_lines, parse_line, j);
+    pd_status st = PD_OK;
+    for (size_t i = 0; i < j->n_lines && st == PD_OK; i++) {
+        const jline *l = &j->lines[i];
+        const char *a = j->arena[l->tid].data;
+        if (l->kind == J_NOMEM)
+            st = PD_ENOMEM;
+        else if (l->kind == J_MALFORMED)
+            st = pd_files_malformed(fs, file, line + i, "%.*s", (int)l->text_len, a + l->text);
+        else if (l->kind == J_RECORD)
+            st = pd_files_record(fs, file, line + i, l->has_id ? a + l->id : NULL, l->id_len,
+                                 a + l->text, l->text_len);
+    }
+    for (unsigned t = 0; t < j->threads; t++)
+        j->arena[t].len = 0;
+    j->n_lines = 0;
     return st;
+}
+
+/* Cut b[0..end) into the batch's lines (the last may lack its newline). */
+static pd_status jsonl_lines(jsonl *j, const char *b, size_t end)
+{
+    for (size_t pos = 0; pos < end;) {
+        const char *nl = memchr(b + pos, '\n', end - pos);
+        size_t n = nl ? (size_t)(nl - (b + pos)) : end - pos;
+        PD_TRY(PD_GROW(j->lines, j->cap_lines, j->n_lines + 1));
+        j->lines[j->n_lines++] = (jline){.p = b + pos, .n = n};
+        pos += n + 1;
+    }
+    return PD_OK;
+}
+
+/* The end of the last whole line in b[0..len), or 0; b[0..scan) is known to
+ * hold no newline. */
+static size_t whole_lines(const char *b, size_t len, size_t scan)
+{
+    size_t e = len;
+    while (e > scan && b[e - 1] != '\n')
+        e--;
+    return e > scan ? e : 0;
+}
+
+/* Add the whole lines of a stream whose reading failed with `failed`. */
+static pd_status jsonl_flush(pd_files *fs, uint32_t file, jsonl *j, const char *b, size_t end,
+                             uint64_t line, pd_status failed)
+{
+    if (failed == PD_ENOMEM || end == 0)
+        return failed;
+    pd_status st = jsonl_lines(j, b, end);
+    if (st == PD_OK)
+        st = jsonl_batch(fs, file, j, line);
+    return st != PD_OK ? st : failed;
 }
 
 pd_status pd_read_jsonl(pd_files *fs, uint32_t file, pd_instream *in)
 {
+    const pd_input_options *o = pd_files_options(fs);
+    jsonl j = {.o = o, .threads = o->threads ? o->threads : pd_cpu_count()};
     pd_buf b;
     pd_buf_init(&b);
-    pd_status st = pd_buf_reserve(&b, BLOCK);
+    pd_status st = (j.arena = calloc(j.threads, sizeof *j.arena)) ? PD_OK : PD_ENOMEM;
     uint64_t line = 1;
-    size_t scan = 0; /* b.data[0..scan) holds no newline */
+    size_t want = JSONL_BATCH, scan = 0; /* b.data[0..scan) holds no newline */
     bool first = true, eof = false, skipping = false;
     while (st == PD_OK && !(eof && b.len == 0)) {
-        char *nl = memchr(b.data + scan, '\n', b.len - scan);
-        if (!nl && !eof) {
-            if (b.len > PD_RECORD_MAX && !skipping) {
-                st = pd_files_malformed(fs, file, line, "record longer than %zu bytes",
-                                        PD_RECORD_MAX);
-                skipping = true;
-            }
-            if (skipping)
-                b.len = 0; /* drop the record's bytes until its end */
-            scan = b.len;
+        if (!eof && b.len < want) {
             size_t got = 0;
-            if (st == PD_OK && (st = pd_buf_reserve(&b, b.len + BLOCK)) == PD_OK)
-                st = pd_instream_read(in, b.data + b.len, BLOCK, &got);
+            if ((st = pd_buf_reserve(&b, b.len + JSONL_READ)) == PD_OK)
+                st = pd_instream_read(in, b.data + b.len, JSONL_READ, &got);
             size_t bom = skip_bom(b.data + b.len, got, first);
             memmove(b.data + b.len, b.data + b.len + bom, got - bom);
             b.len += got - bom;
             first = false;
             eof = got == 0;
+            if (st != PD_OK && !skipping) /* the whole lines before damage still count */
+                st = jsonl_flush(fs, file, &j, b.data, whole_lines(b.data, b.len, scan), line, st);
             continue;
         }
-        size_t n = nl ? (size_t)(nl - b.data) : b.len;
-        if (!skipping)
-            st = jsonl_record(fs, file, line, b.data, n);
-        skipping = false;
-        size_t used = nl ? n + 1 : n;
+        if (skipping) { /* drop the rest of an overlong record */
+            char *nl = memchr(b.data, '\n', b.len);
+            size_t drop = nl ? (size_t)(nl - b.data) + 1 : b.len;
+            memmove(b.data, b.data + drop, b.len - drop);
+            b.len -= drop;
+            if (nl) {
+                skipping = false;
+                line++;
+            }
+            continue;
+        }
+        size_t end = eof ? b.len : whole_lines(b.data, b.len, scan);
+        if (end == 0) { /* one line longer than the buffer: read on */
+            scan = b.len;
+            want = b.len + JSONL_READ;
+            if (b.len > PD_RECORD_MAX) {
+                st = pd_files_malformed(fs, file, line, "record longer than %zu bytes",
+                                        PD_RECORD_MAX);
+                skipping = true;
+                b.len = scan = 0;
+                want = JSONL_BATCH;
+            }
+            continue;
+        }
+        if ((st = jsonl_lines(&j, b.data, end)) == PD_OK) {
+            size_t lines = j.n_lines;
+            st = jsonl_batch(fs, file, &j, line);
+            line += lines;
+        }
+        size_t used = end < b.len ? end : b.len;
         memmove(b.data, b.data + used, b.len - used);
         b.len -= used;
         scan = 0;
-        line++;
+        want = JSONL_BATCH;
     }
+    for (unsigned t = 0; j.arena && t < j.threads; t++)
+        pd_buf_release(&j.arena[t]);
+    free(j.arena);
+    free(j.lines);
     pd_buf_release(&b);
     return st;
 }
