@@ -58,6 +58,12 @@ pd_status pd_exact_reserve(pd_exact *t, const pd_h128 *keys, size_t more)
     return PD_OK;
 }
 
+void pd_exact_prefetch(const pd_exact *t, pd_h128 k)
+{
+    if (t->slots)
+        PD_PREFETCH((const void *)&t->slots[(size_t)k.lo & t->mask]);
+}
+
 uint32_t pd_exact_find(const pd_exact *t, const pd_h128 *keys, pd_h128 k)
 {
     if (!t->slots)

@@ -17,6 +17,12 @@
 #include <string.h>
 
 #define PD_UNUSED(x) ((void)(x))
+/* A hint to start loading the cache line at p; nothing where not supported. */
+#if defined(__GNUC__) || defined(__clang__)
+#define PD_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PD_PREFETCH(p) ((void)(p))
+#endif
 #define PD_TRY(expr)                       \
     do {                                   \
         pd_status pd_try_st_ = (expr);     \
@@ -101,6 +107,8 @@ pd_status pd_exact_reserve(pd_exact *t, const pd_h128 *keys, size_t more);
  * keys[next_id] before the call (a reader may find it at once). */
 pd_status pd_exact_intern(pd_exact *t, const pd_h128 *keys, pd_h128 k, uint32_t next_id,
                           uint32_t *found);
+/* Start fetching the slot where a lookup of k begins (a hint, nothing more). */
+void pd_exact_prefetch(const pd_exact *t, pd_h128 k);
 /* The id of k, or UINT32_MAX; safe from several threads while none interns. */
 uint32_t pd_exact_find(const pd_exact *t, const pd_h128 *keys, pd_h128 k);
 

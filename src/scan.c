@@ -163,7 +163,9 @@ typedef struct chunk {
 } chunk;
 
 typedef struct scratch {
-    PD_LINE pd_buf norm;
+    PD_LINE pd_buf norm[2]; /* the unit being read, and the one waiting */
+    int cur;                /* norm[cur] is the next unit's */
+    bool waiting;           /* chunk unit n - 1 waits for its lookup */
     uint64_t *sh;
     size_t cap_sh;
     uint32_t *sig;
@@ -204,13 +206,14 @@ typedef struct pass1 {
     pd_norm_stats doc_ns;
 } pass1;
 
-static pd_status sign_unit(pd_scan *sc, scratch *s, chunk *c, const pd_buf *norm)
+/* Sign the normalized text of chunk unit j: its band keys. */
+static pd_status sign_unit(pd_scan *sc, scratch *s, chunk *c, size_t j, const pd_buf *norm)
 {
     PD_TRY(PD_GROW(s->sh, s->cap_sh, PD_SHINGLE_MAX(norm->len)));
     size_t n = pd_shingles(norm->data, norm->len, sc->o.shingle, s->sh, s->cap_sh);
     pd_minhash_sign(sc->mh, s->sh, n, s->sig);
-    PD_TRY(PD_GROW(c->keys, c->cap_k, (c->n + 1) * sc->bands));
-    pd_lsh_keys(s->sig, sc->bands, sc->rows, c->keys + c->n * sc->bands);
+    PD_TRY(PD_GROW(c->keys, c->cap_k, (j + 1) * sc->bands));
+    pd_lsh_keys(s->sig, sc->bands, sc->rows, c->keys + j * sc->bands);
     return PD_OK;
 }
 
@@ -222,17 +225,34 @@ static uint32_t count_newlines(const char *p, size_t n)
     return k;
 }
 
-/* Normalize, hash and sign data[start, end) as the chunk's next unit. */
+/* Look up the waiting unit (the chunk's last) in the exact table: a text
+ * seen in an earlier batch is found here, in parallel, and is not signed
+ * again (the table is only read while chunks are processed). */
+static pd_status finish_waiting(pd_scan *sc, scratch *s, chunk *c)
+{
+    if (!s->waiting)
+        return PD_OK;
+    s->waiting = false;
+    size_t j = c->n - 1;
+    c->known[j] = pd_exact_find(&sc->table, sc->hash, c->h[j]);
+    if (!sc->near || c->known[j] != UINT32_MAX)
+        return PD_OK;
+    return sign_unit(sc, s, c, j, &s->norm[s->cur ^ 1]);
+}
+
+/* Normalize and hash data[start, end) as the chunk's next unit; it waits for
+ * its lookup (and signing) until the next unit is read, or the chunk ends. */
 static pd_status add_piece(pd_scan *sc, scratch *s, chunk *c, uint64_t start, uint64_t end,
                            uint32_t index, uint32_t line)
 {
     const char *text = c->data + start;
     size_t len = (size_t)(end - start), bad;
     uint64_t before = c->ns.invalid_bytes;
-    PD_TRY(pd_normalize_at(text, len, sc->o.norm, &s->norm, &c->ns, &bad));
+    pd_buf *norm = &s->norm[s->cur];
+    PD_TRY(pd_normalize_at(text, len, sc->o.norm, norm, &c->ns, &bad));
     if (before == 0 && c->ns.invalid_bytes > 0)
         c->first_bad_line = line + count_newlines(text, bad);
-    if (s->norm.len == 0) {
+    if (norm->len == 0) {
         c->empty++;
         return PD_OK;
     }
@@ -242,14 +262,15 @@ static pd_status add_piece(pd_scan *sc, scratch *s, chunk *c, uint64_t start, ui
     /* A line unit holds no newline: only sentences and paragraphs span lines. */
     uint32_t lines = sc->o.unit == PD_UNIT_LINE ? 0 : count_newlines(text, len);
     c->u[c->n] = (pd_urec){start, end, c->doc, index, line, line + lines};
-    XXH128_hash_t h = XXH3_128bits(s->norm.data, s->norm.len);
+    XXH128_hash_t h = XXH3_128bits(norm->data, norm->len);
     c->h[c->n] = (pd_h128){h.low64, h.high64};
-    /* A text seen in an earlier batch is found here, in parallel, and is not
-     * signed again: the table is only read while chunks are processed. */
-    c->known[c->n] = pd_exact_find(&sc->table, sc->hash, c->h[c->n]);
-    if (sc->near && c->known[c->n] == UINT32_MAX)
-        PD_TRY(sign_unit(sc, s, c, &s->norm));
+    pd_exact_prefetch(&sc->table, c->h[c->n]);
+    /* The lookup of the unit before this one: its slot was fetched while this
+     * one was normalized. */
+    PD_TRY(finish_waiting(sc, s, c));
     c->n++;
+    s->waiting = true;
+    s->cur ^= 1;
     return PD_OK;
 }
 
@@ -308,12 +329,14 @@ static pd_status process_chunk(pd_scan *sc, scratch *s, chunk *c)
     pd_unit u;
     uint32_t extra = 0; /* pieces beyond the first of split units so far */
     pd_segment_range(&seg, c->data, c->start, c->end, 1, sc->o.unit);
+    s->waiting = false;
     while (pd_segment_next(&seg, &u)) {
         if (sc->o.max_unit_bytes && u.byte_end - u.byte_start > sc->o.max_unit_bytes)
             PD_TRY(add_unit_split(sc, s, c, &u, &extra));
         else
             PD_TRY(add_piece(sc, s, c, u.byte_start, u.byte_end, u.index + extra, u.line_start));
     }
+    PD_TRY(finish_waiting(sc, s, c));
     c->segmented = seg.index + extra;
     c->lines = seg.line - 1;
     return PD_OK;
@@ -609,7 +632,8 @@ static void pass1_release(pass1 *p)
         free(p->b[k].c);
     }
     for (unsigned t = 0; t < p->sc->threads && p->scr; t++) {
-        pd_buf_release(&p->scr[t].norm);
+        pd_buf_release(&p->scr[t].norm[0]);
+        pd_buf_release(&p->scr[t].norm[1]);
         free(p->scr[t].sh);
         free(p->scr[t].sig);
     }
