@@ -101,7 +101,7 @@ static const char usage_text[] =
     "      --files-from FILE read more paths from FILE, one per line ('-': stdin)\n"
     "\n"
     "Run:\n"
-    "  -j, --threads N       worker threads (default: all cores)\n"
+    "  -j, --threads N       worker threads, also for parsing JSONL (default: all cores)\n"
     "  -q, --quiet           no summary, progress or warnings\n"
     "  -v, --verbose         also print the time each stage took\n"
     "      --help            show this help and exit\n"
