@@ -482,6 +482,8 @@ static void finish_doc(pass1 *p, const chunk *c)
  * document's line and unit numbers. */
 static void place_units(pd_scan *sc, const chunk *c)
 {
+    if (c->n == 0)
+        return; /* the arrays may not exist yet */
     pd_urec *dst = sc->units + c->ubase;
     for (size_t j = 0; j < c->n; j++) {
         pd_urec r = c->u[j];
@@ -548,8 +550,12 @@ static pd_status reserve_batch(pd_scan *sc, batch *b)
 /* Map in the places the merge of b is about to write (see pd_prefault). */
 static void prefault_batch(pd_scan *sc, const batch *b)
 {
-    pd_prefault(sc->units + sc->n_units, b->units * sizeof *sc->units);
-    pd_prefault(sc->text + sc->n_units, b->units * sizeof *sc->text);
+    if (b->units > 0) { /* else the arrays may not exist yet */
+        pd_prefault(sc->units + sc->n_units, b->units * sizeof *sc->units);
+        pd_prefault(sc->text + sc->n_units, b->units * sizeof *sc->text);
+    }
+    if (b->fresh == 0)
+        return;
     pd_prefault(sc->hash + sc->n_texts, b->fresh * sizeof *sc->hash);
     pd_prefault(sc->first + sc->n_texts, b->fresh * sizeof *sc->first);
     if (sc->near)
