@@ -2,14 +2,16 @@
  * scan.c - the scanner: options, and the first pass over the documents.
  *
  * The first pass reads each document once. Documents are mapped a few hundred
- * at a time in parallel; the main thread cuts them, in input order, into chunks of about 1 MiB at unit boundaries
- * (so one huge file still uses every thread); a batch of chunks is processed
- * in parallel: segment, normalize, hash the normalized text with XXH3-128
- * and, when near-duplicates are wanted, shingle, sign and compute the LSH
- * band keys. The main thread then merges the batch in input order: it
- * numbers units and lines across chunks and interns each text hash in the
- * exact-repeat table. Only the first unit of each distinct text keeps band
- * keys, so a banner repeated a million times costs one LSH entry.
+ * at a time in parallel; the main thread cuts them, in input order, into
+ * chunks of about 1 MiB at unit boundaries (so one huge file still uses every
+ * thread; a line longer than that is cut at its pieces, see cut_chunk); a
+ * batch of chunks is processed in parallel: segment, normalize, hash the
+ * normalized text with XXH3-128 and, when near-duplicates are wanted,
+ * shingle, sign and compute the LSH band keys. The main thread merges each
+ * batch in input order while the next one is processed: it numbers units
+ * and lines across chunks and interns each text hash in the exact-repeat
+ * table. Only the first unit of each distinct text keeps band keys, so a
+ * banner repeated a million times costs one LSH entry.
  *
  * Nothing of a unit's text is kept: 32 bytes of position per unit, 4 for its
  * text id, and per distinct text 16 (hash) + 4 (first unit) + 8 (table)
@@ -26,6 +28,8 @@
 
 enum {
     CHUNK_BYTES = 1 << 20,
+    /* lines longer than a chunk are cut inside when pieces are at most this */
+    LONG_PIECE_MAX = 16 << 20,
     BATCH_CHUNKS = 4096,
     BATCH_BYTES_PER_THREAD = 2 << 20
 };
@@ -147,6 +151,10 @@ typedef struct chunk {
     const char *data;
     size_t start, end;
     bool first, last; /* the document's first and final chunks */
+    /* A line longer than a chunk is cut at its pieces (see cut_chunk):
+     * the chunk begins inside a line (its first unit continues the last
+     * chunk's), or ends inside one (its last unit goes on in the next). */
+    bool open_start, open_end;
     pd_status st;
     pd_urec *u; /* local index and line numbers (1-based within the chunk) */
     pd_h128 *h;
@@ -200,6 +208,7 @@ typedef struct pass1 {
     const char *data;
     size_t len, pos;
     bool mapped, fresh; /* fresh: no chunk of it cut yet */
+    bool in_line;       /* pos is a piece inside a long line */
     /* the document being merged */
     uint32_t line_base, index_base, doc_units, first_bad_line, first_split_line;
     uint64_t doc_split;
@@ -299,17 +308,20 @@ static uint64_t piece_end(const char *d, uint64_t start, uint64_t end, size_t ma
 
 /* A unit longer than max_unit_bytes is split into pieces, each a unit with
  * its own number, lines and byte range; the first split is remembered for
- * the document's warning. */
-static pd_status add_unit_split(pd_scan *sc, scratch *s, chunk *c, const pd_unit *u,
-                                uint32_t *extra)
+ * the document's warning. A unit that goes on past the chunk (open) is cut
+ * as if it had no end, as the cutter did; one that continues the last
+ * chunk's was counted there. */
+static pd_status add_unit_split(pd_scan *sc, scratch *s, chunk *c, const pd_unit *u, bool open,
+                                bool continued, uint32_t *extra)
 {
     size_t max = sc->o.max_unit_bytes;
     uint64_t start = u->byte_start;
     uint32_t line = u->line_start;
-    if (!c->split++)
+    if (!continued && !c->split++)
         c->first_split_line = u->line_start;
     for (uint32_t k = 0; start < u->byte_end; k++) {
-        uint64_t end = piece_end(c->data, start, u->byte_end, max), next = end;
+        uint64_t end = piece_end(c->data, start, open ? UINT64_MAX : u->byte_end, max),
+                 next = end;
         while (end > start && is_space(c->data[end - 1]))
             end--;
         if (k > 0)
@@ -331,14 +343,18 @@ static pd_status process_chunk(pd_scan *sc, scratch *s, chunk *c)
     pd_segment_range(&seg, c->data, c->start, c->end, 1, sc->o.unit);
     s->waiting = false;
     while (pd_segment_next(&seg, &u)) {
-        if (sc->o.max_unit_bytes && u.byte_end - u.byte_start > sc->o.max_unit_bytes)
-            PD_TRY(add_unit_split(sc, s, c, &u, &extra));
+        /* Only the last line of a chunk that ends inside it is open. */
+        bool open = c->open_end && !memchr(c->data + u.byte_end, '\n', c->end - u.byte_end);
+        bool continued = c->open_start && u.byte_start == c->start;
+        if (sc->o.max_unit_bytes && (open || u.byte_end - u.byte_start > sc->o.max_unit_bytes))
+            PD_TRY(add_unit_split(sc, s, c, &u, open, continued, &extra));
         else
             PD_TRY(add_piece(sc, s, c, u.byte_start, u.byte_end, u.index + extra, u.line_start));
     }
     PD_TRY(finish_waiting(sc, s, c));
     c->segmented = seg.index + extra;
-    c->lines = seg.line - 1;
+    /* the open line is not over: the next chunk goes on with it */
+    c->lines = seg.line - 1 - (c->open_end ? 1 : 0);
     return PD_OK;
 }
 
@@ -386,6 +402,59 @@ static pd_status open_next_doc(pass1 *p, bool *got)
     return PD_OK;
 }
 
+/* Where the chunk that starts at p->pos ends: just after a newline near
+ * pos + CHUNK_BYTES (pd_segment_cut). A line too long to find its end within
+ * a chunk's reach, when units are lines split at max_unit_bytes, is cut at
+ * the start of one of its pieces instead (*inside), found from the line's
+ * start with the rule add_unit_split() follows: the cutter and the workers
+ * read a window at a time, never the whole line, and the pages of a line of
+ * gigabytes are released as its chunks are merged. */
+static size_t cut_chunk(pass1 *p, bool *inside)
+{
+    const char *d = p->data;
+    size_t want = p->pos + CHUNK_BYTES, max = p->sc->o.max_unit_bytes;
+    *inside = false;
+    if (p->sc->o.unit != PD_UNIT_LINE || max == 0 || max > LONG_PIECE_MAX || want >= p->len)
+        return pd_segment_cut(d, p->len, want, p->sc->o.unit);
+    size_t look = p->len - want < CHUNK_BYTES ? p->len : want + CHUNK_BYTES;
+    const char *nl = memchr(d + want, '\n', look - want);
+    if (nl || look == p->len)
+        return nl ? (size_t)(nl - d) + 1 : p->len;
+    /* The piece to start from: pos itself, or the start of the line's unit. */
+    size_t q = want;
+    if (p->in_line) {
+        q = p->pos;
+    } else {
+        while (q > p->pos && d[q - 1] != '\n')
+            q--;
+        while (q < p->len && pd_segment_blank((unsigned char)d[q]))
+            q++;
+    }
+    for (;;) {
+        /* Is there more of the line than a piece from q holds? If not, it
+         * ends in this chunk (its end is found without reading far). */
+        size_t cut = q + max, k = cut;
+        if (cut >= p->len)
+            return p->len;
+        if ((nl = memchr(d + q, '\n', max)) != NULL)
+            return (size_t)(nl - d) + 1;
+        while (k < p->len && pd_segment_blank((unsigned char)d[k]))
+            k++;
+        if (k == p->len || d[k] == '\n')
+            return k == p->len ? k : k + 1;
+        /* It goes on past cut: the piece ends where add_unit_split() ends
+         * it, and the next one starts at the text after it. */
+        size_t next = (size_t)piece_end(d, q, UINT64_MAX, max);
+        while (pd_segment_blank((unsigned char)d[next]))
+            next++; /* stops at or before k, which is text */
+        if (next >= want) {
+            *inside = true;
+            return next;
+        }
+        q = next;
+    }
+}
+
 /* Cut the next batch of chunks into b; b->n is 0 at the end of the input. */
 static pd_status cut_batch(pass1 *p, batch *b)
 {
@@ -398,7 +467,8 @@ static pd_status cut_batch(pass1 *p, batch *b)
             if (!got)
                 break;
         }
-        size_t end = pd_segment_cut(p->data, p->len, p->pos + CHUNK_BYTES, p->sc->o.unit);
+        bool inside;
+        size_t end = cut_chunk(p, &inside);
         /* Chunks are zeroed on first use: the array is large, most runs
          * touch a few entries, and start-up counts for small inputs. */
         if (b->n == b->used)
@@ -410,6 +480,9 @@ static pd_status cut_batch(pass1 *p, batch *b)
         c->end = end;
         c->first = p->fresh;
         c->last = end == p->len;
+        c->open_start = p->in_line;
+        c->open_end = inside;
+        p->in_line = inside;
         p->fresh = false;
         c->n = 0;
         c->lines = c->segmented = c->first_bad_line = c->first_split_line = 0;

@@ -1,8 +1,8 @@
 #!/bin/sh
 # make limits: the large-input cases that take minutes and gigabytes of disk,
-# so they are not part of make test: a document of 5 million lines and a
-# 4.5 GiB file whose last unit starts beyond 2^32 bytes. Each prints "ok" or
-# "FAIL" with what differed. (More than 2^32 units cannot be generated in
+# so they are not part of make test: a document of 5 million lines, a
+# 4.5 GiB file whose last unit starts beyond 2^32 bytes and a line of 2 GiB.
+# Each prints "ok" or "FAIL" with what differed. (More than 2^32 units cannot be generated in
 # reasonable time; tests/unit/test_limits.c reaches that limit with the
 # library built at lowered limits.) Scratch files go to $TMPDIR (/tmp).
 set -u
@@ -34,5 +34,13 @@ size=$(stat -c %s "$T/big.txt")
 check "4.5 GiB file: exit status" $? 0
 check "4.5 GiB file: second copy at its byte offset" "$(sed -n 3p "$T/out.csv" | cut -d, -f5-7)" \
     "\"3\",\"$((size - 60))\",\"$((size - 1))\""
+echo "     ($(cat "$T/time"))"
+# One line of 2 GiB of words, then the same short line twice: the long line is
+# read in chunks cut at its pieces (peak RSS stays far below its size).
+{ yes "words of one very long line" | head -c 2147483648 | tr '\n' ' '
+  echo; echo "a short line after a long one"; echo "a short line after a long one"; } >"$T/long.txt"
+/usr/bin/time -f "%e s, %M KB" -o "$T/time" $P scan -q -t 1 "$T/long.txt" >"$T/out.csv"
+check "2 GiB line: exit status" $? 0
+check "2 GiB line: the short repeat after it" "$(tail -n 1 "$T/out.csv" | cut -d, -f4)" '"3"'
 echo "     ($(cat "$T/time"))"
 exit $fail
