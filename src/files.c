@@ -327,6 +327,12 @@ static pd_status spool_text(pd_files *fs, uint32_t file, pd_instream *in)
     return push_doc(fs, d);
 }
 
+/* A document that is a whole text file, read where it lies. */
+static doc in_place(uint32_t file)
+{
+    return (doc){0, 0, 0, NO_NAME, file, false, false};
+}
+
 /* Add one file read from fd: "-" is standard input. A regular, uncompressed
  * text file is read in place later; anything else is decoded now. */
 static pd_status add_file(pd_files *fs, const char *path, int fd, bool regular)
@@ -341,7 +347,7 @@ static pd_status add_file(pd_files *fs, const char *path, int fd, bool regular)
     if (st != PD_OK)
         ;
     else if (fmt == PD_FORMAT_TEXT && regular && !is_stdin && pd_instream_kind(in) == PD_PLAIN)
-        st = push_doc(fs, (doc){0, 0, 0, NO_NAME, file, false, false});
+        st = push_doc(fs, in_place(file));
     else if (fmt == PD_FORMAT_TEXT)
         st = spool_text(fs, file, in);
     else if (fmt == PD_FORMAT_JSONL)
@@ -465,15 +471,56 @@ static pd_status walk(pd_files *fs, const char *dir, walker *w)
     return st;
 }
 
+/* Which walked files are plain text, to be read in place: found on several
+ * threads, as a walk of many small files is mostly opening each one to read
+ * its first bytes. Anything else (another format, compression, a failure)
+ * is left to add_path(), which adds it, or reports it, in order. */
+typedef struct sniff_job {
+    pd_files *fs;
+    char **list;
+    bool *plain;
+} sniff_job;
+
+static void sniff(void *ctx, unsigned tid, size_t i)
+{
+    PD_UNUSED(tid);
+    sniff_job *j = ctx;
+    char delim, magic[4];
+    j->plain[i] = false;
+    if (format_of(j->fs, j->list[i], &delim) != PD_FORMAT_TEXT)
+        return;
+    int fd = open(j->list[i], O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    if (fd < 0)
+        return;
+    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+        ssize_t n = pread(fd, magic, sizeof magic, 0);
+        j->plain[i] = n >= 0 && pd_compression_of(magic, (size_t)n) == PD_PLAIN;
+    }
+    close(fd);
+}
+
 static pd_status add_dir(pd_files *fs, const char *dir)
 {
     walker w = {NULL, 0, 0, strlen(dir), false};
     w.root_len += dir[w.root_len - 1] != '/';
     pd_status st = walk(fs, dir, &w);
-    if (st == PD_OK)
+    bool *plain = st == PD_OK ? calloc(w.n + 1, sizeof *plain) : NULL;
+    if (st == PD_OK && !plain)
+        st = PD_ENOMEM;
+    if (st == PD_OK) {
         qsort(w.list, w.n, sizeof *w.list, cmp_str);
+        sniff_job j = {fs, w.list, plain};
+        pd_parallel_for(w.n < 64 ? 1 : fs->opt.threads ? fs->opt.threads : pd_cpu_count(), w.n,
+                        sniff, &j);
+    }
     for (size_t i = 0; i < w.n; i++) {
-        pd_status fst = st == PD_OK ? add_path(fs, w.list[i]) : PD_OK;
+        uint32_t file;
+        pd_status fst = PD_OK;
+        if (st == PD_OK && plain[i] && (fst = push_path(fs, w.list[i], &file)) == PD_OK)
+            fst = push_doc(fs, in_place(file));
+        else if (st == PD_OK && !plain[i])
+            fst = add_path(fs, w.list[i]);
         if (fst == PD_EIO)
             w.failed = true;
         else
@@ -481,6 +528,7 @@ static pd_status add_dir(pd_files *fs, const char *dir)
         free(w.list[i]);
     }
     free(w.list);
+    free(plain);
     return st != PD_OK ? st : w.failed ? PD_EIO : PD_OK;
 }
 

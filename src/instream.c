@@ -52,6 +52,16 @@ static bool refill(pd_instream *s)
     return false;
 }
 
+pd_compression pd_compression_of(const void *start, size_t n)
+{
+    const unsigned char *m = start;
+    if (n >= 2 && m[0] == 0x1f && m[1] == 0x8b)
+        return PD_GZIP;
+    if (n >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
+        return PD_ZSTD;
+    return PD_PLAIN;
+}
+
 pd_status pd_instream_open(int fd, pd_instream **out)
 {
     pd_instream *s = calloc(1, sizeof *s);
@@ -74,14 +84,12 @@ pd_status pd_instream_open(int fd, pd_instream **out)
             return PD_EIO;
         }
     }
-    const unsigned char *m = s->in;
-    if (s->in_len >= 2 && m[0] == 0x1f && m[1] == 0x8b) {
-        s->kind = PD_GZIP;
+    s->kind = pd_compression_of(s->in, s->in_len);
+    if (s->kind == PD_GZIP) {
         if (inflateInit2(&s->z, 16 + MAX_WBITS) != Z_OK)
             return PD_ENOMEM;
         s->z_ready = true;
-    } else if (s->in_len >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) {
-        s->kind = PD_ZSTD;
+    } else if (s->kind == PD_ZSTD) {
         if (!(s->zs = ZSTD_createDStream()) || ZSTD_isError(ZSTD_initDStream(s->zs)))
             return PD_ENOMEM;
     }

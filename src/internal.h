@@ -176,6 +176,8 @@ typedef enum pd_compression { PD_PLAIN = 0, PD_GZIP, PD_ZSTD } pd_compression;
 typedef struct pd_instream pd_instream;
 pd_status pd_instream_open(int fd, pd_instream **out); /* *out to close even on failure */
 pd_compression pd_instream_kind(const pd_instream *s);
+/* The compression that the first n (up to 4) bytes of a stream announce. */
+pd_compression pd_compression_of(const void *start, size_t n);
 /* Up to cap bytes into buf; *got == 0 at the end. On PD_EIO (read failed) or
  * PD_EPARSE (corrupt or truncated data) pd_instream_error() says what failed;
  * it is NULL while the stream is sound. */
