@@ -1,8 +1,9 @@
 /*
  * csvout.c - the CSV report.
  *
- * Every field goes through libcsv's csv_write(), which quotes it: valid CSV
- * that every reader takes. A unit's text is read back from the source by its
+ * Every field is quoted as libcsv's csv_write() quotes it: valid CSV that
+ * every reader takes (a field without a quote is copied whole between quotes,
+ * which is what csv_write() would write). A unit's text is read back from the source by its
  * byte offsets (nothing of it was kept) and, for paragraphs, its lines are
  * trimmed and joined by one space (pd_unit_text). Numbers are written with
  * fixed formats so the same input gives byte-identical output.

@@ -12,7 +12,8 @@
  * CSV records) is decoded once, while it is added, into one unlinked spool
  * file, and its documents are ranges of the spool. Later stages map a
  * document (small ones are read into memory, large ones mapped) and re-read a
- * unit's bytes with pread(), possibly on several threads at once.
+ * unit's bytes with pread(), possibly on several threads at once; the
+ * descriptor of the file read last is kept for the next read.
  */
 #define _GNU_SOURCE
 #include "internal.h"

@@ -3,7 +3,8 @@
  * libcsv) streams turned into documents of a pd_files.
  *
  * Both read a pd_instream in blocks, so a file of any size streams through
- * bounded memory: one record is held at a time (up to PD_RECORD_MAX bytes).
+ * bounded memory: CSV holds one record at a time, JSONL a batch of lines of
+ * about 4 MB parsed in parallel (a record is at most PD_RECORD_MAX bytes).
  * A record that cannot be used (not JSON, no text, too few columns) is
  * reported with its line and skipped, or stops the file when strict.
  */
