@@ -33,46 +33,45 @@ static void unite(uint32_t *parent, uint32_t a, uint32_t b)
         parent[a] = b;
 }
 
-/* Number the clusters and place each member's row (counting sort). */
-static pd_status place_rows(pd_scan *sc, const uint32_t *root, uint32_t *count)
+/* Per root text: its units, and its cluster's number (0: none yet). Side
+ * by side, so the loops over units below miss the cache once per unit. */
+typedef struct tally {
+    uint32_t units, cluster;
+} tally;
+
+/* Number the clusters and place each member's row (counting sort); root[u]
+ * is unit u's root text. */
+static pd_status place_rows(pd_scan *sc, const uint32_t *root, tally *t)
 {
-    /* count[r]: units per root; then the start of each cluster's rows. */
-    uint32_t *number = malloc(sc->n_texts * sizeof *number);
     uint32_t *start = malloc((sc->n_texts + 1) * sizeof *start);
-    pd_status st = PD_ENOMEM;
-    if (!number || !start)
-        goto done;
-    pd_prefault(number, sc->n_texts * sizeof *number);
-    memset(number, 0, sc->n_texts * sizeof *number);
+    if (!start)
+        return PD_ENOMEM;
     uint32_t clusters = 0;
     size_t rows = 0;
     for (size_t u = 0; u < sc->n_units; u++) {
-        uint32_t r = root[sc->text[u]];
-        if (count[r] >= 2 && number[r] == 0) {
-            number[r] = ++clusters;
+        tally *r = &t[root[u]];
+        if (r->units >= 2 && r->cluster == 0) {
+            r->cluster = ++clusters;
             start[clusters] = (uint32_t)rows;
-            rows += count[r];
+            rows += r->units;
         }
     }
     sc->report = malloc((rows + 1) * sizeof *sc->report);
-    if (!sc->report)
-        goto done;
+    if (!sc->report) {
+        free(start);
+        return PD_ENOMEM;
+    }
     pd_prefault(sc->report, rows * sizeof *sc->report);
     for (size_t u = 0; u < sc->n_units; u++) {
-        uint32_t r = root[sc->text[u]];
-        if (number[r] == 0)
-            continue;
-        pd_rrow *row = &sc->report[start[number[r]]++];
-        *row = (pd_rrow){.unit = (uint32_t)u, .cluster = number[r]};
+        uint32_t c = t[root[u]].cluster;
+        if (c != 0)
+            sc->report[start[c]++] = (pd_rrow){.unit = (uint32_t)u, .cluster = c};
     }
     sc->n_report = rows;
     sc->stats.clusters = clusters;
     sc->stats.duplicates = rows - clusters;
-    st = PD_OK;
-done:
-    free(number);
     free(start);
-    return st;
+    return PD_OK;
 }
 
 /* Fill role, match, similarity and scope of each row. */
@@ -100,25 +99,53 @@ static void describe_rows(pd_scan *sc)
     }
 }
 
+typedef struct roots {
+    const uint32_t *parent, *text;
+    uint32_t *root;
+    size_t n;
+} roots;
+
+enum { ROOT_BLOCK = 1 << 16 };
+
+/* Each unit's root text, for a block of units: a parallel job, as the
+ * lookups are scattered. */
+static void root_job(void *ctx, unsigned tid, size_t blk)
+{
+    PD_UNUSED(tid);
+    roots *r = ctx;
+    size_t end = (blk + 1) * ROOT_BLOCK < r->n ? (blk + 1) * ROOT_BLOCK : r->n;
+    for (size_t u = blk * ROOT_BLOCK; u < end; u++)
+        r->root[u] = r->parent[r->text[u]];
+}
+
 pd_status pd_cluster_run(pd_scan *sc)
 {
     uint32_t *parent = malloc((sc->n_texts + 1) * sizeof *parent);
-    uint32_t *count = calloc(sc->n_texts + 1, sizeof *count);
+    uint32_t *root = malloc((sc->n_units + 1) * sizeof *root);
+    tally *t = NULL;
     pd_status st = PD_ENOMEM;
-    if (!parent || !count)
+    if (!parent || !root)
         goto done;
     pd_prefault(parent, sc->n_texts * sizeof *parent); /* all written below */
-    pd_prefault(count, sc->n_texts * sizeof *count);   /* nearly all */
-    for (uint32_t t = 0; t < sc->n_texts; t++)
-        parent[t] = t;
+    pd_prefault(root, sc->n_units * sizeof *root);
+    for (uint32_t i = 0; i < sc->n_texts; i++)
+        parent[i] = i;
     for (size_t i = 0; i < sc->n_near; i++)
         unite(parent, (uint32_t)(sc->near_pairs[i] >> 32), (uint32_t)sc->near_pairs[i]);
-    for (uint32_t t = 0; t < sc->n_texts; t++)
-        parent[t] = find(parent, t);
+    for (uint32_t i = 0; i < sc->n_texts; i++)
+        parent[i] = find(parent, i);
+    roots r = {parent, sc->text, root, sc->n_units};
+    pd_parallel_for(sc->n_units < ROOT_BLOCK ? 1 : sc->threads,
+                    (sc->n_units + ROOT_BLOCK - 1) / ROOT_BLOCK, root_job, &r);
+    free(parent);
+    parent = NULL;
+    if (!(t = calloc(sc->n_texts + 1, sizeof *t)))
+        goto done;
+    pd_prefault(t, sc->n_texts * sizeof *t); /* nearly all touched */
     for (size_t u = 0; u < sc->n_units; u++)
-        if (count[parent[sc->text[u]]] < UINT32_MAX)
-            count[parent[sc->text[u]]]++;
-    if ((st = place_rows(sc, parent, count)) != PD_OK)
+        if (t[root[u]].units < UINT32_MAX)
+            t[root[u]].units++;
+    if ((st = place_rows(sc, root, t)) != PD_OK)
         goto done;
     describe_rows(sc);
     pd_verify_release(sc); /* the profiles served describe_rows() only */
@@ -126,7 +153,8 @@ done:
     if (st != PD_OK)
         pd_scan_fail(sc, "out of memory while clustering");
     free(parent);
-    free(count);
+    free(root);
+    free(t);
     return st;
 }
 
