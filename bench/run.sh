@@ -73,6 +73,11 @@ for s in $sizes; do
         'BEGIN {printf "ratios (%s MB): exact -j2 vs awk %.2fx faster; near -j2 vs -j1 %.2fx\n", s, a/e, n1/n2}'
     echo
 done
+# Time linear in the input: the 1 GB run against the 100 MB one (ideal 10x).
+if [ "${BENCH_LARGE:-0}" = 1 ]; then
+    awk -v n1="$t_near_j2_100" -v n2="$t_near_j2_1000" -v e1="$t_exact_j2_100" -v e2="$t_exact_j2_1000" \
+        'BEGIN {printf "ratios (1000 MB vs 100 MB, -j2): near %.1fx, exact %.1fx\n\n", n2/n1, e2/e1}'
+fi
 # A banner repeated 10^6 times against 10^6 distinct lines of about the same
 # length (random words), and 10^6 variants of one template (a number differs:
 # J ~ 0.75 to each other, so every LSH bucket is huge: the worst case).
