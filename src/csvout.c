@@ -58,24 +58,23 @@ static void field(out *o, const char *s, size_t n)
     if (!room(o, 2 * n + 3))
         return;
     char *d = o->buf.data + o->buf.len;
-    size_t cap = o->buf.cap - o->buf.len;
-    bool lead = o->safe && n > 0 && strchr("=+-@\t\r", s[0]);
+    size_t lead = o->safe && n > 0 && strchr("=+-@\t\r", s[0]) ? 1 : 0, w;
+    char *q = d + lead; /* the quoted field; an apostrophe goes before it */
     if (n == 0 || !memchr(s, '"', n)) {
         /* Nothing to double: the bytes csv_write() would write, at memcpy speed. */
+        q[0] = '"';
+        if (n > 0)
+            memcpy(q + 1, s, n);
+        q[n + 1] = '"';
+        w = n + 2;
+    } else {
+        w = csv_write(q, o->buf.cap - o->buf.len - lead, s, n);
+    }
+    if (lead) { /* '=1+1 is shown as text by spreadsheets, not run as a formula */
         d[0] = '"';
         d[1] = '\'';
-        if (n > 0)
-            memcpy(d + 1 + lead, s, n);
-        d[1 + lead + n] = '"';
-        o->buf.len += n + 2 + lead;
-    } else if (lead) {
-        /* '=1+1 is shown as text by spreadsheets, not run as a formula. */
-        o->buf.len += csv_write(d + 1, cap - 1, s, n) + 1;
-        d[0] = '"'; /* csv_write's opening quote moves left */
-        d[1] = '\'';
-    } else {
-        o->buf.len += csv_write(d, cap, s, n);
     }
+    o->buf.len += w + lead;
 }
 
 static void field_str(out *o, const char *s)

@@ -328,6 +328,12 @@ static pd_status spool_text(pd_files *fs, uint32_t file, pd_instream *in)
     return push_doc(fs, d);
 }
 
+/* Is a file read where it lies (else it is decoded into the spool)? */
+static bool read_in_place(pd_format fmt, bool regular, pd_compression kind)
+{
+    return fmt == PD_FORMAT_TEXT && regular && kind == PD_PLAIN;
+}
+
 /* A document that is a whole text file, read where it lies. */
 static doc in_place(uint32_t file)
 {
@@ -347,7 +353,7 @@ static pd_status add_file(pd_files *fs, const char *path, int fd, bool regular)
     pd_status st = pd_instream_open(fd, &in);
     if (st != PD_OK)
         ;
-    else if (fmt == PD_FORMAT_TEXT && regular && !is_stdin && pd_instream_kind(in) == PD_PLAIN)
+    else if (!is_stdin && read_in_place(fmt, regular, pd_instream_kind(in)))
         st = push_doc(fs, in_place(file));
     else if (fmt == PD_FORMAT_TEXT)
         st = spool_text(fs, file, in);
@@ -487,16 +493,18 @@ static void sniff(void *ctx, unsigned tid, size_t i)
     PD_UNUSED(tid);
     sniff_job *j = ctx;
     char delim, magic[4];
+    pd_format fmt = format_of(j->fs, j->list[i], &delim);
     j->plain[i] = false;
-    if (format_of(j->fs, j->list[i], &delim) != PD_FORMAT_TEXT)
-        return;
+    if (fmt != PD_FORMAT_TEXT)
+        return; /* no need to open it */
     int fd = open(j->list[i], O_RDONLY | O_CLOEXEC);
     struct stat sb;
     if (fd < 0)
         return;
-    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+    if (fstat(fd, &sb) == 0) {
         ssize_t n = pread(fd, magic, sizeof magic, 0);
-        j->plain[i] = n >= 0 && pd_compression_of(magic, (size_t)n) == PD_PLAIN;
+        j->plain[i] = n >= 0 && read_in_place(fmt, S_ISREG(sb.st_mode),
+                                              pd_compression_of(magic, (size_t)n));
     }
     close(fd);
 }

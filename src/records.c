@@ -196,16 +196,16 @@ static size_t whole_lines(const char *b, size_t len, size_t scan)
     return e > scan ? e : 0;
 }
 
-/* Add the whole lines of a stream whose reading failed with `failed`. */
-static pd_status jsonl_flush(pd_files *fs, uint32_t file, jsonl *j, const char *b, size_t end,
-                             uint64_t line, pd_status failed)
+/* Parse and add the whole lines in b[0..end); *line is the first one's
+ * number, and moves past them. */
+static pd_status jsonl_add(pd_files *fs, uint32_t file, jsonl *j, const char *b, size_t end,
+                           uint64_t *line)
 {
-    if (failed == PD_ENOMEM || end == 0)
-        return failed;
-    pd_status st = jsonl_lines(j, b, end);
-    if (st == PD_OK)
-        st = jsonl_batch(fs, file, j, line);
-    return st != PD_OK ? st : failed;
+    PD_TRY(jsonl_lines(j, b, end));
+    size_t lines = j->n_lines;
+    pd_status st = jsonl_batch(fs, file, j, *line);
+    *line += lines;
+    return st;
 }
 
 pd_status pd_read_jsonl(pd_files *fs, uint32_t file, pd_instream *in)
@@ -228,8 +228,11 @@ pd_status pd_read_jsonl(pd_files *fs, uint32_t file, pd_instream *in)
             b.len += got - bom;
             first = false;
             eof = got == 0;
-            if (st != PD_OK && !skipping) /* the whole lines before damage still count */
-                st = jsonl_flush(fs, file, &j, b.data, whole_lines(b.data, b.len, scan), line, st);
+            if (st != PD_OK && st != PD_ENOMEM && !skipping) { /* lines before damage count */
+                pd_status ast = jsonl_add(fs, file, &j, b.data, whole_lines(b.data, b.len, scan),
+                                          &line);
+                st = ast != PD_OK ? ast : st;
+            }
             continue;
         }
         if (skipping) { /* drop the rest of an overlong record */
@@ -256,14 +259,9 @@ pd_status pd_read_jsonl(pd_files *fs, uint32_t file, pd_instream *in)
             }
             continue;
         }
-        if ((st = jsonl_lines(&j, b.data, end)) == PD_OK) {
-            size_t lines = j.n_lines;
-            st = jsonl_batch(fs, file, &j, line);
-            line += lines;
-        }
-        size_t used = end < b.len ? end : b.len;
-        memmove(b.data, b.data + used, b.len - used);
-        b.len -= used;
+        st = jsonl_add(fs, file, &j, b.data, end, &line);
+        memmove(b.data, b.data + end, b.len - end);
+        b.len -= end;
         scan = 0;
         want = JSONL_BATCH;
     }
