@@ -52,13 +52,12 @@ static bool room(out *o, size_t n)
     return true;
 }
 
-static void field(out *o, const char *s, size_t n)
+/* Write s quoted at d, which has room for 2 * n + 3 bytes; returns the
+ * length written. With `safe`, a cell a spreadsheet would run as a formula
+ * gets an apostrophe after its opening quote. */
+static size_t put_field(char *d, size_t cap, const char *s, size_t n, bool safe)
 {
-    /* Quoting at most doubles a field, plus its two quotes and an apostrophe. */
-    if (!room(o, 2 * n + 3))
-        return;
-    char *d = o->buf.data + o->buf.len;
-    size_t lead = o->safe && n > 0 && strchr("=+-@\t\r", s[0]) ? 1 : 0, w;
+    size_t lead = safe && n > 0 && strchr("=+-@\t\r", s[0]) ? 1 : 0, w;
     char *q = d + lead; /* the quoted field; an apostrophe goes before it */
     if (n == 0 || !memchr(s, '"', n)) {
         /* Nothing to double: the bytes csv_write() would write, at memcpy speed. */
@@ -68,13 +67,20 @@ static void field(out *o, const char *s, size_t n)
         q[n + 1] = '"';
         w = n + 2;
     } else {
-        w = csv_write(q, o->buf.cap - o->buf.len - lead, s, n);
+        w = csv_write(q, cap - lead, s, n);
     }
     if (lead) { /* '=1+1 is shown as text by spreadsheets, not run as a formula */
         d[0] = '"';
         d[1] = '\'';
     }
-    o->buf.len += w + lead;
+    return w + lead;
+}
+
+static void field(out *o, const char *s, size_t n)
+{
+    /* Quoting at most doubles a field, plus its two quotes and an apostrophe. */
+    if (room(o, 2 * n + 3))
+        o->buf.len += put_field(o->buf.data + o->buf.len, o->buf.cap - o->buf.len, s, n, o->safe);
 }
 
 static void field_str(out *o, const char *s)
@@ -82,29 +88,38 @@ static void field_str(out *o, const char *s)
     field(o, s, strlen(s));
 }
 
-/* A number needs no escaping: its digits are written quoted, like every field. */
-static void field_u64(out *o, uint64_t v)
+/* A number needs no escaping: its digits are written quoted, like every
+ * field. Returns the length written, at most U64_FIELD bytes. */
+enum { U64_FIELD = 22 };
+
+static size_t put_u64(char *d, uint64_t v)
 {
-    char digits[24];
+    char digits[20];
     size_t k = sizeof digits;
     do
         digits[--k] = (char)('0' + v % 10);
     while ((v /= 10) > 0);
-    if (!room(o, sizeof digits - k + 2))
-        return;
-    char *d = o->buf.data + o->buf.len;
     d[0] = '"';
     memcpy(d + 1, digits + k, sizeof digits - k);
     d[1 + sizeof digits - k] = '"';
-    o->buf.len += sizeof digits - k + 2;
+    return sizeof digits - k + 2;
 }
 
-/* "%.3f" of a similarity. It is a float in [0, 1], so v * 1000 is exact in a
- * double (24 + 10 bits), and rounding that to an integer, ties to even, is
- * what printf does; anything else goes through snprintf. */
-static void field_sim(out *o, double v, bool present)
+static void field_u64(out *o, uint64_t v)
 {
-    char b[16];
+    if (room(o, U64_FIELD))
+        o->buf.len += put_u64(o->buf.data + o->buf.len, v);
+}
+
+/* "%.3f" of a similarity, quoted, or "" when absent; at most SIM_FIELD
+ * bytes. It is a float in [0, 1], so v * 1000 is exact in a double (24 + 10
+ * bits), and rounding that to an integer, ties to even, is what printf does;
+ * anything else goes through snprintf. */
+enum { SIM_FIELD = 40 };
+
+static size_t put_sim(char *d, double v, bool present)
+{
+    char b[SIM_FIELD / 2 - 2];
     size_t n = 0;
     if (present && v >= 0.0 && v <= 1.0 && (double)(float)v == v) {
         long k = lrint(v * 1000.0);
@@ -115,9 +130,16 @@ static void field_sim(out *o, double v, bool present)
         b[4] = (char)('0' + k % 10);
         n = 5;
     } else if (present) {
-        n = (size_t)snprintf(b, sizeof b, "%.3f", v);
+        int w = snprintf(b, sizeof b, "%.3f", v);
+        n = w < 0 ? 0 : (size_t)w < sizeof b ? (size_t)w : sizeof b - 1;
     }
-    field(o, b, n);
+    return put_field(d, SIM_FIELD, b, n, false);
+}
+
+static void field_sim(out *o, double v, bool present)
+{
+    if (room(o, SIM_FIELD))
+        o->buf.len += put_sim(o->buf.data + o->buf.len, v, present);
 }
 
 static void end_row(out *o)
@@ -298,6 +320,81 @@ static void field_source(out *o, const pd_source *src, uint32_t doc)
     field(o, buf, n < 0 ? 0 : (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 
+/* A document's name field, then a comma and its source field, kept while
+ * rows of that document follow one another. */
+typedef struct doc_fields {
+    out o;
+    uint32_t doc;
+    size_t name_len;
+} doc_fields;
+
+static bool doc_fields_for(doc_fields *df, const pd_source *src, uint32_t doc)
+{
+    if (df->o.buf.len > 0 && df->doc == doc)
+        return true;
+    df->o.buf.len = 0;
+    df->o.fields = 0;
+    field_str(&df->o, src->name(src->ctx, doc));
+    df->name_len = df->o.buf.len;
+    field_source(&df->o, src, doc);
+    df->doc = doc;
+    return df->o.ok;
+}
+
+static char *put_name(char *d, const char *const *names, unsigned i, bool safe)
+{
+    size_t n = strlen(names[i]);
+    d += put_field(d, 2 * n + 3, names[i], n, safe);
+    *d = ',';
+    return d + 1;
+}
+
+static char *put_number(char *d, uint64_t v)
+{
+    d += put_u64(d, v);
+    *d = ',';
+    return d + 1;
+}
+
+/* Row i of the block, written with one check for room: every field's
+ * longest form is known before it is written. */
+static void format_row(out *o, const report *rp, size_t i, doc_fields *df)
+{
+    const block *b = rp->b;
+    pd_row r;
+    pd_scan_row(rp->sc, b->first + i, &r);
+    if (!doc_fields_for(df, rp->src, r.doc)) {
+        o->ok = false;
+        return;
+    }
+    size_t n = b->len[i], words = 3 * (2 * 9 + 3) + 3; /* role, match, scope */
+    size_t need = 6 * U64_FIELD + SIM_FIELD + words + df->o.buf.len + 2 * n + 3 + 16;
+    if (pd_buf_reserve(&o->buf, o->buf.len + need) != PD_OK) {
+        o->ok = false;
+        return;
+    }
+    char *d = o->buf.data + o->buf.len;
+    d = put_number(d, r.cluster);
+    memcpy(d, df->o.buf.data, df->name_len);
+    d += df->name_len;
+    *d++ = ',';
+    d = put_number(d, r.unit.index);
+    d = put_number(d, r.unit.line_start);
+    d = put_number(d, r.unit.line_end);
+    d = put_number(d, r.unit.byte_start);
+    d = put_number(d, r.unit.byte_end);
+    d = put_name(d, role_name, r.role, o->safe);
+    d = put_name(d, match_name, r.match, o->safe);
+    d += put_sim(d, r.similarity, r.role == PD_DUPLICATE);
+    *d++ = ',';
+    d = put_name(d, scope_name, r.scope, o->safe);
+    d += put_field(d, 2 * n + 3, b->arena.data + b->off[i], n, o->safe);
+    memcpy(d, df->o.buf.data + df->name_len, df->o.buf.len - df->name_len);
+    d += df->o.buf.len - df->name_len;
+    *d++ = '\n';
+    o->buf.len = (size_t)(d - o->buf.data);
+}
+
 /* Format piece p of the block (rows [p * PIECE_ROWS, ...)) into its buffer. */
 static void format_piece(void *ctx, unsigned tid, size_t p)
 {
@@ -307,25 +404,11 @@ static void format_piece(void *ctx, unsigned tid, size_t p)
     out *o = &b->piece[p];
     o->buf.len = 0;
     o->ok = true;
+    doc_fields df = {{NULL, true, 0, o->safe, {NULL, 0, 0}}, 0, 0};
     size_t end = (p + 1) * PIECE_ROWS < b->n ? (p + 1) * PIECE_ROWS : b->n;
-    for (size_t i = p * PIECE_ROWS; i < end && o->ok; i++) {
-        pd_row r;
-        pd_scan_row(rp->sc, b->first + i, &r);
-        field_u64(o, r.cluster);
-        field_str(o, rp->src->name(rp->src->ctx, r.doc));
-        field_u64(o, r.unit.index);
-        field_u64(o, r.unit.line_start);
-        field_u64(o, r.unit.line_end);
-        field_u64(o, r.unit.byte_start);
-        field_u64(o, r.unit.byte_end);
-        field_str(o, role_name[r.role]);
-        field_str(o, match_name[r.match]);
-        field_sim(o, r.similarity, r.role == PD_DUPLICATE);
-        field_str(o, scope_name[r.scope]);
-        field(o, b->arena.data + b->off[i], b->len[i]);
-        field_source(o, rp->src, r.doc);
-        end_row(o);
-    }
+    for (size_t i = p * PIECE_ROWS; i < end && o->ok; i++)
+        format_row(o, rp, i, &df);
+    pd_buf_release(&df.o.buf);
 }
 
 /* Format the block's rows in parallel and write the pieces in order. */
