@@ -43,7 +43,7 @@ static uint32_t intern(const pd_buf *norm, unsigned k)
     XXH128_hash_t h = XXH3_128bits(norm->data, norm->len);
     pd_h128 key = {h.low64, h.high64};
     uint32_t id;
-    pd_exact_intern(&table, keys, key, (uint32_t)n_texts, &id);
+    pd_exact_intern(&table, keys, key, &id);
     if (id < n_texts)
         return id;
     PD_GROW(keys, cap_keys, n_texts + 1);

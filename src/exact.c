@@ -4,7 +4,8 @@
  *
  * Open addressing with linear probing; slots hold only a 32-bit id (+1), the
  * keys live in the caller's array, so a distinct text costs 4 bytes per slot
- * here. The table doubles at 50% load. With 128-bit hashes a collision
+ * here. Ids are given in order (0, 1, 2, ...), so the table doubles at 50%
+ * load by reading the keys in order rather than the old slots'. With 128-bit hashes a collision
  * between different texts is not a practical concern (2^-64 at 2^32 texts).
  *
  * One thread interns while others look up: a slot is published with a
@@ -43,14 +44,14 @@ pd_status pd_exact_reserve(pd_exact *t, const pd_h128 *keys, size_t more)
     if (!s)
         return PD_ENOMEM;
     pd_prefault((void *)s, n * sizeof *s); /* every page gets written below */
-    for (size_t i = 0; i <= t->mask; i++) {
-        uint32_t id = atomic_load_explicit(&t->slots[i], memory_order_relaxed);
-        if (!id)
-            continue;
-        size_t h = (size_t)keys[id - 1].lo & (n - 1);
+    enum { AHEAD = 16 }; /* slots fetched ahead of their insertion */
+    for (size_t id = 0; id < t->count; id++) {
+        if (id + AHEAD < t->count)
+            PD_PREFETCH((const void *)&s[(size_t)keys[id + AHEAD].lo & (n - 1)]);
+        size_t h = (size_t)keys[id].lo & (n - 1);
         while (atomic_load_explicit(&s[h], memory_order_relaxed))
             h = (h + 1) & (n - 1);
-        atomic_store_explicit(&s[h], id, memory_order_relaxed);
+        atomic_store_explicit(&s[h], (uint32_t)id + 1, memory_order_relaxed);
     }
     free(t->slots);
     t->slots = s;
@@ -77,8 +78,7 @@ uint32_t pd_exact_find(const pd_exact *t, const pd_h128 *keys, pd_h128 k)
     }
 }
 
-pd_status pd_exact_intern(pd_exact *t, const pd_h128 *keys, pd_h128 k, uint32_t next_id,
-                          uint32_t *found)
+pd_status pd_exact_intern(pd_exact *t, const pd_h128 *keys, pd_h128 k, uint32_t *found)
 {
     PD_TRY(pd_exact_reserve(t, keys, 1));
     size_t h = (size_t)k.lo & t->mask;
@@ -91,8 +91,7 @@ pd_status pd_exact_intern(pd_exact *t, const pd_h128 *keys, pd_h128 k, uint32_t 
             return PD_OK;
         }
     }
-    atomic_store_explicit(&t->slots[h], next_id + 1, memory_order_release);
-    t->count++;
-    *found = next_id;
+    *found = (uint32_t)t->count++;
+    atomic_store_explicit(&t->slots[h], *found + 1, memory_order_release);
     return PD_OK;
 }

@@ -47,6 +47,7 @@ pd_status pd_buf_reserve(pd_buf *b, size_t need);
 
 /* util.c: map in the pages of [p, p + bytes) that are about to be written,
  * with one call instead of a fault per page (small ranges are left alone). */
+void pd_prefault_read(const void *p, size_t bytes);
 void pd_prefault(void *p, size_t bytes);
 
 /* shingle.c: normalized text of len bytes has at most (len + 1) / 2 words,
@@ -102,11 +103,11 @@ void pd_exact_release(pd_exact *t);
 /* Grow the table, if need be, so that `more` ids can be inserted without
  * growing it again: only while no other thread looks up. */
 pd_status pd_exact_reserve(pd_exact *t, const pd_h128 *keys, size_t more);
-/* Set *found to the id whose key equals k, or insert next_id and set *found
- * to it. keys[] holds the keys of every id inserted so far, and k must be at
- * keys[next_id] before the call (a reader may find it at once). */
-pd_status pd_exact_intern(pd_exact *t, const pd_h128 *keys, pd_h128 k, uint32_t next_id,
-                          uint32_t *found);
+/* Set *found to the id whose key equals k, or insert k with the next id,
+ * t->count, and set *found to that. keys[i] is the key of id i for every id
+ * given so far, and k must be at keys[t->count] before the call (a reader may
+ * find it at once). */
+pd_status pd_exact_intern(pd_exact *t, const pd_h128 *keys, pd_h128 k, uint32_t *found);
 /* Start fetching the slot where a lookup of k begins (a hint, nothing more). */
 void pd_exact_prefetch(const pd_exact *t, pd_h128 k);
 /* The id of k, or UINT32_MAX; safe from several threads while none interns. */

@@ -340,6 +340,7 @@ static pd_status process_chunk(pd_scan *sc, scratch *s, chunk *c)
     pd_segmenter seg;
     pd_unit u;
     uint32_t extra = 0; /* pieces beyond the first of split units so far */
+    pd_prefault_read(c->data + c->start, c->end - c->start);
     pd_segment_range(&seg, c->data, c->start, c->end, 1, sc->o.unit);
     s->waiting = false;
     while (pd_segment_next(&seg, &u)) {
@@ -580,7 +581,7 @@ static pd_status intern_new(pd_scan *sc, const chunk *c)
             continue;
         uint32_t id = (uint32_t)(c->ubase + j), t;
         sc->hash[sc->n_texts] = c->h[j]; /* in place before a reader can find it */
-        PD_TRY(pd_exact_intern(&sc->table, sc->hash, c->h[j], (uint32_t)sc->n_texts, &t));
+        PD_TRY(pd_exact_intern(&sc->table, sc->hash, c->h[j], &t));
         if (t == sc->n_texts) {
             sc->first[t] = id;
             if (sc->near)

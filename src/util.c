@@ -71,6 +71,22 @@ void pd_prefault(void *p, size_t bytes)
 #endif
 }
 
+void pd_prefault_read(const void *p, size_t bytes)
+{
+#ifdef MADV_POPULATE_READ
+    enum { MIN_BYTES = 256 << 10 };
+    if (!p || bytes < MIN_BYTES)
+        return;
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t b = (uintptr_t)p & ~(page - 1);
+    uintptr_t e = ((uintptr_t)p + bytes + page - 1) & ~(page - 1);
+    madvise((void *)b, e - b, MADV_POPULATE_READ);
+#else
+    PD_UNUSED(p);
+    PD_UNUSED(bytes);
+#endif
+}
+
 pd_status pd_grow(void **p, size_t *cap, size_t need, size_t sz)
 {
     if (need <= *cap)
