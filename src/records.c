@@ -286,6 +286,7 @@ typedef struct csv_reader {
     uint64_t rows;     /* rows ended so far */
     uint64_t row_bytes; /* bytes fed since the row began */
     bool at_start;     /* the next byte fed begins a line */
+    bool after_cr;     /* the last block ended in "\r": a "\n" may follow */
     size_t header_cols;
     uint64_t line, row_line;
     pd_buf text, id, names; /* names: the header's fields, for messages */
@@ -373,13 +374,31 @@ static void on_row(int c, void *ctx)
     r->have_text = r->have_id = false;
 }
 
+/* Where the line at data[0..n) ends: after its "\n", "\r\n" or lone "\r"
+ * (libcsv ends a row at each), or n when it goes on past the block. */
+static size_t line_end(const char *data, size_t n)
+{
+    const char *nl = memchr(data, '\n', n);
+    size_t k = nl ? (size_t)(nl - data) : n;
+    const char *cr = memchr(data, '\r', k);
+    if (cr && (size_t)(cr - data) + 1 < k)
+        return (size_t)(cr - data) + 1; /* a lone CR: an old Mac line end */
+    return nl ? k + 1 : cr ? (size_t)(cr - data) + 1 : n;
+}
+
 /* Feed one block, a line at a time, so that each row knows the line it
  * began on (a quoted field may span lines). */
 static void feed(csv_reader *r, struct csv_parser *p, const char *data, size_t n)
 {
+    if (n > 0 && r->after_cr && data[0] == '\n') {
+        csv_parse(p, data, 1, on_field, on_row, r); /* a "\r\n" cut by the block */
+        data++;
+        n--;
+    }
+    r->after_cr = false;
     while (n > 0 && r->st == PD_OK) {
-        const char *nl = memchr(data, '\n', n);
-        size_t k = nl ? (size_t)(nl - data) + 1 : n;
+        size_t k = line_end(data, n);
+        bool ended = data[k - 1] == '\n' || data[k - 1] == '\r';
         if (r->at_start && !r->row_open) {
             r->row_line = r->line;
             r->row_bytes = 0;
@@ -389,11 +408,12 @@ static void feed(csv_reader *r, struct csv_parser *p, const char *data, size_t n
         /* A line that ends no row leaves one open (a quoted newline), unless
          * it is blank: libcsv skips blank lines between rows. */
         bool blank = r->at_start && (k == 1 || (k == 2 && data[0] == '\r'));
-        if (nl && r->rows == rows && !blank)
+        if (ended && r->rows == rows && !blank)
             r->row_open = true;
         r->row_bytes += k;
-        r->at_start = nl != NULL;
-        r->line += nl != NULL;
+        r->at_start = ended;
+        r->line += ended;
+        r->after_cr = k == n && data[k - 1] == '\r';
         data += k;
         n -= k;
     }
