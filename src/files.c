@@ -12,8 +12,10 @@
  * CSV records) is decoded once, while it is added, into one unlinked spool
  * file, and its documents are ranges of the spool. Later stages map a
  * document (small ones are read into memory, large ones mapped) and re-read a
- * unit's bytes with pread(), possibly on several threads at once; the
- * descriptor of the file read last is kept for the next read.
+ * unit's bytes with pread(), possibly on several threads at once. A file's
+ * descriptor, once opened, stays open for those reads while the process may
+ * open more (see FD_SPARE): a corpus of many small files is otherwise opened
+ * again for every block of the verification and the report.
  */
 #define _GNU_SOURCE
 #include "internal.h"
@@ -27,6 +29,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,6 +38,9 @@
 enum { MAP_MIN = 1 << 20, SPOOL_BUF = 1 << 20 };
 /* Malformed records reported one by one per file; the rest are counted. */
 enum { MALFORMED_SHOWN = 20 };
+/* Descriptors left to the rest of the process when files are kept open;
+ * at most FD_KEPT_MAX are kept. */
+enum { FD_SPARE = 64, FD_KEPT_MAX = 1 << 16 };
 #define NO_NAME UINT64_MAX
 
 /* A document: a whole file on disk, or a range of the spool. */
@@ -64,13 +70,12 @@ struct pd_files {
     uint32_t malformed_file; /* the file whose malformed records are counted */
     uint64_t malformed_here;
     pthread_mutex_t lock; /* around diag: documents may be mapped in parallel */
-    /* The descriptor of the file opened last, kept while it is the one
-     * read: a corpus in one big file is read again in thousands of spans,
+    /* Each file's descriptor (-1: not open), kept open once opened while
+     * fewer than max_kept are: a corpus is read again in many small spans,
      * and an open and a close cost more than a small read. */
     pthread_mutex_t fd_lock;
-    int kept_fd; /* -1: none */
-    uint32_t kept_file;
-    unsigned kept_users;
+    int *fds;
+    size_t n_kept, max_kept;
     pd_diag_fn diag;
     void *diag_ctx;
 };
@@ -108,7 +113,10 @@ pd_status pd_files_new(const pd_input_options *opts, pd_diag_fn diag, void *diag
     fs->spool_fd = -1;
     pthread_mutex_init(&fs->lock, NULL);
     pthread_mutex_init(&fs->fd_lock, NULL);
-    fs->kept_fd = -1;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > FD_SPARE)
+        fs->max_kept = rl.rlim_cur - FD_SPARE < FD_KEPT_MAX ? (size_t)(rl.rlim_cur - FD_SPARE)
+                                                            : FD_KEPT_MAX;
     fs->diag = diag;
     fs->diag_ctx = diag_ctx;
     return PD_OK;
@@ -126,8 +134,10 @@ void pd_files_free(pd_files *fs)
     free(fs->wbuf);
     pthread_mutex_destroy(&fs->lock);
     pthread_mutex_destroy(&fs->fd_lock);
-    if (fs->kept_fd >= 0)
-        close(fs->kept_fd);
+    for (size_t i = 0; i < fs->n_paths; i++)
+        if (fs->fds[i] >= 0)
+            close(fs->fds[i]);
+    free(fs->fds);
     if (fs->spool_fd >= 0)
         close(fs->spool_fd);
     free(fs);
@@ -152,14 +162,36 @@ static pd_status push_path(pd_files *fs, const char *path, uint32_t *file)
 {
     if (fs->n_paths >= UINT32_MAX - 1)
         return PD_EINVAL;
-    PD_TRY(PD_GROW(fs->paths, fs->cap_paths, fs->n_paths + 1));
+    size_t cap = fs->cap_paths;
+    PD_TRY(PD_GROW(fs->paths, cap, fs->n_paths + 1));
+    if (cap > fs->cap_paths) {
+        int *fds = realloc(fs->fds, cap * sizeof *fds);
+        if (!fds)
+            return PD_ENOMEM;
+        fs->fds = fds;
+        fs->cap_paths = cap;
+    }
     char *copy = strdup(path);
     if (!copy)
         return PD_ENOMEM;
     *file = (uint32_t)fs->n_paths;
+    fs->fds[fs->n_paths] = -1;
     fs->paths[fs->n_paths++] = copy;
     fs->stats.files++;
     return PD_OK;
+}
+
+/* Keep fd open as file's descriptor if there is room; false if not. */
+static bool keep_fd(pd_files *fs, uint32_t file, int fd)
+{
+    pthread_mutex_lock(&fs->fd_lock);
+    bool kept = fs->fds[file] < 0 && fs->n_kept < fs->max_kept;
+    if (kept) {
+        fs->fds[file] = fd;
+        fs->n_kept++;
+    }
+    pthread_mutex_unlock(&fs->fd_lock);
+    return kept;
 }
 
 static pd_status push_doc(pd_files *fs, doc d)
@@ -397,7 +429,11 @@ static pd_status add_path(pd_files *fs, const char *path)
         return PD_EIO;
     }
     pd_status st = add_file(fs, path, fd, S_ISREG(sb.st_mode));
-    close(fd);
+    /* A file read in place keeps its descriptor for the reads to come. */
+    const doc *last = fs->n_docs > 0 ? &fs->docs[fs->n_docs - 1] : NULL;
+    uint32_t file = (uint32_t)fs->n_paths - 1;
+    if (!(st == PD_OK && last && !last->spooled && last->file == file && keep_fd(fs, file, fd)))
+        close(fd);
     return st;
 }
 
@@ -485,8 +521,19 @@ static pd_status walk(pd_files *fs, const char *dir, walker *w)
 typedef struct sniff_job {
     pd_files *fs;
     char **list;
-    bool *plain;
+    int *fd; /* a plain file's descriptor, or PLAIN_CLOSED; else -1 */
+    _Atomic size_t room; /* descriptors that may still be kept */
 } sniff_job;
+
+enum { PLAIN_CLOSED = -2 }; /* plain, but not kept open: no room */
+
+static bool take_room(_Atomic size_t *room)
+{
+    size_t r = atomic_load(room);
+    while (r > 0 && !atomic_compare_exchange_weak(room, &r, r - 1))
+        ;
+    return r > 0;
+}
 
 static void sniff(void *ctx, unsigned tid, size_t i)
 {
@@ -494,7 +541,7 @@ static void sniff(void *ctx, unsigned tid, size_t i)
     sniff_job *j = ctx;
     char delim, magic[4];
     pd_format fmt = format_of(j->fs, j->list[i], &delim);
-    j->plain[i] = false;
+    j->fd[i] = -1;
     if (fmt != PD_FORMAT_TEXT)
         return; /* no need to open it */
     int fd = open(j->list[i], O_RDONLY | O_CLOEXEC);
@@ -503,8 +550,14 @@ static void sniff(void *ctx, unsigned tid, size_t i)
         return;
     if (fstat(fd, &sb) == 0) {
         ssize_t n = pread(fd, magic, sizeof magic, 0);
-        j->plain[i] = n >= 0 && read_in_place(fmt, S_ISREG(sb.st_mode),
-                                              pd_compression_of(magic, (size_t)n));
+        if (n >= 0 &&
+            read_in_place(fmt, S_ISREG(sb.st_mode), pd_compression_of(magic, (size_t)n))) {
+            if (take_room(&j->room)) {
+                j->fd[i] = fd;
+                return;
+            }
+            j->fd[i] = PLAIN_CLOSED;
+        }
     }
     close(fd);
 }
@@ -514,22 +567,29 @@ static pd_status add_dir(pd_files *fs, const char *dir)
     walker w = {NULL, 0, 0, strlen(dir), false};
     w.root_len += dir[w.root_len - 1] != '/';
     pd_status st = walk(fs, dir, &w);
-    bool *plain = st == PD_OK ? calloc(w.n + 1, sizeof *plain) : NULL;
-    if (st == PD_OK && !plain)
+    int *fd = st == PD_OK ? malloc((w.n + 1) * sizeof *fd) : NULL;
+    if (st == PD_OK && !fd)
         st = PD_ENOMEM;
     if (st == PD_OK) {
         qsort(w.list, w.n, sizeof *w.list, cmp_str);
-        sniff_job j = {fs, w.list, plain};
+        sniff_job j = {fs, w.list, fd, fs->max_kept - fs->n_kept};
         pd_parallel_for(w.n < 64 ? 1 : fs->opt.threads ? fs->opt.threads : pd_cpu_count(), w.n,
                         sniff, &j);
     }
     for (size_t i = 0; i < w.n; i++) {
         uint32_t file;
         pd_status fst = PD_OK;
-        if (st == PD_OK && plain[i] && (fst = push_path(fs, w.list[i], &file)) == PD_OK)
+        bool plain = st == PD_OK && fd[i] != -1;
+        if (plain && (fst = push_path(fs, w.list[i], &file)) == PD_OK) {
+            if (fd[i] >= 0 && !keep_fd(fs, file, fd[i]))
+                close(fd[i]);
+            fd[i] = -1;
             fst = push_doc(fs, in_place(file));
-        else if (st == PD_OK && !plain[i])
+        } else if (st == PD_OK && !plain) {
             fst = add_path(fs, w.list[i]);
+        }
+        if (plain && fd[i] >= 0)
+            close(fd[i]);
         if (fst == PD_EIO)
             w.failed = true;
         else
@@ -537,7 +597,7 @@ static pd_status add_dir(pd_files *fs, const char *dir)
         free(w.list[i]);
     }
     free(w.list);
-    free(plain);
+    free(fd);
     return st != PD_OK ? st : w.failed ? PD_EIO : PD_OK;
 }
 
@@ -578,37 +638,35 @@ static int doc_fd(pd_files *fs, uint32_t d, uint64_t *base)
     *base = dc->off;
     if (dc->spooled)
         return fs->spool_fd;
-    int fd = -1;
     pthread_mutex_lock(&fs->fd_lock);
-    if (fs->kept_fd >= 0 && fs->kept_file == dc->file) {
-        fd = fs->kept_fd;
-        fs->kept_users++;
-    }
+    int fd = fs->fds[dc->file];
     pthread_mutex_unlock(&fs->fd_lock);
-    while (fd < 0 && (fd = open(fs->paths[dc->file], O_RDONLY | O_CLOEXEC)) < 0 && errno == EINTR)
+    if (fd >= 0)
+        return fd;
+    while ((fd = open(fs->paths[dc->file], O_RDONLY | O_CLOEXEC)) < 0 && errno == EINTR)
         ;
+    if (fd >= 0 && !keep_fd(fs, dc->file, fd)) {
+        pthread_mutex_lock(&fs->fd_lock); /* another thread may have kept one */
+        int other = fs->fds[dc->file];
+        pthread_mutex_unlock(&fs->fd_lock);
+        if (other >= 0) {
+            close(fd);
+            fd = other;
+        }
+    }
     return fd;
 }
 
-/* Done with fd of document d: it is kept for the next read of its file,
- * unless another descriptor is kept and in use. */
+/* Done with fd of document d: closed unless it is kept. */
 static void done_fd(pd_files *fs, uint32_t d, int fd)
 {
     if (fd == fs->spool_fd)
         return;
-    int drop = fd;
     pthread_mutex_lock(&fs->fd_lock);
-    if (fd == fs->kept_fd) {
-        fs->kept_users--;
-        drop = -1;
-    } else if (fs->kept_users == 0) {
-        drop = fs->kept_fd;
-        fs->kept_fd = fd;
-        fs->kept_file = fs->docs[d].file;
-    }
+    bool kept = fs->fds[fs->docs[d].file] == fd;
     pthread_mutex_unlock(&fs->fd_lock);
-    if (drop >= 0)
-        close(drop);
+    if (!kept)
+        close(fd);
 }
 
 static pd_status read_at(int fd, char *buf, size_t len, uint64_t off)
