@@ -151,10 +151,12 @@ typedef struct chunk {
     const char *data;
     size_t start, end;
     bool first, last; /* the document's first and final chunks */
-    /* A line longer than a chunk is cut at its pieces (see cut_chunk):
-     * the chunk begins inside a line (its first unit continues the last
-     * chunk's), or ends inside one (its last unit goes on in the next). */
-    bool open_start, open_end;
+    /* A line longer than a chunk is cut at its pieces, or inside a long run
+     * of blanks (see cut_chunk): the chunk begins inside a line whose unit
+     * it continues (open_start), or ends inside a line (open_end), whose
+     * last unit goes on in the next chunk unless the line has no more text
+     * (open_unit). */
+    bool open_start, open_end, open_unit;
     pd_status st;
     pd_urec *u; /* local index and line numbers (1-based within the chunk) */
     pd_h128 *h;
@@ -208,7 +210,11 @@ typedef struct pass1 {
     const char *data;
     size_t len, pos;
     bool mapped, fresh; /* fresh: no chunk of it cut yet */
-    bool in_line;       /* pos is a piece inside a long line */
+    bool in_line;       /* pos is inside a long line whose unit has begun */
+    /* A run of blanks found to end at run_end, from run_from on (see
+     * blank_end), and the buffer it was read into */
+    size_t run_from, run_end;
+    char *run_buf;
     /* the document being merged */
     uint32_t line_base, index_base, doc_units, first_bad_line, first_split_line;
     uint64_t doc_split;
@@ -345,8 +351,8 @@ static pd_status process_chunk(pd_scan *sc, scratch *s, chunk *c)
     s->waiting = false;
     while (pd_segment_next(&seg, &u)) {
         /* Only the last line of a chunk that ends inside it is open. */
-        bool open = c->open_end && !memchr(c->data + u.byte_end, '\n', c->end - u.byte_end);
-        bool continued = c->open_start && u.byte_start == c->start;
+        bool open = c->open_unit && !memchr(c->data + u.byte_end, '\n', c->end - u.byte_end);
+        bool continued = c->open_start && u.index == 1 && u.line_start == 1;
         if (sc->o.max_unit_bytes && (open || u.byte_end - u.byte_start > sc->o.max_unit_bytes))
             PD_TRY(add_unit_split(sc, s, c, &u, open, continued, &extra));
         else
@@ -390,6 +396,7 @@ static pd_status open_next_doc(pass1 *p, bool *got)
             p->len = m->len;
             p->pos = pd_segment_bom(m->data, m->len);
             p->mapped = p->fresh = true;
+            p->run_from = p->run_end = 0;
             *got = true;
             return PD_OK;
         }
@@ -403,53 +410,114 @@ static pd_status open_next_doc(pass1 *p, bool *got)
     return PD_OK;
 }
 
+/* Where the run of blanks at `from` ends: at the next byte that is not a
+ * blank, or the document's end. Up to `near` the run is read in the
+ * document's pages, which its chunks touch anyway; beyond, with src->read()
+ * in blocks, so that a run of gigabytes is not faulted in by the cutter. The
+ * last long run found is remembered, as the chunks cut inside it ask again. */
+enum { RUN_BLOCK = 1 << 16 };
+
+static size_t blank_end(pass1 *p, size_t from, size_t near)
+{
+    const char *d = p->data;
+    if (from >= p->run_from && from < p->run_end)
+        return p->run_end;
+    size_t k = from;
+    while (k < p->len && k < near && pd_segment_blank((unsigned char)d[k]))
+        k++;
+    if (k < near || k == p->len)
+        return k;
+    if (!p->run_buf && !(p->run_buf = malloc(RUN_BLOCK)))
+        goto in_pages;
+    for (size_t n = RUN_BLOCK, i = n; i == n && k < p->len; k += i) {
+        n = p->len - k < RUN_BLOCK ? p->len - k : RUN_BLOCK;
+        if (p->src->read(p->src->ctx, p->doc, k, n, p->run_buf) != PD_OK)
+            goto in_pages;
+        for (i = 0; i < n && pd_segment_blank((unsigned char)p->run_buf[i]);)
+            i++;
+    }
+    p->run_from = from;
+    p->run_end = k;
+    return k;
+in_pages: /* the bytes could not be read again: read them where they lie */
+    while (k < p->len && pd_segment_blank((unsigned char)d[k]))
+        k++;
+    return k;
+}
+
+/* Where the run of blanks that ends at d[at - 1] begins, at or after `floor`. */
+static size_t blank_start(const char *d, size_t at, size_t floor)
+{
+    while (at > floor && pd_segment_blank((unsigned char)d[at - 1]))
+        at--;
+    return at;
+}
+
+/* A run of blanks [s, e) of the line reaches far past `want`: the chunk
+ * ends inside it, at max(s, want). The line's unit goes on in the next chunk
+ * only if it has begun (there is text before the run) and the line has more
+ * text after it. Blanks around a unit are no part of it, so the cut changes
+ * no unit, number or piece. */
+static size_t cut_in_blanks(pass1 *p, size_t s, size_t e, size_t want, bool begun,
+                            bool *inside, bool *unit_on)
+{
+    *inside = true;
+    *unit_on = begun && e < p->len && p->data[e] != '\n';
+    p->run_from = s; /* the next chunk starts in it */
+    p->run_end = e;
+    return s > want ? s : want;
+}
+
 /* Where the chunk that starts at p->pos ends: just after a newline near
  * pos + CHUNK_BYTES (pd_segment_cut). A line too long to find its end within
- * a chunk's reach, when units are lines split at max_unit_bytes, is cut at
- * the start of one of its pieces instead (*inside), found from the line's
- * start with the rule add_unit_split() follows: the cutter and the workers
- * read a window at a time, never the whole line, and the pages of a line of
- * gigabytes are released as its chunks are merged. */
-static size_t cut_chunk(pass1 *p, bool *inside)
+ * a chunk's reach, when units are lines split at max_unit_bytes, is cut
+ * inside instead (*inside; *unit_on when its unit goes on): at the start of
+ * one of its pieces, found from the line's start with the rule
+ * add_unit_split() follows, or inside a run of blanks that reaches far past
+ * the chunk. The cutter and the workers read a window at a time, never the
+ * whole line, and the pages of a line of gigabytes are released as its
+ * chunks are merged. */
+static size_t cut_chunk(pass1 *p, bool *inside, bool *unit_on)
 {
     const char *d = p->data;
     size_t want = p->pos + CHUNK_BYTES, max = p->sc->o.max_unit_bytes;
-    *inside = false;
+    *inside = *unit_on = false;
     if (p->sc->o.unit != PD_UNIT_LINE || max == 0 || max > LONG_PIECE_MAX || want >= p->len)
         return pd_segment_cut(d, p->len, want, p->sc->o.unit);
     size_t look = p->len - want < CHUNK_BYTES ? p->len : want + CHUNK_BYTES;
     const char *nl = memchr(d + want, '\n', look - want);
     if (nl || look == p->len)
         return nl ? (size_t)(nl - d) + 1 : p->len;
-    /* The piece to start from: pos itself, or the start of the line's unit. */
+    /* The piece to start from: pos itself (inside the line, perhaps in the
+     * blanks before a piece), or the line's start; then past its blanks. */
     size_t q = want;
-    if (p->in_line) {
-        q = p->pos;
-    } else {
+    if (!p->in_line)
         while (q > p->pos && d[q - 1] != '\n')
             q--;
-        while (q < p->len && pd_segment_blank((unsigned char)d[q]))
-            q++;
-    }
+    else
+        q = p->pos;
+    size_t e = blank_end(p, q, look);
+    if (e > look)
+        return cut_in_blanks(p, q, e, want, p->in_line, inside, unit_on);
+    q = e;
     for (;;) {
         /* Is there more of the line than a piece from q holds? If not, it
          * ends in this chunk (its end is found without reading far). */
-        size_t cut = q + max, k = cut;
+        size_t cut = q + max;
         if (cut >= p->len)
             return p->len;
         if ((nl = memchr(d + q, '\n', max)) != NULL)
             return (size_t)(nl - d) + 1;
-        while (k < p->len && pd_segment_blank((unsigned char)d[k]))
-            k++;
+        size_t k = blank_end(p, cut, look > cut ? look : cut);
+        if (k > look && k > cut)
+            return cut_in_blanks(p, blank_start(d, cut, q), k, want, true, inside, unit_on);
         if (k == p->len || d[k] == '\n')
             return k == p->len ? k : k + 1;
         /* It goes on past cut: the piece ends where add_unit_split() ends
          * it, and the next one starts at the text after it. */
-        size_t next = (size_t)piece_end(d, q, UINT64_MAX, max);
-        while (pd_segment_blank((unsigned char)d[next]))
-            next++; /* stops at or before k, which is text */
+        size_t next = blank_end(p, (size_t)piece_end(d, q, UINT64_MAX, max), k);
         if (next >= want) {
-            *inside = true;
+            *inside = *unit_on = true;
             return next;
         }
         q = next;
@@ -468,8 +536,8 @@ static pd_status cut_batch(pass1 *p, batch *b)
             if (!got)
                 break;
         }
-        bool inside;
-        size_t end = cut_chunk(p, &inside);
+        bool inside, unit_on;
+        size_t end = cut_chunk(p, &inside, &unit_on);
         /* Chunks are zeroed on first use: the array is large, most runs
          * touch a few entries, and start-up counts for small inputs. */
         if (b->n == b->used)
@@ -483,7 +551,8 @@ static pd_status cut_batch(pass1 *p, batch *b)
         c->last = end == p->len;
         c->open_start = p->in_line;
         c->open_end = inside;
-        p->in_line = inside;
+        c->open_unit = unit_on;
+        p->in_line = unit_on;
         p->fresh = false;
         c->n = 0;
         c->lines = c->segmented = c->first_bad_line = c->first_split_line = 0;
@@ -718,6 +787,7 @@ static void pass1_release(pass1 *p)
         free(p->scr[t].sig);
     }
     free(p->scr);
+    free(p->run_buf);
     /* Documents mapped ahead but not used (an error stopped the run). */
     for (uint32_t d = p->doc; d < p->pre_first + p->pre_n; d++) {
         mapped *m = &p->pre[d - p->pre_first];

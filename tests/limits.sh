@@ -25,7 +25,8 @@ check "5,000,002-line document: repeat found at its line" \
 echo "     ($(cat "$T/time"))"
 rm -f "$T/lines.txt"
 
-# A line, 4.5 GiB of spaces, the same line: offsets past 2^32.
+# A line, 4.5 GiB of spaces, the same line: offsets past 2^32. The run of
+# spaces is cut into chunks, so peak RSS stays far below its size.
 { echo "a line before and after four and a half gigabytes of spaces"
   head -c 4831838208 /dev/zero | tr '\0' ' '
   echo; echo "a line before and after four and a half gigabytes of spaces"; } >"$T/big.txt"
