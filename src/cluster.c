@@ -77,8 +77,13 @@ static pd_status place_rows(pd_scan *sc, const uint32_t *root, tally *t)
 /* Fill role, match, similarity and scope of each row. */
 static void describe_rows(pd_scan *sc)
 {
+    enum { AHEAD = 16 }; /* rows whose unit is fetched ahead: they are scattered */
     uint32_t keep = 0;
     for (size_t i = 0; i < sc->n_report; i++) {
+        if (i + AHEAD < sc->n_report) {
+            PD_PREFETCH(&sc->units[sc->report[i + AHEAD].unit]);
+            PD_PREFETCH(&sc->text[sc->report[i + AHEAD].unit]);
+        }
         pd_rrow *row = &sc->report[i];
         if (i == 0 || row->cluster != sc->report[i - 1].cluster) {
             keep = row->unit;
