@@ -349,14 +349,21 @@ static pd_status process_chunk(pd_scan *sc, scratch *s, chunk *c)
     pd_prefault_read(c->data + c->start, c->end - c->start);
     pd_segment_range(&seg, c->data, c->start, c->end, 1, sc->o.unit);
     s->waiting = false;
-    while (pd_segment_next(&seg, &u)) {
-        /* Only the last line of a chunk that ends inside it is open. */
-        bool open = c->open_unit && !memchr(c->data + u.byte_end, '\n', c->end - u.byte_end);
+    for (bool more = pd_segment_next(&seg, &u); more;) {
+        pd_unit next;
+        more = pd_segment_next(&seg, &next);
+        /* Only a chunk's last unit can go on in the next chunk: a line's if
+         * the chunk ends inside it, a paragraph's if the chunk ends inside it
+         * or at the start of one of its lines. */
+        bool open = c->open_unit && !more &&
+                    (sc->o.unit != PD_UNIT_LINE ||
+                     !memchr(c->data + u.byte_end, '\n', c->end - u.byte_end));
         bool continued = c->open_start && u.index == 1 && u.line_start == 1;
         if (sc->o.max_unit_bytes && (open || u.byte_end - u.byte_start > sc->o.max_unit_bytes))
             PD_TRY(add_unit_split(sc, s, c, &u, open, continued, &extra));
         else
             PD_TRY(add_piece(sc, s, c, u.byte_start, u.byte_end, u.index + extra, u.line_start));
+        u = next;
     }
     PD_TRY(finish_waiting(sc, s, c));
     c->segmented = seg.index + extra;
@@ -468,6 +475,76 @@ static size_t cut_in_blanks(pass1 *p, size_t s, size_t e, size_t want, bool begu
     return s > want ? s : want;
 }
 
+/* If the line after the newline at nl is blank, where it ends (after its
+ * newline, or at the document's end); else 0. */
+static size_t blank_line_after(const char *d, size_t nl, size_t len)
+{
+    size_t k = nl + 1;
+    while (k < len && pd_segment_blank((unsigned char)d[k]))
+        k++;
+    return k == len ? len : d[k] == '\n' ? k + 1 : 0;
+}
+
+/* The end of the first blank line that follows a newline in [from, to), or 0:
+ * a paragraph ends before it. */
+static size_t para_break(const char *d, size_t from, size_t to, size_t len)
+{
+    const char *nl;
+    for (size_t i = from; i < to && (nl = memchr(d + i, '\n', to - i)) != NULL;) {
+        size_t at = (size_t)(nl - d), end = blank_line_after(d, at, len);
+        if (end)
+            return end;
+        i = at + 1;
+    }
+    return 0;
+}
+
+/* Where the chunk at p->pos ends when units are paragraphs split at
+ * max_unit_bytes: after a blank line near pos + CHUNK_BYTES, or, when the
+ * paragraph there goes on far, at the start of one of its pieces, found from
+ * the paragraph's first text with the rule add_unit_split() follows (blanks
+ * and newlines between words are spaces; two newlines with only blanks
+ * between end the paragraph). *inside: the chunk ends inside a line. */
+static size_t cut_paragraph(pass1 *p, bool *inside, bool *unit_on)
+{
+    const char *d = p->data;
+    size_t want = p->pos + CHUNK_BYTES, max = p->sc->o.max_unit_bytes, len = p->len;
+    size_t look = len - want < CHUNK_BYTES ? len : want + CHUNK_BYTES;
+    size_t end = para_break(d, want, look, len);
+    if (end || look == len)
+        return end ? end : len;
+    /* The piece to start from: pos itself (inside the paragraph), or the
+     * first text after the last blank line before want. */
+    size_t q = p->pos;
+    if (!p->in_line) {
+        for (size_t i = p->pos; (end = para_break(d, i, want, len)) != 0 && end <= want;)
+            q = i = end;
+        while (q < len && is_space(d[q]))
+            q++;
+    }
+    for (;;) {
+        size_t cut = q + max;
+        if (cut >= len)
+            return len;
+        if ((end = para_break(d, q, cut, len)) != 0)
+            return end; /* the paragraph ends within this piece */
+        /* It goes on past cut, unless only blanks and a blank line follow:
+         * the next piece starts at the text after this one. */
+        size_t next = (size_t)piece_end(d, q, UINT64_MAX, max);
+        for (unsigned newlines = 0; next < len && is_space(d[next]); next++)
+            if (d[next] == '\n' && ++newlines == 2)
+                return next + 1;
+        if (next == len)
+            return len;
+        if (next >= want) {
+            *inside = d[next - 1] != '\n';
+            *unit_on = true;
+            return next;
+        }
+        q = next;
+    }
+}
+
 /* Where the chunk that starts at p->pos ends: just after a newline near
  * pos + CHUNK_BYTES (pd_segment_cut). A line too long to find its end within
  * a chunk's reach, when units are lines split at max_unit_bytes, is cut
@@ -482,8 +559,10 @@ static size_t cut_chunk(pass1 *p, bool *inside, bool *unit_on)
     const char *d = p->data;
     size_t want = p->pos + CHUNK_BYTES, max = p->sc->o.max_unit_bytes;
     *inside = *unit_on = false;
-    if (p->sc->o.unit != PD_UNIT_LINE || max == 0 || max > LONG_PIECE_MAX || want >= p->len)
+    if (p->sc->o.unit == PD_UNIT_SENTENCE || max == 0 || max > LONG_PIECE_MAX || want >= p->len)
         return pd_segment_cut(d, p->len, want, p->sc->o.unit);
+    if (p->sc->o.unit == PD_UNIT_PARAGRAPH)
+        return cut_paragraph(p, inside, unit_on);
     size_t look = p->len - want < CHUNK_BYTES ? p->len : want + CHUNK_BYTES;
     const char *nl = memchr(d + want, '\n', look - want);
     if (nl || look == p->len)
