@@ -579,16 +579,15 @@ static pd_status add_dir(pd_files *fs, const char *dir)
     for (size_t i = 0; i < w.n; i++) {
         uint32_t file;
         pd_status fst = PD_OK;
-        bool plain = st == PD_OK && fd[i] != -1;
-        if (plain && (fst = push_path(fs, w.list[i], &file)) == PD_OK) {
-            if (fd[i] >= 0 && !keep_fd(fs, file, fd[i]))
-                close(fd[i]);
-            fd[i] = -1;
+        bool plain = fd && fd[i] != -1; /* fd is set when the sniffing ran */
+        if (st == PD_OK && plain && (fst = push_path(fs, w.list[i], &file)) == PD_OK) {
+            if (fd[i] >= 0 && keep_fd(fs, file, fd[i]))
+                fd[i] = -1;
             fst = push_doc(fs, in_place(file));
         } else if (st == PD_OK && !plain) {
             fst = add_path(fs, w.list[i]);
         }
-        if (plain && fd[i] >= 0)
+        if (fd && fd[i] >= 0) /* not kept, or not added after a failure */
             close(fd[i]);
         if (fst == PD_EIO)
             w.failed = true;
