@@ -97,16 +97,19 @@ typedef struct band_job {
     unsigned bands, first; /* this round's bands are first, first + 1, ... */
     uint64_t **v, **tmp;  /* per thread: (key, id) pairs and sort scratch */
     uint64_t **pairs;     /* per band */
-    size_t *npairs, *cap;
+    size_t *npairs;
     pd_status *st;
 } band_job;
 
-static pd_status push_pair(uint64_t **pairs, size_t *n, size_t *cap, uint32_t a, uint32_t b)
+/* The pairs a bucket of n members yields: each member after the first is
+ * paired with the first and with the BUCKET_WINDOW members before it (as
+ * many as there are after the first). */
+static size_t bucket_pairs(size_t n)
 {
-    if (*n == *cap)
-        PD_TRY(pd_grow((void **)pairs, cap, *n + 1, sizeof **pairs));
-    (*pairs)[(*n)++] = (uint64_t)a << 32 | b;
-    return PD_OK;
+    size_t k = 0;
+    for (size_t e = 1; e < n; e++)
+        k += 1 + (e - 1 < BUCKET_WINDOW ? e - 1 : BUCKET_WINDOW);
+    return k;
 }
 
 /* The candidate pairs of band j: its (key, id) pairs sorted by key (ids stay
@@ -116,46 +119,85 @@ static void band(void *ctx, unsigned tid, size_t nth)
     band_job *b = ctx;
     size_t j = b->first + nth;
     uint64_t *v = b->v[tid];
-    pd_status st = PD_OK;
     for (uint32_t i = 0; i < b->n; i++)
         v[i] = (uint64_t)b->keys[(size_t)i * b->bands + j] << 32 | i;
     pd_sort_u64_high(v, b->n, b->tmp[tid]);
-    uint64_t **out = &b->pairs[j];
-    size_t *np = &b->npairs[j], *cap = &b->cap[j];
-    for (size_t s = 0, e; s < b->n && st == PD_OK; s = e) {
-        for (e = s + 1; e < b->n && v[e] >> 32 == v[s] >> 32 && st == PD_OK; e++) {
-            st = push_pair(out, np, cap, (uint32_t)v[s], (uint32_t)v[e]);
-            for (size_t w = e - 1; w > s && w + BUCKET_WINDOW >= e && st == PD_OK; w--)
-                st = push_pair(out, np, cap, (uint32_t)v[w], (uint32_t)v[e]);
+    size_t total = 0, e;
+    for (size_t s = 0; s < b->n; s = e) {
+        for (e = s + 1; e < b->n && v[e] >> 32 == v[s] >> 32;)
+            e++;
+        total += bucket_pairs(e - s);
+    }
+    uint64_t *out = b->pairs[j] = malloc((total + 1) * sizeof *out);
+    if (!out) {
+        b->st[j] = PD_ENOMEM;
+        return;
+    }
+    pd_prefault(out, total * sizeof *out);
+    size_t k = 0;
+    for (size_t s = 0; s < b->n; s = e) {
+        for (e = s + 1; e < b->n && v[e] >> 32 == v[s] >> 32; e++) {
+            out[k++] = (uint64_t)(uint32_t)v[s] << 32 | (uint32_t)v[e];
+            for (size_t w = e - 1; w > s && w + BUCKET_WINDOW >= e; w--)
+                out[k++] = (uint64_t)(uint32_t)v[w] << 32 | (uint32_t)v[e];
         }
     }
-    b->st[j] = st;
+    b->npairs[j] = k;
+    b->st[j] = PD_OK;
 }
 
-/* The candidate list: each band's pairs are appended; the list is sorted and
- * made unique whenever it has doubled since the last time, so it stays within
- * about twice the unique pairs even when every band repeats the same buckets. */
+/* The candidate list: each band's pairs are appended; whenever the list has
+ * doubled since it was last made sorted and unique, the new pairs are sorted
+ * and merged into the old ones, so it stays within about twice the unique
+ * pairs even when every band repeats the same buckets, and each pair is
+ * sorted once. */
 typedef struct pairlist {
     uint64_t *v, *tmp;
-    size_t n, cap, cap_tmp, compact_at;
+    size_t n, sorted, cap, cap_tmp, compact_at;
 } pairlist;
+
+static size_t unique(uint64_t *v, size_t n)
+{
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        if (u == 0 || v[i] != v[u - 1])
+            v[u++] = v[i];
+    return u;
+}
 
 static pd_status compact(pairlist *l)
 {
-    PD_TRY(PD_GROW(l->tmp, l->cap_tmp, l->n));
-    pd_sort_u64(l->v, l->n, l->tmp);
-    size_t u = 0;
-    for (size_t i = 0; i < l->n; i++)
-        if (u == 0 || l->v[i] != l->v[u - 1])
-            l->v[u++] = l->v[i];
-    l->n = u;
-    l->compact_at = 2 * u > (1u << 20) ? 2 * u : (1u << 20);
+    PD_TRY(PD_GROW(l->v, l->cap, l->n + 1)); /* both exist, even when empty */
+    PD_TRY(PD_GROW(l->tmp, l->cap_tmp, l->n + 1));
+    pd_prefault(l->tmp, l->n * sizeof *l->tmp); /* written whole by the sort or the merge */
+    uint64_t *a = l->v, *b = l->v + l->sorted, *out = l->tmp;
+    size_t na = l->sorted, nb = l->n - l->sorted, i = 0, j = 0, k = 0;
+    pd_sort_u64(b, nb, l->tmp);
+    nb = unique(b, nb);
+    while (i < na && j < nb) { /* both are sorted and unique */
+        uint64_t x = a[i] <= b[j] ? a[i] : b[j];
+        i += a[i] == x;
+        j += b[j] == x;
+        out[k++] = x;
+    }
+    memcpy(out + k, a + i, (na - i) * sizeof *out);
+    k += na - i;
+    memcpy(out + k, b + j, (nb - j) * sizeof *out);
+    k += nb - j;
+    l->tmp = l->v; /* the merged list becomes the list */
+    l->v = out;
+    size_t cap = l->cap;
+    l->cap = l->cap_tmp;
+    l->cap_tmp = cap;
+    l->n = l->sorted = k;
+    l->compact_at = 2 * k > (1u << 20) ? 2 * k : (1u << 20);
     return PD_OK;
 }
 
 static pd_status append(pairlist *l, const uint64_t *p, size_t n)
 {
     PD_TRY(PD_GROW(l->v, l->cap, l->n + n));
+    pd_prefault(l->v + l->n, n * sizeof *p);
     if (n)
         memcpy(l->v + l->n, p, n * sizeof *p);
     l->n += n;
@@ -175,9 +217,9 @@ pd_status pd_lsh_pairs(const uint32_t *keys, uint32_t n, unsigned bands, unsigne
         threads = 1;
     band_job b = {keys, n, bands, 0, calloc(threads, sizeof *b.v), calloc(threads, sizeof *b.tmp),
                   calloc(bands, sizeof *b.pairs), calloc(bands, sizeof *b.npairs),
-                  calloc(bands, sizeof *b.cap), calloc(bands, sizeof *b.st)};
+                  calloc(bands, sizeof *b.st)};
     pd_status st = PD_ENOMEM;
-    if (!b.v || !b.tmp || !b.pairs || !b.npairs || !b.cap || !b.st)
+    if (!b.v || !b.tmp || !b.pairs || !b.npairs || !b.st)
         goto done;
     for (unsigned t = 0; t < threads; t++) {
         if (!(b.v[t] = malloc(((size_t)n + 1) * sizeof **b.v)) ||
@@ -188,7 +230,7 @@ pd_status pd_lsh_pairs(const uint32_t *keys, uint32_t n, unsigned bands, unsigne
     }
     /* Bands run `threads` at a time; each round's pairs join the list, which
      * ends sorted and unique: the same list for any thread count. */
-    pairlist l = {NULL, NULL, 0, 0, 0, 1u << 20};
+    pairlist l = {NULL, NULL, 0, 0, 0, 0, 1u << 20};
     st = PD_OK;
     for (b.first = 0; b.first < bands && st == PD_OK; b.first += threads) {
         unsigned round = bands - b.first < threads ? bands - b.first : threads;
@@ -221,7 +263,6 @@ done:
     free(b.tmp);
     free(b.pairs);
     free(b.npairs);
-    free(b.cap);
     free(b.st);
     return st;
 }

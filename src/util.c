@@ -123,32 +123,38 @@ pd_status pd_buf_reserve(pd_buf *b, size_t need)
 }
 
 /* LSD radix sort on 11-bit digits; passes whose digit is constant are skipped,
- * so sorting keys that fit in 32 bits costs three passes. Stable. */
-/* One LSD radix pass per `bits`-bit digit that is not the same in every
- * value; returns where the sorted values ended up (v or tmp). */
-static uint64_t *radix(uint64_t *v, size_t n, uint64_t *tmp, unsigned bits, unsigned from,
-                       size_t *count)
+ * so sorting keys that fit in 32 bits costs three passes. Stable. The counts
+ * of every digit are taken in one sweep before the passes. */
+enum { RADIX_BITS = 11, RADIX_DIGITS = (64 + RADIX_BITS - 1) / RADIX_BITS };
+
+/* One LSD radix pass per digit (from bit `from` up) that is not the same in
+ * every value; returns where the sorted values ended up (v or tmp). */
+static uint64_t *radix(uint64_t *v, size_t n, uint64_t *tmp, unsigned from,
+                       size_t (*count)[1 << RADIX_BITS])
 {
-    size_t size = (size_t)1 << bits, mask = size - 1;
+    const size_t size = (size_t)1 << RADIX_BITS, mask = size - 1;
+    unsigned digits = (64 - from + RADIX_BITS - 1) / RADIX_BITS;
     uint64_t *src = v, *dst = tmp, all_or = 0, all_and = ~UINT64_C(0);
+    memset(count, 0, digits * sizeof *count);
     for (size_t i = 0; i < n; i++) {
-        all_or |= v[i];
-        all_and &= v[i];
+        uint64_t x = v[i];
+        all_or |= x;
+        all_and &= x;
+        for (unsigned d = 0; d < digits; d++)
+            count[d][(x >> (from + d * RADIX_BITS)) & mask]++;
     }
-    for (unsigned shift = from; shift < 64; shift += bits) {
+    for (unsigned d = 0; d < digits; d++) {
+        unsigned shift = from + d * RADIX_BITS;
         if ((((all_or ^ all_and) >> shift) & mask) == 0)
             continue;
-        memset(count, 0, size * sizeof *count);
-        for (size_t i = 0; i < n; i++)
-            count[(src[i] >> shift) & mask]++;
-        size_t sum = 0;
-        for (size_t d = 0; d < size; d++) {
-            size_t c = count[d];
-            count[d] = sum;
-            sum += c;
+        size_t sum = 0, *c = count[d];
+        for (size_t k = 0; k < size; k++) {
+            size_t here = c[k];
+            c[k] = sum;
+            sum += here;
         }
         for (size_t i = 0; i < n; i++)
-            dst[count[(src[i] >> shift) & mask]++] = src[i];
+            dst[c[(src[i] >> shift) & mask]++] = src[i];
         uint64_t *t = src;
         src = dst;
         dst = t;
@@ -200,16 +206,16 @@ static void quick(uint64_t *v, size_t n)
     insertion(v, n);
 }
 
-/* Comparison sorting for up to thousands of values, 11-bit radix digits
- * (few passes, each linear) from bit `from` up above. */
+/* Comparison sorting for up to thousands of values, radix digits (few
+ * passes, each linear) from bit `from` up above. */
 static void sort_from(uint64_t *v, size_t n, uint64_t *tmp, unsigned from)
 {
     if (n <= 4096) { /* whole values: the same order when the low bits are sorted */
         quick(v, n);
         return;
     }
-    size_t count[1 << 11];
-    uint64_t *out = radix(v, n, tmp, 11, from, count);
+    size_t count[RADIX_DIGITS][1 << RADIX_BITS];
+    uint64_t *out = radix(v, n, tmp, from, count);
     if (out != v)
         memcpy(v, out, n * sizeof *v);
 }
