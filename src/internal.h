@@ -113,6 +113,17 @@ void pd_exact_prefetch(const pd_exact *t, pd_h128 k);
 /* The id of k, or UINT32_MAX; safe from several threads while none interns. */
 uint32_t pd_exact_find(const pd_exact *t, const pd_h128 *keys, pd_h128 k);
 
+/* json.c: a JSONL record's text and id, read fast when the line is plain
+ * (PD_JSON_UNSURE otherwise: jansson reads it). The decoded text, and the id
+ * when present, are appended to arena; out gives their offsets there. */
+typedef enum pd_json_result { PD_JSON_OK, PD_JSON_UNSURE, PD_JSON_NOMEM } pd_json_result;
+typedef struct pd_json_fields {
+    size_t text, text_len, id, id_len;
+    bool has_id;
+} pd_json_fields;
+pd_json_result pd_json_record(const char *line, size_t n, const char *text_key,
+                              const char *id_key, pd_buf *arena, pd_json_fields *out);
+
 /* lsh.c: candidate pairs among n items, each with `bands` 32-bit band keys
  * stored item-major in keys[i * bands + j]. Appends pairs (a < b, as
  * (uint64_t)a << 32 | b) to *pairs, sorted and unique. */

@@ -196,10 +196,11 @@ static pd_status compact(pairlist *l)
 
 static pd_status append(pairlist *l, const uint64_t *p, size_t n)
 {
+    if (n == 0)
+        return PD_OK;
     PD_TRY(PD_GROW(l->v, l->cap, l->n + n));
     pd_prefault(l->v + l->n, n * sizeof *p);
-    if (n)
-        memcpy(l->v + l->n, p, n * sizeof *p);
+    memcpy(l->v + l->n, p, n * sizeof *p);
     l->n += n;
     return l->n > l->compact_at ? compact(l) : PD_OK;
 }

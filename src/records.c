@@ -67,6 +67,7 @@ typedef struct jline {
 
 typedef struct jsonl {
     const pd_input_options *o;
+    bool fast; /* the fields are top-level names: json.c may read plain lines */
     jline *lines;
     size_t n_lines, cap_lines;
     pd_buf *arena; /* one per thread */
@@ -113,13 +114,26 @@ static void parse_line(void *ctx, unsigned tid, size_t i)
         k++;
     if (k == n)
         return; /* a blank line is no record */
+    const pd_input_options *o = j->o;
+    if (j->fast) { /* a plain line is read without building its tree */
+        pd_json_fields f;
+        pd_json_result r = pd_json_record(p, n, o->text_field, o->id_field, a, &f);
+        if (r != PD_JSON_UNSURE) {
+            l->kind = r == PD_JSON_OK ? J_RECORD : J_NOMEM;
+            l->text = f.text;
+            l->text_len = f.text_len;
+            l->has_id = f.has_id;
+            l->id = f.id;
+            l->id_len = f.id_len;
+            return;
+        }
+    }
     json_error_t err;
     json_t *root = json_loadb(p, n, JSON_ALLOW_NUL, &err);
     if (!root) {
         jline_malformed(l, a, "not valid JSON: %s (column %d)", err.text, err.column);
         return;
     }
-    const pd_input_options *o = j->o;
     json_t *text = lookup(root, o->text_field), *id = lookup(root, o->id_field);
     char num[32];
     if (!json_is_object(root))
@@ -211,7 +225,8 @@ static pd_status jsonl_add(pd_files *fs, uint32_t file, jsonl *j, const char *b,
 pd_status pd_read_jsonl(pd_files *fs, uint32_t file, pd_instream *in)
 {
     const pd_input_options *o = pd_files_options(fs);
-    jsonl j = {.o = o, .threads = o->threads ? o->threads : pd_cpu_count()};
+    jsonl j = {.o = o, .threads = o->threads ? o->threads : pd_cpu_count(),
+               .fast = !strchr(o->text_field, '.') && (!o->id_field || !strchr(o->id_field, '.'))};
     pd_buf b;
     pd_buf_init(&b);
     pd_status st = (j.arena = calloc(j.threads, sizeof *j.arena)) ? PD_OK : PD_ENOMEM;
