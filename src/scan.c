@@ -213,7 +213,7 @@ typedef struct pass1 {
     const char *data;
     size_t len, pos;
     bool mapped, fresh; /* fresh: no chunk of it cut yet */
-    bool in_line;       /* pos is inside a long line whose unit has begun */
+    bool in_line;       /* pos is inside a long line or paragraph whose unit has begun */
     /* A run of blanks found to end at run_end, from run_from on (see
      * blank_end), and the buffer it was read into */
     size_t run_from, run_end;
@@ -366,7 +366,8 @@ static pd_status process_chunk(pd_scan *sc, scratch *s, chunk *c)
             PD_TRY(add_unit_split(sc, s, c, &u, open, continued, &extra));
         else
             PD_TRY(add_piece(sc, s, c, u.byte_start, u.byte_end, u.index + extra, u.line_start));
-        u = next;
+        if (more)
+            u = next;
     }
     PD_TRY(finish_waiting(sc, s, c));
     c->segmented = seg.index + extra;
