@@ -591,9 +591,12 @@ static size_t cut_chunk(pass1 *p, bool *inside, bool *unit_on)
             return p->len;
         if ((nl = memchr(d + q, '\n', max)) != NULL)
             return (size_t)(nl - d) + 1;
-        size_t k = blank_end(p, cut, look > cut ? look : cut);
-        if (k > look && k > cut)
-            return cut_in_blanks(p, blank_start(d, cut, q), k, want, true, inside, unit_on);
+        /* A run of blanks at cut that reaches past the chunk is cut inside
+         * when it lies between pieces: when it is longer than a piece, or
+         * when the line ends after it. */
+        size_t k = blank_end(p, cut, look > cut ? look : cut), s = blank_start(d, cut, q);
+        if (k > look && k > cut && (k - s > max || k == p->len || d[k] == '\n'))
+            return cut_in_blanks(p, s, k, want, true, inside, unit_on);
         if (k == p->len || d[k] == '\n')
             return k == p->len ? k : k + 1;
         /* It goes on past cut: the piece ends where add_unit_split() ends
