@@ -147,19 +147,38 @@ static bool number(scanner *s, char *kind)
 
 static bool value(scanner *s, found *f);
 
+/* Past the opening bracket at s->p and blanks: true if the closing one
+ * follows at once (it is passed too). */
+static bool empty_items(scanner *s, char close)
+{
+    s->p++;
+    skip_ws(s);
+    if (s->p < s->end && *s->p == close) {
+        s->p++;
+        return true;
+    }
+    return false;
+}
+
+/* After a member or an element: a comma (more follow) or the closing
+ * bracket (*done); false for anything else. */
+static bool next_item(scanner *s, char close, bool *done)
+{
+    skip_ws(s);
+    if (s->p >= s->end || (*s->p != ',' && *s->p != close))
+        return false;
+    *done = *s->p++ == close;
+    return true;
+}
+
 /* An object at s->p; at the top (depth 1) the members named key[0] and
  * key[1] are kept in f[0] and f[1], the last one of a name winning. */
 static bool object(scanner *s, const char *const key[2], found f[2])
 {
-    bool top = s->depth == 1;
-    s->p++;
-    skip_ws(s);
-    if (s->p < s->end && *s->p == '}') {
-        s->p++;
-        return true;
-    }
-    for (;;) {
+    bool top = s->depth == 1, done = empty_items(s, '}');
+    while (!done) {
         found k, v;
+        skip_ws(s);
         if (s->p >= s->end || *s->p != '"' || !string(s, &k) || k.escaped)
             return false;
         skip_ws(s);
@@ -172,43 +191,19 @@ static bool object(scanner *s, const char *const key[2], found f[2])
             if (key[i] && strlen(key[i]) == (size_t)(k.stop - k.at) &&
                 memcmp(key[i], k.at, (size_t)(k.stop - k.at)) == 0)
                 f[i] = v;
-        skip_ws(s);
-        if (s->p < s->end && *s->p == ',') {
-            s->p++;
-            skip_ws(s);
-            continue;
-        }
-        if (s->p < s->end && *s->p == '}') {
-            s->p++;
-            return true;
-        }
-        return false;
+        if (!next_item(s, '}', &done))
+            return false;
     }
+    return true;
 }
 
 static bool array(scanner *s)
 {
     found v;
-    s->p++;
-    skip_ws(s);
-    if (s->p < s->end && *s->p == ']') {
-        s->p++;
-        return true;
-    }
-    for (;;) {
-        if (!value(s, &v))
+    for (bool done = empty_items(s, ']'); !done;)
+        if (!value(s, &v) || !next_item(s, ']', &done))
             return false;
-        skip_ws(s);
-        if (s->p < s->end && *s->p == ',') {
-            s->p++;
-            continue;
-        }
-        if (s->p < s->end && *s->p == ']') {
-            s->p++;
-            return true;
-        }
-        return false;
-    }
+    return true;
 }
 
 static bool word(scanner *s, const char *w)
