@@ -250,6 +250,10 @@ typedef struct pd_input_options {
     size_t n_exclude;
     int strict; /* the first malformed record is an error (PD_EPARSE) */
     unsigned threads; /* for parsing JSONL records; 0 = all cores */
+    /* Input files that may stay open between reads (a corpus of many small
+     * files is read again in blocks); 0 = half of the process's soft limit
+     * on open files, at most 65,536. Others are opened for each read. */
+    size_t keep_open;
     /* Called now and then (every 16 MB) with the bytes decoded so far, while
      * compressed, JSONL and CSV inputs and standard input are added. */
     void (*progress)(void *ctx, uint64_t bytes_decoded);

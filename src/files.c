@@ -13,9 +13,9 @@
  * file, and its documents are ranges of the spool. Later stages map a
  * document (small ones are read into memory, large ones mapped) and re-read a
  * unit's bytes with pread(), possibly on several threads at once. A file's
- * descriptor, once opened, stays open for those reads while the process may
- * open more (see FD_SPARE): a corpus of many small files is otherwise opened
- * again for every block of the verification and the report.
+ * descriptor, once opened, stays open for those reads while fewer than
+ * pd_input_options.keep_open are: a corpus of many small files is otherwise
+ * opened again for every block of the verification and the report.
  */
 #define _GNU_SOURCE
 #include "internal.h"
@@ -38,9 +38,8 @@
 enum { MAP_MIN = 1 << 20, SPOOL_BUF = 1 << 20 };
 /* Malformed records reported one by one per file; the rest are counted. */
 enum { MALFORMED_SHOWN = 20 };
-/* Descriptors left to the rest of the process when files are kept open;
- * at most FD_KEPT_MAX are kept. */
-enum { FD_SPARE = 64, FD_KEPT_MAX = 1 << 16 };
+/* Files kept open at most (pd_input_options.keep_open). */
+enum { FD_KEPT_MAX = 1 << 16 };
 #define NO_NAME UINT64_MAX
 
 /* A document: a whole file on disk, or a range of the spool. */
@@ -114,9 +113,11 @@ pd_status pd_files_new(const pd_input_options *opts, pd_diag_fn diag, void *diag
     pthread_mutex_init(&fs->lock, NULL);
     pthread_mutex_init(&fs->fd_lock, NULL);
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > FD_SPARE)
-        fs->max_kept = rl.rlim_cur - FD_SPARE < FD_KEPT_MAX ? (size_t)(rl.rlim_cur - FD_SPARE)
-                                                            : FD_KEPT_MAX;
+    fs->max_kept = fs->opt.keep_open;
+    if (fs->max_kept == 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0)
+        fs->max_kept = rl.rlim_cur / 2 < FD_KEPT_MAX ? (size_t)(rl.rlim_cur / 2) : FD_KEPT_MAX;
+    if (fs->max_kept > FD_KEPT_MAX)
+        fs->max_kept = FD_KEPT_MAX;
     fs->diag = diag;
     fs->diag_ctx = diag_ctx;
     return PD_OK;
