@@ -118,15 +118,12 @@ static void parse_line(void *ctx, unsigned tid, size_t i)
     if (j->fast) { /* a plain line is read without building its tree */
         pd_json_fields f;
         pd_json_result r = pd_json_record(p, n, o->text_field, o->id_field, a, &f);
-        if (r != PD_JSON_UNSURE) {
-            l->kind = r == PD_JSON_OK ? J_RECORD : J_NOMEM;
-            l->text = f.text;
-            l->text_len = f.text_len;
-            l->has_id = f.has_id;
-            l->id = f.id;
-            l->id_len = f.id_len;
+        if (r == PD_JSON_NOMEM)
+            l->kind = J_NOMEM;
+        if (r == PD_JSON_OK)
+            *l = (jline){p, n, J_RECORD, f.has_id, tid, f.text, f.text_len, f.id, f.id_len};
+        if (r != PD_JSON_UNSURE)
             return;
-        }
     }
     json_error_t err;
     json_t *root = json_loadb(p, n, JSON_ALLOW_NUL, &err);

@@ -54,9 +54,8 @@ void pd_diagf(pd_diag_fn diag, void *ctx, const char *doc, uint64_t line, const 
  * that. Only pages wholly inside [p, p + bytes) are touched, and the contents
  * do not change. Kernels before 5.14 refuse the advice: the pages then fault
  * in one by one, as without it. */
-void pd_prefault(void *p, size_t bytes)
+static void populate(const void *p, size_t bytes, int advice)
 {
-#ifdef MADV_POPULATE_WRITE
     enum { MIN_BYTES = 256 << 10 };
     if (!p || bytes < MIN_BYTES)
         return;
@@ -64,23 +63,25 @@ void pd_prefault(void *p, size_t bytes)
     uintptr_t b = ((uintptr_t)p + page - 1) & ~(page - 1);
     uintptr_t e = ((uintptr_t)p + bytes) & ~(page - 1);
     if (e > b)
-        madvise((void *)b, e - b, MADV_POPULATE_WRITE);
+        madvise((void *)b, e - b, advice);
+}
+
+/* Pages about to be written. */
+void pd_prefault(void *p, size_t bytes)
+{
+#ifdef MADV_POPULATE_WRITE
+    populate(p, bytes, MADV_POPULATE_WRITE);
 #else
     PD_UNUSED(p);
     PD_UNUSED(bytes);
 #endif
 }
 
+/* Pages about to be read (a file's, mapped). */
 void pd_prefault_read(const void *p, size_t bytes)
 {
 #ifdef MADV_POPULATE_READ
-    enum { MIN_BYTES = 256 << 10 };
-    if (!p || bytes < MIN_BYTES)
-        return;
-    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t b = (uintptr_t)p & ~(page - 1);
-    uintptr_t e = ((uintptr_t)p + bytes + page - 1) & ~(page - 1);
-    madvise((void *)b, e - b, MADV_POPULATE_READ);
+    populate(p, bytes, MADV_POPULATE_READ);
 #else
     PD_UNUSED(p);
     PD_UNUSED(bytes);
