@@ -73,6 +73,10 @@ void pd_segment_range(pd_segmenter *s, const char *data, size_t start, size_t en
 /* segment.c: where a work chunk that should end near `want` may end: just
  * after a newline (after a blank line for paragraphs), or at len. */
 size_t pd_segment_cut(const char *data, size_t len, size_t want, pd_unit_kind kind);
+/* segment.c: a place in [from, to) of a line where a sentence starts
+ * whatever the line holds before `from` (a boundary depends on a few bytes
+ * around it only), or 0 if none is found. Reads data[from - 1, to). */
+size_t pd_segment_sentence_start(const char *data, size_t from, size_t to);
 
 /* normalize.c: pd_normalize(), also giving the offset in text of the first
  * invalid UTF-8 byte (len if none) through *first_bad. */

@@ -549,6 +549,27 @@ static size_t cut_paragraph(pass1 *p, bool *inside, bool *unit_on)
     }
 }
 
+/* Where the chunk ends when units are sentences: after the first newline
+ * from `want` on or, in a line that goes on past a chunk's reach, at the
+ * start of a sentence (*inside), found a window at a time. Only a sentence
+ * longer than a window makes the chunk longer. */
+static size_t cut_sentences(pass1 *p, size_t want, bool *inside)
+{
+    const char *d = p->data;
+    for (size_t from = want; from < p->len; from += CHUNK_BYTES) {
+        size_t to = p->len - from < CHUNK_BYTES ? p->len : from + CHUNK_BYTES;
+        const char *nl = memchr(d + from, '\n', to - from);
+        if (nl)
+            return (size_t)(nl - d) + 1;
+        size_t k = pd_segment_sentence_start(d, from, to);
+        if (k) {
+            *inside = true;
+            return k;
+        }
+    }
+    return p->len;
+}
+
 /* Where the chunk that starts at p->pos ends: just after a newline near
  * pos + CHUNK_BYTES (pd_segment_cut). A line too long to find its end within
  * a chunk's reach, when units are lines split at max_unit_bytes, is cut
@@ -563,7 +584,11 @@ static size_t cut_chunk(pass1 *p, bool *inside, bool *unit_on)
     const char *d = p->data;
     size_t want = p->pos + CHUNK_BYTES, max = p->sc->o.max_unit_bytes;
     *inside = *unit_on = false;
-    if (p->sc->o.unit == PD_UNIT_SENTENCE || max == 0 || max > LONG_PIECE_MAX || want >= p->len)
+    if (want >= p->len)
+        return p->len;
+    if (p->sc->o.unit == PD_UNIT_SENTENCE)
+        return cut_sentences(p, want, inside);
+    if (max == 0 || max > LONG_PIECE_MAX)
         return pd_segment_cut(d, p->len, want, p->sc->o.unit);
     if (p->sc->o.unit == PD_UNIT_PARAGRAPH)
         return cut_paragraph(p, inside, unit_on);

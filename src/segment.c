@@ -164,6 +164,24 @@ static size_t sentence_end(const char *p, size_t b, size_t e, size_t *next)
     return e;
 }
 
+/* A sentence boundary is decided by its terminator, the closers and blanks
+ * after it, the next character and, for an abbreviation, the word before
+ * the dot; never by where the sentence began, as long as the scan starts
+ * after a blank (the word before the dot then lies wholly inside it). So the
+ * first boundary found from there is one of the line's. A window that ends
+ * before the line does can only hide a boundary, not make one; its trailing
+ * blanks are left out, so that nothing at `to` is read. */
+size_t pd_segment_sentence_start(const char *data, size_t from, size_t to)
+{
+    while (from < to && !pd_segment_blank((unsigned char)data[from - 1]))
+        from++;
+    while (to > from && pd_segment_blank((unsigned char)data[to - 1]))
+        to--;
+    size_t next;
+    sentence_end(data, from, to, &next);
+    return next < to ? next : 0;
+}
+
 /* --- the iterator -------------------------------------------------------- */
 
 static void set_unit(pd_segmenter *s, pd_unit *u, size_t b, size_t e, uint32_t l0, uint32_t l1)

@@ -12,6 +12,8 @@ typedef struct memsrc {
     size_t *lens; /* NULL: strlen, computed once by mem_source() */
     int maps, unmaps;
     size_t len_cache[16];
+    /* release() calls, and the most bytes one of them let go */
+    size_t releases, released, max_release;
 } memsrc;
 
 static const char *mem_name(void *ctx, uint32_t doc)
@@ -50,11 +52,22 @@ static pd_status mem_read(void *ctx, uint32_t doc, uint64_t off, size_t len, cha
     return PD_OK;
 }
 
+/* The scanner calls release() from the thread that runs it. */
+static void mem_release(void *ctx, uint32_t doc, const char *data, size_t upto)
+{
+    (void)doc, (void)data;
+    memsrc *m = ctx;
+    m->releases++;
+    if (upto - m->released > m->max_release)
+        m->max_release = upto - m->released;
+    m->released = upto;
+}
+
 static pd_source mem_source(memsrc *m, uint32_t n)
 {
     for (uint32_t i = 0; i < n && i < 16 && !m->lens; i++)
         m->len_cache[i] = m->texts[i] ? strlen(m->texts[i]) : 0;
-    return (pd_source){m, n, mem_name, mem_map, mem_unmap, mem_read, NULL, NULL};
+    return (pd_source){m, n, mem_name, mem_map, mem_unmap, mem_read, NULL, mem_release};
 }
 
 #endif

@@ -94,6 +94,56 @@ static void test_clusters(void)
     pd_scan_free(sc);
 }
 
+/* A line of sentences longer than several chunks is read a chunk at a time
+ * (the source is told to release what was read), cut where sentences start:
+ * the numbers of the units are those of the whole line, whatever the thread
+ * count. */
+static void test_sentence_chunks(void)
+{
+    size_t cap = 6u << 20, n = 0;
+    char *line = malloc(cap);
+    const char *repeat = "The caption repeats here, said Mr. Brown of the U.S. team. ";
+    n += (size_t)snprintf(line, cap, "%s", repeat);
+    for (unsigned i = 0; n < (5u << 20); i++)
+        n += (size_t)snprintf(line + n, cap - n, "Sentence %u tells of Dr. Lee (in the U.S.) and %u. ",
+                              i, i * 7919u);
+    size_t at = n;
+    n += (size_t)snprintf(line + n, cap - n, "%s\n", repeat);
+    /* the repeat's number in the whole line */
+    pd_segmenter seg;
+    pd_unit u;
+    uint32_t want = 0;
+    pd_segment_init(&seg, line, n, PD_UNIT_SENTENCE);
+    while (pd_segment_next(&seg, &u))
+        if (u.byte_start == at)
+            want = u.index;
+    CHECK(want > 50000);
+    const char *names[] = {"line"}, *texts[] = {line};
+    pd_options o;
+    pd_options_init(&o);
+    o.unit = PD_UNIT_SENTENCE;
+    char *first = NULL;
+    for (unsigned threads = 1; threads <= 4; threads *= 2) {
+        memsrc m = {.names = names, .texts = texts};
+        o.threads = threads;
+        pd_scan *sc = run(&m, 1, &o);
+        CHECK(sc && pd_scan_row_count(sc) == 2);
+        if (!sc)
+            break;
+        pd_row r;
+        pd_scan_row(sc, 1, &r);
+        CHECK(r.unit.index == want && r.unit.byte_start == at && r.unit.line_start == 1);
+        CHECK(m.releases >= 3 && m.max_release < (2u << 20));
+        if (!first)
+            first = strdup(rows(sc));
+        else
+            CHECK_STR(rows(sc), first);
+        pd_scan_free(sc);
+    }
+    free(first);
+    free(line);
+}
+
 /* A document larger than a chunk: unit numbers and lines run on across the
  * chunk boundaries, whatever the thread count. */
 static void test_chunks(void)
@@ -214,6 +264,7 @@ int main(void)
 {
     test_clusters();
     test_chunks();
+    test_sentence_chunks();
     test_failed_doc();
     test_huge_bucket();
     test_options();

@@ -1,7 +1,7 @@
 /* test_segment.c - lines, paragraphs and sentences; CRLF, BOM, no final
  * newline, offsets and line numbers. */
 #include "check.h"
-#include "paradup.h"
+#include "internal.h"
 
 /* Segment `in` and render units as "index:l0-l1:[b,e):text|..." */
 static const char *seg(const char *in, pd_unit_kind kind)
@@ -22,6 +22,68 @@ static const char *seg(const char *in, pd_unit_kind kind)
     }
     pd_buf_release(&text);
     return out;
+}
+
+/* A line of tokens that test the sentence splitter: terminators, closers,
+ * abbreviations, initials, numbers, capitals in and out of ASCII. */
+static size_t tricky_line(char *out, size_t cap, unsigned seed)
+{
+    static const char *tok[] = {
+        "The", "cat", "sat", ".", "!", "?", "?!", "...", "Mr.", "U.S.", "e.g.", "J.", "etc.",
+        "3.5", "2026", "\"", "'", ")", "]", "”", "’", "»", "“", "«", "(", "Élan", "ω", "Ǆ",
+        "a", "B", ",", "\t", "  ", " ", " ", " ", " "};
+    size_t n = 0;
+    unsigned x = seed * 2654435761u + 1;
+    while (n + 8 < cap) {
+        x = x * 1103515245u + 12345u;
+        const char *t = tok[(x >> 16) % (sizeof tok / sizeof *tok)];
+        size_t k = strlen(t);
+        if (n + k + 1 >= cap)
+            break;
+        memcpy(out + n, t, k);
+        n += k;
+        if ((x >> 8) % 3)
+            out[n++] = ' ';
+    }
+    out[n] = 0;
+    return n;
+}
+
+/* A sentence start found from any place in a line (pd_segment_sentence_start,
+ * which lets the scan cut a long line of sentences into chunks) is one of the
+ * starts the segmenter finds reading the whole line. The line is a copy of
+ * exactly its length, so that a read past a window's end shows under ASan. */
+static void test_sentence_start(void)
+{
+    static char buf[3000];
+    static bool start[3000];
+    unsigned found = 0, wrong = 0;
+    for (unsigned seed = 0; seed < 300; seed++) {
+        size_t len = tricky_line(buf, sizeof buf, seed);
+        if (seed % 2)
+            buf[len - 1] = ' '; /* a line that ends in a blank */
+        char *line = malloc(len);
+        memcpy(line, buf, len);
+        memset(start, 0, sizeof start);
+        pd_segmenter s;
+        pd_unit u;
+        pd_segment_init(&s, line, len, PD_UNIT_SENTENCE);
+        while (pd_segment_next(&s, &u))
+            start[u.byte_start] = true;
+        for (size_t from = 1; from < len; from += 1 + seed % 5)
+            for (size_t to = from + 1; to <= len; to = to + 97 < len || to == len ? to + 97 : len) {
+                size_t k = pd_segment_sentence_start(line, from, to);
+                if (!k)
+                    continue;
+                found++;
+                if ((k < from || k >= to || !start[k]) && !wrong++)
+                    fprintf(stderr, "seed %u: %zu, found in [%zu, %zu), starts no sentence\n",
+                            seed, k, from, to);
+            }
+        free(line);
+    }
+    CHECK(found > 10000);
+    CHECK(wrong == 0);
 }
 
 int main(void)
@@ -70,5 +132,6 @@ int main(void)
     for (int i = 0; pd_segment_next(&s, &u); i++)
         CHECK(strncmp(doc + u.byte_start, want[i], (size_t)(u.byte_end - u.byte_start)) == 0 &&
               strlen(want[i]) == u.byte_end - u.byte_start);
+    test_sentence_start();
     return check_done("test_segment");
 }
