@@ -277,8 +277,8 @@ static pd_status add_piece(pd_scan *sc, scratch *s, chunk *c, uint64_t start, ui
     PD_TRY(PD_GROW(c->u, c->cap_u, c->n + 1));
     PD_TRY(PD_GROW(c->h, c->cap_h, c->n + 1));
     PD_TRY(PD_GROW(c->known, c->cap_known, c->n + 1));
-    /* A line unit holds no newline: only sentences and paragraphs span lines. */
-    uint32_t lines = sc->o.unit == PD_UNIT_LINE ? 0 : count_newlines(text, len);
+    /* Only a paragraph spans lines: a sentence ends at its line's end. */
+    uint32_t lines = sc->o.unit == PD_UNIT_PARAGRAPH ? count_newlines(text, len) : 0;
     c->u[c->n] = (pd_urec){start, end, c->doc, index, line, line + lines};
     XXH128_hash_t h = XXH3_128bits(norm->data, norm->len);
     c->h[c->n] = (pd_h128){h.low64, h.high64};
@@ -550,14 +550,16 @@ static size_t cut_paragraph(pass1 *p, bool *inside, bool *unit_on)
 }
 
 /* Where the chunk ends when units are sentences: after the first newline
- * from `want` on or, in a line that goes on past a chunk's reach, at the
- * start of a sentence (*inside), found a window at a time. Only a sentence
- * longer than a window makes the chunk longer. */
+ * from `want` on or, in a line that goes on, at the start of a sentence
+ * (*inside). Both are looked for a step at a time, so a chunk usually ends
+ * within a step of `want`; only a sentence longer than a chunk makes the
+ * chunk longer. */
 static size_t cut_sentences(pass1 *p, size_t want, bool *inside)
 {
+    enum { STEP = 64 << 10 };
     const char *d = p->data;
-    for (size_t from = want; from < p->len; from += CHUNK_BYTES) {
-        size_t to = p->len - from < CHUNK_BYTES ? p->len : from + CHUNK_BYTES;
+    for (size_t from = want; from < p->len; from += STEP) {
+        size_t to = p->len - from < STEP ? p->len : from + STEP;
         const char *nl = memchr(d + from, '\n', to - from);
         if (nl)
             return (size_t)(nl - d) + 1;

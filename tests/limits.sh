@@ -1,7 +1,8 @@
 #!/bin/sh
 # make limits: the large-input cases that take minutes and gigabytes of disk,
 # so they are not part of make test: a document of 5 million lines, a
-# 4.5 GiB file whose last unit starts beyond 2^32 bytes and a line of 2 GiB.
+# 4.5 GiB file whose last unit starts beyond 2^32 bytes, a line of 2 GiB and
+# a line of 1 GiB of sentences.
 # Each prints "ok" or "FAIL" with what differed. (More than 2^32 units cannot be generated in
 # reasonable time; tests/unit/test_limits.c reaches that limit with the
 # library built at lowered limits.) Scratch files go to $TMPDIR (/tmp).
@@ -43,5 +44,16 @@ echo "     ($(cat "$T/time"))"
 /usr/bin/time -f "%e s, %M KB" -o "$T/time" $P scan -q -t 1 "$T/long.txt" >"$T/out.csv"
 check "2 GiB line: exit status" $? 0
 check "2 GiB line: the short repeat after it" "$(tail -n 1 "$T/out.csv" | cut -d, -f4)" '"3"'
+echo "     ($(cat "$T/time"))"
+rm -f "$T/long.txt"
+# One line of 600,000 distinct sentences (1.1 GB), then the same short line
+# twice, as sentences: the line is cut into chunks where sentences start.
+{ awk 'BEGIN { for (i = 0; i < 300; i++) w = w "words ";
+      for (i = 0; i < 600000; i++) printf "Sentence %d has %sand ends here. ", i, w }'
+  echo; echo "A short line after a long one."; echo "A short line after a long one."; } >"$T/sent.txt"
+/usr/bin/time -f "%e s, %M KB" -o "$T/time" $P scan -q -t 1 -u sentence "$T/sent.txt" >"$T/out.csv"
+check "1.1 GB line of sentences: exit status" $? 0
+check "1.1 GB line of sentences: the short repeat after it" \
+    "$(tail -n 1 "$T/out.csv" | cut -d, -f3-4)" '"600002","3"'
 echo "     ($(cat "$T/time"))"
 exit $fail
