@@ -94,6 +94,15 @@ static void test_clusters(void)
     pd_scan_free(sc);
 }
 
+/* The rows of a run are those of the first run (*saved, kept on first use). */
+static void same_rows(char **saved, pd_scan *sc)
+{
+    if (!*saved)
+        *saved = strdup(rows(sc));
+    else
+        CHECK_STR(rows(sc), *saved);
+}
+
 /* A line of sentences longer than several chunks is read a chunk at a time
  * (the source is told to release what was read), cut where sentences start:
  * the numbers of the units are those of the whole line, whatever the thread
@@ -134,10 +143,7 @@ static void test_sentence_chunks(void)
         pd_scan_row(sc, 1, &r);
         CHECK(r.unit.index == want && r.unit.byte_start == at && r.unit.line_start == 1);
         CHECK(m.releases >= 3 && m.max_release < (2u << 20));
-        if (!first)
-            first = strdup(rows(sc));
-        else
-            CHECK_STR(rows(sc), first);
+        same_rows(&first, sc);
         pd_scan_free(sc);
     }
     free(first);
@@ -161,7 +167,6 @@ static void test_chunks(void)
     memsrc m = {.names = names, .texts = texts};
     pd_options o;
     pd_options_init(&o);
-    const char *first = NULL;
     char *saved = NULL;
     for (unsigned threads = 1; threads <= 4; threads *= 2) {
         o.threads = threads;
@@ -174,11 +179,7 @@ static void test_chunks(void)
         pd_scan_row(sc, 1, &r);
         CHECK(r.unit.index == lines + 1 && r.unit.line_start == 2 * lines + 1);
         CHECK(pd_scan_stats(sc)->units == lines + 1);
-        first = rows(sc);
-        if (!saved)
-            saved = strdup(first);
-        else
-            CHECK_STR(first, saved);
+        same_rows(&saved, sc);
         pd_scan_free(sc);
     }
     /* Paragraph chunks end at blank lines: same numbering. */

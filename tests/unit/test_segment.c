@@ -70,15 +70,18 @@ static void test_sentence_start(void)
         pd_segment_init(&s, line, len, PD_UNIT_SENTENCE);
         while (pd_segment_next(&s, &u))
             start[u.byte_start] = true;
+        /* windows [from, to): to every 97 bytes, and at the line's end */
         for (size_t from = 1; from < len; from += 1 + seed % 5)
-            for (size_t to = from + 1; to <= len; to = to + 97 < len || to == len ? to + 97 : len) {
+            for (size_t to = from + 1;; to += 97) {
+                if (to > len)
+                    to = len;
                 size_t k = pd_segment_sentence_start(line, from, to);
-                if (!k)
-                    continue;
-                found++;
-                if ((k < from || k >= to || !start[k]) && !wrong++)
+                found += k != 0;
+                if (k && (k < from || k >= to || !start[k]) && !wrong++)
                     fprintf(stderr, "seed %u: %zu, found in [%zu, %zu), starts no sentence\n",
                             seed, k, from, to);
+                if (to == len)
+                    break;
             }
         free(line);
     }
