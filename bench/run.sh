@@ -33,7 +33,29 @@ measure() {
     done
     sort -n "$D/.times" | awk '{t[NR]=$1; m=$2>m?$2:m} END {print t[int((NR+1)/2)], m}'
 }
+# The CPUs of a shared machine need not be equally fast (on the development
+# machine one ran paradup -j1 30% slower than the other, for hours). A
+# single-threaded run is measured pinned to each CPU in turn; the fastest
+# CPU's median counts, so ratios against it are not flattered by a slow CPU.
+# The CPUs this process may use (at most 4 are tried).
+cpus=$(awk '/^Cpus_allowed_list/ { n = split($2, r, ",")
+    for (i = 1; i <= n; i++) { k = split(r[i], a, "-"); for (c = a[1]; c <= a[k]; c++) print c } }' \
+    /proc/self/status 2>/dev/null | head -n 4)
+command -v taskset >/dev/null 2>&1 || cpus=""
+measure1() {
+    [ -n "$cpus" ] || { measure "$@"; return; }
+    best=""; each=""
+    for c in $cpus; do
+        r=$(measure taskset -c "$c" "$@")
+        each="$each ${r% *}"
+        best=$(echo "$best $r" | awk '{ if (NF == 2 || $3 < $1) print $(NF-1), $NF; else print $1, $2 }')
+    done
+    echo "$best$each" >"$D/.cpus"
+    echo "$best"
+}
 units_of() { $P scan -t 1 -o /dev/null "$1" 2>&1 | sed -n 's/.* documents, \([0-9]*\) units.*/\1/p'; }
+# after a measure1 row: the median on each CPU
+per_cpu() { cut -d' ' -f3- "$D/.cpus" | awk '{ printf "   (fastest CPU; each:"; for (i = 1; i <= NF; i++) printf " %s", $i; print ")" }'; }
 mb() { du -m --apparent-size "$1" | cut -f1; }
 
 echo "paradup bench, $(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), RUNS=$RUNS"
@@ -54,23 +76,30 @@ for s in $sizes; do
     f="$D/news$s.txt"; m=$(mb "$f"); u=$(units_of "$f")
     for mode in "near -j2" "near -j1" "exact -j2" "exact -j1" "near-dir -j2" "near-jsonl.zst -j2"; do
         set -- $mode
+        m1=measure; [ "$2" = -j1 ] && m1=measure1
         case $1 in
-        near) r=$(measure $P scan -q $2 -o /dev/null "$f") ;;
-        exact) r=$(measure $P scan -q -t 1 $2 -o /dev/null "$f") ;;
+        near) r=$($m1 $P scan -q $2 -o /dev/null "$f") ;;
+        exact) r=$($m1 $P scan -q -t 1 $2 -o /dev/null "$f") ;;
         near-dir) r=$(measure $P scan -q $2 -o /dev/null "$D/news$s") ;;
         near-jsonl.zst) r=$(measure $P scan -q $2 -o /dev/null "$D/news$s.jsonl.zst") ;;
         esac
         t=${r% *}; rss=${r#* }
         eval "t_$(echo "$1" | tr -c 'a-z0-9\n' '_')_${2#-}_$s=$t"
         awk -v n="$1 $2 ($s MB)" -v m="$m" -v t="$t" -v u="$u" -v r="$rss" -v b="$base_rss" \
-            'BEGIN {printf "%-26s %8d %8.2f %10.1f %9.0f %9.0f\n", n, m, t, m/t, u/t, (r-b)*1024/u}'
+            'BEGIN {printf "%-26s %8d %8.2f %10.1f %9.0f %9.0f", n, m, t, m/t, u/t, (r-b)*1024/u}'
+        [ "$m1" = measure1 ] && [ -n "$cpus" ] && per_cpu || echo
+        # what all the CPUs together could do, in units of the fastest one
+        [ "$1 $2" = "near -j1" ] && [ -n "$cpus" ] &&
+            cap=$(cut -d' ' -f1,3- "$D/.cpus" | awk '{ s = 0; for (i = 2; i <= NF; i++) s += $1 / $i; printf "%.2f", s }')
     done
-    r=$(measure sh -c "LC_ALL=C awk '!seen[\$0]++' '$f' > /dev/null"); ta=${r% *}
+    r=$(measure1 sh -c "LC_ALL=C awk '!seen[\$0]++' '$f' > /dev/null"); ta=${r% *}
     awk -v n="awk '!seen[\$0]++' ($s MB)" -v m="$m" -v t="$ta" \
-        'BEGIN {printf "%-26s %8d %8.2f %10.1f\n", n, m, t, m/t}'
+        'BEGIN {printf "%-26s %8d %8.2f %10.1f %9s %9s", n, m, t, m/t, "", ""}'
+    [ -n "$cpus" ] && per_cpu || echo
     eval "te=\$t_exact_j2_$s; tn1=\$t_near_j1_$s; tn2=\$t_near_j2_$s"
     awk -v a="$ta" -v e="$te" -v n1="$tn1" -v n2="$tn2" -v s="$s" \
-        'BEGIN {printf "ratios (%s MB): exact -j2 vs awk %.2fx faster; near -j2 vs -j1 %.2fx\n", s, a/e, n1/n2}'
+        'BEGIN {printf "ratios (%s MB): exact -j2 vs awk %.2fx faster; near -j2 vs -j1 %.2fx", s, a/e, n1/n2}'
+    [ -n "${cap:-}" ] && echo " (the CPUs' sum: ${cap}x the fastest)" || echo
     echo
 done
 # Time linear in the input: the 1 GB run against the 100 MB one (ideal 10x).
