@@ -155,7 +155,7 @@ typedef struct pd_pool_arg {
 struct pd_pool {
     void (*fn)(void *ctx, unsigned tid, size_t i);
     void *ctx;
-    size_t n, next;
+    size_t n, next, grain; /* items are taken grain at a time */
     pthread_mutex_t lock;
     unsigned started;
     pthread_t tid[PD_MAX_THREADS];

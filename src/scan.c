@@ -947,7 +947,7 @@ static pd_status first_pass(pd_scan *sc, const pd_source *src)
     if (!p.b[0].c || !p.b[1].c || !p.scr)
         goto done;
     for (unsigned t = 0; t < sc->threads && sc->near; t++)
-        if (!(p.scr[t].sig = malloc(sc->o.perms * sizeof *p.scr[t].sig)))
+        if (!(p.scr[t].sig = aligned_alloc(64, (sc->o.perms * sizeof *p.scr[t].sig + 63) / 64 * 64)))
             goto done;
     if ((st = pd_exact_init(&sc->table, 1 << 16)) != PD_OK)
         goto done;

@@ -281,11 +281,13 @@ static void *pool_worker(void *p)
     pd_pool *j = a->pool;
     for (;;) {
         pthread_mutex_lock(&j->lock);
-        size_t i = j->next++;
+        size_t i = j->next;
+        j->next += j->grain;
         pthread_mutex_unlock(&j->lock);
         if (i >= j->n)
             return NULL;
-        j->fn(j->ctx, a->tid, i);
+        for (size_t end = i + j->grain < j->n ? i + j->grain : j->n; i < end; i++)
+            j->fn(j->ctx, a->tid, i);
     }
 }
 
@@ -297,6 +299,12 @@ void pd_parallel_start(pd_pool *p, unsigned helpers, size_t n,
     p->n = n;
     p->next = 0;
     p->started = 0;
+    /* Items are taken GRABS_PER_THREAD runs a thread, not one at a time: a
+     * lock per item is contended, and neighbouring items done by different
+     * threads write to the same cache lines. */
+    enum { GRABS_PER_THREAD = 32 };
+    size_t grain = n / (((size_t)helpers + 1) * GRABS_PER_THREAD);
+    p->grain = grain > 0 ? grain : 1;
     pthread_mutex_init(&p->lock, NULL);
     if (helpers >= n)
         helpers = n > 0 ? (unsigned)n - 1 : 0; /* the caller takes one item too */
