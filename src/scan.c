@@ -946,8 +946,11 @@ static pd_status first_pass(pd_scan *sc, const pd_source *src)
         memset(p.scr, 0, sc->threads * sizeof *p.scr);
     if (!p.b[0].c || !p.b[1].c || !p.scr)
         goto done;
+    /* Each thread's signature on cache lines of its own: the threads write
+     * theirs at once, for every few shingles. */
+    size_t sig_bytes = (sc->o.perms * sizeof *p.scr[0].sig + 63) / 64 * 64;
     for (unsigned t = 0; t < sc->threads && sc->near; t++)
-        if (!(p.scr[t].sig = aligned_alloc(64, (sc->o.perms * sizeof *p.scr[t].sig + 63) / 64 * 64)))
+        if (!(p.scr[t].sig = aligned_alloc(64, sig_bytes)))
             goto done;
     if ((st = pd_exact_init(&sc->table, 1 << 16)) != PD_OK)
         goto done;
