@@ -176,7 +176,7 @@ typedef struct block {
     size_t cap_spans, cap_first;
     pd_status *span_st;
     size_t cap_st, n_spans, group_end;
-    pd_buf *join;          /* per thread: a paragraph's lines joined */
+    pd_tbuf *join;         /* per thread: a paragraph's lines joined */
     out *piece;            /* per piece of the block: its formatted rows */
     size_t cap_pieces;
 } block;
@@ -213,9 +213,10 @@ static void stash_span(void *ctx, unsigned tid, size_t i)
         const char *raw = b->raw.data + sp->at + (u->byte_start - sp->off);
         if (r->sc->o.unit == PD_UNIT_PARAGRAPH) {
             pd_unit local = {u->index, u->line_start, u->line_end, 0, n};
-            st = pd_unit_text(raw, n, &local, PD_UNIT_PARAGRAPH, &b->join[tid]);
-            raw = b->join[tid].data;
-            n = b->join[tid].len; /* joining lines never lengthens a text */
+            pd_buf *join = &b->join[tid].b;
+            st = pd_unit_text(raw, n, &local, PD_UNIT_PARAGRAPH, join);
+            raw = join->data;
+            n = join->len; /* joining lines never lengthens a text */
         }
         if (st == PD_OK && n > 0)
             memcpy(b->arena.data + b->off[row], raw, n);
@@ -401,13 +402,16 @@ static void format_piece(void *ctx, unsigned tid, size_t p)
     PD_UNUSED(tid);
     report *rp = ctx;
     const block *b = rp->b;
-    out *o = &b->piece[p];
-    o->buf.len = 0;
-    o->ok = true;
-    doc_fields df = {{NULL, true, 0, o->safe, {NULL, 0, 0}}, 0, 0};
+    /* Rows go to a copy of the piece's header: the pieces lie side by side,
+     * and the threads would write the same cache lines for every row. */
+    out o = b->piece[p];
+    o.buf.len = 0;
+    o.ok = true;
+    doc_fields df = {{NULL, true, 0, o.safe, {NULL, 0, 0}}, 0, 0};
     size_t end = (p + 1) * PIECE_ROWS < b->n ? (p + 1) * PIECE_ROWS : b->n;
-    for (size_t i = p * PIECE_ROWS; i < end && o->ok; i++)
-        format_row(o, rp, i, &df);
+    for (size_t i = p * PIECE_ROWS; i < end && o.ok; i++)
+        format_row(&o, rp, i, &df);
+    b->piece[p] = o;
     pd_buf_release(&df.o.buf);
 }
 
@@ -460,9 +464,7 @@ static void block_release(block *b, unsigned threads)
     free(b->spans);
     free(b->span_first);
     free(b->span_st);
-    for (unsigned t = 0; b->join && t < threads; t++)
-        pd_buf_release(&b->join[t]);
-    free(b->join);
+    pd_tbufs_free(b->join, threads);
     for (size_t i = 0; i < b->cap_pieces; i++)
         pd_buf_release(&b->piece[i].buf);
     free(b->piece);
@@ -475,7 +477,7 @@ static pd_status write_rows(pd_scan *sc, const pd_source *src, out *o)
     report r = {sc, src, &b, o->safe};
     pd_status st = PD_OK;
     header(o, PD_CSV_HEADER);
-    if (!(b.join = calloc(sc->threads, sizeof *b.join)))
+    if (!(b.join = pd_tbufs_new(sc->threads)))
         st = PD_ENOMEM;
     for (size_t first = 0; first < sc->n_report && o->ok && st == PD_OK;) {
         size_t end = block_end(sc, first);

@@ -45,6 +45,14 @@ pd_status pd_grow(void **p, size_t *cap, size_t need, size_t sz);
 
 pd_status pd_buf_reserve(pd_buf *b, size_t need);
 
+/* util.c: one buffer per thread, each on cache lines of its own (the
+ * threads grow theirs at once; side by side they would share a line). */
+typedef struct pd_tbuf {
+    _Alignas(64) pd_buf b;
+} pd_tbuf;
+pd_tbuf *pd_tbufs_new(unsigned n);
+void pd_tbufs_free(pd_tbuf *t, unsigned n);
+
 /* util.c: map in the pages of [p, p + bytes) that are about to be written,
  * with one call instead of a fault per page (small ranges are left alone). */
 void pd_prefault_read(const void *p, size_t bytes);

@@ -70,7 +70,7 @@ typedef struct jsonl {
     bool fast; /* the fields are top-level names: json.c may read plain lines */
     jline *lines;
     size_t n_lines, cap_lines;
-    pd_buf *arena; /* one per thread */
+    pd_tbuf *arena; /* one per thread */
     unsigned threads;
 } jsonl;
 
@@ -105,7 +105,7 @@ static void parse_line(void *ctx, unsigned tid, size_t i)
 {
     jsonl *j = ctx;
     jline *l = &j->lines[i];
-    pd_buf *a = &j->arena[tid];
+    pd_buf *a = &j->arena[tid].b;
     const char *p = l->p;
     size_t n = l->n, k = 0;
     l->tid = tid;
@@ -169,7 +169,7 @@ static pd_status jsonl_batch(pd_files *fs, uint32_t file, jsonl *j, uint64_t lin
     pd_status st = PD_OK;
     for (size_t i = 0; i < j->n_lines && st == PD_OK; i++) {
         const jline *l = &j->lines[i];
-        const char *a = j->arena[l->tid].data;
+        const char *a = j->arena[l->tid].b.data;
         if (l->kind == J_NOMEM)
             st = PD_ENOMEM;
         else if (l->kind == J_MALFORMED)
@@ -179,7 +179,7 @@ static pd_status jsonl_batch(pd_files *fs, uint32_t file, jsonl *j, uint64_t lin
                                  a + l->text, l->text_len);
     }
     for (unsigned t = 0; t < j->threads; t++)
-        j->arena[t].len = 0;
+        j->arena[t].b.len = 0;
     j->n_lines = 0;
     return st;
 }
@@ -226,7 +226,7 @@ pd_status pd_read_jsonl(pd_files *fs, uint32_t file, pd_instream *in)
                .fast = !strchr(o->text_field, '.') && (!o->id_field || !strchr(o->id_field, '.'))};
     pd_buf b;
     pd_buf_init(&b);
-    pd_status st = (j.arena = calloc(j.threads, sizeof *j.arena)) ? PD_OK : PD_ENOMEM;
+    pd_status st = (j.arena = pd_tbufs_new(j.threads)) ? PD_OK : PD_ENOMEM;
     uint64_t line = 1;
     size_t want = JSONL_BATCH, scan = 0; /* b.data[0..scan) holds no newline */
     bool first = true, eof = false, skipping = false;
@@ -277,9 +277,7 @@ pd_status pd_read_jsonl(pd_files *fs, uint32_t file, pd_instream *in)
         scan = 0;
         want = JSONL_BATCH;
     }
-    for (unsigned t = 0; j.arena && t < j.threads; t++)
-        pd_buf_release(&j.arena[t]);
-    free(j.arena);
+    pd_tbufs_free(j.arena, j.threads);
     free(j.lines);
     pd_buf_release(&b);
     return st;

@@ -118,6 +118,21 @@ void pd_buf_release(pd_buf *b)
     pd_buf_init(b);
 }
 
+pd_tbuf *pd_tbufs_new(unsigned n)
+{
+    pd_tbuf *t = aligned_alloc(64, (n ? n : 1) * sizeof *t);
+    for (unsigned i = 0; t && i < n; i++)
+        pd_buf_init(&t[i].b);
+    return t;
+}
+
+void pd_tbufs_free(pd_tbuf *t, unsigned n)
+{
+    for (unsigned i = 0; t && i < n; i++)
+        pd_buf_release(&t[i].b);
+    free(t);
+}
+
 pd_status pd_buf_reserve(pd_buf *b, size_t need)
 {
     return pd_grow((void **)&b->data, &b->cap, need, 1);
