@@ -57,6 +57,8 @@ void pd_tbufs_free(pd_tbuf *t, unsigned n);
  * with one call instead of a fault per page (small ranges are left alone). */
 void pd_prefault_read(const void *p, size_t bytes);
 void pd_prefault(void *p, size_t bytes);
+/* util.c: ask for huge pages for the mapping that holds a large block. */
+void pd_hugepages(void *p, size_t bytes);
 
 /* shingle.c: normalized text of len bytes has at most (len + 1) / 2 words,
  * so at most this many shingles: enough room for one pd_shingles() pass. */
