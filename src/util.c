@@ -91,8 +91,10 @@ void pd_prefault_read(const void *p, size_t bytes)
 
 /* Ask for huge pages for a large block (its whole mapping, so that the
  * mapping is not split and realloc() can still move it whole). Under
- * virtualization each first touch of a 4 KB page costs microseconds even
- * when the range was populated; a 2 MB page costs about as much, once. */
+ * virtualization the first touch of each 4 KB page costs microseconds, even
+ * when the range was populated; the first touch of a 2 MB page costs about
+ * as much as that of one 4 KB page. A fixed cost in memory: an array's last
+ * huge page may be mostly unused. */
 void pd_hugepages(void *p, size_t bytes)
 {
 #ifdef MADV_HUGEPAGE
