@@ -94,6 +94,18 @@ static void test_clusters(void)
     pd_scan_free(sc);
 }
 
+/* Scan one document that holds one repeat, on `threads` threads: its two
+ * rows, the second (the repeat) in *repeat. */
+static pd_scan *run_one_repeat(memsrc *m, pd_options *o, unsigned threads, pd_row *repeat)
+{
+    o->threads = threads;
+    pd_scan *sc = run(m, 1, o);
+    CHECK(sc && pd_scan_row_count(sc) == 2);
+    if (sc)
+        pd_scan_row(sc, 1, repeat);
+    return sc;
+}
+
 /* The rows of a run are those of the first run (*saved, kept on first use). */
 static void same_rows(char **saved, pd_scan *sc)
 {
@@ -134,13 +146,10 @@ static void test_sentence_chunks(void)
     char *first = NULL;
     for (unsigned threads = 1; threads <= 4; threads *= 2) {
         memsrc m = {.names = names, .texts = texts};
-        o.threads = threads;
-        pd_scan *sc = run(&m, 1, &o);
-        CHECK(sc && pd_scan_row_count(sc) == 2);
+        pd_row r;
+        pd_scan *sc = run_one_repeat(&m, &o, threads, &r);
         if (!sc)
             break;
-        pd_row r;
-        pd_scan_row(sc, 1, &r);
         CHECK(r.unit.index == want && r.unit.byte_start == at && r.unit.line_start == 1);
         CHECK(m.releases >= 3 && m.max_release < (2u << 20));
         same_rows(&first, sc);
@@ -169,14 +178,11 @@ static void test_chunks(void)
     pd_options_init(&o);
     char *saved = NULL;
     for (unsigned threads = 1; threads <= 4; threads *= 2) {
-        o.threads = threads;
         o.unit = PD_UNIT_LINE;
-        pd_scan *sc = run(&m, 1, &o);
-        CHECK(sc && pd_scan_row_count(sc) == 2);
+        pd_row r;
+        pd_scan *sc = run_one_repeat(&m, &o, threads, &r);
         if (!sc)
             break;
-        pd_row r;
-        pd_scan_row(sc, 1, &r);
         CHECK(r.unit.index == lines + 1 && r.unit.line_start == 2 * lines + 1);
         CHECK(pd_scan_stats(sc)->units == lines + 1);
         same_rows(&saved, sc);
