@@ -367,15 +367,16 @@ static bool read_in_place(pd_format fmt, bool regular, pd_compression kind)
     return fmt == PD_FORMAT_TEXT && regular && kind == PD_PLAIN;
 }
 
-/* A document that is a whole text file, read where it lies. */
-static doc in_place(uint32_t file)
+/* A document that is a whole text file, read where it lies; its size as
+ * it was when it was added (files_map() reads that much). */
+static doc in_place(uint32_t file, uint64_t size)
 {
-    return (doc){0, 0, 0, NO_NAME, file, false, false};
+    return (doc){0, size, 0, NO_NAME, file, false, false};
 }
 
 /* Add one file read from fd: "-" is standard input. A regular, uncompressed
  * text file is read in place later; anything else is decoded now. */
-static pd_status add_file(pd_files *fs, const char *path, int fd, bool regular)
+static pd_status add_file(pd_files *fs, const char *path, int fd, bool regular, uint64_t size)
 {
     uint32_t file;
     PD_TRY(push_path(fs, path, &file));
@@ -387,7 +388,7 @@ static pd_status add_file(pd_files *fs, const char *path, int fd, bool regular)
     if (st != PD_OK)
         ;
     else if (!is_stdin && read_in_place(fmt, regular, pd_instream_kind(in)))
-        st = push_doc(fs, in_place(file));
+        st = push_doc(fs, in_place(file, size));
     else if (fmt == PD_FORMAT_TEXT)
         st = spool_text(fs, file, in);
     else if (fmt == PD_FORMAT_JSONL)
@@ -413,7 +414,7 @@ static pd_status add_stdin(pd_files *fs)
         return PD_EINVAL;
     }
     fs->stdin_used = true;
-    return add_file(fs, "-", STDIN_FILENO, false);
+    return add_file(fs, "-", STDIN_FILENO, false, 0);
 }
 
 static pd_status add_path(pd_files *fs, const char *path)
@@ -429,7 +430,7 @@ static pd_status add_path(pd_files *fs, const char *path)
             close(fd);
         return PD_EIO;
     }
-    pd_status st = add_file(fs, path, fd, S_ISREG(sb.st_mode));
+    pd_status st = add_file(fs, path, fd, S_ISREG(sb.st_mode), (uint64_t)sb.st_size);
     /* A file read in place keeps its descriptor for the reads to come. */
     const doc *last = fs->n_docs > 0 ? &fs->docs[fs->n_docs - 1] : NULL;
     uint32_t file = (uint32_t)fs->n_paths - 1;
@@ -522,7 +523,8 @@ static pd_status walk(pd_files *fs, const char *dir, walker *w)
 typedef struct sniff_job {
     pd_files *fs;
     char **list;
-    int *fd; /* a plain file's descriptor, or PLAIN_CLOSED; else -1 */
+    int *fd;       /* a plain file's descriptor, or PLAIN_CLOSED; else -1 */
+    uint64_t *size; /* a plain file's size */
     _Atomic size_t room; /* descriptors that may still be kept */
 } sniff_job;
 
@@ -553,6 +555,7 @@ static void sniff(void *ctx, unsigned tid, size_t i)
         ssize_t n = pread(fd, magic, sizeof magic, 0);
         if (n >= 0 &&
             read_in_place(fmt, S_ISREG(sb.st_mode), pd_compression_of(magic, (size_t)n))) {
+            j->size[i] = (uint64_t)sb.st_size;
             if (take_room(&j->room)) {
                 j->fd[i] = fd;
                 return;
@@ -569,11 +572,12 @@ static pd_status add_dir(pd_files *fs, const char *dir)
     w.root_len += dir[w.root_len - 1] != '/';
     pd_status st = walk(fs, dir, &w);
     int *fd = st == PD_OK ? malloc((w.n + 1) * sizeof *fd) : NULL;
-    if (st == PD_OK && !fd)
+    uint64_t *size = st == PD_OK ? malloc((w.n + 1) * sizeof *size) : NULL;
+    if (st == PD_OK && (!fd || !size))
         st = PD_ENOMEM;
     if (st == PD_OK) {
         qsort(w.list, w.n, sizeof *w.list, cmp_str);
-        sniff_job j = {fs, w.list, fd, fs->max_kept - fs->n_kept};
+        sniff_job j = {fs, w.list, fd, size, fs->max_kept - fs->n_kept};
         pd_parallel_for(w.n < 64 ? 1 : fs->opt.threads ? fs->opt.threads : pd_cpu_count(), w.n,
                         sniff, &j);
     }
@@ -584,7 +588,7 @@ static pd_status add_dir(pd_files *fs, const char *dir)
         if (st == PD_OK && plain && (fst = push_path(fs, w.list[i], &file)) == PD_OK) {
             if (fd[i] >= 0 && keep_fd(fs, file, fd[i]))
                 fd[i] = -1;
-            fst = push_doc(fs, in_place(file));
+            fst = push_doc(fs, in_place(file, size[i]));
         } else if (st == PD_OK && !plain) {
             fst = add_path(fs, w.list[i]);
         }
@@ -598,6 +602,7 @@ static pd_status add_dir(pd_files *fs, const char *dir)
     }
     free(w.list);
     free(fd);
+    free(size);
     return st != PD_OK ? st : w.failed ? PD_EIO : PD_OK;
 }
 
@@ -696,6 +701,13 @@ static pd_status doc_len(pd_files *fs, uint32_t d, int fd, size_t *len)
     if (dc->spooled) {
         *len = (size_t)dc->len;
         return dc->len <= SIZE_MAX ? PD_OK : PD_EIO;
+    }
+    /* A small file is read with its size when it was added: a file that got
+     * shorter since is reported by the read. A file to be mapped is measured
+     * again, as mapping past its end would fault. */
+    if (dc->len > 0 && dc->len < MAP_MIN) {
+        *len = (size_t)dc->len;
+        return PD_OK;
     }
     if (fstat(fd, &sb) != 0) {
         report(fs, path, "cannot open: %s", strerror(errno));
