@@ -1,8 +1,11 @@
 /* fuzz_segment.c - segmentation of any bytes, in each unit kind: units are in
- * order, inside the document, trimmed, and their text can be rebuilt. */
+ * order, inside the document, trimmed, and their text can be rebuilt; a
+ * sentence start found from any place in a line (the scan cuts long lines
+ * there) is one the segmenter finds. */
 #include "fuzz.h"
-#include "paradup.h"
+#include "internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static int is_blank(char c)
@@ -15,6 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *d = (const char *)data;
     pd_buf text;
     pd_buf_init(&text);
+    bool *starts = calloc(size + 1, 1);
+    FUZZ_CHECK(starts != NULL);
     for (int kind = PD_UNIT_LINE; kind <= PD_UNIT_SENTENCE; kind++) {
         pd_segmenter s;
         pd_unit u;
@@ -33,8 +38,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 FUZZ_CHECK(memcmp(text.data, d + u.byte_start, text.len) == 0);
             prev_end = u.byte_end;
             prev_line = u.line_end;
+            if (kind == PD_UNIT_SENTENCE)
+                starts[u.byte_start] = true;
         }
     }
+    for (size_t from = 1; from < size; from++) {
+        const char *nl = memchr(d + from, '\n', size - from);
+        size_t to = nl ? (size_t)(nl - d) : size;
+        size_t k = pd_segment_sentence_start(d, from, to);
+        FUZZ_CHECK(k == 0 || (k >= from && k < to && starts[k]));
+    }
+    free(starts);
     pd_buf_release(&text);
     return 0;
 }
