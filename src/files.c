@@ -44,7 +44,8 @@ enum { FD_KEPT_MAX = 1 << 16 };
 
 /* A document: a whole file on disk, or a range of the spool. */
 typedef struct doc {
-    uint64_t off, len; /* in the spool (spooled documents) */
+    uint64_t off, len; /* in the spool; for a file read in place, len is its
+                        * size when it was added (0: measured when mapped) */
     uint64_t line;     /* record line in the file, 0 for a whole file */
     uint64_t name;     /* offset of its id in fs->names, or NO_NAME: the path */
     uint32_t file;
@@ -523,7 +524,7 @@ static pd_status walk(pd_files *fs, const char *dir, walker *w)
 typedef struct sniff_job {
     pd_files *fs;
     char **list;
-    int *fd;       /* a plain file's descriptor, or PLAIN_CLOSED; else -1 */
+    int *fd;        /* a plain file's descriptor, or PLAIN_CLOSED; else -1 */
     uint64_t *size; /* a plain file's size */
     _Atomic size_t room; /* descriptors that may still be kept */
 } sniff_job;
