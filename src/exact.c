@@ -5,8 +5,9 @@
  * Open addressing with linear probing; slots hold only a 32-bit id (+1), the
  * keys live in the caller's array, so a distinct text costs 4 bytes per slot
  * here. Ids are given in order (0, 1, 2, ...), so the table doubles at 50%
- * load by reading the keys in order rather than the old slots'. With 128-bit hashes a collision
- * between different texts is not a practical concern (2^-64 at 2^32 texts).
+ * load by reading the keys in order rather than the old slots'. With 128-bit
+ * hashes a collision between different texts is not a practical concern
+ * (2^-64 at 2^32 texts).
  *
  * One thread interns while others look up: a slot is published with a
  * release store after its key is in place, and read with an acquire load, so

@@ -53,8 +53,9 @@ typedef struct pd_tbuf {
 pd_tbuf *pd_tbufs_new(unsigned n);
 void pd_tbufs_free(pd_tbuf *t, unsigned n);
 
-/* util.c: map in the pages of [p, p + bytes) that are about to be written,
- * with one call instead of a fault per page (small ranges are left alone). */
+/* util.c: map in the pages of [p, p + bytes) that are about to be read, or
+ * written (then in huge pages where the range is large), with one call
+ * instead of a fault per page (small ranges are left alone). */
 void pd_prefault_read(const void *p, size_t bytes);
 void pd_prefault(void *p, size_t bytes);
 /* util.c: ask for huge pages for the mapping that holds a large block. */
