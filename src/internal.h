@@ -93,6 +93,11 @@ size_t pd_segment_sentence_start(const char *data, size_t from, size_t to);
  * invalid UTF-8 byte (len if none) through *first_bad. */
 pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *out,
                           pd_norm_stats *st, size_t *first_bad);
+/* A flag for pd_normalize_at() beside the PD_NORM_ steps: read ASCII with the
+ * portable loop even where the wide one runs (tests compare the two). */
+enum { PD_NORM_BYTE_LOOP = 1u << 30 };
+/* Whether this CPU runs the wide ASCII loop. */
+bool pd_normalize_wide(void);
 
 /* minhash.c */
 struct pd_minhash {

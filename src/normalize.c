@@ -274,6 +274,87 @@ static inline size_t clean_block(const char *text, char *d, size_t n, bool pendi
 }
 #endif
 
+/* The wide loop stores 64 bytes wherever it writes: room is kept for them. */
+enum { ASCII_SLACK = 64 };
+
+/* Runs of ASCII 64 bytes at a time, where the CPU has AVX-512 VBMI2 (x86-64;
+ * the choice is made at each call, so one binary runs everywhere). The table
+ * maps each byte as the byte loop does; dots and apostrophes are compressed
+ * out, then every word byte is kept and, of each run of spaces, the last one
+ * before a word, as the byte loop writes a pending space only before a word.
+ * Stops at the first byte >= 0x80 or the end. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define PD_ASCII_VBMI2 1
+#include <immintrin.h>
+
+typedef struct ascii_state {
+    size_t i, n;          /* read and written so far */
+    bool pending, deleted;
+    uint64_t nul;
+} ascii_state;
+
+__attribute__((target("avx512f,avx512bw,avx512vbmi,avx512vbmi2,bmi,bmi2,popcnt")))
+static void ascii_run_vbmi2(const char *text, size_t len, char *d, const unsigned char *map,
+                            ascii_state *a)
+{
+    const __m512i lo = _mm512_loadu_si512(map), hi = _mm512_loadu_si512(map + 64);
+    const __m512i one = _mm512_set1_epi8(1);
+    size_t i = a->i, n = a->n;
+    bool pending = a->pending, deleted = a->deleted;
+    while (i < len) {
+        size_t k = len - i < 64 ? len - i : 64;
+        __mmask64 valid = _bzhi_u64(~UINT64_C(0), (unsigned)k);
+        __m512i v = _mm512_maskz_loadu_epi8(valid, text + i);
+        uint64_t high = _mm512_movepi8_mask(v) & valid;
+        if (high) {
+            k = (size_t)_tzcnt_u64(high);
+            if (k == 0)
+                break;
+            valid = _bzhi_u64(~UINT64_C(0), (unsigned)k);
+        }
+        __m512i m = _mm512_permutex2var_epi8(lo, v, hi);
+        uint64_t word = _mm512_cmpgt_epu8_mask(m, one) & valid;
+        uint64_t del = _mm512_cmpeq_epi8_mask(m, one) & valid;
+        uint64_t kept = valid & ~del, space = kept & ~word;
+        a->nul += (uint64_t)_mm_popcnt_u64(_mm512_cmpeq_epi8_mask(v, _mm512_setzero_si512()) & valid);
+        deleted = (del >> (k - 1)) & 1;
+        i += k;
+        if (!kept)
+            continue;
+        /* spaces map to 0 (A_SPACE); every word byte is above ' ' */
+        __m512i mc = _mm512_maskz_compress_epi8(kept, _mm512_max_epu8(m, _mm512_set1_epi8(' ')));
+        uint64_t w = _pext_u64(word, kept), sp = _pext_u64(space, kept);
+        if (!w) {
+            pending |= sp != 0;
+            continue;
+        }
+        /* spaces count only after something was written */
+        uint64_t after = n > 0 ? ~UINT64_C(0) : ~((w & -w) * 2 - 1);
+        uint64_t keep = w | (sp & (w >> 1) & after);
+        unsigned lead = pending && n > 0 && (w & 1);
+        d[n] = ' ';
+        _mm512_storeu_si512(d + n + lead, _mm512_maskz_compress_epi8(keep, mc));
+        n += lead + (size_t)_mm_popcnt_u64(keep);
+        pending = (sp >> (63 - __builtin_clzll(w))) != 0; /* spaces after the last word */
+    }
+    a->i = i;
+    a->n = n;
+    a->pending = pending;
+    a->deleted = deleted;
+}
+
+#endif
+
+bool pd_normalize_wide(void)
+{
+#ifdef PD_ASCII_VBMI2
+    return __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("avx512vbmi") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("bmi2");
+#else
+    return false;
+#endif
+}
+
 pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *out,
                           pd_norm_stats *st, size_t *first_bad)
 {
@@ -281,7 +362,7 @@ pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *
     if (!st)
         st = &dummy;
     *first_bad = len;
-    PD_TRY(pd_buf_reserve(out, len + 2));
+    PD_TRY(pd_buf_reserve(out, len + 2 + ASCII_SLACK));
     out->len = 0;
     writer w = {out, false, false, false};
     const unsigned char *map = ascii_table(flags);
@@ -291,7 +372,23 @@ pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *
     size_t n = 0, i = 0;
     uint64_t nul = 0;
     bool pending = false, deleted = false;
+#ifdef PD_ASCII_VBMI2
+    bool wide = !(flags & PD_NORM_BYTE_LOOP) && pd_normalize_wide();
+#endif
     while (i < len) {
+#ifdef PD_ASCII_VBMI2
+        if (wide) {
+            ascii_state a = {i, n, pending, deleted, 0};
+            ascii_run_vbmi2(text, len, d, map, &a);
+            i = a.i;
+            n = a.n;
+            pending = a.pending;
+            deleted = a.deleted;
+            nul += a.nul;
+            if (i == len)
+                break;
+        }
+#endif
 #if defined(__SSE2__)
         if (i + 16 <= len) {
             size_t wrote = clean_block(text + i, d, n, pending, (flags & PD_NORM_CASEFOLD) != 0);
@@ -311,7 +408,7 @@ pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *
             PD_TRY(non_ascii_run(&w, text, len, &i, flags, st, first_bad));
             deleted = w.deleted; /* the run may end with a deleted dot */
             /* Each ASCII byte writes at most one byte, plus one pending space. */
-            PD_TRY(pd_buf_reserve(out, out->len + (len - i) + 3));
+            PD_TRY(pd_buf_reserve(out, out->len + (len - i) + 3 + ASCII_SLACK));
             d = out->data;
             n = out->len;
             pending = w.pending;

@@ -1,7 +1,7 @@
 /* test_normalize.c - what "the same text" means: NFKC, casefold, accents,
  * dots and apostrophes, punctuation, whitespace, invalid UTF-8, NUL. */
 #include "check.h"
-#include "paradup.h"
+#include "internal.h"
 
 static const char *norm(const char *in, size_t len, unsigned flags, pd_norm_stats *st)
 {
@@ -11,6 +11,66 @@ static const char *norm(const char *in, size_t len, unsigned flags, pd_norm_stat
 }
 
 #define N(s) norm((s), strlen(s), PD_NORM_DEFAULT, NULL)
+
+/* Random text of pieces that exercise the ASCII loops: letters of both
+ * cases, digits, runs of spaces, punctuation, dots and apostrophes, NUL,
+ * and non-ASCII (accents, combining marks, curly quotes, Han, bad bytes). */
+static size_t random_text(char *out, size_t cap, unsigned *seed)
+{
+    static const char *const pieces[] = {
+        "a", "b", "Z", "Q", "x", "7", "0", " ", " ", "  ", "\t", "\n", "\r\n", ",", ";", "\"",
+        "-", "(", ")", "?", "!", ".", ".", "'", "`", "U.S.", "it's", "...", " . ", "\0", "\x7F",
+        "\xC3\xA9", "\xCC\x81", "\xE2\x80\x99", "\xE6\x9D\xB1", "\xFF", "\xC3\x9C",
+        "\xEF\xAC\x81", "word ", "Word, ", "words. ", "WORDS ", "and ", "12 "};
+    enum { N_PIECES = sizeof pieces / sizeof *pieces };
+    size_t n = 0, want = (size_t)(rand_r(seed) % 400);
+    /* Mostly ASCII: a few texts have no byte >= 0x80 at all. */
+    unsigned ascii_only = rand_r(seed) % 3 == 0, weight_word = rand_r(seed) % 4;
+    while (n < want) {
+        unsigned r = (unsigned)rand_r(seed);
+        const char *p = pieces[r % N_PIECES];
+        if (weight_word && r % 5 < weight_word)
+            p = pieces[N_PIECES - 1 - (r / 5) % 6];
+        size_t len = p[0] ? strlen(p) : 1; /* "\0" is one NUL byte */
+        if (ascii_only && (unsigned char)p[0] >= 0x80)
+            continue;
+        if (n + len > cap)
+            break;
+        memcpy(out + n, p, len);
+        n += len;
+    }
+    return n;
+}
+
+/* The wide ASCII loop (where this CPU has it) writes what the byte loop
+ * writes, under every flag set, and counts the same NULs and bad bytes. */
+static void check_wide_loop(void)
+{
+    if (!pd_normalize_wide())
+        printf("test_normalize: this CPU has no wide ASCII loop; both runs take the byte loop\n");
+    char text[4096];
+    pd_buf a, b;
+    pd_buf_init(&a);
+    pd_buf_init(&b);
+    unsigned seed = 20261128, differ = 0;
+    for (int i = 0; i < 20000; i++) {
+        size_t len = random_text(text, sizeof text, &seed);
+        unsigned flags = (unsigned)i % (PD_NORM_DEFAULT + 1);
+        pd_norm_stats sa = {0, 0}, sb = {0, 0};
+        size_t bad_a, bad_b;
+        pd_status st_a = pd_normalize_at(text, len, flags, &a, &sa, &bad_a);
+        pd_status st_b = pd_normalize_at(text, len, flags | PD_NORM_BYTE_LOOP, &b, &sb, &bad_b);
+        if (st_a != PD_OK || st_b != PD_OK || a.len != b.len || memcmp(a.data, b.data, a.len) ||
+            sa.nul_bytes != sb.nul_bytes || sa.invalid_bytes != sb.invalid_bytes || bad_a != bad_b) {
+            if (differ++ < 3)
+                fprintf(stderr, "wide \"%.*s\" byte loop \"%.*s\" (flags %u)\n", (int)a.len,
+                        a.data, (int)b.len, b.data, flags);
+        }
+    }
+    CHECK(differ == 0);
+    pd_buf_release(&a);
+    pd_buf_release(&b);
+}
 
 int main(void)
 {
@@ -95,5 +155,6 @@ int main(void)
         snprintf(once, sizeof once, "%s", N(cases[i].in));
         CHECK_STR(N(once), once);
     }
+    check_wide_loop();
     return check_done("test_normalize");
 }
