@@ -167,6 +167,28 @@ static void test_jaccard(void)
     CHECK(pd_jaccard_sorted(x, 4, x, 4) == 1.0);
     CHECK(pd_jaccard_sorted(x, 0, y, 0) == 1.0);
     CHECK(pd_jaccard_sorted(x, 4, y, 0) == 0.0);
+    /* Random sorted sets against a count by search, with runs of shared
+     * values, values on one side only, and either set the shorter. */
+    unsigned seed = 7, wrong = 0;
+    for (int t = 0; t < 2000; t++) {
+        uint64_t a[80], b[80];
+        size_t na = 0, nb = 0, inter = 0;
+        unsigned spread = 1 + (unsigned)rand_r(&seed) % 8;
+        for (uint64_t v = 0; v < 200; v++) {
+            unsigned r = (unsigned)rand_r(&seed) % spread;
+            uint64_t value = v << 32 | (uint32_t)(v * 0x9E3779B97F4A7C15u); /* ascending */
+            if ((r == 0 || r == 1) && na < 80)
+                a[na++] = value;
+            if ((r == 0 || r == 2) && nb < 80)
+                b[nb++] = value;
+        }
+        for (size_t i = 0; i < na; i++)
+            for (size_t j = 0; j < nb; j++)
+                inter += a[i] == b[j];
+        double want = na + nb == 0 ? 1.0 : (double)inter / (double)(na + nb - inter);
+        wrong += pd_jaccard_sorted(a, na, b, nb) != want;
+    }
+    CHECK(wrong == 0);
 }
 
 int main(void)
