@@ -144,8 +144,20 @@ typedef struct pd_json_fields {
 pd_json_result pd_json_record(const char *line, size_t n, const char *text_key,
                               const char *id_key, pd_buf *arena, pd_json_fields *out);
 
+/* Band keys of many items are kept in blocks of PD_KEY_BLOCK items, band by
+ * band within a block: one band's keys are then read in runs of
+ * PD_KEY_BLOCK, not one key a cache line. pd_key_at() is the place of item
+ * i's key in band j; PD_KEYS_FOR(n, bands) keys hold n items. */
+enum { PD_KEY_BLOCK = 1024 };
+static inline size_t pd_key_at(size_t i, unsigned j, unsigned bands)
+{
+    return (i / PD_KEY_BLOCK * bands + j) * PD_KEY_BLOCK + i % PD_KEY_BLOCK;
+}
+#define PD_KEYS_FOR(n, bands) \
+    (((size_t)(n) + PD_KEY_BLOCK - 1) / PD_KEY_BLOCK * PD_KEY_BLOCK * (bands))
+
 /* lsh.c: candidate pairs among n items, each with `bands` 32-bit band keys
- * stored item-major in keys[i * bands + j]. Appends pairs (a < b, as
+ * stored at keys[pd_key_at(i, j, bands)]. Appends pairs (a < b, as
  * (uint64_t)a << 32 | b) to *pairs, sorted and unique. */
 pd_status pd_lsh_pairs(const uint32_t *keys, uint32_t n, unsigned bands, unsigned threads,
                        uint64_t **pairs, size_t *npairs);

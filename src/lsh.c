@@ -119,8 +119,11 @@ static void band(void *ctx, unsigned tid, size_t nth)
     band_job *b = ctx;
     size_t j = b->first + nth;
     uint64_t *v = b->v[tid];
-    for (uint32_t i = 0; i < b->n; i++)
-        v[i] = (uint64_t)b->keys[(size_t)i * b->bands + j] << 32 | i;
+    for (uint32_t s = 0; s < b->n; s += PD_KEY_BLOCK) { /* a block's keys of band j */
+        const uint32_t *k = b->keys + pd_key_at(s, (unsigned)j, b->bands);
+        for (uint32_t i = s, e = b->n - s < PD_KEY_BLOCK ? b->n : s + PD_KEY_BLOCK; i < e; i++)
+            v[i] = (uint64_t)k[i - s] << 32 | i;
+    }
     pd_sort_u64_high(v, b->n, b->tmp[tid]);
     size_t total = 0, e;
     for (size_t s = 0; s < b->n; s = e) {

@@ -751,6 +751,18 @@ static void place_units(pd_scan *sc, const chunk *c)
     }
 }
 
+/* The band keys of the texts chunk c made, t0 on, to their places: band by
+ * band, so that each band's keys are stored one after another. */
+static void copy_keys(pd_scan *sc, const chunk *c, size_t t0)
+{
+    for (unsigned k = 0; k < sc->bands; k++) {
+        size_t t = t0;
+        for (size_t j = 0; j < c->n && t < sc->n_texts; j++)
+            if (sc->first[t] == c->ubase + j)
+                sc->keys[pd_key_at(t++, k, sc->bands)] = c->keys[j * sc->bands + k];
+    }
+}
+
 /* Give each unit of chunk c whose text was not known when the chunk was
  * processed its text id, in input order: a new text gets the next id (its
  * first unit, hash and band keys are kept). Room for every unit of the batch
@@ -758,6 +770,7 @@ static void place_units(pd_scan *sc, const chunk *c)
  * workers read. */
 static pd_status intern_new(pd_scan *sc, const chunk *c)
 {
+    size_t t0 = sc->n_texts;
     for (size_t j = 0; j < c->n; j++) {
         if (c->known[j] != UINT32_MAX)
             continue;
@@ -766,13 +779,12 @@ static pd_status intern_new(pd_scan *sc, const chunk *c)
         PD_TRY(pd_exact_intern(&sc->table, sc->hash, c->h[j], &t));
         if (t == sc->n_texts) {
             sc->first[t] = id;
-            if (sc->near)
-                memcpy(sc->keys + (size_t)t * sc->bands, c->keys + j * sc->bands,
-                       sc->bands * sizeof *sc->keys);
             sc->n_texts++;
         }
         sc->text[id] = t;
     }
+    if (sc->near)
+        copy_keys(sc, c, t0);
     return PD_OK;
 }
 
@@ -799,7 +811,7 @@ static pd_status reserve_batch(pd_scan *sc, batch *b)
     PD_TRY(PD_GROW(sc->hash, sc->cap_hash, texts + 1));
     PD_TRY(PD_GROW(sc->first, sc->cap_first, texts + 1));
     if (sc->near)
-        PD_TRY(PD_GROW(sc->keys, sc->cap_keys, (texts + 1) * sc->bands));
+        PD_TRY(PD_GROW(sc->keys, sc->cap_keys, PD_KEYS_FOR(texts + 1, sc->bands)));
     return pd_exact_reserve(&sc->table, sc->hash, fresh);
 }
 
@@ -814,8 +826,11 @@ static void prefault_batch(pd_scan *sc, const batch *b)
         return;
     pd_prefault(sc->hash + sc->n_texts, b->fresh * sizeof *sc->hash);
     pd_prefault(sc->first + sc->n_texts, b->fresh * sizeof *sc->first);
-    if (sc->near)
-        pd_prefault(sc->keys + sc->n_texts * sc->bands, b->fresh * sc->bands * sizeof *sc->keys);
+    if (sc->near) { /* the blocks the new texts' keys go to */
+        size_t from = PD_KEYS_FOR(sc->n_texts + 1, sc->bands) - PD_KEY_BLOCK * sc->bands;
+        pd_prefault(sc->keys + from,
+                    (PD_KEYS_FOR(sc->n_texts + b->fresh, sc->bands) - from) * sizeof *sc->keys);
+    }
 }
 
 /* A chunk's place in its document and in the run, and what it adds to the

@@ -15,7 +15,8 @@ static int cmp_u64(const void *a, const void *b)
 
 static void test_by_hand(void)
 {
-    /* One band; bucket 5 holds ids 0 2 3 5 6 7 8, bucket 1 holds 1 4. */
+    /* One band; bucket 5 holds ids 0 2 3 5 6 7 8, bucket 1 holds 1 4 (with
+     * one band, the keys of a block are those of the items in order). */
     const uint32_t keys[] = {5, 1, 5, 5, 1, 5, 5, 5, 5};
     const uint64_t want[] = {
         0ull << 32 | 2, 0ull << 32 | 3, 0ull << 32 | 5, 0ull << 32 | 6, 0ull << 32 | 7,
@@ -36,7 +37,7 @@ static size_t band_pairs(const uint32_t *keys, uint32_t n, unsigned bands, unsig
 {
     uint64_t *v = malloc(n * sizeof *v);
     for (uint32_t i = 0; i < n; i++)
-        v[i] = (uint64_t)keys[(size_t)i * bands + j] << 32 | i;
+        v[i] = (uint64_t)keys[pd_key_at(i, j, bands)] << 32 | i;
     qsort(v, n, sizeof *v, cmp_u64);
     size_t k = 0;
     for (size_t s = 0, e; s < n; s = e)
@@ -53,12 +54,13 @@ static void test_compaction(void)
     /* 8 bands over 60,000 ids in buckets of about 300: 2.4 million pairs with
      * repeats (bands 0, 3 and 6 share their buckets), more than the 2^20 at
      * which the list is first compacted: later compactions merge new pairs
-     * into sorted ones. */
+     * into sorted ones. The last block of keys is not full. */
     enum { N = 60000, BANDS = 8 };
-    uint32_t *keys = malloc((size_t)N * BANDS * sizeof *keys);
+    uint32_t *keys = malloc(PD_KEYS_FOR(N, BANDS) * sizeof *keys);
     for (uint32_t i = 0; i < N; i++)
         for (unsigned j = 0; j < BANDS; j++)
-            keys[(size_t)i * BANDS + j] = j % 3 == 0 ? i % 200 : (i * (j + 1) + j) % 199 + 1000 * j;
+            keys[pd_key_at(i, j, BANDS)] =
+                j % 3 == 0 ? i % 200 : (i * (j + 1) + j) % 199 + 1000 * j;
     uint64_t *ref = malloc((size_t)N * BANDS * (WINDOW + 1) * sizeof *ref);
     size_t n_ref = 0;
     for (unsigned j = 0; j < BANDS; j++)
