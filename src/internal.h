@@ -214,6 +214,9 @@ void pd_sort_u64(uint64_t *v, size_t n, uint64_t *tmp);
 /* The same, by the high 32 bits only, for values whose low halves are already
  * in order (the sort is stable). */
 void pd_sort_u64_high(uint64_t *v, size_t n, uint64_t *tmp);
+/* The same order, faster for values spread evenly over 64 bits (hashes); any
+ * values are sorted, the others at about quicksort's speed. */
+void pd_sort_spread(uint64_t *v, size_t n, uint64_t *tmp);
 
 /* instream.c: a byte stream over fd, gzip or zstd undone by magic bytes. */
 typedef enum pd_compression { PD_PLAIN = 0, PD_GZIP, PD_ZSTD } pd_compression;

@@ -265,6 +265,44 @@ void pd_sort_u64(uint64_t *v, size_t n, uint64_t *tmp)
     sort_from(v, n, tmp, 0);
 }
 
+/* Up to 2^SPREAD_BITS values are spread into at least as many buckets by
+ * their top bits, then one insertion pass puts each bucket in order: about
+ * two moves a value when the values are hashes. Should they gather in a few
+ * buckets, each bucket is sorted by quicksort instead. */
+enum { SPREAD_BITS = 12, SPREAD_BUCKET_MAX = 16 };
+
+void pd_sort_spread(uint64_t *v, size_t n, uint64_t *tmp)
+{
+    if (n < 2 || n > ((size_t)1 << SPREAD_BITS)) {
+        pd_sort_u64(v, n, tmp);
+        return;
+    }
+    unsigned bits = 1;
+    while (((size_t)1 << bits) < n)
+        bits++;
+    const unsigned shift = 64 - bits;
+    const size_t buckets = (size_t)1 << bits;
+    uint16_t at[((size_t)1 << SPREAD_BITS) + 1]; /* n <= 4096 fits */
+    memset(at, 0, (buckets + 1) * sizeof *at);
+    for (size_t i = 0; i < n; i++)
+        at[(v[i] >> shift) + 1]++;
+    unsigned most = 0;
+    for (size_t b = 0; b < buckets; b++) {
+        most = at[b + 1] > most ? at[b + 1] : most;
+        at[b + 1] = (uint16_t)(at[b + 1] + at[b]); /* at[b]: where bucket b starts */
+    }
+    for (size_t i = 0; i < n; i++)
+        tmp[at[v[i] >> shift]++] = v[i]; /* at[b] ends as where bucket b ends */
+    if (most <= SPREAD_BUCKET_MAX)
+        insertion(tmp, n);
+    else
+        for (size_t b = 0; b < buckets; b++) {
+            size_t start = b > 0 ? at[b - 1] : 0;
+            quick(tmp + start, at[b] - start);
+        }
+    memcpy(v, tmp, n * sizeof *v);
+}
+
 void pd_sort_u64_high(uint64_t *v, size_t n, uint64_t *tmp)
 {
     sort_from(v, n, tmp, 32);

@@ -83,7 +83,7 @@ static pd_status profile(pd_scan *sc, worker *w, const char *text, size_t len, i
     it->at = w->n_out;
     if (sc->o.verify) {
         PD_TRY(PD_GROW(w->tmp, w->cap_tmp, n));
-        pd_sort_u64(w->sh, n, w->tmp);
+        pd_sort_spread(w->sh, n, w->tmp);
         size_t u = 0;
         for (size_t i = 0; i < n; i++)
             if (u == 0 || w->sh[i] != dst[u - 1])
