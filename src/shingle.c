@@ -18,18 +18,21 @@ size_t pd_shingles(const char *norm, size_t len, unsigned k, uint64_t *out, size
         return 0;
     if (k == 0)
         k = 1;
-    /* starts[] is a ring of the last k word starts. */
+    /* starts[] is a ring of the last k word starts; `at` is words % k,
+     * kept without a division. */
     size_t starts[64];
     if (k > 64)
         k = 64;
     size_t words = 0, n = 0, pos = 0;
+    unsigned at = 0;
     while (pos < len) {
         const char *sp = memchr(norm + pos, ' ', len - pos);
         size_t end = sp ? (size_t)(sp - norm) : len;
-        starts[words % k] = pos;
+        starts[at] = pos;
+        at = at + 1 == k ? 0 : at + 1;
         words++;
         if (words >= k) {
-            size_t s = starts[(words - k) % k];
+            size_t s = starts[at]; /* the word k - 1 words back */
             if (n < cap)
                 out[n] = XXH3_64bits(norm + s, end - s);
             n++;
