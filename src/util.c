@@ -111,6 +111,32 @@ void pd_hugepages(void *p, size_t bytes)
 #endif
 }
 
+/* A large block that realloc() moved has lost its huge pages: mremap()
+ * splits them when the new place is aligned otherwise, and a block copied
+ * from the heap was written before the advice. Ask the kernel to rebuild
+ * them for the first `bytes`, the part that holds data (the rest fills huge
+ * pages as it is written). On 1 GB of text, three quarters of the unit
+ * records were in 4 KB pages without this. Kernels before 6.1 refuse it. */
+#if defined(__linux__) && !defined(MADV_COLLAPSE) && (defined(__x86_64__) || defined(__aarch64__))
+#define MADV_COLLAPSE 25 /* <asm-generic/mman-common.h>, not yet in glibc's headers */
+#endif
+
+static void collapse(void *p, size_t bytes)
+{
+#ifdef MADV_COLLAPSE
+    enum { MIN_BYTES = 4 << 20, HUGE = 2 << 20 };
+    if (!p || bytes < MIN_BYTES)
+        return;
+    uintptr_t b = ((uintptr_t)p + HUGE - 1) & ~(uintptr_t)(HUGE - 1);
+    uintptr_t e = ((uintptr_t)p + bytes) & ~(uintptr_t)(HUGE - 1);
+    if (e > b)
+        madvise((void *)b, e - b, MADV_COLLAPSE);
+#else
+    PD_UNUSED(p);
+    PD_UNUSED(bytes);
+#endif
+}
+
 pd_status pd_grow(void **p, size_t *cap, size_t need, size_t sz)
 {
     if (need <= *cap)
@@ -125,6 +151,8 @@ pd_status pd_grow(void **p, size_t *cap, size_t need, size_t sz)
     if (!q)
         return PD_ENOMEM;
     pd_hugepages(q, n * sz);
+    if (q != *p)
+        collapse(q, *cap * sz);
     *p = q;
     *cap = n;
     return PD_OK;
