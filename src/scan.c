@@ -770,8 +770,11 @@ static void copy_keys(pd_scan *sc, const chunk *c, size_t t0)
  * workers read. */
 static pd_status intern_new(pd_scan *sc, const chunk *c)
 {
+    enum { AHEAD = 8 }; /* table slots fetched ahead of their lookup */
     size_t t0 = sc->n_texts;
     for (size_t j = 0; j < c->n; j++) {
+        if (j + AHEAD < c->n && c->known[j + AHEAD] == UINT32_MAX)
+            pd_exact_prefetch(&sc->table, c->h[j + AHEAD]);
         if (c->known[j] != UINT32_MAX)
             continue;
         uint32_t id = (uint32_t)(c->ubase + j), t;
