@@ -94,15 +94,27 @@ enum { U64_FIELD = 22 };
 
 static size_t put_u64(char *d, uint64_t v)
 {
-    char digits[20];
-    size_t k = sizeof digits;
-    do
-        digits[--k] = (char)('0' + v % 10);
-    while ((v /= 10) > 0);
+    /* The digits are counted first, then written from the last, two at a
+     * time from a table: six numbers a row make this a hot loop. */
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324252627282930"
+                                   "31323334353637383940414243444546474849505152535455565758596061"
+                                   "62636465666768697071727374757677787980818283848586878889909192"
+                                   "93949596979899";
+    size_t n = 1;
+    for (uint64_t t = v; t >= 10; t /= 10)
+        n++;
     d[0] = '"';
-    memcpy(d + 1, digits + k, sizeof digits - k);
-    d[1 + sizeof digits - k] = '"';
-    return sizeof digits - k + 2;
+    char *e = d + 1 + n;
+    *e = '"';
+    while (v >= 100) {
+        memcpy(e -= 2, pairs + 2 * (v % 100), 2);
+        v /= 100;
+    }
+    if (v >= 10)
+        memcpy(e - 2, pairs + 2 * v, 2);
+    else
+        e[-1] = (char)('0' + v);
+    return n + 2;
 }
 
 static void field_u64(out *o, uint64_t v)
@@ -409,8 +421,13 @@ static void format_piece(void *ctx, unsigned tid, size_t p)
     o.ok = true;
     doc_fields df = {{NULL, true, 0, o.safe, {NULL, 0, 0}}, 0, 0};
     size_t end = (p + 1) * PIECE_ROWS < b->n ? (p + 1) * PIECE_ROWS : b->n;
-    for (size_t i = p * PIECE_ROWS; i < end && o.ok; i++)
+    enum { AHEAD = 8 }; /* rows whose unit record is fetched ahead: they are scattered */
+    const pd_scan *sc = rp->sc;
+    for (size_t i = p * PIECE_ROWS; i < end && o.ok; i++) {
+        if (i + AHEAD < end)
+            PD_PREFETCH(&sc->units[sc->report[b->first + i + AHEAD].unit]);
         format_row(&o, rp, i, &df);
+    }
     b->piece[p] = o;
     pd_buf_release(&df.o.buf);
 }
