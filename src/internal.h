@@ -114,7 +114,7 @@ typedef struct pd_h128 {
 
 /* exact.c: an open-addressing table from a 128-bit hash to a 32-bit id. */
 typedef struct pd_exact {
-    _Atomic uint32_t *slots; /* id + 1, 0 = empty */
+    _Atomic uint64_t *slots; /* tag << 32 | id + 1, 0 = empty */
     size_t mask, count;
 } pd_exact;
 

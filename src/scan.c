@@ -14,7 +14,7 @@
  * banner repeated a million times costs one LSH entry.
  *
  * Nothing of a unit's text is kept: 32 bytes of position per unit, 4 for its
- * text id, and per distinct text 16 (hash) + 4 (first unit) + 8 (table)
+ * text id, and per distinct text 16 (hash) + 4 (first unit) + 11 to 21 (table)
  * + 4 per band. The report re-reads texts by offset.
  *
  * Output depends only on the input and options, never on thread timing:

@@ -1,0 +1,63 @@
+/* test_exact.c - the exact-repeat table (exact.c): ids come back for every
+ * key interned, across the table's growth; keys that share the slot bits,
+ * the tag bits or both, but not the whole 128 bits, stay apart; and a
+ * lookup of a key never interned finds nothing. */
+#include "check.h"
+#include "internal.h"
+
+static uint64_t rng = 0x2545F4914F6CDD1Du;
+static uint64_t next(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+int main(void)
+{
+    enum { N = 200000 };
+    pd_h128 *keys = malloc((N + 1) * sizeof *keys);
+    pd_exact t;
+    CHECK(pd_exact_init(&t, 16) == PD_OK);
+    /* Groups of four: a random key, then one with its slot bits (lo) and
+     * another tag (hi's top half), one with its tag and other slot bits,
+     * and one that differs from the first in hi's low half only. */
+    for (size_t i = 0; i < N; i++) {
+        pd_h128 k = {next(), next()};
+        if (i % 4 == 1)
+            k.lo = keys[i - 1].lo;
+        else if (i % 4 == 2)
+            k.hi = keys[i - 2].hi;
+        else if (i % 4 == 3)
+            k = (pd_h128){keys[i - 3].lo, keys[i - 3].hi ^ 1};
+        keys[i] = k;
+    }
+    unsigned wrong = 0, grown = 0;
+    size_t mask = t.mask;
+    for (size_t i = 0; i < N; i++) {
+        uint32_t id;
+        /* new keys are placed at keys[count] first, as the scanner does */
+        wrong += pd_exact_intern(&t, keys, keys[i], &id) != PD_OK || id != i;
+        grown += t.mask != mask;
+        mask = t.mask;
+    }
+    CHECK(wrong == 0 && t.count == N);
+    CHECK(grown >= 8); /* from 1,024 slots to 2^18 */
+    for (size_t i = 0; i < N; i++) {
+        uint32_t id;
+        wrong += pd_exact_find(&t, keys, keys[i]) != i;
+        wrong += pd_exact_intern(&t, keys, keys[i], &id) != PD_OK || id != i; /* no new id */
+    }
+    CHECK(wrong == 0 && t.count == N);
+    for (size_t i = 0; i < N; i++) {
+        pd_h128 other = {keys[i].lo, keys[i].hi ^ (UINT64_C(1) << 40)}; /* same slot, other tag */
+        pd_h128 near = {keys[i].lo ^ (UINT64_C(1) << 62), keys[i].hi}; /* same tag */
+        wrong += pd_exact_find(&t, keys, other) != UINT32_MAX;
+        wrong += pd_exact_find(&t, keys, near) != UINT32_MAX;
+    }
+    CHECK(wrong == 0);
+    pd_exact_release(&t);
+    free(keys);
+    return check_done("test_exact");
+}
