@@ -147,8 +147,14 @@ pd_status pd_grow(void **p, size_t *cap, size_t need, size_t sz)
             return PD_ENOMEM;
         n *= 2;
     }
-    void *q = realloc(*p, n * sz);
-    if (!q)
+    /* A large block grows fourfold: moving it costs a copy of its huge
+     * pages (see collapse), and the room it does not use yet is only
+     * address space. Should that be refused, it grows as far as needed. */
+    enum { WIDE_BYTES = 4 << 20 };
+    void *q = NULL;
+    if (n * sz >= WIDE_BYTES && n <= SIZE_MAX / 2 / sz && (q = realloc(*p, 2 * n * sz)) != NULL)
+        n *= 2;
+    if (!q && !(q = realloc(*p, n * sz)))
         return PD_ENOMEM;
     pd_hugepages(q, n * sz);
     if (q != *p)
