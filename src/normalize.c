@@ -282,8 +282,8 @@ enum { ASCII_SLACK = 64 };
  * maps each byte as the byte loop does; dots and apostrophes are compressed
  * out, then every word byte is kept and, of each run of spaces, the last one
  * before a word, as the byte loop writes a pending space only before a word.
- * Stops at the first byte >= 0x80 or the end. */
-#if defined(__x86_64__) && defined(__GNUC__)
+ * Stops at the first byte >= 0x80 or the end. (GCC before 8 has no VBMI2.) */
+#if defined(__x86_64__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8))
 #define PD_ASCII_VBMI2 1
 #include <immintrin.h>
 

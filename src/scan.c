@@ -755,12 +755,10 @@ static void place_units(pd_scan *sc, const chunk *c)
  * band, so that each band's keys are stored one after another. */
 static void copy_keys(pd_scan *sc, const chunk *c, size_t t0)
 {
-    for (unsigned k = 0; k < sc->bands; k++) {
-        size_t t = t0;
-        for (size_t j = 0; j < c->n && t < sc->n_texts; j++)
-            if (sc->first[t] == c->ubase + j)
-                sc->keys[pd_key_at(t++, k, sc->bands)] = c->keys[j * sc->bands + k];
-    }
+    for (unsigned k = 0; k < sc->bands; k++)
+        for (size_t t = t0; t < sc->n_texts; t++) /* each text's first unit is in c */
+            sc->keys[pd_key_at(t, k, sc->bands)] =
+                c->keys[(sc->first[t] - c->ubase) * sc->bands + k];
 }
 
 /* Give each unit of chunk c whose text was not known when the chunk was
