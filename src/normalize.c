@@ -19,8 +19,9 @@
  * is not a letter, so each acts as a space; NUL bytes likewise. Both are
  * counted for the caller's warning.
  *
- * Speed: ASCII bytes go through a table, and utf8proc is called only for runs
- * of bytes >= 0x80, which keeps English text at memory-copy speed.
+ * Speed: ASCII bytes go through a table (64 at a time where the CPU has
+ * AVX-512 VBMI2, 16 at a time for runs of plain words elsewhere), and
+ * utf8proc is called only for runs of bytes >= 0x80.
  */
 #include "internal.h"
 

@@ -1,5 +1,6 @@
 /* test_normalize.c - what "the same text" means: NFKC, casefold, accents,
- * dots and apostrophes, punctuation, whitespace, invalid UTF-8, NUL. */
+ * dots and apostrophes, punctuation, whitespace, invalid UTF-8, NUL; and the
+ * wide ASCII loop writes what the byte loop writes. */
 #include "check.h"
 #include "internal.h"
 
