@@ -115,7 +115,10 @@ typedef struct pd_h128 {
 /* exact.c: an open-addressing table from a 128-bit hash to a 32-bit id. */
 typedef struct pd_exact {
     _Atomic uint64_t *slots; /* tag << 32 | id + 1, 0 = empty */
-    size_t mask, count;
+    size_t mask;
+    /* Written by the interning thread on every new text while the others
+     * read the fields above: on a cache line of its own. */
+    _Alignas(64) size_t count;
 } pd_exact;
 
 pd_status pd_exact_init(pd_exact *t, size_t expect);
@@ -269,13 +272,21 @@ typedef struct pd_rrow {
     uint8_t role, match, scope;
 } pd_rrow;
 
+/* The scanner. Its first lines are read by every thread for every unit of
+ * the first pass (options, the MinHash parameters, the exact table), while
+ * the merge writes counts and statistics for every unit: those begin on a
+ * cache line of their own, as a write to a line another thread reads makes
+ * that thread fetch the line again (allocated 64-aligned by pd_scan_new). */
 struct pd_scan {
     pd_options o;
     unsigned bands, rows, threads;
     bool near; /* threshold < 1: MinHash and LSH run */
     bool ran;
     pd_minhash *mh;
-    pd_stats stats;
+    pd_h128 *hash; /* the exact table's keys: freed after the first pass */
+    pd_exact table;
+
+    _Alignas(64) pd_stats stats;
     char err[512];
 
     /* units in input order; text[u] is the id of unit u's normalized text */
@@ -283,12 +294,10 @@ struct pd_scan {
     uint32_t *text;
     size_t n_units, cap_units, cap_text;
 
-    /* distinct normalized texts in order of first occurrence */
-    pd_h128 *hash;   /* for the exact table: freed after the first pass */
+    /* distinct normalized texts in order of first occurrence (and hash, above) */
     uint32_t *first; /* first unit with the text */
     uint32_t *keys;  /* bands LSH keys per text (near mode, until verify) */
     size_t n_texts, cap_hash, cap_first, cap_keys;
-    pd_exact table;
 
     /* verified near pairs of text ids (a << 32 | b, a < b), sorted */
     uint64_t *near_pairs;

@@ -88,9 +88,10 @@ pd_status pd_scan_new(const pd_options *opts, pd_scan **out)
 {
     *out = NULL;
     PD_TRY(pd_options_check(opts, NULL));
-    pd_scan *sc = calloc(1, sizeof *sc);
+    pd_scan *sc = aligned_alloc(64, sizeof *sc);
     if (!sc)
         return PD_ENOMEM;
+    memset(sc, 0, sizeof *sc);
     sc->o = *opts;
     sc->threads = opts->threads ? opts->threads : pd_cpu_count();
     sc->near = opts->threshold < 1.0;
