@@ -210,15 +210,20 @@ static size_t block_end(const pd_scan *sc, size_t first)
     return i;
 }
 
-/* Copy the texts of span i's units from the raw bytes to their places in
- * the arena: a parallel job, as the spans' places do not overlap. */
-static void stash_span(void *ctx, unsigned tid, size_t i)
+/* Read span i into the raw bytes and copy its units' texts to their places
+ * in the arena, while the bytes are in this thread's cache: a parallel job,
+ * as the spans' places do not overlap. */
+static void read_span_texts(void *ctx, unsigned tid, size_t i)
 {
     report *r = ctx;
     block *b = r->b;
     const pd_span *sp = &b->spans[i];
     size_t stop = i + 1 < b->n_spans ? b->span_first[i + 1] : b->group_end;
-    pd_status st = PD_OK;
+    pd_status st = r->src->read(r->src->ctx, sp->doc, sp->off, sp->len, b->raw.data + sp->at);
+    if (st != PD_OK) {
+        b->span_st[i] = st == PD_ENOMEM ? PD_EIO : st; /* out of memory is said otherwise */
+        return;
+    }
     for (size_t j = b->span_first[i]; j < stop && st == PD_OK; j++) {
         const pd_urec *u = &r->sc->units[b->order[j] >> 32];
         size_t row = (uint32_t)b->order[j], n = (size_t)(u->byte_end - u->byte_start);
@@ -243,9 +248,9 @@ static void stash_span(void *ctx, unsigned tid, size_t i)
 enum { SPAN_BYTES = 1 << 20, SPAN_GAP = 4 << 10, RAW_BYTES = 4 << 20 };
 
 /* Plan the spans of order[k..] that fit in RAW_BYTES (at least one), read
- * them in parallel into b->raw and stash their texts; *next is where the
- * following group starts. Units of one document that lie close together
- * are read with one call. */
+ * them in parallel into b->raw and copy their texts to the arena; *next is
+ * where the following group starts. Units of one document that lie close
+ * together are read with one call. */
 static pd_status read_group(report *r, size_t k, size_t *next)
 {
     pd_scan *sc = r->sc;
@@ -272,18 +277,16 @@ static pd_status read_group(report *r, size_t k, size_t *next)
             used += (size_t)(end - u0->byte_start);
         }
     }
-    size_t bad = 0;
     if (st == PD_OK && (st = pd_buf_reserve(&b->raw, used + 1)) == PD_OK)
         pd_prefault(b->raw.data, used);
-    if (st == PD_OK &&
-        (st = pd_read_spans(r->src, sc->threads, b->spans, n_spans, b->raw.data, &bad)) != PD_OK)
-        pd_scan_fail(sc, "cannot read '%s' again", r->src->name(r->src->ctx, b->spans[bad].doc));
     if (st == PD_OK) {
         b->n_spans = n_spans;
         b->group_end = m;
-        pd_parallel_for(used < (1 << 16) ? 1 : sc->threads, n_spans, stash_span, r);
+        pd_parallel_for(n_spans < 8 || used < (1 << 16) ? 1 : sc->threads, n_spans,
+                        read_span_texts, r);
         for (size_t i = 0; i < n_spans && st == PD_OK; i++)
-            st = b->span_st[i];
+            if ((st = b->span_st[i]) != PD_OK && st != PD_ENOMEM)
+                pd_scan_fail(sc, "cannot read '%s' again", r->src->name(r->src->ctx, b->spans[i].doc));
     }
     *next = m;
     return st;

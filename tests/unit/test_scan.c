@@ -1,7 +1,8 @@
 /* test_scan.c - the scanner end to end through the library API: exact and
  * near clusters, keep/duplicate, within/across, input order, line numbers
  * across chunk boundaries, determinism across thread counts, a failed
- * document, a huge LSH bucket, and the pair list. */
+ * document, the report's texts and a document that shrank before the
+ * report, a huge LSH bucket, and the pair list. */
 #include "check.h"
 #include "memsrc.h"
 
@@ -213,6 +214,35 @@ static void test_failed_doc(void)
     CHECK(run(&m, 3, &o) == NULL);
 }
 
+/* The report reads the rows' texts again: they come out as they are in
+ * the source, and a document that got shorter since the scan is named. */
+static void test_report_reads(void)
+{
+    const char *names[] = {"a", "b"};
+    const char *texts[] = {"Subscribe now!\nfirst story\nSubscribe now!\n",
+                           "other story\n\"Subscribe\" now\n"};
+    memsrc m = {.names = names, .texts = texts};
+    pd_options o;
+    pd_options_init(&o);
+    o.threshold = 1.0;
+    pd_scan *sc = run(&m, 2, &o);
+    CHECK(sc && pd_scan_row_count(sc) == 3);
+    pd_source src = mem_source(&m, 2);
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    CHECK(f && sc && pd_scan_write_csv(sc, &src, 0, f) == PD_OK);
+    fclose(f);
+    CHECK(out && strstr(out, ",\"Subscribe now!\",") && strstr(out, ",\"\"\"Subscribe\"\" now\","));
+    free(out);
+    m.len_cache[1] = 5; /* b is now shorter than its rows */
+    f = fopen("/dev/null", "w");
+    CHECK(f && sc && pd_scan_write_csv(sc, &src, 0, f) == PD_EIO);
+    CHECK(sc && strstr(pd_scan_errmsg(sc), "cannot read 'b' again"));
+    fclose(f);
+    pd_scan_free(sc);
+}
+
 /* 200,000 near-variants of one banner share LSH buckets: pairs stay O(n). */
 static void test_huge_bucket(void)
 {
@@ -273,6 +303,7 @@ int main(void)
     test_chunks();
     test_sentence_chunks();
     test_failed_doc();
+    test_report_reads();
     test_huge_bucket();
     test_options();
     return check_done("test_scan");
