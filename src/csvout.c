@@ -286,7 +286,8 @@ static pd_status read_group(report *r, size_t k, size_t *next)
                         read_span_texts, r);
         for (size_t i = 0; i < n_spans && st == PD_OK; i++)
             if ((st = b->span_st[i]) != PD_OK && st != PD_ENOMEM)
-                pd_scan_fail(sc, "cannot read '%s' again", r->src->name(r->src->ctx, b->spans[i].doc));
+                pd_scan_fail(sc, "cannot read '%s' again",
+                             r->src->name(r->src->ctx, b->spans[i].doc));
     }
     *next = m;
     return st;
