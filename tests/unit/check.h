@@ -2,11 +2,12 @@
  * check.h - the unit tests' tiny harness: CHECK() records a result and
  * prints file:line on failure; check_done() prints "NAME: N passed, M failed"
  * and returns the exit status. Counts are also appended to $PD_TEST_COUNTS
- * when set, for the suite's total.
+ * when set, for the suite's total. check_rand() makes test data.
  */
 #ifndef PD_CHECK_H
 #define PD_CHECK_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,16 @@ static unsigned check_pass, check_fail;
             fprintf(stderr, "%s:%d: got \"%s\", want \"%s\"\n", __FILE__, __LINE__, g_, w_); \
         }                                                                   \
     } while (0)
+
+/* xorshift64: test data that is the same on every machine. */
+static inline uint64_t check_rand(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *state = x;
+}
 
 static inline int check_done(const char *name)
 {

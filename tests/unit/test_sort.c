@@ -8,10 +8,7 @@
 static uint64_t rng = 88172645463325252u;
 static uint64_t next(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return check_rand(&rng);
 }
 
 static int check_sorted(uint64_t *v, size_t n, uint64_t sum, uint64_t xr)
