@@ -40,12 +40,16 @@ typedef struct tally {
 } tally;
 
 /* Number the clusters and place each member's row (counting sort); root[u]
- * is unit u's root text. */
-static pd_status place_rows(pd_scan *sc, const uint32_t *root, tally *t)
+ * is unit u's root text. *ends is left with the row after each cluster's
+ * last, by cluster number: cluster c's rows are [ends[c - 1], ends[c]),
+ * with ends[0] = 0. */
+static pd_status place_rows(pd_scan *sc, const uint32_t *root, tally *t, uint32_t **ends)
 {
     uint32_t *start = malloc((sc->n_texts + 1) * sizeof *start);
+    *ends = start;
     if (!start)
         return PD_ENOMEM;
+    start[0] = 0;
     uint32_t clusters = 0;
     size_t rows = 0;
     for (size_t u = 0; u < sc->n_units; u++) {
@@ -57,10 +61,8 @@ static pd_status place_rows(pd_scan *sc, const uint32_t *root, tally *t)
         }
     }
     sc->report = malloc((rows + 1) * sizeof *sc->report);
-    if (!sc->report) {
-        free(start);
+    if (!sc->report)
         return PD_ENOMEM;
-    }
     pd_prefault(sc->report, rows * sizeof *sc->report);
     for (size_t u = 0; u < sc->n_units; u++) {
         uint32_t c = t[root[u]].cluster;
@@ -70,30 +72,41 @@ static pd_status place_rows(pd_scan *sc, const uint32_t *root, tally *t)
     sc->n_report = rows;
     sc->stats.clusters = clusters;
     sc->stats.duplicates = rows - clusters;
-    free(start);
     return PD_OK;
 }
 
-/* Fill role, match, similarity and scope of each row. */
-static void describe_rows(pd_scan *sc)
+/* Rows are described ROW_BLOCK at a time, in parallel: a row needs only
+ * its cluster's first row (from the cluster ends) and the row before it. */
+enum { ROW_BLOCK = 1 << 14 };
+
+typedef struct describe {
+    pd_scan *sc;
+    const uint32_t *ends;
+} describe;
+
+/* Fill role, match, similarity and scope of a block of rows. */
+static void describe_rows(void *ctx, unsigned tid, size_t blk)
 {
+    PD_UNUSED(tid);
+    const describe *d = ctx;
+    pd_scan *sc = d->sc;
     enum { AHEAD = 16 }; /* rows whose unit is fetched ahead: they are scattered */
-    uint32_t keep = 0;
-    for (size_t i = 0; i < sc->n_report; i++) {
-        if (i + AHEAD < sc->n_report) {
+    size_t end = (blk + 1) * ROW_BLOCK < sc->n_report ? (blk + 1) * ROW_BLOCK : sc->n_report;
+    for (size_t i = blk * ROW_BLOCK; i < end; i++) {
+        if (i + AHEAD < end) {
             PD_PREFETCH(&sc->units[sc->report[i + AHEAD].unit]);
             PD_PREFETCH(&sc->text[sc->report[i + AHEAD].unit]);
         }
         pd_rrow *row = &sc->report[i];
-        if (i == 0 || row->cluster != sc->report[i - 1].cluster) {
-            keep = row->unit;
+        size_t first = d->ends[row->cluster - 1];
+        if (i == first) {
             row->role = PD_KEEP;
             row->match = PD_MATCH_NONE;
             row->scope = PD_SCOPE_NONE;
             row->sim = 0;
             continue;
         }
-        uint32_t tk = sc->text[keep], tu = sc->text[row->unit];
+        uint32_t tk = sc->text[sc->report[first].unit], tu = sc->text[row->unit];
         row->role = PD_DUPLICATE;
         row->match = tk == tu ? PD_MATCH_EXACT : PD_MATCH_NEAR;
         row->sim = (float)pd_text_similarity(sc, tk, tu);
@@ -126,7 +139,7 @@ static void root_job(void *ctx, unsigned tid, size_t blk)
 pd_status pd_cluster_run(pd_scan *sc)
 {
     uint32_t *parent = malloc((sc->n_texts + 1) * sizeof *parent);
-    uint32_t *root = malloc((sc->n_units + 1) * sizeof *root);
+    uint32_t *root = malloc((sc->n_units + 1) * sizeof *root), *ends = NULL;
     tally *t = NULL;
     pd_status st = PD_ENOMEM;
     if (!parent || !root)
@@ -150,9 +163,11 @@ pd_status pd_cluster_run(pd_scan *sc)
     for (size_t u = 0; u < sc->n_units; u++)
         if (t[root[u]].units < UINT32_MAX)
             t[root[u]].units++;
-    if ((st = place_rows(sc, root, t)) != PD_OK)
+    if ((st = place_rows(sc, root, t, &ends)) != PD_OK)
         goto done;
-    describe_rows(sc);
+    describe d = {sc, ends};
+    pd_parallel_for(sc->n_report < ROW_BLOCK ? 1 : sc->threads,
+                    (sc->n_report + ROW_BLOCK - 1) / ROW_BLOCK, describe_rows, &d);
     pd_verify_release(sc); /* the profiles served describe_rows() only */
 done:
     if (st != PD_OK)
@@ -160,6 +175,7 @@ done:
     free(parent);
     free(root);
     free(t);
+    free(ends);
     return st;
 }
 
