@@ -829,7 +829,7 @@ static void prefault_batch(pd_scan *sc, const batch *b)
     pd_prefault(sc->hash + sc->n_texts, b->fresh * sizeof *sc->hash);
     pd_prefault(sc->first + sc->n_texts, b->fresh * sizeof *sc->first);
     if (sc->near) { /* the blocks the new texts' keys go to */
-        size_t from = PD_KEYS_FOR(sc->n_texts + 1, sc->bands) - PD_KEY_BLOCK * sc->bands;
+        size_t from = sc->n_texts / PD_KEY_BLOCK * PD_KEY_BLOCK * sc->bands;
         pd_prefault(sc->keys + from,
                     (PD_KEYS_FOR(sc->n_texts + b->fresh, sc->bands) - from) * sizeof *sc->keys);
     }

@@ -66,6 +66,10 @@ static void populate(const void *p, size_t bytes, int advice)
         madvise((void *)b, e - b, advice);
 }
 
+/* A block this large gets huge pages (pd_hugepages), has them rebuilt when
+ * it moves (collapse) and grows fourfold (pd_grow). */
+enum { LARGE_BLOCK = 4 << 20, HUGE_PAGE = 2 << 20 };
+
 /* Pages about to be written: in huge pages where the range is large. */
 void pd_prefault(void *p, size_t bytes)
 {
@@ -98,8 +102,7 @@ void pd_prefault_read(const void *p, size_t bytes)
 void pd_hugepages(void *p, size_t bytes)
 {
 #ifdef MADV_HUGEPAGE
-    enum { MIN_BYTES = 4 << 20 };
-    if (!p || bytes < MIN_BYTES)
+    if (!p || bytes < LARGE_BLOCK)
         return;
     uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
     uintptr_t b = (uintptr_t)p & ~(page - 1);
@@ -124,11 +127,10 @@ void pd_hugepages(void *p, size_t bytes)
 static void collapse(void *p, size_t bytes)
 {
 #ifdef MADV_COLLAPSE
-    enum { MIN_BYTES = 4 << 20, HUGE = 2 << 20 };
-    if (!p || bytes < MIN_BYTES)
+    if (!p || bytes < LARGE_BLOCK)
         return;
-    uintptr_t b = ((uintptr_t)p + HUGE - 1) & ~(uintptr_t)(HUGE - 1);
-    uintptr_t e = ((uintptr_t)p + bytes) & ~(uintptr_t)(HUGE - 1);
+    uintptr_t b = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+    uintptr_t e = ((uintptr_t)p + bytes) & ~(uintptr_t)(HUGE_PAGE - 1);
     if (e > b)
         madvise((void *)b, e - b, MADV_COLLAPSE);
 #else
@@ -150,9 +152,8 @@ pd_status pd_grow(void **p, size_t *cap, size_t need, size_t sz)
     /* A large block grows fourfold: moving it costs a copy of its huge
      * pages (see collapse), and the room it does not use yet is only
      * address space. Should that be refused, it grows as far as needed. */
-    enum { WIDE_BYTES = 4 << 20 };
     void *q = NULL;
-    if (n * sz >= WIDE_BYTES && n <= SIZE_MAX / 2 / sz && (q = realloc(*p, 2 * n * sz)) != NULL)
+    if (n * sz >= LARGE_BLOCK && n <= SIZE_MAX / 2 / sz && (q = realloc(*p, 2 * n * sz)) != NULL)
         n *= 2;
     if (!q && !(q = realloc(*p, n * sz)))
         return PD_ENOMEM;
