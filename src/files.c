@@ -49,6 +49,7 @@ typedef struct doc {
     uint64_t line;     /* record line in the file, 0 for a whole file */
     uint64_t name;     /* offset of its id in fs->names, or NO_NAME: the path */
     uint32_t file;
+    uint64_t dropped; /* bytes of its mapping released so far (files_release) */
     bool spooled;
     bool mapped; /* set by files_map(): mmap'ed, not read into memory */
 } doc;
@@ -278,7 +279,8 @@ pd_status pd_files_record(pd_files *fs, uint32_t file, uint64_t line, const char
     const char *path = fs->paths[file];
     size_t need = id ? id_len + 1 : strlen(path) + sizeof num;
     PD_TRY(PD_GROW(fs->names, fs->cap_names, fs->names_len + need));
-    doc d = {fs->spool_len, len, line, fs->names_len, file, true, false};
+    doc d = {.off = fs->spool_len, .len = len, .line = line, .name = fs->names_len, .file = file,
+             .spooled = true};
     char *name = fs->names + fs->names_len;
     if (id) {
         memcpy(name, id, id_len);
@@ -347,7 +349,7 @@ static pd_format format_of(const pd_files *fs, const char *path, char *delim)
 /* Copy the decoded stream into the spool as one document. */
 static pd_status spool_text(pd_files *fs, uint32_t file, pd_instream *in)
 {
-    doc d = {fs->spool_len, 0, 0, NO_NAME, file, true, false};
+    doc d = {.off = fs->spool_len, .name = NO_NAME, .file = file, .spooled = true};
     char buf[1 << 16];
     for (;;) {
         size_t got;
@@ -372,7 +374,7 @@ static bool read_in_place(pd_format fmt, bool regular, pd_compression kind)
  * it was when it was added (files_map() reads that much). */
 static doc in_place(uint32_t file, uint64_t size)
 {
-    return (doc){0, size, 0, NO_NAME, file, false, false};
+    return (doc){.len = size, .name = NO_NAME, .file = file};
 }
 
 /* Add one file read from fd: "-" is standard input. A regular, uncompressed
@@ -772,6 +774,7 @@ static pd_status files_map(void *ctx, uint32_t d, const char **data, size_t *len
     }
     madvise(p, *len + lead, MADV_SEQUENTIAL);
     fs->docs[d].mapped = true; /* each document is mapped by one thread */
+    fs->docs[d].dropped = 0;
     *data = (char *)p + lead;
     return PD_OK;
 }
@@ -789,13 +792,18 @@ static void files_unmap(void *ctx, uint32_t d, const char *data, size_t len)
 static void files_release(void *ctx, uint32_t d, const char *data, size_t upto)
 {
     pd_files *fs = ctx;
+    doc *dc = &fs->docs[d];
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    if (!fs->docs[d].mapped)
+    if (!dc->mapped)
         return; /* read into memory: nothing to drop */
-    uintptr_t base = (uintptr_t)data - map_lead(fs, d);
+    /* Only the pages not dropped before: a range already dropped still costs
+     * a walk of its page tables, and the calls come every few megabytes. */
+    uintptr_t base = (uintptr_t)data - map_lead(fs, d) + dc->dropped;
     uintptr_t end = ((uintptr_t)data + upto) & ~(uintptr_t)(page - 1);
-    if (end > base)
+    if (end > base) {
         madvise((void *)base, end - base, MADV_DONTNEED);
+        dc->dropped += end - base;
+    }
 }
 
 static pd_status files_read(void *ctx, uint32_t d, uint64_t off, size_t len, char *buf)
