@@ -204,11 +204,6 @@ typedef struct pd_span {
     size_t len, at;
 } pd_span;
 
-/* util.c: read every span into arena, on up to `threads` threads (the
- * kernel's part of many small reads runs in parallel). Returns PD_OK, or the
- * status of a failed read with *failed its index. */
-pd_status pd_read_spans(const pd_source *src, unsigned threads, const pd_span *spans, size_t n,
-                        char *arena, size_t *failed);
 /* Seconds on a monotonic clock, for the stage timings in pd_stats. */
 double pd_now(void);
 

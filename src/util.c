@@ -343,37 +343,6 @@ void pd_sort_u64_high(uint64_t *v, size_t n, uint64_t *tmp)
     sort_from(v, n, tmp, 32);
 }
 
-typedef struct span_job {
-    const pd_source *src;
-    const pd_span *spans;
-    char *arena;
-    pd_status *st;
-} span_job;
-
-static void read_span(void *ctx, unsigned tid, size_t i)
-{
-    PD_UNUSED(tid);
-    span_job *j = ctx;
-    const pd_span *s = &j->spans[i];
-    j->st[i] = j->src->read(j->src->ctx, s->doc, s->off, s->len, j->arena + s->at);
-}
-
-pd_status pd_read_spans(const pd_source *src, unsigned threads, const pd_span *spans, size_t n,
-                        char *arena, size_t *failed)
-{
-    pd_status *st = malloc((n + 1) * sizeof *st);
-    if (!st)
-        return PD_ENOMEM;
-    span_job j = {src, spans, arena, st};
-    pd_parallel_for(n < 8 ? 1 : threads, n, read_span, &j);
-    pd_status r = PD_OK;
-    for (size_t i = 0; i < n && r == PD_OK; i++)
-        if ((r = st[i]) != PD_OK)
-            *failed = i;
-    free(st);
-    return r;
-}
-
 double pd_now(void)
 {
     struct timespec ts;

@@ -6,8 +6,9 @@
  * recomputed from its first occurrence, which is re-read by offset: its sorted
  * set of shingle hashes (or, with --no-verify, its MinHash signature). Only
  * candidates are recomputed, so a corpus of unique lines costs nothing here.
- * Texts are read on the main thread in batches of bounded size and profiled in
- * parallel. Every candidate pair is then scored: the exact Jaccard similarity
+ * Texts are planned on the main thread in batches of bounded size, as spans of
+ * nearby texts; each span is read and its texts profiled by one thread, while
+ * its bytes are still in that CPU's cache. Every candidate pair is then scored: the exact Jaccard similarity
  * of the two shingle sets (or the signature estimate), and kept if it reaches
  * the threshold.
  */
@@ -20,8 +21,10 @@ enum {
     BATCH_ITEMS = 1 << 16,
     PAIR_BLOCK = 4096,
     /* Texts this close in a document are read with one call: at worst a span
-     * reads the document once, as the first pass did. */
-    SPAN_GAP = 256 << 10
+     * reads the document once, as the first pass did. A span ends at
+     * SPAN_BYTES, so a batch has spans for every thread. */
+    SPAN_GAP = 256 << 10,
+    SPAN_BYTES = 512 << 10
 };
 
 typedef struct item {
@@ -42,11 +45,14 @@ typedef struct worker {
 
 typedef struct vstate {
     pd_scan *sc;
+    const pd_source *src;
     char *arena;
     item *items;
     size_t n_items;
     pd_span *spans;
-    size_t n_spans, cap_spans;
+    size_t *span_first; /* span i holds items span_first[i] .. span_first[i + 1] - 1 */
+    pd_status *span_st; /* how reading span i went */
+    size_t n_spans, cap_spans, cap_first, cap_st;
     worker *w; /* one per thread */
 } vstate;
 
@@ -98,12 +104,19 @@ static pd_status profile(pd_scan *sc, worker *w, const char *text, size_t len, i
     return PD_OK;
 }
 
-static void profile_job(void *ctx, unsigned tid, size_t i)
+/* Read span i and profile its texts. */
+static void span_job(void *ctx, unsigned tid, size_t i)
 {
     vstate *v = ctx;
-    item *it = &v->items[i];
-    it->tid = tid;
-    it->st = profile(v->sc, &v->w[tid], v->arena + it->off, it->len, it);
+    const pd_span *sp = &v->spans[i];
+    v->span_st[i] = v->src->read(v->src->ctx, sp->doc, sp->off, sp->len, v->arena + sp->at);
+    for (size_t k = v->span_first[i]; k < v->span_first[i + 1]; k++) {
+        item *it = &v->items[k];
+        it->tid = tid;
+        it->st = v->span_st[i] != PD_OK
+                     ? v->span_st[i]
+                     : profile(v->sc, &v->w[tid], v->arena + it->off, it->len, it);
+    }
 }
 
 /* Number a batch's profiles in text order; they stay where they were made. */
@@ -127,11 +140,10 @@ static bool next_wanted(const pd_scan *sc, size_t *t)
     return *t < sc->n_texts;
 }
 
-/* Read a batch of wanted texts from *t on into the arena. Texts come in
- * order of first occurrence, so those close together in one document are
- * read as one span; the spans are read in parallel. */
-static pd_status read_batch(pd_scan *sc, const pd_source *src, vstate *v, size_t *cap_arena,
-                            size_t *t)
+/* Plan a batch of wanted texts from *t on: their places in the arena, and
+ * the spans to read. Texts come in order of first occurrence, so those close
+ * together in one document are read as one span. */
+static pd_status plan_batch(pd_scan *sc, vstate *v, size_t *cap_arena, size_t *t)
 {
     size_t used = 0;
     v->n_items = 0;
@@ -140,6 +152,10 @@ static pd_status read_batch(pd_scan *sc, const pd_source *src, vstate *v, size_t
         /* a span: texts of one document, each starting within SPAN_GAP of the last end */
         const pd_urec *u0 = &sc->units[sc->first[*t]];
         uint64_t begin = u0->byte_start, end = u0->byte_end;
+        PD_TRY(PD_GROW(v->spans, v->cap_spans, v->n_spans + 1));
+        PD_TRY(PD_GROW(v->span_first, v->cap_first, v->n_spans + 2));
+        PD_TRY(PD_GROW(v->span_st, v->cap_st, v->n_spans + 1));
+        v->span_first[v->n_spans] = v->n_items;
         do {
             const pd_urec *u = &sc->units[sc->first[*t]];
             if (u->doc != u0->doc || u->byte_start > end + SPAN_GAP || u->byte_start < begin)
@@ -149,24 +165,32 @@ static pd_status read_batch(pd_scan *sc, const pd_source *src, vstate *v, size_t
                                             .off = used + (size_t)(u->byte_start - begin),
                                             .len = (size_t)(u->byte_end - u->byte_start)};
             ++*t;
-        } while (v->n_items < BATCH_ITEMS && end - begin < BATCH_TEXT_BYTES && next_wanted(sc, t));
-        PD_TRY(PD_GROW(v->spans, v->cap_spans, v->n_spans + 1));
+        } while (v->n_items < BATCH_ITEMS && end - begin < SPAN_BYTES && next_wanted(sc, t));
         v->spans[v->n_spans++] = (pd_span){u0->doc, begin, (size_t)(end - begin), used};
+        v->span_first[v->n_spans] = v->n_items;
         used += (size_t)(end - begin);
     }
     PD_TRY(pd_grow((void **)&v->arena, cap_arena, used + 1, 1));
     pd_prefault(v->arena, used);
-    size_t bad;
-    pd_status st = pd_read_spans(src, sc->threads, v->spans, v->n_spans, v->arena, &bad);
-    if (st != PD_OK)
-        pd_scan_fail(sc, "cannot read '%s' again", src->name(src->ctx, v->spans[bad].doc));
-    return st;
+    return PD_OK;
+}
+
+/* Read a planned batch and profile its texts, a span per job. */
+static pd_status profile_batch(pd_scan *sc, vstate *v)
+{
+    pd_parallel_for(v->n_spans < 2 ? 1 : sc->threads, v->n_spans, span_job, v);
+    for (size_t i = 0; i < v->n_spans; i++)
+        if (v->span_st[i] != PD_OK && v->span_st[i] != PD_ENOMEM) {
+            pd_scan_fail(sc, "cannot read '%s' again", v->src->name(v->src->ctx, v->spans[i].doc));
+            return v->span_st[i];
+        }
+    return PD_OK;
 }
 
 /* Read and profile every text marked in prof_of (0 = wanted). */
 static pd_status build_profiles(pd_scan *sc, const pd_source *src, size_t wanted)
 {
-    vstate v = {.sc = sc};
+    vstate v = {.sc = sc, .src = src};
     size_t cap_arena = 0;
     pd_status st = PD_ENOMEM;
     sc->prof_at = malloc((wanted + 1) * sizeof *sc->prof_at);
@@ -179,10 +203,8 @@ static pd_status build_profiles(pd_scan *sc, const pd_source *src, size_t wanted
     memset(v.w, 0, sc->threads * sizeof *v.w);
     size_t t = 0;
     while (next_wanted(sc, &t)) {
-        if ((st = read_batch(sc, src, &v, &cap_arena, &t)) != PD_OK)
-            goto done;
-        pd_parallel_for(sc->threads, v.n_items, profile_job, &v);
-        if ((st = store_batch(sc, &v)) != PD_OK)
+        if ((st = plan_batch(sc, &v, &cap_arena, &t)) != PD_OK ||
+            (st = profile_batch(sc, &v)) != PD_OK || (st = store_batch(sc, &v)) != PD_OK)
             goto done;
     }
     st = PD_OK;
@@ -199,6 +221,8 @@ done:
     free(v.w);
     free(v.items);
     free(v.spans);
+    free(v.span_first);
+    free(v.span_st);
     free(v.arena);
     return st;
 }

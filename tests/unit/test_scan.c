@@ -2,7 +2,7 @@
  * near clusters, keep/duplicate, within/across, input order, line numbers
  * across chunk boundaries, determinism across thread counts, a failed
  * document, the report's texts and a document that shrank before the
- * report, a huge LSH bucket, and the pair list. */
+ * report, verification's reads, a huge LSH bucket, and the pair list. */
 #include "check.h"
 #include "memsrc.h"
 
@@ -243,6 +243,68 @@ static void test_report_reads(void)
     pd_scan_free(sc);
 }
 
+/* Verification reads the candidates' texts again, span by span: pairs of
+ * near variants a megabyte or more apart in a 3 MB document are all found,
+ * whatever the thread count, and a source that cannot read is named. */
+static pd_status failing_read(void *ctx, uint32_t doc, uint64_t off, size_t len, char *buf)
+{
+    (void)ctx, (void)doc, (void)off, (void)len, (void)buf;
+    return PD_EIO;
+}
+
+static void test_verify_reads(void)
+{
+    enum { PAIRS = 40 };
+    size_t cap = 4u << 20, n = 0;
+    char *doc = malloc(cap);
+    for (unsigned i = 0; n < (3u << 20); i++) {
+        /* sentence k at line 100 + 500k as it is, and at line 40000 + 500k
+         * (1.6 MB on) a word longer */
+        unsigned k = (i - 100) / 500, far = i >= 40000;
+        if (far)
+            k = (i - 40000) / 500;
+        if (i >= 100 && (i - 100) % 500 == 0 && k < PAIRS)
+            n += (size_t)snprintf(doc + n, cap - n,
+                                  "story %u alpha%u bravo%u charlie%u delta%u echo%u foxtrot%u "
+                                  "golf%u hotel%u india%u juliet%u kilo%u lima%u mike%u "
+                                  "november%u oscar%u papa%u quebec%u romeo%u sierra%u%s\n",
+                                  k, k, k, k, k, k, k, k, k, k, k, k, k, k, k, k, k, k, k, k,
+                                  far ? " tango" : "");
+        else
+            n += (size_t)snprintf(doc + n, cap - n, "filler %u with words %u and %u\n", i,
+                                  i * 7919u, i * 104729u);
+    }
+    const char *names[] = {"big"}, *texts[] = {doc};
+    memsrc m = {.names = names, .texts = texts};
+    pd_options o;
+    pd_options_init(&o);
+    char *saved = NULL;
+    for (unsigned threads = 1; threads <= 4; threads *= 2) {
+        o.threads = threads;
+        pd_scan *sc = run(&m, 1, &o);
+        CHECK(sc && pd_scan_stats(sc)->clusters == PAIRS && pd_scan_row_count(sc) == 2 * PAIRS);
+        size_t near = 0;
+        for (size_t i = 0; sc && i < pd_scan_row_count(sc); i++) {
+            pd_row r;
+            pd_scan_row(sc, i, &r);
+            near += r.role == PD_DUPLICATE && r.match == PD_MATCH_NEAR && r.unit.index >= 40001;
+        }
+        CHECK(near == PAIRS); /* each longer copy, a near duplicate */
+        if (sc)
+            same_rows(&saved, sc);
+        pd_scan_free(sc);
+    }
+    pd_scan *sc;
+    CHECK(pd_scan_new(&o, &sc) == PD_OK);
+    pd_source src = mem_source(&m, 1);
+    src.read = failing_read;
+    CHECK(pd_scan_run(sc, &src) == PD_EIO);
+    CHECK(strstr(pd_scan_errmsg(sc), "cannot read 'big' again") != NULL);
+    pd_scan_free(sc);
+    free(saved);
+    free(doc);
+}
+
 /* 200,000 near-variants of one banner share LSH buckets: pairs stay O(n). */
 static void test_huge_bucket(void)
 {
@@ -304,6 +366,7 @@ int main(void)
     test_sentence_chunks();
     test_failed_doc();
     test_report_reads();
+    test_verify_reads();
     test_huge_bucket();
     test_options();
     return check_done("test_scan");
