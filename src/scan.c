@@ -765,8 +765,8 @@ static void copy_keys(pd_scan *sc, const chunk *c, size_t t0)
 /* Give each unit of chunk c whose text was not known when the chunk was
  * processed its text id, in input order: a new text gets the next id (its
  * first unit, hash and band keys are kept). Room for every unit of the batch
- * to be new was reserved (reserve_batch), so nothing here moves an array the
- * workers read. */
+ * to be new was reserved (reserve_batch, reserve_merged), so nothing here
+ * moves an array the workers read. */
 static pd_status intern_new(pd_scan *sc, const chunk *c)
 {
     enum { AHEAD = 8 }; /* table slots fetched ahead of their lookup */
@@ -790,8 +790,9 @@ static pd_status intern_new(pd_scan *sc, const chunk *c)
     return PD_OK;
 }
 
-/* Before batch b is merged while the next is processed: room for all of its
- * units, and for each unit whose text was not known to be a new text. */
+/* Before batch b is merged while the next is processed: room in what the
+ * workers read (the hashes and the exact table) for each unit whose text was
+ * not known to be a new text. */
 static pd_status reserve_batch(pd_scan *sc, batch *b)
 {
     size_t units = 0, fresh = 0;
@@ -807,14 +808,22 @@ static pd_status reserve_batch(pd_scan *sc, batch *b)
                      (unsigned long long)PD_MAX_UNITS);
         return PD_EINVAL;
     }
-    size_t texts = sc->n_texts + fresh;
-    PD_TRY(PD_GROW(sc->units, sc->cap_units, sc->n_units + units));
-    PD_TRY(PD_GROW(sc->text, sc->cap_text, sc->n_units + units));
-    PD_TRY(PD_GROW(sc->hash, sc->cap_hash, texts + 1));
+    PD_TRY(PD_GROW(sc->hash, sc->cap_hash, sc->n_texts + fresh + 1));
+    return pd_exact_reserve(&sc->table, sc->hash, fresh);
+}
+
+/* Room for the merge of b in the arrays only the merge touches: grown while
+ * the workers process the next batch (moving a large block rebuilds its huge
+ * pages, which takes milliseconds). */
+static pd_status reserve_merged(pd_scan *sc, const batch *b)
+{
+    size_t texts = sc->n_texts + b->fresh;
+    PD_TRY(PD_GROW(sc->units, sc->cap_units, sc->n_units + b->units));
+    PD_TRY(PD_GROW(sc->text, sc->cap_text, sc->n_units + b->units));
     PD_TRY(PD_GROW(sc->first, sc->cap_first, texts + 1));
     if (sc->near)
         PD_TRY(PD_GROW(sc->keys, sc->cap_keys, PD_KEYS_FOR(texts + 1, sc->bands)));
-    return pd_exact_reserve(&sc->table, sc->hash, fresh);
+    return PD_OK;
 }
 
 /* Map in the places the merge of b is about to write (see pd_prefault). */
@@ -888,6 +897,7 @@ static pd_status account_chunk(pass1 *p, chunk *c, size_t ubase)
 static pd_status merge_batch(pass1 *p, batch *b)
 {
     pd_scan *sc = p->sc;
+    PD_TRY(reserve_merged(sc, b));
     prefault_batch(sc, b);
     for (size_t i = 0; i < b->n; i++) {
         chunk *c = &b->c[i];
