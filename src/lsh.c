@@ -95,7 +95,8 @@ typedef struct band_job {
     const uint32_t *keys;
     uint32_t n;
     unsigned bands, first; /* this round's bands are first, first + 1, ... */
-    uint64_t **v, **tmp;  /* per thread: (key, id) pairs and sort scratch */
+    uint64_t **v, **tmp;  /* per thread: (key, id) pairs, then sort scratch */
+    size_t *cap_tmp;      /* per thread: the scratch's room */
     uint64_t **pairs;     /* per band */
     size_t *npairs;
     pd_status *st;
@@ -112,12 +113,20 @@ static size_t bucket_pairs(size_t n)
     return k;
 }
 
-/* The candidate pairs of band j: its (key, id) pairs sorted by key (ids stay
- * ascending within a key), each bucket paired as the file comment says. */
-static void band(void *ctx, unsigned tid, size_t nth)
+static size_t unique(uint64_t *v, size_t n)
 {
-    band_job *b = ctx;
-    size_t j = b->first + nth;
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        if (u == 0 || v[i] != v[u - 1])
+            v[u++] = v[i];
+    return u;
+}
+
+/* The candidate pairs of band j, sorted and unique: its (key, id) pairs
+ * sorted by key (ids stay ascending within a key), each bucket paired as the
+ * file comment says. */
+static pd_status band_pairs(band_job *b, unsigned tid, size_t j)
+{
     uint64_t *v = b->v[tid];
     for (uint32_t s = 0; s < b->n; s += PD_KEY_BLOCK) { /* a block's keys of band j */
         const uint32_t *k = b->keys + pd_key_at(s, (unsigned)j, b->bands);
@@ -132,10 +141,8 @@ static void band(void *ctx, unsigned tid, size_t nth)
         total += bucket_pairs(e - s);
     }
     uint64_t *out = b->pairs[j] = malloc((total + 1) * sizeof *out);
-    if (!out) {
-        b->st[j] = PD_ENOMEM;
-        return;
-    }
+    if (!out)
+        return PD_ENOMEM;
     pd_prefault(out, total * sizeof *out);
     size_t k = 0;
     for (size_t s = 0; s < b->n; s = e) {
@@ -145,67 +152,48 @@ static void band(void *ctx, unsigned tid, size_t nth)
                 out[k++] = (uint64_t)(uint32_t)v[w] << 32 | (uint32_t)v[e];
         }
     }
-    b->npairs[j] = k;
-    b->st[j] = PD_OK;
-}
-
-/* The candidate list: each band's pairs are appended; whenever the list has
- * doubled since it was last made sorted and unique, the new pairs are sorted
- * and merged into the old ones, so it stays within about twice the unique
- * pairs even when every band repeats the same buckets, and each pair is
- * sorted once. */
-typedef struct pairlist {
-    uint64_t *v, *tmp;
-    size_t n, sorted, cap, cap_tmp, compact_at;
-} pairlist;
-
-static size_t unique(uint64_t *v, size_t n)
-{
-    size_t u = 0;
-    for (size_t i = 0; i < n; i++)
-        if (u == 0 || v[i] != v[u - 1])
-            v[u++] = v[i];
-    return u;
-}
-
-static pd_status compact(pairlist *l)
-{
-    PD_TRY(PD_GROW(l->v, l->cap, l->n + 1)); /* both exist, even when empty */
-    PD_TRY(PD_GROW(l->tmp, l->cap_tmp, l->n + 1));
-    pd_prefault(l->tmp, l->n * sizeof *l->tmp); /* written whole by the sort or the merge */
-    uint64_t *a = l->v, *b = l->v + l->sorted, *out = l->tmp;
-    size_t na = l->sorted, nb = l->n - l->sorted, i = 0, j = 0, k = 0;
-    pd_sort_u64(b, nb, l->tmp);
-    nb = unique(b, nb);
-    while (i < na && j < nb) { /* both are sorted and unique */
-        uint64_t x = a[i] <= b[j] ? a[i] : b[j];
-        i += a[i] == x;
-        j += b[j] == x;
-        out[k++] = x;
-    }
-    memcpy(out + k, a + i, (na - i) * sizeof *out);
-    k += na - i;
-    memcpy(out + k, b + j, (nb - j) * sizeof *out);
-    k += nb - j;
-    l->tmp = l->v; /* the merged list becomes the list */
-    l->v = out;
-    size_t cap = l->cap;
-    l->cap = l->cap_tmp;
-    l->cap_tmp = cap;
-    l->n = l->sorted = k;
-    l->compact_at = 2 * k > (1u << 20) ? 2 * k : (1u << 20);
+    PD_TRY(PD_GROW(b->tmp[tid], b->cap_tmp[tid], k + 1));
+    pd_sort_u64(out, k, b->tmp[tid]);
+    b->npairs[j] = unique(out, k);
     return PD_OK;
 }
 
-static pd_status append(pairlist *l, const uint64_t *p, size_t n)
+static void band(void *ctx, unsigned tid, size_t nth)
 {
-    if (n == 0)
-        return PD_OK;
-    PD_TRY(PD_GROW(l->v, l->cap, l->n + n));
-    pd_prefault(l->v + l->n, n * sizeof *p);
-    memcpy(l->v + l->n, p, n * sizeof *p);
-    l->n += n;
-    return l->n > l->compact_at ? compact(l) : PD_OK;
+    band_job *b = ctx;
+    size_t j = b->first + nth;
+    b->st[j] = band_pairs(b, tid, j);
+}
+
+/* *l (n_l pairs) and p (n_p), both sorted and unique, merged into tmp,
+ * which then becomes *l: sorted and unique. */
+static pd_status merge_pairs(uint64_t **l, size_t *n_l, size_t *cap_l, uint64_t **tmp,
+                             size_t *cap_tmp, const uint64_t *p, size_t n_p)
+{
+    PD_TRY(PD_GROW(*tmp, *cap_tmp, *n_l + n_p + 1));
+    pd_prefault(*tmp, (*n_l + n_p) * sizeof **tmp);
+    const uint64_t *a = *l;
+    uint64_t *out = *tmp;
+    size_t na = *n_l, i = 0, j = 0, k = 0;
+    while (i < na && j < n_p) {
+        uint64_t x = a[i] <= p[j] ? a[i] : p[j];
+        i += a[i] == x;
+        j += p[j] == x;
+        out[k++] = x;
+    }
+    if (i < na)
+        memcpy(out + k, a + i, (na - i) * sizeof *out);
+    k += na - i;
+    if (j < n_p)
+        memcpy(out + k, p + j, (n_p - j) * sizeof *out);
+    k += n_p - j;
+    *tmp = *l; /* swap: the merged list becomes the list */
+    *l = out;
+    size_t cap = *cap_l;
+    *cap_l = *cap_tmp;
+    *cap_tmp = cap;
+    *n_l = k;
+    return PD_OK;
 }
 
 pd_status pd_lsh_pairs(const uint32_t *keys, uint32_t n, unsigned bands, unsigned threads,
@@ -220,43 +208,44 @@ pd_status pd_lsh_pairs(const uint32_t *keys, uint32_t n, unsigned bands, unsigne
     if (threads == 0)
         threads = 1;
     band_job b = {keys, n, bands, 0, calloc(threads, sizeof *b.v), calloc(threads, sizeof *b.tmp),
-                  calloc(bands, sizeof *b.pairs), calloc(bands, sizeof *b.npairs),
-                  calloc(bands, sizeof *b.st)};
+                  calloc(threads, sizeof *b.cap_tmp), calloc(bands, sizeof *b.pairs),
+                  calloc(bands, sizeof *b.npairs), calloc(bands, sizeof *b.st)};
     pd_status st = PD_ENOMEM;
-    if (!b.v || !b.tmp || !b.pairs || !b.npairs || !b.st)
+    uint64_t *l = NULL, *tmp = NULL;
+    size_t n_l = 0, cap_l = 0, cap_tmp = 0;
+    if (!b.v || !b.tmp || !b.cap_tmp || !b.pairs || !b.npairs || !b.st)
         goto done;
     for (unsigned t = 0; t < threads; t++) {
         if (!(b.v[t] = malloc(((size_t)n + 1) * sizeof **b.v)) ||
             !(b.tmp[t] = malloc(((size_t)n + 1) * sizeof **b.tmp)))
             goto done;
+        b.cap_tmp[t] = (size_t)n + 1;
         pd_prefault(b.v[t], (size_t)n * sizeof **b.v); /* each band writes them whole */
         pd_prefault(b.tmp[t], (size_t)n * sizeof **b.tmp);
     }
-    /* Bands run `threads` at a time; each round's pairs join the list, which
-     * ends sorted and unique: the same list for any thread count. */
-    pairlist l = {NULL, NULL, 0, 0, 0, 0, 1u << 20};
-    st = PD_OK;
+    /* Bands run `threads` at a time, each sorting its own pairs; the round's
+     * pairs are then merged into the list in band order: the same list for
+     * any thread count. */
+    st = PD_GROW(l, cap_l, 1); /* the list exists, even when empty */
     for (b.first = 0; b.first < bands && st == PD_OK; b.first += threads) {
         unsigned round = bands - b.first < threads ? bands - b.first : threads;
         pd_parallel_for(threads, round, band, &b);
         for (unsigned j = b.first; j < b.first + round && st == PD_OK; j++) {
             st = b.st[j];
             if (st == PD_OK)
-                st = append(&l, b.pairs[j], b.npairs[j]);
+                st = merge_pairs(&l, &n_l, &cap_l, &tmp, &cap_tmp, b.pairs[j], b.npairs[j]);
             free(b.pairs[j]);
             b.pairs[j] = NULL;
         }
     }
-    if (st == PD_OK)
-        st = compact(&l);
-    free(l.tmp);
     if (st == PD_OK) {
-        *pairs = l.v;
-        *npairs = l.n;
-    } else {
-        free(l.v);
+        *pairs = l;
+        *npairs = n_l;
+        l = NULL;
     }
 done:
+    free(l);
+    free(tmp);
     for (unsigned t = 0; t < threads && b.v && b.tmp; t++) {
         free(b.v[t]);
         free(b.tmp[t]);
@@ -265,6 +254,7 @@ done:
         free(b.pairs[j]);
     free(b.v);
     free(b.tmp);
+    free(b.cap_tmp);
     free(b.pairs);
     free(b.npairs);
     free(b.st);

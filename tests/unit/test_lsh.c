@@ -1,7 +1,7 @@
 /* test_lsh.c - candidate pairs from LSH buckets (pd_lsh_pairs): a small case
  * worked by hand (the first member and a window of four before each member),
- * and a large one whose list is compacted many times, against the same rule
- * applied plainly (qsort, no compaction), for 1, 2 and 3 threads. */
+ * and a large one whose bands repeat each other's pairs, against the same
+ * rule applied plainly (qsort of all bands' pairs), for 1, 2 and 3 threads. */
 #include "check.h"
 #include "internal.h"
 
@@ -49,12 +49,12 @@ static size_t band_pairs(const uint32_t *keys, uint32_t n, unsigned bands, unsig
     return k;
 }
 
-static void test_compaction(void)
+static void test_many_bands(void)
 {
     /* 8 bands over 60,000 ids in buckets of about 300: 2.4 million pairs with
-     * repeats (bands 0, 3 and 6 share their buckets), more than the 2^20 at
-     * which the list is first compacted: later compactions merge new pairs
-     * into sorted ones. The last block of keys is not full. */
+     * repeats (bands 0, 3 and 6 share their buckets), so each band's sorted
+     * pairs are merged into a list that holds many of them already. The last
+     * block of keys is not full. */
     enum { N = 60000, BANDS = 8 };
     uint32_t *keys = malloc(PD_KEYS_FOR(N, BANDS) * sizeof *keys);
     for (uint32_t i = 0; i < N; i++)
@@ -86,6 +86,6 @@ static void test_compaction(void)
 int main(void)
 {
     test_by_hand();
-    test_compaction();
+    test_many_bands();
     return check_done("test_lsh");
 }
