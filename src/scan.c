@@ -5,7 +5,8 @@
  * at a time in parallel; the main thread cuts them, in input order, into
  * chunks of about 1 MiB at unit boundaries (so one huge file still uses every
  * thread; a line longer than that is cut at its pieces, see cut_chunk); a
- * batch of chunks is processed in parallel: segment, normalize, hash the
+ * batch of chunks is processed in parallel (a chunk of a large document from
+ * a copy read with src->read(), see open_view): segment, normalize, hash the
  * normalized text with XXH3-128 and, when near-duplicates are wanted,
  * shingle, sign and compute the LSH band keys. The main thread merges each
  * batch in input order while the next one is processed: it numbers units
@@ -34,7 +35,11 @@ enum {
     /* lines longer than a chunk are cut inside when pieces are at most this */
     LONG_PIECE_MAX = 16 << 20,
     BATCH_CHUNKS = 4096,
-    BATCH_BYTES_PER_THREAD = 2 << 20
+    BATCH_BYTES_PER_THREAD = 2 << 20,
+    /* Chunks of documents this large are processed from a copy (open_view),
+     * when they are no larger than COPY_CHUNK_MAX. */
+    COPY_DOC_MIN = 1 << 20,
+    COPY_CHUNK_MAX = 4 << 20
 };
 
 void pd_options_init(pd_options *o)
@@ -161,6 +166,7 @@ typedef struct chunk {
      * last unit goes on in the next chunk unless the line has no more text
      * (open_unit). */
     bool open_start, open_end, open_unit;
+    bool copy; /* processed from a copy (open_view) */
     pd_status st;
     pd_urec *u; /* local index and line numbers (1-based within the chunk) */
     pd_h128 *h;
@@ -183,7 +189,18 @@ typedef struct scratch {
     uint64_t *sh;
     size_t cap_sh;
     uint32_t *sig;
+    /* The chunk's bytes: document offset x is at d[x - origin]; d is the
+     * mapping (origin 0) or raw, a copy read with src->read(). */
+    const char *d;
+    uint64_t origin;
+    pd_buf raw;
 } scratch;
+
+/* The bytes of the chunk being processed at document offset off. */
+static const char *view(const scratch *s, uint64_t off)
+{
+    return s->d + (off - s->origin);
+}
 
 /* A document mapped ahead of use, PREFETCH at a time in parallel. */
 typedef struct mapped {
@@ -264,7 +281,7 @@ static pd_status finish_waiting(pd_scan *sc, scratch *s, chunk *c)
 static pd_status add_piece(pd_scan *sc, scratch *s, chunk *c, uint64_t start, uint64_t end,
                            uint32_t index, uint32_t line)
 {
-    const char *text = c->data + start;
+    const char *text = view(s, start);
     size_t len = (size_t)(end - start), bad;
     uint64_t before = c->ns.invalid_bytes;
     pd_buf *norm = &s->norm[s->cur];
@@ -303,15 +320,16 @@ static bool is_space(char ch)
 /* Where a piece of a long unit that starts at `start` ends: at most `max`
  * bytes on, after the last space in its second half, else on a UTF-8
  * character boundary. */
-static uint64_t piece_end(const char *d, uint64_t start, uint64_t end, size_t max)
+static uint64_t piece_end(const char *d, uint64_t origin, uint64_t start, uint64_t end,
+                          size_t max)
 {
     uint64_t cut = start + max;
     if (cut >= end)
         return end;
     for (uint64_t i = cut; i > start + max / 2; i--)
-        if (is_space(d[i - 1]))
+        if (is_space(d[i - 1 - origin]))
             return i;
-    while (cut > start + 1 && ((unsigned char)d[cut] & 0xC0) == 0x80)
+    while (cut > start + 1 && ((unsigned char)d[cut - origin] & 0xC0) == 0x80)
         cut--;
     return cut;
 }
@@ -330,38 +348,67 @@ static pd_status add_unit_split(pd_scan *sc, scratch *s, chunk *c, const pd_unit
     if (!continued && !c->split++)
         c->first_split_line = u->line_start;
     for (uint32_t k = 0; start < u->byte_end; k++) {
-        uint64_t end = piece_end(c->data, start, open ? UINT64_MAX : u->byte_end, max),
+        uint64_t end = piece_end(s->d, s->origin, start, open ? UINT64_MAX : u->byte_end, max),
                  next = end;
-        while (end > start && is_space(c->data[end - 1]))
+        while (end > start && is_space(*view(s, end - 1)))
             end--;
         if (k > 0)
             ++*extra;
         PD_TRY(add_piece(sc, s, c, start, end, u->index + *extra, line));
-        while (next < u->byte_end && is_space(c->data[next]))
+        while (next < u->byte_end && is_space(*view(s, next)))
             next++;
-        line += count_newlines(c->data + start, (size_t)(next - start));
+        line += count_newlines(view(s, start), (size_t)(next - start));
         start = next;
     }
     return PD_OK;
 }
 
-static pd_status process_chunk(pd_scan *sc, scratch *s, chunk *c)
+/* Where the chunk's bytes are read from (see scratch). A chunk of a large
+ * document is copied with src->read(): reading page-cache pages through a
+ * mapping costs a TLB miss every 4 KB, which under virtualization is dearer
+ * than the copy. A unit that goes on past the chunk may be read beyond its
+ * end, so such a chunk is read where it lies. */
+static void open_view(const pd_source *src, scratch *s, const chunk *c)
+{
+    size_t len = c->end - c->start;
+    if (c->copy && pd_buf_reserve(&s->raw, len + 1) == PD_OK &&
+        src->read(src->ctx, c->doc, c->start, len, s->raw.data) == PD_OK) {
+        s->d = s->raw.data;
+        s->origin = c->start;
+        return;
+    }
+    pd_prefault_read(c->data + c->start, len);
+    s->d = c->data;
+    s->origin = 0;
+}
+
+/* The segmenter's next unit, in document offsets. */
+static bool next_unit(pd_segmenter *seg, const scratch *s, pd_unit *u)
+{
+    if (!pd_segment_next(seg, u))
+        return false;
+    u->byte_start += s->origin;
+    u->byte_end += s->origin;
+    return true;
+}
+
+static pd_status process_chunk(pd_scan *sc, const pd_source *src, scratch *s, chunk *c)
 {
     pd_segmenter seg;
     pd_unit u;
     uint32_t extra = 0; /* pieces beyond the first of split units so far */
-    pd_prefault_read(c->data + c->start, c->end - c->start);
-    pd_segment_range(&seg, c->data, c->start, c->end, 1, sc->o.unit);
+    open_view(src, s, c);
+    pd_segment_range(&seg, s->d, c->start - s->origin, c->end - s->origin, 1, sc->o.unit);
     s->waiting = false;
-    for (bool more = pd_segment_next(&seg, &u); more;) {
+    for (bool more = next_unit(&seg, s, &u); more;) {
         pd_unit next;
-        more = pd_segment_next(&seg, &next);
+        more = next_unit(&seg, s, &next);
         /* Only a chunk's last unit can go on in the next chunk: a line's if
          * the chunk ends inside it, a paragraph's if the chunk ends inside it
          * or at the start of one of its lines. */
         bool open = c->open_unit && !more &&
                     (sc->o.unit != PD_UNIT_LINE ||
-                     !memchr(c->data + u.byte_end, '\n', c->end - u.byte_end));
+                     !memchr(view(s, u.byte_end), '\n', c->end - u.byte_end));
         bool continued = c->open_start && u.index == 1 && u.line_start == 1;
         if (sc->o.max_unit_bytes && (open || u.byte_end - u.byte_start > sc->o.max_unit_bytes))
             PD_TRY(add_unit_split(sc, s, c, &u, open, continued, &extra));
@@ -380,7 +427,7 @@ static pd_status process_chunk(pd_scan *sc, scratch *s, chunk *c)
 static void process_chunk_job(void *ctx, unsigned tid, size_t i)
 {
     batch *b = ctx;
-    b->c[i].st = process_chunk(b->p->sc, &b->p->scr[tid], &b->c[i]);
+    b->c[i].st = process_chunk(b->p->sc, b->p->src, &b->p->scr[tid], &b->c[i]);
 }
 
 static void map_job(void *ctx, unsigned tid, size_t i)
@@ -535,7 +582,7 @@ static size_t cut_paragraph(pass1 *p, bool *inside, bool *unit_on)
             return end; /* the paragraph ends within this piece */
         /* It goes on past cut, unless only blanks and a blank line follow:
          * the next piece starts at the text after this one. */
-        size_t next = (size_t)piece_end(d, q, UINT64_MAX, max);
+        size_t next = (size_t)piece_end(d, 0, q, UINT64_MAX, max);
         for (unsigned newlines = 0; next < len && is_space(d[next]); next++)
             if (d[next] == '\n' && ++newlines == 2)
                 return next + 1;
@@ -629,7 +676,7 @@ static size_t cut_chunk(pass1 *p, bool *inside, bool *unit_on)
             return k == p->len ? k : k + 1;
         /* It goes on past cut: the piece ends where add_unit_split() ends
          * it, and the next one starts at the text after it. */
-        size_t next = blank_end(p, (size_t)piece_end(d, q, UINT64_MAX, max), k);
+        size_t next = blank_end(p, (size_t)piece_end(d, 0, q, UINT64_MAX, max), k);
         if (next >= want) {
             *inside = *unit_on = true;
             return next;
@@ -666,6 +713,7 @@ static pd_status cut_batch(pass1 *p, batch *b)
         c->open_start = p->in_line;
         c->open_end = inside;
         c->open_unit = unit_on;
+        c->copy = p->len >= COPY_DOC_MIN && !unit_on && end - p->pos <= COPY_CHUNK_MAX;
         p->in_line = unit_on;
         p->fresh = false;
         c->n = 0;
@@ -923,6 +971,7 @@ static void pass1_release(pass1 *p)
     for (unsigned t = 0; t < p->sc->threads && p->scr; t++) {
         pd_buf_release(&p->scr[t].norm[0]);
         pd_buf_release(&p->scr[t].norm[1]);
+        pd_buf_release(&p->scr[t].raw);
         free(p->scr[t].sh);
         free(p->scr[t].sig);
     }
