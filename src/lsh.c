@@ -223,19 +223,29 @@ pd_status pd_lsh_pairs(const uint32_t *keys, uint32_t n, unsigned bands, unsigne
         pd_prefault(b.v[t], (size_t)n * sizeof **b.v); /* each band writes them whole */
         pd_prefault(b.tmp[t], (size_t)n * sizeof **b.tmp);
     }
-    /* Bands run `threads` at a time, each sorting its own pairs; the round's
-     * pairs are then merged into the list in band order: the same list for
-     * any thread count. */
+    /* Bands run `threads` at a time, each sorting its own pairs. While one
+     * round runs, the main thread merges the last round's pairs into the list
+     * in band order (then joins the round): the same list for any thread
+     * count. */
     st = PD_GROW(l, cap_l, 1); /* the list exists, even when empty */
-    for (b.first = 0; b.first < bands && st == PD_OK; b.first += threads) {
-        unsigned round = bands - b.first < threads ? bands - b.first : threads;
-        pd_parallel_for(threads, round, band, &b);
-        for (unsigned j = b.first; j < b.first + round && st == PD_OK; j++) {
-            st = b.st[j];
+    for (unsigned done = 0; done < bands && st == PD_OK;) {
+        pd_pool pool;
+        unsigned round = 0;
+        if (b.first < bands) {
+            round = bands - b.first < threads ? bands - b.first : threads;
+            pd_parallel_start(&pool, threads - 1, round, band, &b);
+        }
+        for (; done < b.first && st == PD_OK; done++) {
+            st = b.st[done];
             if (st == PD_OK)
-                st = merge_pairs(&l, &n_l, &cap_l, &tmp, &cap_tmp, b.pairs[j], b.npairs[j]);
-            free(b.pairs[j]);
-            b.pairs[j] = NULL;
+                st = merge_pairs(&l, &n_l, &cap_l, &tmp, &cap_tmp, b.pairs[done],
+                                 b.npairs[done]);
+            free(b.pairs[done]);
+            b.pairs[done] = NULL;
+        }
+        if (round) {
+            pd_parallel_finish(&pool);
+            b.first += round;
         }
     }
     if (st == PD_OK) {
