@@ -797,7 +797,7 @@ static void files_release(void *ctx, uint32_t d, const char *data, size_t upto)
     if (!dc->mapped)
         return; /* read into memory: nothing to drop */
     /* Only the pages not dropped before: a range already dropped still costs
-     * a walk of its page tables, and the calls come every few megabytes. */
+     * a walk of its page tables, and a call comes after every chunk. */
     uintptr_t base = (uintptr_t)data - map_lead(fs, d) + dc->dropped;
     uintptr_t end = ((uintptr_t)data + upto) & ~(uintptr_t)(page - 1);
     if (end > base) {

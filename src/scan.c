@@ -37,7 +37,9 @@ enum {
     BATCH_CHUNKS = 4096,
     BATCH_BYTES_PER_THREAD = 2 << 20,
     /* Chunks of documents this large are processed from a copy (open_view),
-     * when they are no larger than COPY_CHUNK_MAX. */
+     * when they are no larger than COPY_CHUNK_MAX. Smaller documents are
+     * mostly in memory already (pd_files reads files under 1 MB, and JSONL
+     * records), where a copy would save nothing. */
     COPY_DOC_MIN = 1 << 20,
     COPY_CHUNK_MAX = 4 << 20
 };
