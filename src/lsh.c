@@ -228,20 +228,20 @@ pd_status pd_lsh_pairs(const uint32_t *keys, uint32_t n, unsigned bands, unsigne
      * in band order (then joins the round): the same list for any thread
      * count. */
     st = PD_GROW(l, cap_l, 1); /* the list exists, even when empty */
-    for (unsigned done = 0; done < bands && st == PD_OK;) {
+    for (unsigned merged = 0; merged < bands && st == PD_OK;) {
         pd_pool pool;
         unsigned round = 0;
         if (b.first < bands) {
             round = bands - b.first < threads ? bands - b.first : threads;
             pd_parallel_start(&pool, threads - 1, round, band, &b);
         }
-        for (; done < b.first && st == PD_OK; done++) {
-            st = b.st[done];
+        for (; merged < b.first && st == PD_OK; merged++) {
+            st = b.st[merged];
             if (st == PD_OK)
-                st = merge_pairs(&l, &n_l, &cap_l, &tmp, &cap_tmp, b.pairs[done],
-                                 b.npairs[done]);
-            free(b.pairs[done]);
-            b.pairs[done] = NULL;
+                st = merge_pairs(&l, &n_l, &cap_l, &tmp, &cap_tmp, b.pairs[merged],
+                                 b.npairs[merged]);
+            free(b.pairs[merged]);
+            b.pairs[merged] = NULL;
         }
         if (round) {
             pd_parallel_finish(&pool);
