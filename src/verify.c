@@ -110,12 +110,12 @@ static void span_job(void *ctx, unsigned tid, size_t i)
     vstate *v = ctx;
     const pd_span *sp = &v->spans[i];
     v->span_st[i] = v->src->read(v->src->ctx, sp->doc, sp->off, sp->len, v->arena + sp->at);
+    if (v->span_st[i] != PD_OK)
+        return; /* the batch stops: profile_batch() names the document */
     for (size_t k = v->span_first[i]; k < v->span_first[i + 1]; k++) {
         item *it = &v->items[k];
         it->tid = tid;
-        it->st = v->span_st[i] != PD_OK
-                     ? v->span_st[i]
-                     : profile(v->sc, &v->w[tid], v->arena + it->off, it->len, it);
+        it->st = profile(v->sc, &v->w[tid], v->arena + it->off, it->len, it);
     }
 }
 
@@ -180,7 +180,7 @@ static pd_status profile_batch(pd_scan *sc, vstate *v)
 {
     pd_parallel_for(v->n_spans < 2 ? 1 : sc->threads, v->n_spans, span_job, v);
     for (size_t i = 0; i < v->n_spans; i++)
-        if (v->span_st[i] != PD_OK && v->span_st[i] != PD_ENOMEM) {
+        if (v->span_st[i] != PD_OK) {
             pd_scan_fail(sc, "cannot read '%s' again", v->src->name(v->src->ctx, v->spans[i].doc));
             return v->span_st[i];
         }
