@@ -340,6 +340,8 @@ typedef struct pd_stats {
     uint64_t units_empty;   /* units skipped: normalized text is empty */
     uint64_t units_split;   /* units longer than max_unit_bytes, split into pieces */
     uint64_t distinct;      /* distinct normalized texts */
+    uint64_t signatures;    /* MinHash signatures computed: one per distinct text,
+                               more when chunks processed at once meet a new text */
     uint64_t candidates;    /* candidate pairs from LSH */
     uint64_t verified;      /* candidate pairs at or above the threshold */
     uint64_t clusters;      /* clusters of two or more units */

@@ -59,6 +59,13 @@ void pd_exact_release(pd_exact *t)
     t->mask = t->count = 0;
 }
 
+void pd_exact_clear(pd_exact *t)
+{
+    if (t->slots && t->count > 0)
+        memset((void *)t->slots, 0, (t->mask + 1) * sizeof *t->slots);
+    t->count = 0;
+}
+
 pd_status pd_exact_reserve(pd_exact *t, const pd_h128 *keys, size_t more)
 {
     size_t n = slots_for(t->count + more, t->mask + 1);

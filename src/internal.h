@@ -123,6 +123,8 @@ typedef struct pd_exact {
 
 pd_status pd_exact_init(pd_exact *t, size_t expect);
 void pd_exact_release(pd_exact *t);
+/* Empty the table (it keeps its size); with no slots, it stays as it is. */
+void pd_exact_clear(pd_exact *t);
 /* Grow the table, if need be, so that `more` ids can be inserted without
  * growing it again: only while no other thread looks up. */
 pd_status pd_exact_reserve(pd_exact *t, const pd_h128 *keys, size_t more);

@@ -8,7 +8,8 @@
  * batch of chunks is processed in parallel (a chunk of a large document from
  * a copy read with src->read(), see open_view): segment, normalize, hash the
  * normalized text with XXH3-128 and, when near-duplicates are wanted,
- * shingle, sign and compute the LSH band keys. The main thread merges each
+ * shingle, sign and compute the LSH band keys of each text that neither an
+ * earlier batch nor the chunk itself has signed. The main thread merges each
  * batch in input order while the next one is processed: it numbers units
  * and lines across chunks and interns each text hash in the exact-repeat
  * table. Only the first unit of each distinct text keeps band keys, so a
@@ -176,7 +177,7 @@ typedef struct chunk {
     uint32_t *keys;
     size_t n, cap_u, cap_h, cap_known, cap_k;
     uint32_t lines, segmented, first_bad_line, first_split_line;
-    uint64_t empty, split;
+    uint64_t empty, split, signatures;
     /* set by the merge: the first unit's id, and the document's line and
      * unit numbers before this chunk */
     size_t ubase;
@@ -191,6 +192,11 @@ typedef struct scratch {
     uint64_t *sh;
     size_t cap_sh;
     uint32_t *sig;
+    /* The texts this chunk has signed (near-duplicates only): a text met
+     * again in the same chunk, as a banner or a caption is, is signed once. */
+    pd_exact signed_set;
+    pd_h128 *signed_h;
+    size_t cap_signed;
     /* The chunk's bytes: document offset x is at d[x - origin]; d is the
      * mapping (origin 0) or raw, a copy read with src->read(). */
     const char *d;
@@ -252,6 +258,7 @@ static pd_status sign_unit(pd_scan *sc, scratch *s, chunk *c, size_t j, const pd
     pd_minhash_sign(sc->mh, s->sh, n, s->sig);
     PD_TRY(PD_GROW(c->keys, c->cap_k, (j + 1) * sc->bands));
     pd_lsh_keys(s->sig, sc->bands, sc->rows, c->keys + j * sc->bands);
+    c->signatures++;
     return PD_OK;
 }
 
@@ -263,9 +270,26 @@ static uint32_t count_newlines(const char *p, size_t n)
     return k;
 }
 
+/* Is h a text this chunk has not signed yet? It is then counted as signed.
+ * The merge takes a new text's band keys from its first unit, which is the
+ * first of its units in its chunk: the one that is signed. */
+static pd_status first_in_chunk(scratch *s, pd_h128 h, bool *first)
+{
+    if (!s->signed_set.slots)
+        PD_TRY(pd_exact_init(&s->signed_set, 1024));
+    size_t n = s->signed_set.count;
+    PD_TRY(PD_GROW(s->signed_h, s->cap_signed, n + 1));
+    s->signed_h[n] = h;
+    uint32_t id;
+    PD_TRY(pd_exact_intern(&s->signed_set, s->signed_h, h, &id));
+    *first = id == n;
+    return PD_OK;
+}
+
 /* Look up the waiting unit (the chunk's last) in the exact table: a text
  * seen in an earlier batch is found here, in parallel, and is not signed
- * again (the table is only read while chunks are processed). */
+ * again (the table is only read while chunks are processed); nor is a text
+ * this chunk has signed already. */
 static pd_status finish_waiting(pd_scan *sc, scratch *s, chunk *c)
 {
     if (!s->waiting)
@@ -275,7 +299,9 @@ static pd_status finish_waiting(pd_scan *sc, scratch *s, chunk *c)
     c->known[j] = pd_exact_find(&sc->table, sc->hash, c->h[j]);
     if (!sc->near || c->known[j] != UINT32_MAX)
         return PD_OK;
-    return sign_unit(sc, s, c, j, &s->norm[s->cur ^ 1]);
+    bool first;
+    PD_TRY(first_in_chunk(s, c->h[j], &first));
+    return first ? sign_unit(sc, s, c, j, &s->norm[s->cur ^ 1]) : PD_OK;
 }
 
 /* Normalize and hash data[start, end) as the chunk's next unit; it waits for
@@ -400,6 +426,7 @@ static pd_status process_chunk(pd_scan *sc, const pd_source *src, scratch *s, ch
     pd_unit u;
     uint32_t extra = 0; /* pieces beyond the first of split units so far */
     open_view(src, s, c);
+    pd_exact_clear(&s->signed_set);
     pd_segment_range(&seg, s->d, c->start - s->origin, c->end - s->origin, 1, sc->o.unit);
     s->waiting = false;
     for (bool more = next_unit(&seg, s, &u); more;) {
@@ -720,7 +747,7 @@ static pd_status cut_batch(pass1 *p, batch *b)
         p->fresh = false;
         c->n = 0;
         c->lines = c->segmented = c->first_bad_line = c->first_split_line = 0;
-        c->split = 0;
+        c->split = c->signatures = 0;
         c->empty = 0;
         c->ns = (pd_norm_stats){0, 0};
         c->st = PD_OK;
@@ -934,6 +961,7 @@ static pd_status account_chunk(pass1 *p, chunk *c, size_t ubase)
     p->doc_ns.nul_bytes += c->ns.nul_bytes;
     sc->stats.units += c->n;
     sc->stats.units_empty += c->empty;
+    sc->stats.signatures += c->signatures;
     sc->stats.bytes += c->end - c->start;
     if (c->last)
         finish_doc(p, c);
@@ -976,6 +1004,8 @@ static void pass1_release(pass1 *p)
         pd_buf_release(&p->scr[t].raw);
         free(p->scr[t].sh);
         free(p->scr[t].sig);
+        pd_exact_release(&p->scr[t].signed_set);
+        free(p->scr[t].signed_h);
     }
     free(p->scr);
     free(p->run_buf);

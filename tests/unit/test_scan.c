@@ -2,7 +2,8 @@
  * near clusters, keep/duplicate, within/across, input order, line numbers
  * across chunk boundaries, determinism across thread counts, a failed
  * document, the report's texts and a document that shrank before the
- * report, verification's reads, a huge LSH bucket, and the pair list. */
+ * report, verification's reads, a text signed once in its chunk, a huge LSH
+ * bucket, and the pair list. */
 #include "check.h"
 #include "memsrc.h"
 
@@ -305,6 +306,39 @@ static void test_verify_reads(void)
     free(doc);
 }
 
+/* A text met again in its chunk is signed once: the banner and the long
+ * line repeated 50 times, each then has one signature, and the near variant
+ * at the end still finds the long line by its first occurrence's keys. */
+static void test_signed_once(void)
+{
+    size_t cap = 50 * 400 + 1024, n = 0;
+    char *doc = malloc(cap);
+    for (unsigned i = 0; i < 50; i++)
+        n += (size_t)snprintf(doc + n, cap - n, "Subscribe now\n%s\nline %u of words\n", long_a,
+                              i);
+    snprintf(doc + n, cap - n, "%s\n", long_b);
+    const char *names[] = {"doc"}, *texts[] = {doc};
+    memsrc m = {.names = names, .texts = texts};
+    pd_options o;
+    pd_options_init(&o);
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        o.threads = threads;
+        pd_scan *sc = run(&m, 1, &o);
+        CHECK(sc != NULL);
+        if (!sc)
+            break;
+        const pd_stats *st = pd_scan_stats(sc);
+        CHECK(st->units == 151 && st->distinct == 53);
+        CHECK(st->signatures == st->distinct);
+        CHECK(st->clusters == 2 && st->duplicates == 99);
+        pd_row r;
+        pd_scan_row(sc, pd_scan_row_count(sc) - 1, &r);
+        CHECK(r.unit.index == 151 && r.match == PD_MATCH_NEAR && r.cluster == 2);
+        pd_scan_free(sc);
+    }
+    free(doc);
+}
+
 /* 200,000 near-variants of one banner share LSH buckets: pairs stay O(n). */
 static void test_huge_bucket(void)
 {
@@ -367,6 +401,7 @@ int main(void)
     test_failed_doc();
     test_report_reads();
     test_verify_reads();
+    test_signed_once();
     test_huge_bucket();
     test_options();
     return check_done("test_scan");
