@@ -136,29 +136,45 @@ static void root_job(void *ctx, unsigned tid, size_t blk)
         r->root[u] = r->parent[r->text[u]];
 }
 
-pd_status pd_cluster_run(pd_scan *sc)
+/* Each unit's root text into *root: with no near pairs, its own text. */
+static pd_status unit_roots(pd_scan *sc, uint32_t **root)
 {
+    *root = NULL;
+    if (sc->n_near == 0)
+        return PD_OK;
     uint32_t *parent = malloc((sc->n_texts + 1) * sizeof *parent);
-    uint32_t *root = malloc((sc->n_units + 1) * sizeof *root), *ends = NULL;
-    tally *t = NULL;
-    pd_status st = PD_ENOMEM;
-    if (!parent || !root)
-        goto done;
+    uint32_t *r = malloc((sc->n_units + 1) * sizeof *r);
+    if (!parent || !r) {
+        free(parent);
+        free(r);
+        return PD_ENOMEM;
+    }
     pd_prefault(parent, sc->n_texts * sizeof *parent); /* all written below */
-    pd_prefault(root, sc->n_units * sizeof *root);
+    pd_prefault(r, sc->n_units * sizeof *r);
     for (uint32_t i = 0; i < sc->n_texts; i++)
         parent[i] = i;
     for (size_t i = 0; i < sc->n_near; i++)
         unite(parent, (uint32_t)(sc->near_pairs[i] >> 32), (uint32_t)sc->near_pairs[i]);
     for (uint32_t i = 0; i < sc->n_texts; i++)
         parent[i] = find(parent, i);
-    roots r = {parent, sc->text, root, sc->n_units};
+    roots job = {parent, sc->text, r, sc->n_units};
     pd_parallel_for(sc->n_units < ROOT_BLOCK ? 1 : sc->threads,
-                    (sc->n_units + ROOT_BLOCK - 1) / ROOT_BLOCK, root_job, &r);
+                    (sc->n_units + ROOT_BLOCK - 1) / ROOT_BLOCK, root_job, &job);
     free(parent);
-    parent = NULL;
-    if (!(t = calloc(sc->n_texts + 1, sizeof *t)))
+    *root = r;
+    return PD_OK;
+}
+
+pd_status pd_cluster_run(pd_scan *sc)
+{
+    uint32_t *own = NULL, *ends = NULL;
+    tally *t = NULL;
+    pd_status st = unit_roots(sc, &own);
+    const uint32_t *root = own ? own : sc->text;
+    if (st != PD_OK || !(t = calloc(sc->n_texts + 1, sizeof *t))) {
+        st = PD_ENOMEM;
         goto done;
+    }
     pd_prefault(t, sc->n_texts * sizeof *t); /* nearly all touched */
     for (size_t u = 0; u < sc->n_units; u++)
         if (t[root[u]].units < UINT32_MAX)
@@ -172,8 +188,7 @@ pd_status pd_cluster_run(pd_scan *sc)
 done:
     if (st != PD_OK)
         pd_scan_fail(sc, "out of memory while clustering");
-    free(parent);
-    free(root);
+    free(own);
     free(t);
     free(ends);
     return st;
