@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size--;
     const char *texts[2] = {doc, doc};
     size_t lens[2] = {size, size};
-    memsrc m = {names, texts, lens, 0, 0, {0}};
+    memsrc m = {.names = names, .texts = texts, .lens = lens};
     pd_source src = mem_source(&m, 2);
     pd_options o;
     pd_options_init(&o);

@@ -20,7 +20,7 @@ static char *lines(unsigned doc, unsigned n)
 static pd_status scan(const char **texts, uint32_t n, char *err, size_t cap, size_t *units)
 {
     static const char *names[] = {"a", "b", "c", "d"};
-    memsrc m = {names, texts, NULL, 0, 0, {0}};
+    memsrc m = {.names = names, .texts = texts};
     pd_source src = mem_source(&m, n);
     pd_options o;
     pd_options_init(&o);
