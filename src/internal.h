@@ -301,13 +301,14 @@ struct pd_scan {
     float *near_sim;
     size_t n_near;
 
-    /* profiles of the texts in near pairs: sorted shingle hashes (verify) or
-     * signatures (no verify), each in the buffer of the thread that made it;
-     * prof_of[t] indexes prof_at and prof_len, or is UINT32_MAX */
+    /* profiles of the texts in near pairs: the top 32 bits of their shingle
+     * hashes, sorted and distinct (verify), or signatures (no verify), each
+     * in the buffer of the thread that made it; prof_of[t] indexes prof_at
+     * and prof_len, or is UINT32_MAX */
     uint32_t *prof_of;
-    uint64_t *prof_at;  /* thread << PD_PROF_SHIFT | offset in its buffer (u64 units) */
-    uint32_t *prof_len; /* in u64 units */
-    uint64_t **prof_buf; /* one per thread */
+    uint64_t *prof_at;  /* thread << PD_PROF_SHIFT | offset in its buffer */
+    uint32_t *prof_len;
+    uint32_t **prof_buf; /* one per thread */
     size_t n_prof;
 
     pd_rrow *report;
@@ -317,11 +318,13 @@ struct pd_scan {
     bool pairs_built;
 };
 
-#define PD_PROF_SHIFT 48 /* offsets below 2^48 u64 units; threads above */
+#define PD_PROF_SHIFT 48 /* offsets below 2^48; threads above */
 pd_status pd_verify_run(pd_scan *sc, const pd_source *src);
 pd_status pd_cluster_run(pd_scan *sc);
 /* Free the profiles (pd_scan_free() does too). */
 void pd_verify_release(pd_scan *sc);
+/* minhash.c: pd_jaccard_sorted() for sorted arrays of distinct 32-bit values. */
+double pd_jaccard_sorted32(const uint32_t *a, size_t na, const uint32_t *b, size_t nb);
 /* Similarity of two texts from their profiles. */
 double pd_text_similarity(const pd_scan *sc, uint32_t ta, uint32_t tb);
 void pd_scan_fail(pd_scan *sc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -129,19 +129,25 @@ double pd_minhash_jaccard(const uint32_t *a, const uint32_t *b, unsigned perms)
     return (double)same / perms;
 }
 
-double pd_jaccard_sorted(const uint64_t *a, size_t na, const uint64_t *b, size_t nb)
-{
-    if (na == 0 && nb == 0)
-        return 1.0;
-    /* Branch-free steps: which side moves is as good as random for texts
-     * that are not near-duplicates, and a mispredicted branch a step would
-     * cost more than the step. */
-    size_t i = 0, j = 0, inter = 0;
-    while (i < na && j < nb) {
-        uint64_t x = a[i], y = b[j];
-        inter += x == y;
-        i += x <= y;
-        j += y <= x;
+/* The Jaccard similarity of sorted arrays of distinct values of type T,
+ * defined once for 64-bit hashes (the API) and 32-bit ones (verification).
+ * Branch-free steps: which side moves is as good as random for texts that
+ * are not near-duplicates, and a mispredicted branch a step would cost more
+ * than the step. */
+#define PD_DEFINE_JACCARD(name, T)                                                 \
+    double name(const T *a, size_t na, const T *b, size_t nb)                      \
+    {                                                                              \
+        if (na == 0 && nb == 0)                                                    \
+            return 1.0;                                                            \
+        size_t i = 0, j = 0, inter = 0;                                            \
+        while (i < na && j < nb) {                                                 \
+            T x = a[i], y = b[j];                                                  \
+            inter += x == y;                                                       \
+            i += x <= y;                                                           \
+            j += y <= x;                                                           \
+        }                                                                          \
+        return (double)inter / (double)(na + nb - inter);                          \
     }
-    return (double)inter / (double)(na + nb - inter);
-}
+
+PD_DEFINE_JACCARD(pd_jaccard_sorted, uint64_t)
+PD_DEFINE_JACCARD(pd_jaccard_sorted32, uint32_t)

@@ -3,14 +3,15 @@
  *
  * The band keys of the distinct texts give candidate pairs (lsh.c); the keys
  * are freed at once. Each text in a candidate pair then gets a profile,
- * recomputed from its first occurrence, which is re-read by offset: its sorted
- * set of shingle hashes (or, with --no-verify, its MinHash signature). Only
- * candidates are recomputed, so a corpus of unique lines costs nothing here.
+ * recomputed from its first occurrence, which is re-read by offset: its
+ * sorted set of shingle fingerprints, the top 32 bits of its shingle hashes
+ * (or, with --no-verify, its MinHash signature). Only candidates are
+ * recomputed, so a corpus of unique lines costs nothing here.
  * Texts are planned on the main thread in batches of bounded size, as spans of
  * nearby texts; each span is read and its texts profiled by one thread, while
- * its bytes are still in that CPU's cache. Every candidate pair is then scored: the exact Jaccard similarity
- * of the two shingle sets (or the signature estimate), and kept if it reaches
- * the threshold.
+ * its bytes are still in that CPU's cache. Every candidate pair is then
+ * scored: the Jaccard similarity of the two fingerprint sets (or the
+ * signature estimate), and kept if it reaches the threshold.
  */
 #include "internal.h"
 
@@ -39,7 +40,8 @@ typedef struct item {
  * buffer and the profiles it made, which stay there for scoring. */
 typedef struct worker {
     _Alignas(64) pd_buf norm;
-    uint64_t *sh, *tmp, *out;
+    uint64_t *sh, *tmp;
+    uint32_t *out;
     size_t cap_sh, cap_tmp, cap_out, n_out, ready;
 } worker;
 
@@ -56,10 +58,11 @@ typedef struct vstate {
     worker *w; /* one per thread */
 } vstate;
 
-/* Room for `more` u64 after w->out's profiles. The buffer holds the
- * thread's profiles until scoring, so it only grows: its pages are mapped
- * ahead in steps of PREFAULT u64 with one call each (pd_prefault). */
-enum { PREFAULT = 64 << 10 };
+/* Room for `more` values after w->out's profiles. The buffer holds the
+ * thread's profiles until the rows are described, so it only grows: its
+ * pages are mapped ahead in steps of PREFAULT values with one call each
+ * (pd_prefault). */
+enum { PREFAULT = 128 << 10 };
 
 static pd_status grow_out(worker *w, size_t more)
 {
@@ -76,29 +79,33 @@ static pd_status grow_out(worker *w, size_t more)
     return PD_OK;
 }
 
-/* The profile of one text into w->out: its sorted distinct shingle hashes,
- * or its signature packed two slots to a uint64_t. */
+/* The profile of one text into w->out: the top 32 bits of its shingle
+ * hashes, sorted and distinct, or its signature. Half the bytes of the
+ * whole hashes, for the profiles are kept until the rows are described;
+ * two different shingles of a pair then count as one with probability
+ * na * nb / 2^32 (5e-7 for texts of 50 shingles). */
 static pd_status profile(pd_scan *sc, worker *w, const char *text, size_t len, item *it)
 {
     PD_TRY(pd_normalize(text, len, sc->o.norm, &w->norm, NULL));
-    size_t cap = PD_SHINGLE_MAX(w->norm.len), words = (sc->o.perms + 1) / 2;
+    size_t cap = PD_SHINGLE_MAX(w->norm.len), perms = sc->o.perms;
     PD_TRY(PD_GROW(w->sh, w->cap_sh, cap));
-    PD_TRY(grow_out(w, cap > words ? cap : words));
+    PD_TRY(grow_out(w, cap > perms ? cap : perms));
     size_t n = pd_shingles(w->norm.data, w->norm.len, sc->o.shingle, w->sh, cap);
-    uint64_t *dst = w->out + w->n_out;
+    uint32_t *dst = w->out + w->n_out;
     it->at = w->n_out;
     if (sc->o.verify) {
         PD_TRY(PD_GROW(w->tmp, w->cap_tmp, n));
         pd_sort_spread(w->sh, n, w->tmp);
         size_t u = 0;
-        for (size_t i = 0; i < n; i++)
-            if (u == 0 || w->sh[i] != dst[u - 1])
-                dst[u++] = w->sh[i];
+        for (size_t i = 0; i < n; i++) {
+            uint32_t top = (uint32_t)(w->sh[i] >> 32); /* sorted by these bits first */
+            if (u == 0 || top != dst[u - 1])
+                dst[u++] = top;
+        }
         it->n = u;
     } else {
-        dst[words - 1] = 0;
-        pd_minhash_sign(sc->mh, w->sh, n, (uint32_t *)dst);
-        it->n = words;
+        pd_minhash_sign(sc->mh, w->sh, n, dst);
+        it->n = perms;
     }
     w->n_out += it->n;
     return PD_OK;
@@ -227,7 +234,7 @@ done:
     return st;
 }
 
-static const uint64_t *profile_at(const pd_scan *sc, uint32_t p)
+static const uint32_t *profile_at(const pd_scan *sc, uint32_t p)
 {
     uint64_t at = sc->prof_at[p];
     return sc->prof_buf[at >> PD_PROF_SHIFT] + (at & (((uint64_t)1 << PD_PROF_SHIFT) - 1));
@@ -253,10 +260,10 @@ double pd_text_similarity(const pd_scan *sc, uint32_t ta, uint32_t tb)
     if (ta == tb)
         return 1.0;
     uint32_t pa = sc->prof_of[ta], pb = sc->prof_of[tb];
-    const uint64_t *a = profile_at(sc, pa), *b = profile_at(sc, pb);
+    const uint32_t *a = profile_at(sc, pa), *b = profile_at(sc, pb);
     if (sc->o.verify)
-        return pd_jaccard_sorted(a, sc->prof_len[pa], b, sc->prof_len[pb]);
-    return pd_minhash_jaccard((const uint32_t *)a, (const uint32_t *)b, sc->o.perms);
+        return pd_jaccard_sorted32(a, sc->prof_len[pa], b, sc->prof_len[pb]);
+    return pd_minhash_jaccard(a, b, sc->o.perms);
 }
 
 typedef struct score {

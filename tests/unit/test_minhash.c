@@ -1,7 +1,8 @@
-/* test_minhash.c - shingles, MinHash estimates against known Jaccard, the
- * LSH S-curve, and the band choice. Fixed seeds: deterministic. */
+/* test_minhash.c - shingles, MinHash estimates against known Jaccard, exact
+ * Jaccard of sorted sets (64- and 32-bit), the LSH S-curve, and the band
+ * choice. Fixed seeds: deterministic. */
 #include "check.h"
-#include "paradup.h"
+#include "internal.h"
 
 #include <math.h>
 
@@ -168,8 +169,9 @@ static void test_jaccard(void)
     CHECK(pd_jaccard_sorted(x, 0, y, 0) == 1.0);
     CHECK(pd_jaccard_sorted(x, 4, y, 0) == 0.0);
     /* Random sorted sets against a count by search, with runs of shared
-     * values, values on one side only, and either set the shorter. */
-    unsigned seed = 7, wrong = 0;
+     * values, values on one side only, and either set the shorter; the
+     * 32-bit merge (verification's) on the sets' top halves. */
+    unsigned seed = 7, wrong = 0, wrong32 = 0;
     for (int t = 0; t < 2000; t++) {
         uint64_t a[80], b[80];
         size_t na = 0, nb = 0, inter = 0;
@@ -187,8 +189,14 @@ static void test_jaccard(void)
                 inter += a[i] == b[j];
         double want = na + nb == 0 ? 1.0 : (double)inter / (double)(na + nb - inter);
         wrong += pd_jaccard_sorted(a, na, b, nb) != want;
+        uint32_t a32[80], b32[80];
+        for (size_t i = 0; i < na; i++)
+            a32[i] = (uint32_t)(a[i] >> 32);
+        for (size_t j = 0; j < nb; j++)
+            b32[j] = (uint32_t)(b[j] >> 32);
+        wrong32 += pd_jaccard_sorted32(a32, na, b32, nb) != want;
     }
-    CHECK(wrong == 0);
+    CHECK(wrong == 0 && wrong32 == 0);
 }
 
 int main(void)
