@@ -14,11 +14,15 @@ CPPFLAGS += -Iinclude -D_POSIX_C_SOURCE=200809L
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -fPIC -pthread
 DEP_LIBS := -lxxhash -lcsv -lutf8proc -ljansson -lzstd -lz
 LIBS     := $(DEP_LIBS) -lm -pthread
-# The paradup binary links its dependencies statically (Debian's -dev packages
-# ship the archives): a run on a small input then spends less time in the
-# dynamic loader. STATIC_DEPS=0 links them dynamically.
+# The paradup binary is linked statically, the C library too (Debian's -dev
+# packages ship the archives): a run on a small input then spends no time in
+# the dynamic loader. Sanitizer builds keep the C library dynamic, as their
+# runtimes need; valgrind runs paradup-dynamic, whose malloc it can follow.
+# STATIC_DEPS=0 links everything dynamically.
 STATIC_DEPS ?= 1
-ifeq ($(STATIC_DEPS),1)
+ifeq ($(STATIC_DEPS)$(SAN),1)
+BIN_LIBS := -static $(DEP_LIBS) -lm -pthread
+else ifeq ($(STATIC_DEPS),1)
 BIN_LIBS := -Wl,-Bstatic $(DEP_LIBS) -Wl,-Bdynamic -lm -pthread
 else
 BIN_LIBS := $(LIBS)
@@ -87,6 +91,10 @@ $(BUILD)/paradup: $(BUILD)/cli.o $(BUILD)/libparadup.a
 	@echo "  LD    $@"
 	$(Q)$(CC) $(LDSAN) -o $@ $^ $(BIN_LIBS)
 
+$(BUILD)/paradup-dynamic: $(BUILD)/cli.o $(BUILD)/libparadup.a
+	@echo "  LD    $@"
+	$(Q)$(CC) $(LDSAN) -o $@ $^ $(LIBS)
+
 # The MinHash inner loop needs -O3 to vectorize.
 $(BUILD)/minhash.o: ALL_CFLAGS += -O3
 
@@ -139,9 +147,9 @@ test: $(NEED_DEPS) all ## run the unit and CLI tests (UPDATE=1 rewrites the gold
 
 VALGRIND_CMD := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
 
-valgrind: $(NEED_DEPS) all $(FUZZ_REPLAY) ## run the CLI tests and fuzz replays under valgrind memcheck
+valgrind: $(NEED_DEPS) all $(FUZZ_REPLAY) $(BUILD)/paradup-dynamic ## run the CLI tests and fuzz replays under valgrind memcheck
 	$(Q)for n in $(FUZZ_NAMES); do $(VALGRIND_CMD) $(BUILD)/fuzz/replay-$$n tests/fuzz/corpus/$$n || exit 1; done
-	$(Q)VALGRIND="$(VALGRIND_CMD)" $(MAKE) --no-print-directory cli
+	$(Q)VALGRIND="$(VALGRIND_CMD)" PARADUP=$(BUILD)/paradup-dynamic sh tests/cli/run.sh
 
 asan: ## run the tests under AddressSanitizer and UndefinedBehaviorSanitizer
 	$(Q)$(MAKE) --no-print-directory SAN=address,undefined build/san-address-undefined/paradup
