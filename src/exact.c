@@ -14,7 +14,8 @@
  * One thread interns while others look up: a slot is published with a
  * release store after its key is in place, and read with an acquire load, so
  * a reader finds a text either complete or not yet. The table only grows in
- * pd_exact_reserve(), which the caller runs while nobody reads.
+ * pd_exact_reserve(), which the caller runs while nobody reads, and which
+ * rebuilds the slots on several threads.
  */
 #include "internal.h"
 
@@ -66,7 +67,39 @@ void pd_exact_clear(pd_exact *t)
     t->count = 0;
 }
 
-pd_status pd_exact_reserve(pd_exact *t, const pd_h128 *keys, size_t more)
+/* A rebuild of the table: ids [0, count) into the new slots s, in parts. */
+typedef struct rebuild {
+    _Atomic uint64_t *s;
+    size_t mask, count, per_part;
+    const pd_h128 *keys;
+} rebuild;
+
+enum { REBUILD_PART = 1 << 14 }; /* ids a job: many parts for the threads to share */
+
+/* Insert the ids of one part. Parts run at once: a slot is claimed with a
+ * compare-and-swap, so where a key lands depends on timing, but every key
+ * lands in its probe run, and a lookup finds it whatever the order. */
+static void rebuild_part(void *ctx, unsigned tid, size_t part)
+{
+    PD_UNUSED(tid);
+    const rebuild *r = ctx;
+    size_t from = part * r->per_part;
+    size_t to = from + r->per_part < r->count ? from + r->per_part : r->count;
+    enum { AHEAD = 16 }; /* slots fetched ahead of their insertion */
+    for (size_t id = from; id < to; id++) {
+        if (id + AHEAD < to)
+            PD_PREFETCH((const void *)&r->s[(size_t)r->keys[id + AHEAD].lo & r->mask]);
+        uint64_t v = slot_value(r->keys[id], (uint32_t)id);
+        for (size_t h = (size_t)r->keys[id].lo & r->mask;; h = (h + 1) & r->mask) {
+            uint64_t empty = 0;
+            if (atomic_compare_exchange_strong_explicit(&r->s[h], &empty, v, memory_order_relaxed,
+                                                        memory_order_relaxed))
+                break;
+        }
+    }
+}
+
+pd_status pd_exact_reserve(pd_exact *t, const pd_h128 *keys, size_t more, unsigned threads)
 {
     size_t n = slots_for(t->count + more, t->mask + 1);
     if (n == t->mask + 1)
@@ -75,15 +108,9 @@ pd_status pd_exact_reserve(pd_exact *t, const pd_h128 *keys, size_t more)
     if (!s)
         return PD_ENOMEM;
     pd_prefault((void *)s, n * sizeof *s); /* every page gets written below */
-    enum { AHEAD = 16 }; /* slots fetched ahead of their insertion */
-    for (size_t id = 0; id < t->count; id++) {
-        if (id + AHEAD < t->count)
-            PD_PREFETCH((const void *)&s[(size_t)keys[id + AHEAD].lo & (n - 1)]);
-        size_t h = (size_t)keys[id].lo & (n - 1);
-        while (atomic_load_explicit(&s[h], memory_order_relaxed))
-            h = (h + 1) & (n - 1);
-        atomic_store_explicit(&s[h], slot_value(keys[id], (uint32_t)id), memory_order_relaxed);
-    }
+    rebuild r = {s, n - 1, t->count, REBUILD_PART, keys};
+    size_t parts = (t->count + REBUILD_PART - 1) / REBUILD_PART;
+    pd_parallel_for(threads, parts, rebuild_part, &r);
     free(t->slots);
     t->slots = s;
     t->mask = n - 1;
@@ -111,7 +138,7 @@ uint32_t pd_exact_find(const pd_exact *t, const pd_h128 *keys, pd_h128 k)
 
 pd_status pd_exact_intern(pd_exact *t, const pd_h128 *keys, pd_h128 k, uint32_t *found)
 {
-    PD_TRY(pd_exact_reserve(t, keys, 1));
+    PD_TRY(pd_exact_reserve(t, keys, 1, 1));
     size_t h = (size_t)k.lo & t->mask;
     for (;; h = (h + 1) & t->mask) {
         uint64_t s = atomic_load_explicit(&t->slots[h], memory_order_relaxed);

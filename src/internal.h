@@ -126,8 +126,9 @@ void pd_exact_release(pd_exact *t);
 /* Empty the table (it keeps its size); with no slots, it stays as it is. */
 void pd_exact_clear(pd_exact *t);
 /* Grow the table, if need be, so that `more` ids can be inserted without
- * growing it again: only while no other thread looks up. */
-pd_status pd_exact_reserve(pd_exact *t, const pd_h128 *keys, size_t more);
+ * growing it again (rebuilt on up to `threads` threads): only while no other
+ * thread looks up. */
+pd_status pd_exact_reserve(pd_exact *t, const pd_h128 *keys, size_t more, unsigned threads);
 /* Set *found to the id whose key equals k, or insert k with the next id,
  * t->count, and set *found to that. keys[i] is the key of id i for every id
  * given so far, and k must be at keys[t->count] before the call (a reader may

@@ -886,7 +886,7 @@ static pd_status reserve_batch(pd_scan *sc, batch *b)
         return PD_EINVAL;
     }
     PD_TRY(PD_GROW(sc->hash, sc->cap_hash, sc->n_texts + fresh + 1));
-    return pd_exact_reserve(&sc->table, sc->hash, fresh);
+    return pd_exact_reserve(&sc->table, sc->hash, fresh, sc->threads);
 }
 
 /* Room for the merge of b in the arrays only the merge touches: grown while

@@ -1,7 +1,7 @@
 /* test_exact.c - the exact-repeat table (exact.c): ids come back for every
- * key interned, across the table's growth; keys that share the slot bits,
- * the tag bits or both, but not the whole 128 bits, stay apart; and a
- * lookup of a key never interned finds nothing. */
+ * key interned, across the table's growth and a rebuild on several threads;
+ * keys that share the slot bits, the tag bits or both, but not the whole 128
+ * bits, stay apart; and a lookup of a key never interned finds nothing. */
 #include "check.h"
 #include "internal.h"
 
@@ -41,6 +41,9 @@ int main(void)
     }
     CHECK(wrong == 0 && t.count == N);
     CHECK(grown >= 8); /* from 1,024 slots to 2^18 */
+    /* Rebuilt on four threads (the scanner's growth): every key is still found. */
+    mask = t.mask;
+    CHECK(pd_exact_reserve(&t, keys, 3 * N, 4) == PD_OK && t.mask > mask);
     for (size_t i = 0; i < N; i++) {
         uint32_t id;
         wrong += pd_exact_find(&t, keys, keys[i]) != i;
