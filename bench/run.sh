@@ -74,6 +74,7 @@ echo
 printf '%-26s %8s %8s %10s %9s %9s\n' "run" "MB" "sec" "MB/s" "units/s" "B/unit"
 for s in $sizes; do
     f="$D/news$s.txt"; m=$(mb "$f"); u=$(units_of "$f")
+    eval "u_$s=$u"
     for mode in "near -j2" "near -j1" "exact -j2" "exact -j1" "near-dir -j2" "near-jsonl.zst -j2"; do
         set -- $mode
         m1=measure; [ "$2" = -j1 ] && m1=measure1
@@ -85,6 +86,7 @@ for s in $sizes; do
         esac
         t=${r% *}; rss=${r#* }
         eval "t_$(echo "$1" | tr -c 'a-z0-9\n' '_')_${2#-}_$s=$t"
+        eval "rss_$(echo "$1" | tr -c 'a-z0-9\n' '_')_${2#-}_$s=$rss"
         awk -v n="$1 $2 ($s MB)" -v m="$m" -v t="$t" -v u="$u" -v r="$rss" -v b="$base_rss" \
             'BEGIN {printf "%-26s %8d %8.2f %10.1f %9.0f %9.0f", n, m, t, m/t, u/t, (r-b)*1024/u}'
         [ "$m1" = measure1 ] && [ -n "$cpus" ] && per_cpu || echo
@@ -102,6 +104,16 @@ for s in $sizes; do
     [ -n "${cap:-}" ] && echo " (the CPUs' sum: ${cap}x the fastest)" || echo
     echo
 done
+# Memory per unit without the fixed part: the growth of peak RSS from the
+# 10 MB run to the 100 MB one, per unit added (peak RSS is the largest of
+# the RUNS runs, as in the table).
+for k in near_j2 exact_j2 near_dir_j2 near_jsonl_zst_j2; do
+    eval "echo \$rss_${k}_10 \$rss_${k}_100"
+done | awk -v u1="$u_10" -v u2="$u_100" -v names="near -j2,exact -j2,near-dir -j2,near-jsonl.zst -j2" '
+    BEGIN { split(names, n, ","); printf "peak RSS growth per unit, 10 -> 100 MB:" }
+    { printf "%s %s %.0f B", (NR > 1 ? "," : ""), n[NR], ($2 - $1) * 1024 / (u2 - u1) }
+    END { print "" }'
+echo
 # Time linear in the input: the 1 GB run against the 100 MB one (ideal 10x).
 if [ "${BENCH_LARGE:-0}" = 1 ]; then
     awk -v n1="$t_near_j2_100" -v n2="$t_near_j2_1000" -v e1="$t_exact_j2_100" -v e2="$t_exact_j2_1000" \
