@@ -506,9 +506,9 @@ static void summary(cli *c, const pd_stats *s, const pd_input_stats *in, double 
         fprintf(stderr,
                 "paradup: stages: read and sign %.3f s (%llu signatures), candidates %.3f s "
                 "(%llu pairs), verify %.3f s (%llu pairs kept), cluster %.3f s, report %.3f s\n",
-                s->secs_read, (unsigned long long)s->signatures, s->secs_candidates, (unsigned long long)s->candidates,
-                s->secs_verify, (unsigned long long)s->verified, s->secs_cluster,
-                s->secs_report);
+                s->secs_read, (unsigned long long)s->signatures, s->secs_candidates,
+                (unsigned long long)s->candidates, s->secs_verify, (unsigned long long)s->verified,
+                s->secs_cluster, s->secs_report);
 }
 
 /* Add one input path; false to stop the run (out of memory, or --strict). */
