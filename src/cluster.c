@@ -158,7 +158,7 @@ static pd_status unit_roots(pd_scan *sc, uint32_t **root)
     for (uint32_t i = 0; i < sc->n_texts; i++)
         parent[i] = find(parent, i);
     roots job = {parent, sc->text, r, sc->n_units};
-    pd_parallel_for(sc->n_units < ROOT_BLOCK ? 1 : sc->threads,
+    pd_parallel_for(sc->pool, sc->n_units < ROOT_BLOCK ? 1 : sc->threads,
                     (sc->n_units + ROOT_BLOCK - 1) / ROOT_BLOCK, root_job, &job);
     free(parent);
     *root = r;
@@ -182,7 +182,7 @@ pd_status pd_cluster_run(pd_scan *sc)
     if ((st = place_rows(sc, root, t, &ends)) != PD_OK)
         goto done;
     describe d = {sc, ends};
-    pd_parallel_for(sc->n_report < ROW_BLOCK ? 1 : sc->threads,
+    pd_parallel_for(sc->pool, sc->n_report < ROW_BLOCK ? 1 : sc->threads,
                     (sc->n_report + ROW_BLOCK - 1) / ROW_BLOCK, describe_rows, &d);
     pd_verify_release(sc); /* the profiles served describe_rows() only */
 done:

@@ -282,7 +282,7 @@ static pd_status read_group(report *r, size_t k, size_t *next)
     if (st == PD_OK) {
         b->n_spans = n_spans;
         b->group_end = m;
-        pd_parallel_for(n_spans < 8 || used < (1 << 16) ? 1 : sc->threads, n_spans,
+        pd_parallel_for(sc->pool, n_spans < 8 || used < (1 << 16) ? 1 : sc->threads, n_spans,
                         read_span_texts, r);
         for (size_t i = 0; i < n_spans && st == PD_OK; i++)
             if ((st = b->span_st[i]) != PD_OK && st != PD_ENOMEM)
@@ -450,7 +450,7 @@ static pd_status write_block(report *r, out *o)
         b->piece = p;
         b->cap_pieces = n;
     }
-    pd_parallel_for(b->n < PIECE_ROWS ? 1 : r->sc->threads, n, format_piece, r);
+    pd_parallel_for(r->sc->pool, b->n < PIECE_ROWS ? 1 : r->sc->threads, n, format_piece, r);
     flush(o);
     for (size_t i = 0; i < n && o->ok; i++) {
         if (!b->piece[i].ok)

@@ -99,7 +99,8 @@ static void rebuild_part(void *ctx, unsigned tid, size_t part)
     }
 }
 
-pd_status pd_exact_reserve(pd_exact *t, const pd_h128 *keys, size_t more, unsigned threads)
+pd_status pd_exact_reserve(pd_exact *t, const pd_h128 *keys, size_t more, pd_pool *pool,
+                           unsigned threads)
 {
     size_t n = slots_for(t->count + more, t->mask + 1);
     if (n == t->mask + 1)
@@ -110,7 +111,7 @@ pd_status pd_exact_reserve(pd_exact *t, const pd_h128 *keys, size_t more, unsign
     pd_prefault((void *)s, n * sizeof *s); /* every page gets written below */
     rebuild r = {s, n - 1, t->count, REBUILD_PART, keys};
     size_t parts = (t->count + REBUILD_PART - 1) / REBUILD_PART;
-    pd_parallel_for(threads, parts, rebuild_part, &r);
+    pd_parallel_for(pool, threads, parts, rebuild_part, &r);
     free(t->slots);
     t->slots = s;
     t->mask = n - 1;
@@ -138,7 +139,7 @@ uint32_t pd_exact_find(const pd_exact *t, const pd_h128 *keys, pd_h128 k)
 
 pd_status pd_exact_intern(pd_exact *t, const pd_h128 *keys, pd_h128 k, uint32_t *found)
 {
-    PD_TRY(pd_exact_reserve(t, keys, 1, 1));
+    PD_TRY(pd_exact_reserve(t, keys, 1, NULL, 1));
     size_t h = (size_t)k.lo & t->mask;
     for (;; h = (h + 1) & t->mask) {
         uint64_t s = atomic_load_explicit(&t->slots[h], memory_order_relaxed);

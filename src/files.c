@@ -79,6 +79,7 @@ struct pd_files {
     size_t n_kept, max_kept;
     pd_diag_fn diag;
     void *diag_ctx;
+    pd_pool *pool; /* opt.threads threads, for sniffing files and parsing records */
 };
 
 void pd_files_report(pd_files *fs, const char *path, uint64_t line, const char *fmt, ...)
@@ -111,6 +112,11 @@ pd_status pd_files_new(const pd_input_options *opts, pd_diag_fn diag, void *diag
         fs->opt = *opts;
     else
         pd_input_options_init(&fs->opt);
+    if (!(fs->pool = pd_pool_new(fs->opt.threads ? fs->opt.threads : pd_cpu_count()))) {
+        free(fs);
+        *out = NULL;
+        return PD_ENOMEM;
+    }
     fs->spool_fd = -1;
     pthread_mutex_init(&fs->lock, NULL);
     pthread_mutex_init(&fs->fd_lock, NULL);
@@ -135,6 +141,7 @@ void pd_files_free(pd_files *fs)
     free(fs->docs);
     free(fs->names);
     free(fs->wbuf);
+    pd_pool_free(fs->pool);
     pthread_mutex_destroy(&fs->lock);
     pthread_mutex_destroy(&fs->fd_lock);
     for (size_t i = 0; i < fs->n_paths; i++)
@@ -149,6 +156,11 @@ void pd_files_free(pd_files *fs)
 const pd_input_options *pd_files_options(const pd_files *fs)
 {
     return &fs->opt;
+}
+
+pd_pool *pd_files_pool(pd_files *fs)
+{
+    return fs->pool;
 }
 
 const char *pd_files_path(const pd_files *fs, uint32_t file)
@@ -581,8 +593,7 @@ static pd_status add_dir(pd_files *fs, const char *dir)
     if (st == PD_OK) {
         qsort(w.list, w.n, sizeof *w.list, cmp_str);
         sniff_job j = {fs, w.list, fd, size, fs->max_kept - fs->n_kept};
-        pd_parallel_for(w.n < 64 ? 1 : fs->opt.threads ? fs->opt.threads : pd_cpu_count(), w.n,
-                        sniff, &j);
+        pd_parallel_for(fs->pool, w.n < 64 ? 1 : pd_pool_size(fs->pool), w.n, sniff, &j);
     }
     for (size_t i = 0; i < w.n; i++) {
         uint32_t file;

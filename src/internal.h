@@ -17,6 +17,8 @@
 #include <string.h>
 
 #define PD_UNUSED(x) ((void)(x))
+
+typedef struct pd_pool pd_pool; /* threads for parallel loops: see util.c below */
 /* A hint to start loading the cache line at p; nothing where not supported. */
 #if defined(__GNUC__) || defined(__clang__)
 #define PD_PREFETCH(p) __builtin_prefetch(p)
@@ -126,9 +128,10 @@ void pd_exact_release(pd_exact *t);
 /* Empty the table (it keeps its size); with no slots, it stays as it is. */
 void pd_exact_clear(pd_exact *t);
 /* Grow the table, if need be, so that `more` ids can be inserted without
- * growing it again (rebuilt on up to `threads` threads): only while no other
- * thread looks up. */
-pd_status pd_exact_reserve(pd_exact *t, const pd_h128 *keys, size_t more, unsigned threads);
+ * growing it again (rebuilt on up to `threads` threads of the pool): only
+ * while no other thread looks up. */
+pd_status pd_exact_reserve(pd_exact *t, const pd_h128 *keys, size_t more, pd_pool *pool,
+                           unsigned threads);
 /* Set *found to the id whose key equals k, or insert k with the next id,
  * t->count, and set *found to that. keys[i] is the key of id i for every id
  * given so far, and k must be at keys[t->count] before the call (a reader may
@@ -164,38 +167,32 @@ static inline size_t pd_key_at(size_t i, unsigned j, unsigned bands)
 
 /* lsh.c: candidate pairs among n items, each with `bands` 32-bit band keys
  * stored at keys[pd_key_at(i, j, bands)]. Appends pairs (a < b, as
- * (uint64_t)a << 32 | b) to *pairs, sorted and unique. */
-pd_status pd_lsh_pairs(const uint32_t *keys, uint32_t n, unsigned bands, unsigned threads,
-                       uint64_t **pairs, size_t *npairs);
+ * (uint64_t)a << 32 | b) to *pairs, sorted and unique; bands are sorted on
+ * up to `threads` threads of the pool. */
+pd_status pd_lsh_pairs(const uint32_t *keys, uint32_t n, unsigned bands, pd_pool *pool,
+                       unsigned threads, uint64_t **pairs, size_t *npairs);
 /* lsh.c: the band keys of one signature. */
 void pd_lsh_keys(const uint32_t *sig, unsigned bands, unsigned rows, uint32_t *keys);
 
-/* util.c: run fn(ctx, tid, i) for i in [0, n) on up to `threads` threads;
- * tid in [0, threads) names the thread, for per-thread scratch. Items are
- * handed out in order; the call returns when all are done. */
-void pd_parallel_for(unsigned threads, size_t n, void (*fn)(void *ctx, unsigned tid, size_t i),
-                     void *ctx);
-
-/* The same, started in the background: `helpers` threads (tids 1, 2, ...)
- * take items while the caller does other work; pd_parallel_finish() makes
- * the caller take items too (as tid 0) and returns when all are done. The
- * pool must stay in place between the two calls. */
+/* util.c: a pool of `threads` threads for parallel loops, the caller's
+ * included. Its helpers are started by the first loop that needs them and
+ * wait for the next loop until pd_pool_free(). One loop runs at a time. */
 #define PD_MAX_THREADS 256
-typedef struct pd_pool pd_pool;
-typedef struct pd_pool_arg {
-    pd_pool *pool;
-    unsigned tid;
-} pd_pool_arg;
-struct pd_pool {
-    void (*fn)(void *ctx, unsigned tid, size_t i);
-    void *ctx;
-    size_t n, next, grain; /* items are taken grain at a time */
-    pthread_mutex_t lock;
-    unsigned started;
-    pthread_t tid[PD_MAX_THREADS];
-    pd_pool_arg arg[PD_MAX_THREADS];
-};
-void pd_parallel_start(pd_pool *p, unsigned helpers, size_t n,
+pd_pool *pd_pool_new(unsigned threads);
+void pd_pool_free(pd_pool *p);
+unsigned pd_pool_size(const pd_pool *p);
+
+/* util.c: run fn(ctx, tid, i) for i in [0, n) on up to `threads` threads of
+ * the pool (NULL: on the caller's alone); tid in [0, threads) names the
+ * thread, for per-thread scratch. Items are handed out in order; the call
+ * returns when all are done. */
+void pd_parallel_for(pd_pool *p, unsigned threads, size_t n,
+                     void (*fn)(void *ctx, unsigned tid, size_t i), void *ctx);
+
+/* The same, started in the background (p not NULL): the helpers (tids 1,
+ * 2, ...) take items while the caller does other work; pd_parallel_finish() makes the
+ * caller take items too (as tid 0) and returns when all are done. */
+void pd_parallel_start(pd_pool *p, unsigned threads, size_t n,
                        void (*fn)(void *ctx, unsigned tid, size_t i), void *ctx);
 void pd_parallel_finish(pd_pool *p);
 unsigned pd_cpu_count(void);
@@ -236,6 +233,7 @@ void pd_instream_close(pd_instream *s);
 /* files.c, for the record readers: the longest record or line they hold. */
 #define PD_RECORD_MAX ((size_t)1 << 30)
 const pd_input_options *pd_files_options(const pd_files *fs);
+pd_pool *pd_files_pool(pd_files *fs);
 const char *pd_files_path(const pd_files *fs, uint32_t file);
 /* Append a document whose text is text[0..len) read from record `line` of
  * `file`; id NULL: the document id is FILE:LINE. */
@@ -278,6 +276,7 @@ typedef struct pd_rrow {
 struct pd_scan {
     pd_options o;
     unsigned bands, rows, threads;
+    pd_pool *pool; /* sc->threads threads for the stages' loops */
     bool near; /* threshold < 1: MinHash and LSH run */
     bool ran;
     pd_minhash *mh;

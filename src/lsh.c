@@ -196,8 +196,8 @@ static pd_status merge_pairs(uint64_t **l, size_t *n_l, size_t *cap_l, uint64_t 
     return PD_OK;
 }
 
-pd_status pd_lsh_pairs(const uint32_t *keys, uint32_t n, unsigned bands, unsigned threads,
-                       uint64_t **pairs, size_t *npairs)
+pd_status pd_lsh_pairs(const uint32_t *keys, uint32_t n, unsigned bands, pd_pool *pool,
+                       unsigned threads, uint64_t **pairs, size_t *npairs)
 {
     *pairs = NULL;
     *npairs = 0;
@@ -229,11 +229,10 @@ pd_status pd_lsh_pairs(const uint32_t *keys, uint32_t n, unsigned bands, unsigne
      * count. */
     st = PD_GROW(l, cap_l, 1); /* the list exists, even when empty */
     for (unsigned merged = 0; merged < bands && st == PD_OK;) {
-        pd_pool pool;
         unsigned round = 0;
         if (b.first < bands) {
             round = bands - b.first < threads ? bands - b.first : threads;
-            pd_parallel_start(&pool, threads - 1, round, band, &b);
+            pd_parallel_start(pool, threads, round, band, &b);
         }
         for (; merged < b.first && st == PD_OK; merged++) {
             st = b.st[merged];
@@ -244,7 +243,7 @@ pd_status pd_lsh_pairs(const uint32_t *keys, uint32_t n, unsigned bands, unsigne
             b.pairs[merged] = NULL;
         }
         if (round) {
-            pd_parallel_finish(&pool);
+            pd_parallel_finish(pool);
             b.first += round;
         }
     }

@@ -71,6 +71,7 @@ typedef struct jsonl {
     jline *lines;
     size_t n_lines, cap_lines;
     pd_tbuf *arena; /* one per thread */
+    pd_pool *pool;
     unsigned threads;
 } jsonl;
 
@@ -165,7 +166,7 @@ static void parse_line(void *ctx, unsigned tid, size_t i)
  * line is number `line`. */
 static pd_status jsonl_batch(pd_files *fs, uint32_t file, jsonl *j, uint64_t line)
 {
-    pd_parallel_for(j->n_lines < 64 ? 1 : j->threads, j->n_lines, parse_line, j);
+    pd_parallel_for(j->pool, j->n_lines < 64 ? 1 : j->threads, j->n_lines, parse_line, j);
     pd_status st = PD_OK;
     for (size_t i = 0; i < j->n_lines && st == PD_OK; i++) {
         const jline *l = &j->lines[i];
@@ -222,7 +223,7 @@ static pd_status jsonl_add(pd_files *fs, uint32_t file, jsonl *j, const char *b,
 pd_status pd_read_jsonl(pd_files *fs, uint32_t file, pd_instream *in)
 {
     const pd_input_options *o = pd_files_options(fs);
-    jsonl j = {.o = o, .threads = o->threads ? o->threads : pd_cpu_count(),
+    jsonl j = {.o = o, .pool = pd_files_pool(fs), .threads = pd_pool_size(pd_files_pool(fs)),
                .fast = !strchr(o->text_field, '.') && (!o->id_field || !strchr(o->id_field, '.'))};
     pd_buf b;
     pd_buf_init(&b);

@@ -102,6 +102,10 @@ pd_status pd_scan_new(const pd_options *opts, pd_scan **out)
     memset(sc, 0, sizeof *sc);
     sc->o = *opts;
     sc->threads = opts->threads ? opts->threads : pd_cpu_count();
+    if (!(sc->pool = pd_pool_new(sc->threads))) {
+        free(sc);
+        return PD_ENOMEM;
+    }
     sc->near = opts->threshold < 1.0;
     if (sc->near) {
         if (opts->bands) {
@@ -112,6 +116,7 @@ pd_status pd_scan_new(const pd_options *opts, pd_scan **out)
         }
         pd_status st = pd_minhash_new(opts->perms, opts->seed, &sc->mh);
         if (st != PD_OK) {
+            pd_pool_free(sc->pool);
             free(sc);
             return st;
         }
@@ -126,6 +131,7 @@ void pd_scan_free(pd_scan *sc)
 {
     if (!sc)
         return;
+    pd_pool_free(sc->pool);
     pd_minhash_free(sc->mh);
     free(sc->units);
     free(sc->text);
@@ -476,7 +482,7 @@ static pd_status open_next_doc(pass1 *p, bool *got)
         if (p->doc >= p->pre_first + p->pre_n) {
             p->pre_first = p->doc;
             p->pre_n = p->src->n_docs - p->doc < PREFETCH ? p->src->n_docs - p->doc : PREFETCH;
-            pd_parallel_for(sc->threads, p->pre_n, map_job, p);
+            pd_parallel_for(sc->pool, sc->threads, p->pre_n, map_job, p);
         }
         mapped *m = &p->pre[p->doc - p->pre_first];
         if (m->st == PD_OK) {
@@ -886,7 +892,7 @@ static pd_status reserve_batch(pd_scan *sc, batch *b)
         return PD_EINVAL;
     }
     PD_TRY(PD_GROW(sc->hash, sc->cap_hash, sc->n_texts + fresh + 1));
-    return pd_exact_reserve(&sc->table, sc->hash, fresh, sc->threads);
+    return pd_exact_reserve(&sc->table, sc->hash, fresh, sc->pool, sc->threads);
 }
 
 /* Room for the merge of b in the arrays only the merge touches: grown while
@@ -1029,10 +1035,9 @@ static pd_status merge_and_process_next(pass1 *p, batch *cur, batch *next)
         st = cut_batch(p, next);
     if (st != PD_OK)
         return st;
-    pd_pool pool;
-    pd_parallel_start(&pool, sc->threads - 1, next->n, process_chunk_job, next);
+    pd_parallel_start(sc->pool, sc->threads, next->n, process_chunk_job, next);
     st = merge_batch(p, cur);
-    pd_parallel_finish(&pool);
+    pd_parallel_finish(sc->pool);
     if (st == PD_OK && sc->o.progress &&
         sc->o.progress(sc->o.progress_ctx, sc->stats.bytes, sc->stats.docs)) {
         pd_scan_fail(sc, "stopped");
@@ -1064,7 +1069,7 @@ static pd_status first_pass(pd_scan *sc, const pd_source *src)
         goto done;
     if ((st = cut_batch(&p, &p.b[0])) != PD_OK)
         goto done;
-    pd_parallel_for(sc->threads, p.b[0].n, process_chunk_job, &p.b[0]);
+    pd_parallel_for(sc->pool, sc->threads, p.b[0].n, process_chunk_job, &p.b[0]);
     for (int k = 0; p.b[k].n > 0; k ^= 1)
         if ((st = merge_and_process_next(&p, &p.b[k], &p.b[k ^ 1])) != PD_OK)
             break;

@@ -1,6 +1,6 @@
 /*
  * util.c - what every stage leans on: status texts, the version, growable
- * buffers, a radix sort and a minimal parallel-for over POSIX threads.
+ * buffers, a radix sort and a pool of POSIX threads for parallel loops.
  */
 #define _DEFAULT_SOURCE /* madvise() advice beyond POSIX */
 #include "internal.h"
@@ -356,65 +356,161 @@ unsigned pd_cpu_count(void)
     return n < 1 ? 1 : n > 256 ? 256 : (unsigned)n;
 }
 
-static void *pool_worker(void *p)
+/* The pool's helpers are started by the first loop that wants them and wait
+ * between loops: creating a thread for every loop cost 80 us a thread here,
+ * and a run has a hundred loops and more. One loop is in flight at a time;
+ * `round` counts the loops started, so a helper knows a new one from the one
+ * it has done. */
+typedef struct pool_arg {
+    pd_pool *pool;
+    unsigned tid;
+    uint64_t seen; /* the round before the helper's first */
+} pool_arg;
+
+struct pd_pool {
+    pthread_mutex_t lock;
+    pthread_cond_t work, done;
+    unsigned size;    /* threads, the caller included */
+    unsigned started; /* helpers running */
+    unsigned helpers; /* helpers taking part in the current loop */
+    unsigned busy;    /* of those, the ones not done yet */
+    uint64_t round;
+    bool quit;
+    /* the current loop: items are taken `grain` at a time */
+    void (*fn)(void *ctx, unsigned tid, size_t i);
+    void *ctx;
+    size_t n, grain;
+    _Alignas(64) atomic_size_t next; /* taken by every thread: a line of its own */
+    pthread_t tid[PD_MAX_THREADS];
+    pool_arg arg[PD_MAX_THREADS];
+};
+
+pd_pool *pd_pool_new(unsigned threads)
 {
-    pd_pool_arg *a = p;
-    pd_pool *j = a->pool;
+    pd_pool *p = aligned_alloc(64, sizeof *p);
+    if (!p)
+        return NULL;
+    memset(p, 0, sizeof *p);
+    p->size = threads < 1 ? 1 : threads > PD_MAX_THREADS ? PD_MAX_THREADS : threads;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->work, NULL);
+    pthread_cond_init(&p->done, NULL);
+    return p;
+}
+
+void pd_pool_free(pd_pool *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->lock);
+    p->quit = true;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->lock);
+    for (unsigned t = 1; t <= p->started; t++)
+        pthread_join(p->tid[t], NULL);
+    pthread_cond_destroy(&p->work);
+    pthread_cond_destroy(&p->done);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+unsigned pd_pool_size(const pd_pool *p)
+{
+    return p ? p->size : 1;
+}
+
+/* Take runs of the current loop's items until none are left. */
+static void take_items(pd_pool *p, unsigned tid)
+{
     for (;;) {
-        pthread_mutex_lock(&j->lock);
-        size_t i = j->next;
-        j->next += j->grain;
-        pthread_mutex_unlock(&j->lock);
-        if (i >= j->n)
-            return NULL;
-        for (size_t end = i + j->grain < j->n ? i + j->grain : j->n; i < end; i++)
-            j->fn(j->ctx, a->tid, i);
+        size_t i = atomic_fetch_add_explicit(&p->next, p->grain, memory_order_relaxed);
+        if (i >= p->n)
+            return;
+        for (size_t end = i + p->grain < p->n ? i + p->grain : p->n; i < end; i++)
+            p->fn(p->ctx, tid, i);
     }
 }
 
-void pd_parallel_start(pd_pool *p, unsigned helpers, size_t n,
+static void *helper(void *arg)
+{
+    pool_arg *a = arg;
+    pd_pool *p = a->pool;
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        while (!p->quit && p->round == a->seen)
+            pthread_cond_wait(&p->work, &p->lock);
+        if (p->quit)
+            break;
+        a->seen = p->round;
+        if (a->tid > p->helpers)
+            continue; /* a loop with fewer threads */
+        pthread_mutex_unlock(&p->lock);
+        take_items(p, a->tid);
+        pthread_mutex_lock(&p->lock);
+        if (--p->busy == 0)
+            pthread_cond_signal(&p->done);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+/* Start helpers 1..want that are not running yet; returns how many run. */
+static unsigned start_helpers(pd_pool *p, unsigned want)
+{
+    for (unsigned t = p->started + 1; t <= want; t++) {
+        p->arg[t] = (pool_arg){p, t, p->round};
+        if (pthread_create(&p->tid[t], NULL, helper, &p->arg[t]) != 0)
+            break; /* fewer threads: the caller still does every item */
+        p->started = t;
+    }
+    return p->started < want ? p->started : want;
+}
+
+void pd_parallel_start(pd_pool *p, unsigned threads, size_t n,
                        void (*fn)(void *ctx, unsigned tid, size_t i), void *ctx)
 {
+    unsigned helpers = threads > p->size ? p->size - 1 : threads > 0 ? threads - 1 : 0;
+    if (helpers >= n)
+        helpers = n > 0 ? (unsigned)n - 1 : 0; /* the caller takes one item too */
+    helpers = start_helpers(p, helpers);
+    /* Items are taken GRABS_PER_THREAD runs a thread, not one at a time:
+     * neighbouring items done by different threads write to the same cache
+     * lines. */
+    enum { GRABS_PER_THREAD = 32 };
+    size_t grain = n / (((size_t)helpers + 1) * GRABS_PER_THREAD);
+    pthread_mutex_lock(&p->lock);
+    assert(p->busy == 0); /* one loop at a time */
     p->fn = fn;
     p->ctx = ctx;
     p->n = n;
-    p->next = 0;
-    p->started = 0;
-    /* Items are taken GRABS_PER_THREAD runs a thread, not one at a time: a
-     * lock per item is contended, and neighbouring items done by different
-     * threads write to the same cache lines. */
-    enum { GRABS_PER_THREAD = 32 };
-    size_t grain = n / (((size_t)helpers + 1) * GRABS_PER_THREAD);
     p->grain = grain > 0 ? grain : 1;
-    pthread_mutex_init(&p->lock, NULL);
-    if (helpers >= n)
-        helpers = n > 0 ? (unsigned)n - 1 : 0; /* the caller takes one item too */
-    for (unsigned t = 1; t <= helpers && t < PD_MAX_THREADS; t++) {
-        p->arg[t] = (pd_pool_arg){p, t};
-        if (pthread_create(&p->tid[t], NULL, pool_worker, &p->arg[t]) != 0)
-            break; /* fewer threads: the work still gets done in pd_parallel_finish() */
-        p->started = t;
+    atomic_store_explicit(&p->next, 0, memory_order_relaxed);
+    p->helpers = helpers;
+    p->busy = helpers;
+    if (helpers > 0) {
+        p->round++;
+        pthread_cond_broadcast(&p->work);
     }
+    pthread_mutex_unlock(&p->lock);
 }
 
 void pd_parallel_finish(pd_pool *p)
 {
-    p->arg[0] = (pd_pool_arg){p, 0};
-    pool_worker(&p->arg[0]);
-    for (unsigned t = 1; t <= p->started; t++)
-        pthread_join(p->tid[t], NULL);
-    pthread_mutex_destroy(&p->lock);
+    take_items(p, 0);
+    pthread_mutex_lock(&p->lock);
+    while (p->busy > 0)
+        pthread_cond_wait(&p->done, &p->lock);
+    pthread_mutex_unlock(&p->lock);
 }
 
-void pd_parallel_for(unsigned threads, size_t n, void (*fn)(void *ctx, unsigned tid, size_t i),
-                     void *ctx)
+void pd_parallel_for(pd_pool *p, unsigned threads, size_t n,
+                     void (*fn)(void *ctx, unsigned tid, size_t i), void *ctx)
 {
-    if (threads <= 1 || n <= 1) {
+    if (!p || threads <= 1 || n <= 1) {
         for (size_t i = 0; i < n; i++)
             fn(ctx, 0, i);
         return;
     }
-    pd_pool p;
-    pd_parallel_start(&p, threads - 1, n, fn, ctx);
-    pd_parallel_finish(&p);
+    pd_parallel_start(p, threads, n, fn, ctx);
+    pd_parallel_finish(p);
 }

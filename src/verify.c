@@ -185,7 +185,7 @@ static pd_status plan_batch(pd_scan *sc, vstate *v, size_t *cap_arena, size_t *t
 /* Read a planned batch and profile its texts, a span per job. */
 static pd_status profile_batch(pd_scan *sc, vstate *v)
 {
-    pd_parallel_for(v->n_spans < 2 ? 1 : sc->threads, v->n_spans, span_job, v);
+    pd_parallel_for(sc->pool, v->n_spans < 2 ? 1 : sc->threads, v->n_spans, span_job, v);
     for (size_t i = 0; i < v->n_spans; i++)
         if (v->span_st[i] != PD_OK) {
             pd_scan_fail(sc, "cannot read '%s' again", v->src->name(v->src->ctx, v->spans[i].doc));
@@ -290,7 +290,8 @@ pd_status pd_verify_run(pd_scan *sc, const pd_source *src)
     size_t n;
     double t0 = pd_now();
     pd_status st =
-        pd_lsh_pairs(sc->keys, (uint32_t)sc->n_texts, sc->bands, sc->threads, &pairs, &n);
+        pd_lsh_pairs(sc->keys, (uint32_t)sc->n_texts, sc->bands, sc->pool, sc->threads, &pairs,
+                     &n);
     sc->stats.secs_candidates = pd_now() - t0;
     free(sc->keys);
     sc->keys = NULL;
@@ -326,7 +327,7 @@ pd_status pd_verify_run(pd_scan *sc, const pd_source *src)
         return st;
     }
     score s = {sc, pairs, sim, n};
-    pd_parallel_for(sc->threads, (n + PAIR_BLOCK - 1) / PAIR_BLOCK, score_job, &s);
+    pd_parallel_for(sc->pool, sc->threads, (n + PAIR_BLOCK - 1) / PAIR_BLOCK, score_job, &s);
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         if (sim[i] >= 0) {

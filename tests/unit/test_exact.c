@@ -43,7 +43,9 @@ int main(void)
     CHECK(grown >= 8); /* from 1,024 slots to 2^18 */
     /* Rebuilt on four threads (the scanner's growth): every key is still found. */
     mask = t.mask;
-    CHECK(pd_exact_reserve(&t, keys, 3 * N, 4) == PD_OK && t.mask > mask);
+    pd_pool *pool = pd_pool_new(4);
+    CHECK(pool && pd_exact_reserve(&t, keys, 3 * N, pool, 4) == PD_OK && t.mask > mask);
+    pd_pool_free(pool);
     for (size_t i = 0; i < N; i++) {
         uint32_t id;
         wrong += pd_exact_find(&t, keys, keys[i]) != i;

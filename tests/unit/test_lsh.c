@@ -26,7 +26,9 @@ static void test_by_hand(void)
         7ull << 32 | 8};
     uint64_t *pairs;
     size_t n;
-    CHECK(pd_lsh_pairs(keys, 9, 1, 1, &pairs, &n) == PD_OK);
+    pd_pool *pool = pd_pool_new(1);
+    CHECK(pool && pd_lsh_pairs(keys, 9, 1, pool, 1, &pairs, &n) == PD_OK);
+    pd_pool_free(pool);
     CHECK(n == sizeof want / sizeof *want);
     CHECK(n == sizeof want / sizeof *want && memcmp(pairs, want, sizeof want) == 0);
     free(pairs); /* id 8 is not paired with 2: five members before it, four in the window */
@@ -72,13 +74,15 @@ static void test_many_bands(void)
             ref[u++] = ref[i];
     printf("lsh: %zu pairs from buckets, %zu distinct\n", n_ref, u);
     CHECK(n_ref > 2u << 20 && u < n_ref);
+    pd_pool *pool = pd_pool_new(3);
     for (unsigned threads = 1; threads <= 3; threads++) {
         uint64_t *pairs;
         size_t n;
-        CHECK(pd_lsh_pairs(keys, N, BANDS, threads, &pairs, &n) == PD_OK);
+        CHECK(pd_lsh_pairs(keys, N, BANDS, pool, threads, &pairs, &n) == PD_OK);
         CHECK(n == u && memcmp(pairs, ref, u * sizeof *ref) == 0);
         free(pairs);
     }
+    pd_pool_free(pool);
     free(ref);
     free(keys);
 }

@@ -1,6 +1,7 @@
-/* test_pool.c - the thread pool (pd_parallel_for): every item is done once,
- * for counts around the size of a grab and for 1 to 5 threads, and each
- * thread id is one the pool gave out. */
+/* test_pool.c - the thread pool: every item of a loop is done once, for
+ * counts around the size of a grab and for 1 to 5 threads; each thread id is
+ * one the loop gave out; one pool runs loop after loop, with fewer threads
+ * than it has, and a loop started in the background while the caller works. */
 #include "check.h"
 #include "internal.h"
 
@@ -20,21 +21,47 @@ static void mark(void *ctx, unsigned tid, size_t i)
         atomic_fetch_add(&c->bad_tid, 1);
 }
 
+/* Items [0, n) each done once, nothing beyond, and no foreign thread id. */
+static bool all_once(const count *c, size_t n, const char *what)
+{
+    size_t once = 0;
+    for (size_t i = 0; i < n; i++)
+        once += c->done[i] == 1;
+    if (once != n || c->done[n] != 0 || c->bad_tid != 0)
+        fprintf(stderr, "%s: %u threads, %zu items: %zu done once\n", what, c->threads, n, once);
+    return once == n && c->done[n] == 0 && c->bad_tid == 0;
+}
+
 int main(void)
 {
     static const size_t sizes[] = {0, 1, 2, 63, 64, 65, 319, 320, 321, 1000, 100003};
-    for (unsigned threads = 1; threads <= 5; threads++)
-        for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
-            size_t n = sizes[k];
-            count c = {calloc(n + 1, 1), 0, threads};
-            pd_parallel_for(threads, n, mark, &c);
-            size_t once = 0;
-            for (size_t i = 0; i < n; i++)
-                once += c.done[i] == 1;
-            if (once != n || c.done[n] != 0 || c.bad_tid != 0)
-                fprintf(stderr, "%u threads, %zu items: %zu done once\n", threads, n, once);
-            CHECK(once == n && c.done[n] == 0 && c.bad_tid == 0);
-            free((void *)c.done);
-        }
+    enum { K = sizeof sizes / sizeof *sizes };
+    for (unsigned size = 1; size <= 5; size++) {
+        pd_pool *pool = pd_pool_new(size);
+        CHECK(pool && pd_pool_size(pool) == size);
+        /* Loops of every size, on as many threads as the pool has or fewer. */
+        for (unsigned threads = 1; threads <= size; threads++)
+            for (size_t k = 0; k < K; k++) {
+                count c = {calloc(sizes[k] + 1, 1), 0, threads};
+                pd_parallel_for(pool, threads, sizes[k], mark, &c);
+                CHECK(all_once(&c, sizes[k], "loop"));
+                free((void *)c.done);
+            }
+        /* In the background: the items get done while the caller waits for
+         * the first of them, then joins in. */
+        count c = {calloc(100001, 1), 0, size};
+        pd_parallel_start(pool, size, 100000, mark, &c);
+        for (double t0 = pd_now(); size > 1 && atomic_load(&c.done[0]) == 0 && pd_now() < t0 + 10;)
+            ;
+        pd_parallel_finish(pool);
+        CHECK(all_once(&c, 100000, "background"));
+        free((void *)c.done);
+        pd_pool_free(pool);
+    }
+    /* No pool: the caller does every item. */
+    count c = {calloc(101, 1), 0, 1};
+    pd_parallel_for(NULL, 4, 100, mark, &c);
+    CHECK(all_once(&c, 100, "no pool"));
+    free((void *)c.done);
     return check_done("test_pool");
 }
