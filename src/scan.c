@@ -176,6 +176,7 @@ typedef struct chunk {
      * (open_unit). */
     bool open_start, open_end, open_unit;
     bool copy; /* processed from a copy (open_view) */
+    bool unmapped; /* a whole document, unmapped once processed */
     pd_status st;
     pd_urec *u; /* local index and line numbers (1-based within the chunk) */
     pd_h128 *h;
@@ -459,10 +460,19 @@ static pd_status process_chunk(pd_scan *sc, const pd_source *src, scratch *s, ch
     return PD_OK;
 }
 
+/* A chunk that is a whole document gives its bytes back as soon as it is
+ * processed, not when its batch is merged: a corpus of small files would
+ * otherwise hold two batches of them. */
 static void process_chunk_job(void *ctx, unsigned tid, size_t i)
 {
     batch *b = ctx;
-    b->c[i].st = process_chunk(b->p->sc, b->p->src, &b->p->scr[tid], &b->c[i]);
+    chunk *c = &b->c[i];
+    const pd_source *src = b->p->src;
+    c->st = process_chunk(b->p->sc, src, &b->p->scr[tid], c);
+    if (c->first && c->last) {
+        src->unmap(src->ctx, c->doc, c->data, c->end);
+        c->unmapped = true;
+    }
 }
 
 static void map_job(void *ctx, unsigned tid, size_t i)
@@ -749,6 +759,7 @@ static pd_status cut_batch(pass1 *p, batch *b)
         c->open_end = inside;
         c->open_unit = unit_on;
         c->copy = p->len >= COPY_DOC_MIN && !unit_on && end - p->pos <= COPY_CHUNK_MAX;
+        c->unmapped = false;
         p->in_line = unit_on;
         p->fresh = false;
         c->n = 0;
@@ -815,7 +826,8 @@ static void finish_doc(pass1 *p, const chunk *c)
     sc->stats.docs++;
     sc->stats.invalid_bytes += p->doc_ns.invalid_bytes;
     sc->stats.nul_bytes += p->doc_ns.nul_bytes;
-    p->src->unmap(p->src->ctx, c->doc, c->data, len);
+    if (!c->unmapped)
+        p->src->unmap(p->src->ctx, c->doc, c->data, len);
 }
 
 /* Copy chunk c's units to their places in the scanner's arrays, with their

@@ -4,6 +4,7 @@
 
 #include "paradup.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 typedef struct memsrc {
@@ -11,6 +12,7 @@ typedef struct memsrc {
     const char **texts;
     size_t *lens; /* NULL: strlen, computed once by mem_source() */
     int maps, unmaps;
+    int mapped, max_mapped; /* documents mapped at once: now, and the most */
     size_t len_cache[16];
     /* release() calls, and the most bytes one of them let go */
     size_t releases, released, max_release;
@@ -32,6 +34,11 @@ static pd_status mem_map(void *ctx, uint32_t doc, const char **data, size_t *len
     if (!m->texts[doc])
         return PD_EIO;
     __atomic_fetch_add(&m->maps, 1, __ATOMIC_RELAXED); /* map() runs on several threads */
+    int now = __atomic_add_fetch(&m->mapped, 1, __ATOMIC_RELAXED);
+    int most = __atomic_load_n(&m->max_mapped, __ATOMIC_RELAXED);
+    while (now > most && !__atomic_compare_exchange_n(&m->max_mapped, &most, now, false,
+                                                      __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
     *data = m->texts[doc];
     *len = mem_len(m, doc);
     return PD_OK;
@@ -41,6 +48,7 @@ static void mem_unmap(void *ctx, uint32_t doc, const char *data, size_t len)
 {
     (void)doc, (void)data, (void)len;
     __atomic_fetch_add(&((memsrc *)ctx)->unmaps, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_sub(&((memsrc *)ctx)->mapped, 1, __ATOMIC_RELAXED);
 }
 
 static pd_status mem_read(void *ctx, uint32_t doc, uint64_t off, size_t len, char *buf)

@@ -2,8 +2,9 @@
  * near clusters, keep/duplicate, within/across, input order, line numbers
  * across chunk boundaries, determinism across thread counts, a failed
  * document, the report's texts and a document that shrank before the
- * report, verification's reads, a text signed once in its chunk, a huge LSH
- * bucket, and the pair list. */
+ * report, verification's reads, a text signed once in its chunk, small
+ * documents given back once processed, a huge LSH bucket, and the pair
+ * list. */
 #include "check.h"
 #include "memsrc.h"
 
@@ -393,6 +394,49 @@ static void test_options(void)
     CHECK(strcmp(pd_version(), PD_VERSION_STRING) == 0);
 }
 
+/* Many one-line documents: each is unmapped as soon as its chunk is
+ * processed, so the documents mapped at once are at most one batch being cut
+ * (BATCH_CHUNKS in scan.c) and those mapped ahead (PREFETCH), not two
+ * batches; every document is still unmapped once, and the repeat found. */
+static void test_small_docs_released(void)
+{
+    enum { DOCS = 12000, ONE_BATCH = 4096, AHEAD = 256 };
+    const char **names = malloc(DOCS * sizeof *names), **texts = malloc(DOCS * sizeof *texts);
+    char *buf = malloc(DOCS * 48);
+    size_t *lens = malloc(DOCS * sizeof *lens);
+    if (!names || !texts || !buf || !lens)
+        return;
+    for (size_t i = 0; i < DOCS; i++) {
+        char *t = buf + i * 48;
+        int n = i % 1000 == 7 ? snprintf(t, 48, "Subscribe now\n")
+                              : snprintf(t, 48, "document %zu says something\n", i);
+        lens[i] = (size_t)n;
+        names[i] = texts[i] = t;
+    }
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        memsrc m = {.names = names, .texts = texts, .lens = lens};
+        pd_options o;
+        pd_options_init(&o);
+        o.threads = threads;
+        o.threshold = 1.0;
+        pd_scan *sc = run(&m, DOCS, &o);
+        CHECK(sc != NULL);
+        if (!sc)
+            continue;
+        if (m.max_mapped > ONE_BATCH + AHEAD)
+            fprintf(stderr, "%u threads: %d documents mapped at once\n", threads, m.max_mapped);
+        CHECK(m.max_mapped <= ONE_BATCH + AHEAD);
+        CHECK(m.maps == DOCS && m.unmaps == DOCS && m.mapped == 0);
+        const pd_stats *st = pd_scan_stats(sc);
+        CHECK(st->docs == DOCS && st->units == DOCS && st->clusters == 1 && st->duplicates == 11);
+        pd_scan_free(sc);
+    }
+    free(names);
+    free(texts);
+    free(buf);
+    free(lens);
+}
+
 int main(void)
 {
     test_clusters();
@@ -402,6 +446,7 @@ int main(void)
     test_report_reads();
     test_verify_reads();
     test_signed_once();
+    test_small_docs_released();
     test_huge_bucket();
     test_options();
     return check_done("test_scan");
