@@ -153,24 +153,27 @@ typedef struct pd_json_fields {
 pd_json_result pd_json_record(const char *line, size_t n, const char *text_key,
                               const char *id_key, pd_buf *arena, pd_json_fields *out);
 
-/* Band keys of many items are kept in blocks of PD_KEY_BLOCK items, band by
- * band within a block: one band's keys are then read in runs of
- * PD_KEY_BLOCK, not one key a cache line. pd_key_at() is the place of item
- * i's key in band j; PD_KEYS_FOR(n, bands) keys hold n items. */
-enum { PD_KEY_BLOCK = 1024 };
-static inline size_t pd_key_at(size_t i, unsigned j, unsigned bands)
-{
-    return (i / PD_KEY_BLOCK * bands + j) * PD_KEY_BLOCK + i % PD_KEY_BLOCK;
-}
-#define PD_KEYS_FOR(n, bands) \
-    (((size_t)(n) + PD_KEY_BLOCK - 1) / PD_KEY_BLOCK * PD_KEY_BLOCK * (bands))
+/* keys.c: the band keys of items 0, 1, 2, ..., added a batch at a time and
+ * read a band at a time; in an unlinked temporary file unless in_memory (or
+ * no file can be used). A batch of at most `most` items is staged: item i's
+ * key of band j goes to stage[j * most + i]; commit(n) adds items [0, n) of
+ * it. Reading band j fills out[0..count). Reads may run on several threads
+ * at once, while nothing is added. */
+typedef struct pd_bandkeys pd_bandkeys;
+pd_status pd_bandkeys_new(unsigned bands, bool in_memory, pd_bandkeys **out);
+void pd_bandkeys_free(pd_bandkeys *k);
+uint32_t *pd_bandkeys_stage(pd_bandkeys *k, size_t most);
+pd_status pd_bandkeys_commit(pd_bandkeys *k, size_t n);
+size_t pd_bandkeys_count(const pd_bandkeys *k);
+bool pd_bandkeys_on_file(const pd_bandkeys *k);
+pd_status pd_bandkeys_read(const pd_bandkeys *k, unsigned band, uint32_t *out);
 
-/* lsh.c: candidate pairs among n items, each with `bands` 32-bit band keys
- * stored at keys[pd_key_at(i, j, bands)]. Appends pairs (a < b, as
- * (uint64_t)a << 32 | b) to *pairs, sorted and unique; bands are sorted on
- * up to `threads` threads of the pool. */
-pd_status pd_lsh_pairs(const uint32_t *keys, uint32_t n, unsigned bands, pd_pool *pool,
-                       unsigned threads, uint64_t **pairs, size_t *npairs);
+/* lsh.c: candidate pairs among the items of k, each with `bands` 32-bit band
+ * keys. Appends pairs (a < b, as (uint64_t)a << 32 | b) to *pairs, sorted and
+ * unique; bands are sorted on up to `threads` threads of the pool. PD_EIO:
+ * the keys could not be read back. */
+pd_status pd_lsh_pairs(const pd_bandkeys *k, unsigned bands, pd_pool *pool, unsigned threads,
+                       uint64_t **pairs, size_t *npairs);
 /* lsh.c: the band keys of one signature. */
 void pd_lsh_keys(const uint32_t *sig, unsigned bands, unsigned rows, uint32_t *keys);
 
@@ -293,8 +296,8 @@ struct pd_scan {
 
     /* distinct normalized texts in order of first occurrence (and hash, above) */
     uint32_t *first; /* first unit with the text */
-    uint32_t *keys;  /* bands LSH keys per text (near mode, until verify) */
-    size_t n_texts, cap_hash, cap_first, cap_keys;
+    pd_bandkeys *keys; /* each text's LSH band keys (near mode, until verify) */
+    size_t n_texts, cap_hash, cap_first;
 
     /* verified near pairs of text ids (a << 32 | b, a < b), sorted */
     uint64_t *near_pairs;

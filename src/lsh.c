@@ -92,7 +92,7 @@ void pd_lsh_keys(const uint32_t *sig, unsigned bands, unsigned rows, uint32_t *k
 }
 
 typedef struct band_job {
-    const uint32_t *keys;
+    const pd_bandkeys *keys;
     uint32_t n;
     unsigned bands, first; /* this round's bands are first, first + 1, ... */
     uint64_t **v, **tmp;  /* per thread: (key, id) pairs, then sort scratch */
@@ -128,11 +128,10 @@ static size_t unique(uint64_t *v, size_t n)
 static pd_status band_pairs(band_job *b, unsigned tid, size_t j)
 {
     uint64_t *v = b->v[tid];
-    for (uint32_t s = 0; s < b->n; s += PD_KEY_BLOCK) { /* a block's keys of band j */
-        const uint32_t *k = b->keys + pd_key_at(s, (unsigned)j, b->bands);
-        for (uint32_t i = s, e = b->n - s < PD_KEY_BLOCK ? b->n : s + PD_KEY_BLOCK; i < e; i++)
-            v[i] = (uint64_t)k[i - s] << 32 | i;
-    }
+    uint32_t *key = (uint32_t *)b->tmp[tid]; /* the sort's scratch holds the keys first */
+    PD_TRY(pd_bandkeys_read(b->keys, (unsigned)j, key));
+    for (uint32_t i = 0; i < b->n; i++)
+        v[i] = (uint64_t)key[i] << 32 | i;
     pd_sort_u64_high(v, b->n, b->tmp[tid]);
     size_t total = 0, e;
     for (size_t s = 0; s < b->n; s = e) {
@@ -196,9 +195,10 @@ static pd_status merge_pairs(uint64_t **l, size_t *n_l, size_t *cap_l, uint64_t 
     return PD_OK;
 }
 
-pd_status pd_lsh_pairs(const uint32_t *keys, uint32_t n, unsigned bands, pd_pool *pool,
-                       unsigned threads, uint64_t **pairs, size_t *npairs)
+pd_status pd_lsh_pairs(const pd_bandkeys *keys, unsigned bands, pd_pool *pool, unsigned threads,
+                       uint64_t **pairs, size_t *npairs)
 {
+    uint32_t n = (uint32_t)pd_bandkeys_count(keys);
     *pairs = NULL;
     *npairs = 0;
     if (threads > bands)

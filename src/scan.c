@@ -115,7 +115,11 @@ pd_status pd_scan_new(const pd_options *opts, pd_scan **out)
             pd_lsh_choose(opts->threshold, opts->perms, &sc->bands, &sc->rows);
         }
         pd_status st = pd_minhash_new(opts->perms, opts->seed, &sc->mh);
+        if (st == PD_OK)
+            st = pd_bandkeys_new(sc->bands, false, &sc->keys);
         if (st != PD_OK) {
+            pd_minhash_free(sc->mh);
+            pd_bandkeys_free(sc->keys);
             pd_pool_free(sc->pool);
             free(sc);
             return st;
@@ -137,7 +141,7 @@ void pd_scan_free(pd_scan *sc)
     free(sc->text);
     free(sc->hash);
     free(sc->first);
-    free(sc->keys);
+    pd_bandkeys_free(sc->keys);
     pd_exact_release(&sc->table);
     free(sc->near_pairs);
     free(sc->near_sim);
@@ -847,14 +851,14 @@ static void place_units(pd_scan *sc, const chunk *c)
     }
 }
 
-/* The band keys of the texts chunk c made, t0 on, to their places: band by
- * band, so that each band's keys are stored one after another. */
-static void copy_keys(pd_scan *sc, const chunk *c, size_t t0)
+/* The band keys of the texts chunk c made, t0 on, to the batch's stage
+ * (see pd_bandkeys), whose text 0 is text `base`: band by band. */
+static void copy_keys(pd_scan *sc, const chunk *c, size_t t0, uint32_t *stage, size_t stride,
+                      size_t base)
 {
     for (unsigned k = 0; k < sc->bands; k++)
         for (size_t t = t0; t < sc->n_texts; t++) /* each text's first unit is in c */
-            sc->keys[pd_key_at(t, k, sc->bands)] =
-                c->keys[(sc->first[t] - c->ubase) * sc->bands + k];
+            stage[k * stride + (t - base)] = c->keys[(sc->first[t] - c->ubase) * sc->bands + k];
 }
 
 /* Give each unit of chunk c whose text was not known when the chunk was
@@ -862,7 +866,8 @@ static void copy_keys(pd_scan *sc, const chunk *c, size_t t0)
  * first unit, hash and band keys are kept). Room for every unit of the batch
  * to be new was reserved (reserve_batch, reserve_merged), so nothing here
  * moves an array the workers read. */
-static pd_status intern_new(pd_scan *sc, const chunk *c)
+static pd_status intern_new(pd_scan *sc, const chunk *c, uint32_t *stage, size_t stride,
+                            size_t base)
 {
     enum { AHEAD = 8 }; /* table slots fetched ahead of their lookup */
     size_t t0 = sc->n_texts;
@@ -880,8 +885,8 @@ static pd_status intern_new(pd_scan *sc, const chunk *c)
         }
         sc->text[id] = t;
     }
-    if (sc->near)
-        copy_keys(sc, c, t0);
+    if (stage)
+        copy_keys(sc, c, t0, stage, stride, base);
     return PD_OK;
 }
 
@@ -916,8 +921,6 @@ static pd_status reserve_merged(pd_scan *sc, const batch *b)
     PD_TRY(PD_GROW(sc->units, sc->cap_units, sc->n_units + b->units));
     PD_TRY(PD_GROW(sc->text, sc->cap_text, sc->n_units + b->units));
     PD_TRY(PD_GROW(sc->first, sc->cap_first, texts + 1));
-    if (sc->near)
-        PD_TRY(PD_GROW(sc->keys, sc->cap_keys, PD_KEYS_FOR(texts + 1, sc->bands)));
     return PD_OK;
 }
 
@@ -932,11 +935,6 @@ static void prefault_batch(pd_scan *sc, const batch *b)
         return;
     pd_prefault(sc->hash + sc->n_texts, b->fresh * sizeof *sc->hash);
     pd_prefault(sc->first + sc->n_texts, b->fresh * sizeof *sc->first);
-    if (sc->near) { /* the blocks the new texts' keys go to */
-        size_t from = sc->n_texts / PD_KEY_BLOCK * PD_KEY_BLOCK * sc->bands;
-        pd_prefault(sc->keys + from,
-                    (PD_KEYS_FOR(sc->n_texts + b->fresh, sc->bands) - from) * sizeof *sc->keys);
-    }
 }
 
 /* A chunk's place in its document and in the run, and what it adds to the
@@ -989,18 +987,27 @@ static pd_status account_chunk(pass1 *p, chunk *c, size_t ubase)
 }
 
 /* Add a processed batch to the scanner, in input order: account for each
- * chunk, place its units and intern its new texts. */
+ * chunk, place its units and intern its new texts, whose band keys are then
+ * added to the key file. */
 static pd_status merge_batch(pass1 *p, batch *b)
 {
     pd_scan *sc = p->sc;
     PD_TRY(reserve_merged(sc, b));
     prefault_batch(sc, b);
+    size_t base = sc->n_texts;
+    uint32_t *stage = NULL;
+    if (sc->near && b->fresh > 0 && !(stage = pd_bandkeys_stage(sc->keys, b->fresh)))
+        return PD_ENOMEM;
     for (size_t i = 0; i < b->n; i++) {
         chunk *c = &b->c[i];
         PD_TRY(account_chunk(p, c, sc->n_units));
         place_units(sc, c);
-        PD_TRY(intern_new(sc, c));
+        PD_TRY(intern_new(sc, c, stage, b->fresh, base));
         sc->n_units += c->n;
+    }
+    if (stage && pd_bandkeys_commit(sc->keys, sc->n_texts - base) != PD_OK) {
+        pd_scan_fail(sc, "cannot keep the band keys of %zu texts", sc->n_texts - base);
+        return PD_ENOMEM;
     }
     return PD_OK;
 }

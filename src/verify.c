@@ -289,14 +289,13 @@ pd_status pd_verify_run(pd_scan *sc, const pd_source *src)
     uint64_t *pairs;
     size_t n;
     double t0 = pd_now();
-    pd_status st =
-        pd_lsh_pairs(sc->keys, (uint32_t)sc->n_texts, sc->bands, sc->pool, sc->threads, &pairs,
-                     &n);
+    pd_status st = pd_lsh_pairs(sc->keys, sc->bands, sc->pool, sc->threads, &pairs, &n);
     sc->stats.secs_candidates = pd_now() - t0;
-    free(sc->keys);
+    pd_bandkeys_free(sc->keys);
     sc->keys = NULL;
     if (st != PD_OK) {
-        pd_scan_fail(sc, "out of memory while pairing candidates");
+        pd_scan_fail(sc, st == PD_EIO ? "cannot read the band keys back from their temporary file"
+                                      : "out of memory while pairing candidates");
         return st;
     }
     sc->stats.candidates = n;

@@ -1,9 +1,14 @@
-/* test_lsh.c - candidate pairs from LSH buckets (pd_lsh_pairs): a small case
- * worked by hand (the first member and a window of four before each member),
- * and a large one whose bands repeat each other's pairs, against the same
- * rule applied plainly (qsort of all bands' pairs), for 1, 2 and 3 threads. */
+/* test_lsh.c - band keys and the candidate pairs of LSH buckets: keys added
+ * in batches read back band by band, from a temporary file and from memory
+ * (also when no temporary file can be made); pairs (pd_lsh_pairs) in a small
+ * case worked by hand (the first member and a window of four before each
+ * member), and in a large one whose bands repeat each other's pairs, against
+ * the same rule applied plainly (qsort of all bands' pairs), for 1, 2 and 3
+ * threads. */
 #include "check.h"
 #include "internal.h"
+
+#include <stdlib.h>
 
 enum { WINDOW = 4 };
 
@@ -13,10 +18,67 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Band keys of n items (item i's key of band j at keys[i * bands + j]),
+ * added `batch` items at a time. */
+static pd_bandkeys *store(const uint32_t *keys, uint32_t n, unsigned bands, bool in_memory,
+                          uint32_t batch)
+{
+    pd_bandkeys *k;
+    if (pd_bandkeys_new(bands, in_memory, &k) != PD_OK)
+        return NULL;
+    for (uint32_t first = 0; first < n; first += batch) {
+        uint32_t m = n - first < batch ? n - first : batch;
+        uint32_t *stage = pd_bandkeys_stage(k, batch); /* room for more than m */
+        if (!stage)
+            break;
+        for (uint32_t i = 0; i < m; i++)
+            for (unsigned j = 0; j < bands; j++)
+                stage[(size_t)j * batch + i] = keys[(size_t)(first + i) * bands + j];
+        if (pd_bandkeys_commit(k, m) != PD_OK)
+            break;
+    }
+    return k;
+}
+
+/* Every band read back as it was added, in each way of keeping them. */
+static void test_keys(void)
+{
+    enum { N = 50000, BANDS = 9 };
+    uint32_t *keys = malloc((size_t)N * BANDS * sizeof *keys), *band = malloc(N * sizeof *band);
+    for (size_t i = 0; i < (size_t)N * BANDS; i++)
+        keys[i] = (uint32_t)(i * 2654435761u);
+    const char *tmpdir = getenv("TMPDIR");
+    char *saved = tmpdir ? strdup(tmpdir) : NULL;
+    for (int way = 0; way < 3; way++) { /* a file, memory asked for, no file possible */
+        if (way == 2)
+            setenv("TMPDIR", "/nonexistent/paradup-test", 1);
+        pd_bandkeys *k = store(keys, N, BANDS, way == 1, 7001);
+        CHECK(k && pd_bandkeys_count(k) == N);
+        if (!k)
+            continue;
+        CHECK(pd_bandkeys_on_file(k) == (way == 0));
+        size_t wrong = 0;
+        for (unsigned j = 0; j < BANDS; j++) {
+            memset(band, 0, N * sizeof *band);
+            CHECK(pd_bandkeys_read(k, j, band) == PD_OK);
+            for (size_t i = 0; i < N; i++)
+                wrong += band[i] != keys[i * BANDS + j];
+        }
+        CHECK(wrong == 0);
+        pd_bandkeys_free(k);
+    }
+    if (saved)
+        setenv("TMPDIR", saved, 1);
+    else
+        unsetenv("TMPDIR");
+    free(saved);
+    free(keys);
+    free(band);
+}
+
 static void test_by_hand(void)
 {
-    /* One band; bucket 5 holds ids 0 2 3 5 6 7 8, bucket 1 holds 1 4 (with
-     * one band, the keys of a block are those of the items in order). */
+    /* One band; bucket 5 holds ids 0 2 3 5 6 7 8, bucket 1 holds 1 4. */
     const uint32_t keys[] = {5, 1, 5, 5, 1, 5, 5, 5, 5};
     const uint64_t want[] = {
         0ull << 32 | 2, 0ull << 32 | 3, 0ull << 32 | 5, 0ull << 32 | 6, 0ull << 32 | 7,
@@ -27,7 +89,9 @@ static void test_by_hand(void)
     uint64_t *pairs;
     size_t n;
     pd_pool *pool = pd_pool_new(1);
-    CHECK(pool && pd_lsh_pairs(keys, 9, 1, pool, 1, &pairs, &n) == PD_OK);
+    pd_bandkeys *k = store(keys, 9, 1, false, 4);
+    CHECK(pool && k && pd_lsh_pairs(k, 1, pool, 1, &pairs, &n) == PD_OK);
+    pd_bandkeys_free(k);
     pd_pool_free(pool);
     CHECK(n == sizeof want / sizeof *want);
     CHECK(n == sizeof want / sizeof *want && memcmp(pairs, want, sizeof want) == 0);
@@ -39,7 +103,7 @@ static size_t band_pairs(const uint32_t *keys, uint32_t n, unsigned bands, unsig
 {
     uint64_t *v = malloc(n * sizeof *v);
     for (uint32_t i = 0; i < n; i++)
-        v[i] = (uint64_t)keys[pd_key_at(i, j, bands)] << 32 | i;
+        v[i] = (uint64_t)keys[(size_t)i * bands + j] << 32 | i;
     qsort(v, n, sizeof *v, cmp_u64);
     size_t k = 0;
     for (size_t s = 0, e; s < n; s = e)
@@ -55,13 +119,13 @@ static void test_many_bands(void)
 {
     /* 8 bands over 60,000 ids in buckets of about 300: 2.4 million pairs with
      * repeats (bands 0, 3 and 6 share their buckets), so each band's sorted
-     * pairs are merged into a list that holds many of them already. The last
-     * block of keys is not full. */
+     * pairs are merged into a list that holds many of them already. The keys
+     * are added in uneven batches. */
     enum { N = 60000, BANDS = 8 };
-    uint32_t *keys = malloc(PD_KEYS_FOR(N, BANDS) * sizeof *keys);
+    uint32_t *keys = malloc((size_t)N * BANDS * sizeof *keys);
     for (uint32_t i = 0; i < N; i++)
         for (unsigned j = 0; j < BANDS; j++)
-            keys[pd_key_at(i, j, BANDS)] =
+            keys[(size_t)i * BANDS + j] =
                 j % 3 == 0 ? i % 200 : (i * (j + 1) + j) % 199 + 1000 * j;
     uint64_t *ref = malloc((size_t)N * BANDS * (WINDOW + 1) * sizeof *ref);
     size_t n_ref = 0;
@@ -75,13 +139,16 @@ static void test_many_bands(void)
     printf("lsh: %zu pairs from buckets, %zu distinct\n", n_ref, u);
     CHECK(n_ref > 2u << 20 && u < n_ref);
     pd_pool *pool = pd_pool_new(3);
-    for (unsigned threads = 1; threads <= 3; threads++) {
+    pd_bandkeys *k = store(keys, N, BANDS, false, 12345);
+    CHECK(pool && k);
+    for (unsigned threads = 1; threads <= 3 && k; threads++) {
         uint64_t *pairs;
         size_t n;
-        CHECK(pd_lsh_pairs(keys, N, BANDS, pool, threads, &pairs, &n) == PD_OK);
+        CHECK(pd_lsh_pairs(k, BANDS, pool, threads, &pairs, &n) == PD_OK);
         CHECK(n == u && memcmp(pairs, ref, u * sizeof *ref) == 0);
         free(pairs);
     }
+    pd_bandkeys_free(k);
     pd_pool_free(pool);
     free(ref);
     free(keys);
@@ -89,6 +156,7 @@ static void test_many_bands(void)
 
 int main(void)
 {
+    test_keys();
     test_by_hand();
     test_many_bands();
     return check_done("test_lsh");

@@ -1,0 +1,190 @@
+/*
+ * keys.c - the LSH band keys of the distinct texts, kept out of memory.
+ *
+ * The first pass makes each new text's band keys (4 bytes a band, 84 bytes
+ * a text by default: the largest thing the scanner would hold per text), and
+ * LSH reads them one band at a time. So they are written to an unlinked
+ * temporary file, as each batch is merged: one extent per batch, band after
+ * band, in text order within a band. Reading band j is then one pread() per
+ * extent. The file lives in the page cache and costs no resident memory of
+ * the process; where no file can be made (no writable TMPDIR) or written
+ * (a full disk), the extents are kept in memory and everything else is the
+ * same.
+ */
+#define _GNU_SOURCE /* pwritev() */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+typedef struct extent {
+    uint64_t off; /* in the file, or in mem: the same bytes */
+    size_t first, n; /* texts [first, first + n) */
+} extent;
+
+struct pd_bandkeys {
+    unsigned bands;
+    int fd;    /* -1: the extents are in mem */
+    pd_buf mem;
+    uint64_t end; /* bytes of the extents so far */
+    extent *ext;
+    size_t n_ext, cap_ext, count;
+    uint32_t *stage; /* the batch being added: band j's keys at stage[j * stride] */
+    size_t stride, cap_stage;
+};
+
+/* An unlinked file in $TMPDIR (or /tmp); -1 when none can be made. */
+static int temp_file(void)
+{
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir)
+        dir = "/tmp";
+#ifdef O_TMPFILE
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        return fd;
+#endif
+    char tmpl[4096];
+    if (snprintf(tmpl, sizeof tmpl, "%s/paradup-keys-XXXXXX", dir) >= (int)sizeof tmpl)
+        return -1;
+    int fd2 = mkstemp(tmpl);
+    if (fd2 >= 0)
+        unlink(tmpl);
+    return fd2;
+}
+
+pd_status pd_bandkeys_new(unsigned bands, bool in_memory, pd_bandkeys **out)
+{
+    pd_bandkeys *k = calloc(1, sizeof *k);
+    *out = k;
+    if (!k)
+        return PD_ENOMEM;
+    k->bands = bands;
+    k->fd = in_memory ? -1 : temp_file();
+    pd_buf_init(&k->mem);
+    return PD_OK;
+}
+
+void pd_bandkeys_free(pd_bandkeys *k)
+{
+    if (!k)
+        return;
+    if (k->fd >= 0)
+        close(k->fd);
+    pd_buf_release(&k->mem);
+    free(k->ext);
+    free(k->stage);
+    free(k);
+}
+
+size_t pd_bandkeys_count(const pd_bandkeys *k)
+{
+    return k->count;
+}
+
+bool pd_bandkeys_on_file(const pd_bandkeys *k)
+{
+    return k->fd >= 0;
+}
+
+uint32_t *pd_bandkeys_stage(pd_bandkeys *k, size_t most)
+{
+    size_t need = most * k->bands;
+    if (need > k->cap_stage && PD_GROW(k->stage, k->cap_stage, need) != PD_OK)
+        return NULL;
+    k->stride = most;
+    return k->stage;
+}
+
+/* The stage's bands, n keys each, written to the file at k->end. */
+static pd_status write_file(pd_bandkeys *k, size_t n)
+{
+    size_t bytes = n * sizeof *k->stage;
+    enum { IOV = 64 }; /* bands written per call */
+    for (unsigned j = 0; j < k->bands;) {
+        struct iovec v[IOV];
+        int c = 0;
+        for (; j < k->bands && c < IOV; j++, c++)
+            v[c] = (struct iovec){k->stage + (size_t)j * k->stride, bytes};
+        off_t at = (off_t)(k->end + (uint64_t)(j - (unsigned)c) * bytes);
+        ssize_t w;
+        do
+            w = pwritev(k->fd, v, c, at);
+        while (w < 0 && errno == EINTR);
+        if (w != (ssize_t)((size_t)c * bytes))
+            return PD_EIO; /* short: the disk is full */
+    }
+    return PD_OK;
+}
+
+/* The extents written so far, read back into memory: the file can take no
+ * more. */
+static pd_status to_memory(pd_bandkeys *k)
+{
+    PD_TRY(pd_buf_reserve(&k->mem, (size_t)k->end + 1));
+    for (size_t done = 0; done < k->end;) {
+        ssize_t r = pread(k->fd, k->mem.data + done, (size_t)k->end - done, (off_t)done);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return PD_EIO;
+        done += (size_t)r;
+    }
+    k->mem.len = (size_t)k->end;
+    close(k->fd);
+    k->fd = -1;
+    return PD_OK;
+}
+
+/* Write the extent's bands, each n keys of the stage, at k->end; in memory
+ * once the file fails. */
+static pd_status write_extent(pd_bandkeys *k, size_t n)
+{
+    size_t bytes = n * sizeof *k->stage;
+    if (k->fd >= 0 && write_file(k, n) != PD_OK)
+        PD_TRY(to_memory(k));
+    if (k->fd < 0) {
+        PD_TRY(pd_buf_reserve(&k->mem, k->mem.len + bytes * k->bands + 1));
+        for (unsigned j = 0; j < k->bands; j++, k->mem.len += bytes)
+            memcpy(k->mem.data + k->mem.len, k->stage + (size_t)j * k->stride, bytes);
+    }
+    return PD_OK;
+}
+
+pd_status pd_bandkeys_commit(pd_bandkeys *k, size_t n)
+{
+    if (n == 0)
+        return PD_OK;
+    PD_TRY(PD_GROW(k->ext, k->cap_ext, k->n_ext + 1));
+    PD_TRY(write_extent(k, n));
+    k->ext[k->n_ext++] = (extent){k->end, k->count, n};
+    k->end += (uint64_t)n * sizeof *k->stage * k->bands;
+    k->count += n;
+    return PD_OK;
+}
+
+pd_status pd_bandkeys_read(const pd_bandkeys *k, unsigned band, uint32_t *out)
+{
+    for (size_t e = 0; e < k->n_ext; e++) {
+        const extent *x = &k->ext[e];
+        size_t bytes = x->n * sizeof *out;
+        uint64_t at = x->off + (uint64_t)band * bytes;
+        if (k->fd < 0) {
+            memcpy(out + x->first, k->mem.data + at, bytes);
+            continue;
+        }
+        for (size_t done = 0; done < bytes;) {
+            ssize_t r = pread(k->fd, (char *)(out + x->first) + done, bytes - done,
+                              (off_t)(at + done));
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                return PD_EIO;
+            done += (size_t)r;
+        }
+    }
+    return PD_OK;
+}
