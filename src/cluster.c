@@ -11,6 +11,11 @@
  * similarity measured against the keep row itself. Chains (A~B, B~C) can put
  * a member in a cluster below the threshold to its keep row; the similarity
  * column then shows that honestly.
+ *
+ * Text ids are given in input order, so the root text of a set is also the
+ * text of its earliest unit: the keep row's. Each text's similarity to its
+ * root is measured before the rows are placed, and verification's profiles
+ * are let go then, not held next to the rows.
  */
 #include "internal.h"
 
@@ -82,6 +87,7 @@ enum { ROW_BLOCK = 1 << 14 };
 typedef struct describe {
     pd_scan *sc;
     const uint32_t *ends;
+    const float *sim; /* each text's similarity to its root (NULL: no near pairs) */
 } describe;
 
 /* Fill role, match, similarity and scope of a block of rows. */
@@ -109,7 +115,7 @@ static void describe_rows(void *ctx, unsigned tid, size_t blk)
         uint32_t tk = sc->text[sc->report[first].unit], tu = sc->text[row->unit];
         row->role = PD_DUPLICATE;
         row->match = tk == tu ? PD_MATCH_EXACT : PD_MATCH_NEAR;
-        row->sim = (float)pd_text_similarity(sc, tk, tu);
+        row->sim = tk == tu ? 1.0f : d->sim[tu]; /* tk is tu's root (see the top) */
         /* Members of one document are adjacent: units are in input order. */
         row->scope = sc->units[sc->report[i - 1].unit].doc == sc->units[row->unit].doc
                          ? PD_SCOPE_WITHIN
@@ -117,59 +123,89 @@ static void describe_rows(void *ctx, unsigned tid, size_t blk)
     }
 }
 
+/* Each text's root text (union-find over the verified pairs), or NULL when
+ * there are no near pairs: then each text is its own. */
+static pd_status text_roots(pd_scan *sc, uint32_t **parent)
+{
+    *parent = NULL;
+    if (sc->n_near == 0)
+        return PD_OK;
+    uint32_t *p = malloc((sc->n_texts + 1) * sizeof *p);
+    if (!p)
+        return PD_ENOMEM;
+    pd_prefault(p, sc->n_texts * sizeof *p); /* all written below */
+    for (uint32_t i = 0; i < sc->n_texts; i++)
+        p[i] = i;
+    for (size_t i = 0; i < sc->n_near; i++)
+        unite(p, (uint32_t)(sc->near_pairs[i] >> 32), (uint32_t)sc->near_pairs[i]);
+    for (uint32_t i = 0; i < sc->n_texts; i++)
+        p[i] = find(p, i);
+    *parent = p;
+    return PD_OK;
+}
+
+/* Parallel jobs over blocks of texts or units: their lookups are scattered. */
+enum { TEXT_BLOCK = 1 << 14, ROOT_BLOCK = 1 << 16 };
+
 typedef struct roots {
-    const uint32_t *parent, *text;
-    uint32_t *root;
-    size_t n;
+    pd_scan *sc;
+    const uint32_t *parent;
+    float *sim;     /* per text */
+    uint32_t *root; /* per unit */
 } roots;
 
-enum { ROOT_BLOCK = 1 << 16 };
+/* Each text's similarity to its root text, for a block of texts. A text
+ * joined to others was in a verified pair, so both have profiles. */
+static void sim_job(void *ctx, unsigned tid, size_t blk)
+{
+    PD_UNUSED(tid);
+    roots *r = ctx;
+    size_t n = r->sc->n_texts, end = (blk + 1) * TEXT_BLOCK < n ? (blk + 1) * TEXT_BLOCK : n;
+    for (size_t x = blk * TEXT_BLOCK; x < end; x++)
+        r->sim[x] = r->parent[x] == x ? 1.0f
+                                      : (float)pd_text_similarity(r->sc, r->parent[x], (uint32_t)x);
+}
 
-/* Each unit's root text, for a block of units: a parallel job, as the
- * lookups are scattered. */
+/* Each unit's root text, for a block of units. */
 static void root_job(void *ctx, unsigned tid, size_t blk)
 {
     PD_UNUSED(tid);
     roots *r = ctx;
-    size_t end = (blk + 1) * ROOT_BLOCK < r->n ? (blk + 1) * ROOT_BLOCK : r->n;
+    size_t n = r->sc->n_units, end = (blk + 1) * ROOT_BLOCK < n ? (blk + 1) * ROOT_BLOCK : n;
     for (size_t u = blk * ROOT_BLOCK; u < end; u++)
-        r->root[u] = r->parent[r->text[u]];
+        r->root[u] = r->parent[r->sc->text[u]];
 }
 
-/* Each unit's root text into *root: with no near pairs, its own text. */
-static pd_status unit_roots(pd_scan *sc, uint32_t **root)
+/* From the text roots: each text's similarity to its root into *sim, then
+ * (the profiles let go) each unit's root text into *root. */
+static pd_status sims_and_roots(pd_scan *sc, const uint32_t *parent, float **sim,
+                                uint32_t **root)
 {
-    *root = NULL;
-    if (sc->n_near == 0)
-        return PD_OK;
-    uint32_t *parent = malloc((sc->n_texts + 1) * sizeof *parent);
-    uint32_t *r = malloc((sc->n_units + 1) * sizeof *r);
-    if (!parent || !r) {
-        free(parent);
-        free(r);
+    roots job = {sc, parent, malloc((sc->n_texts + 1) * sizeof *job.sim), NULL};
+    *sim = job.sim;
+    if (!job.sim)
         return PD_ENOMEM;
-    }
-    pd_prefault(parent, sc->n_texts * sizeof *parent); /* all written below */
-    pd_prefault(r, sc->n_units * sizeof *r);
-    for (uint32_t i = 0; i < sc->n_texts; i++)
-        parent[i] = i;
-    for (size_t i = 0; i < sc->n_near; i++)
-        unite(parent, (uint32_t)(sc->near_pairs[i] >> 32), (uint32_t)sc->near_pairs[i]);
-    for (uint32_t i = 0; i < sc->n_texts; i++)
-        parent[i] = find(parent, i);
-    roots job = {parent, sc->text, r, sc->n_units};
+    unsigned threads = sc->n_texts < TEXT_BLOCK ? 1 : sc->threads;
+    pd_parallel_for(sc->pool, threads, (sc->n_texts + TEXT_BLOCK - 1) / TEXT_BLOCK, sim_job, &job);
+    pd_verify_release(sc); /* the profiles served the similarities only */
+    if (!(job.root = *root = malloc((sc->n_units + 1) * sizeof *job.root)))
+        return PD_ENOMEM;
+    pd_prefault(job.root, sc->n_units * sizeof *job.root);
     pd_parallel_for(sc->pool, sc->n_units < ROOT_BLOCK ? 1 : sc->threads,
                     (sc->n_units + ROOT_BLOCK - 1) / ROOT_BLOCK, root_job, &job);
-    free(parent);
-    *root = r;
     return PD_OK;
 }
 
 pd_status pd_cluster_run(pd_scan *sc)
 {
-    uint32_t *own = NULL, *ends = NULL;
+    uint32_t *parent = NULL, *own = NULL, *ends = NULL;
+    float *sim = NULL;
     tally *t = NULL;
-    pd_status st = unit_roots(sc, &own);
+    pd_status st = text_roots(sc, &parent);
+    if (st == PD_OK && parent)
+        st = sims_and_roots(sc, parent, &sim, &own);
+    free(parent);
+    pd_verify_release(sc); /* where there were no near pairs */
     const uint32_t *root = own ? own : sc->text;
     if (st != PD_OK || !(t = calloc(sc->n_texts + 1, sizeof *t))) {
         st = PD_ENOMEM;
@@ -181,14 +217,14 @@ pd_status pd_cluster_run(pd_scan *sc)
             t[root[u]].units++;
     if ((st = place_rows(sc, root, t, &ends)) != PD_OK)
         goto done;
-    describe d = {sc, ends};
+    describe d = {sc, ends, sim};
     pd_parallel_for(sc->pool, sc->n_report < ROW_BLOCK ? 1 : sc->threads,
                     (sc->n_report + ROW_BLOCK - 1) / ROW_BLOCK, describe_rows, &d);
-    pd_verify_release(sc); /* the profiles served describe_rows() only */
 done:
     if (st != PD_OK)
         pd_scan_fail(sc, "out of memory while clustering");
     free(own);
+    free(sim);
     free(t);
     free(ends);
     return st;
