@@ -3,11 +3,12 @@
  * across chunk boundaries, determinism across thread counts, a failed
  * document, the report's texts and a document that shrank before the
  * report, verification's reads, a text signed once in its chunk, small
- * documents given back once processed, a huge LSH bucket, and the pair
- * list. */
+ * documents given back once processed, a chain of near texts measured
+ * against its keep row, a huge LSH bucket, and the pair list. */
 #include "check.h"
 #include "memsrc.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 static pd_scan *run(memsrc *m, uint32_t n, pd_options *o)
@@ -437,6 +438,40 @@ static void test_small_docs_released(void)
     free(lens);
 }
 
+/* A ~ B and B ~ C, but A and C are further apart than the threshold: one
+ * cluster, whose rows give each member's similarity to the keep row A
+ * (33/39 shingles shared with B, 30/42 with C), not to its partner. */
+static void test_chain(void)
+{
+    char a[512], b[512], c[512];
+    size_t na = 0, nb = 0, nc = 0;
+    for (int w = 0; w < 40; w++) { /* 40 words: 36 shingles of 5 */
+        na += (size_t)snprintf(a + na, sizeof a - na, "w%d ", w);
+        nb += (size_t)snprintf(b + nb, sizeof b - nb, w >= 37 ? "b%d " : "w%d ", w);
+        nc += (size_t)snprintf(c + nc, sizeof c - nc, w >= 37 ? "b%d " : w < 3 ? "c%d " : "w%d ", w);
+    }
+    char doc[2048];
+    snprintf(doc, sizeof doc, "%s\nsomething else entirely\n%s\n%s\n", a, b, c);
+    const char *names[] = {"chain"}, *texts[] = {doc};
+    memsrc m = {.names = names, .texts = texts};
+    pd_options o;
+    pd_options_init(&o);
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        o.threads = threads;
+        pd_scan *sc = run(&m, 1, &o);
+        CHECK(sc != NULL);
+        if (!sc)
+            continue;
+        CHECK_STR(rows(sc), "1:0:1:keep::|1:0:3:dup:near:within|1:0:4:dup:near:within|");
+        pd_row r;
+        pd_scan_row(sc, 1, &r);
+        CHECK(fabs(r.similarity - 33.0 / 39) < 1e-6);
+        pd_scan_row(sc, 2, &r);
+        CHECK(fabs(r.similarity - 30.0 / 42) < 1e-6); /* below 0.8, said as it is */
+        pd_scan_free(sc);
+    }
+}
+
 int main(void)
 {
     test_clusters();
@@ -447,6 +482,7 @@ int main(void)
     test_verify_reads();
     test_signed_once();
     test_small_docs_released();
+    test_chain();
     test_huge_bucket();
     test_options();
     return check_done("test_scan");
