@@ -166,6 +166,9 @@ uint32_t *pd_bandkeys_stage(pd_bandkeys *k, size_t most);
 pd_status pd_bandkeys_commit(pd_bandkeys *k, size_t n);
 size_t pd_bandkeys_count(const pd_bandkeys *k);
 bool pd_bandkeys_on_file(const pd_bandkeys *k);
+/* Why the keys are not in a file although one was asked for (an errno
+ * value, with the directory in *dir), or 0. */
+int pd_bandkeys_failure(const pd_bandkeys *k, const char **dir);
 pd_status pd_bandkeys_read(const pd_bandkeys *k, unsigned band, uint32_t *out);
 
 /* lsh.c: candidate pairs among the items of k, each with `bands` 32-bit band

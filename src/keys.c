@@ -28,6 +28,8 @@ typedef struct extent {
 struct pd_bandkeys {
     unsigned bands;
     int fd;    /* -1: the extents are in mem */
+    int err;   /* why the file could not be made or written (errno), or 0 */
+    char dir[256]; /* where it was to be */
     pd_buf mem;
     uint64_t end; /* bytes of the extents so far */
     extent *ext;
@@ -36,20 +38,24 @@ struct pd_bandkeys {
     size_t stride, cap_stage;
 };
 
-/* An unlinked file in $TMPDIR (or /tmp); -1 when none can be made. */
-static int temp_file(void)
+/* An unlinked file in $TMPDIR (or /tmp); -1 (errno set) when none can be
+ * made. The directory's name is kept for a message. */
+static int temp_file(pd_bandkeys *k)
 {
     const char *dir = getenv("TMPDIR");
     if (!dir || !*dir)
         dir = "/tmp";
+    snprintf(k->dir, sizeof k->dir, "%s", dir);
 #ifdef O_TMPFILE
     int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
     if (fd >= 0)
         return fd;
 #endif
     char tmpl[4096];
-    if (snprintf(tmpl, sizeof tmpl, "%s/paradup-keys-XXXXXX", dir) >= (int)sizeof tmpl)
+    if (snprintf(tmpl, sizeof tmpl, "%s/paradup-keys-XXXXXX", dir) >= (int)sizeof tmpl) {
+        errno = ENAMETOOLONG;
         return -1;
+    }
     int fd2 = mkstemp(tmpl);
     if (fd2 >= 0)
         unlink(tmpl);
@@ -63,7 +69,8 @@ pd_status pd_bandkeys_new(unsigned bands, bool in_memory, pd_bandkeys **out)
     if (!k)
         return PD_ENOMEM;
     k->bands = bands;
-    k->fd = in_memory ? -1 : temp_file();
+    k->fd = in_memory ? -1 : temp_file(k);
+    k->err = k->fd < 0 && !in_memory ? errno : 0;
     pd_buf_init(&k->mem);
     return PD_OK;
 }
@@ -90,6 +97,12 @@ bool pd_bandkeys_on_file(const pd_bandkeys *k)
     return k->fd >= 0;
 }
 
+int pd_bandkeys_failure(const pd_bandkeys *k, const char **dir)
+{
+    *dir = k->dir;
+    return k->err;
+}
+
 uint32_t *pd_bandkeys_stage(pd_bandkeys *k, size_t most)
 {
     size_t need = most * k->bands;
@@ -114,8 +127,10 @@ static pd_status write_file(pd_bandkeys *k, size_t n)
         do
             w = pwritev(k->fd, v, c, at);
         while (w < 0 && errno == EINTR);
-        if (w != (ssize_t)((size_t)c * bytes))
-            return PD_EIO; /* short: the disk is full */
+        if (w != (ssize_t)((size_t)c * bytes)) {
+            k->err = w < 0 ? errno : ENOSPC; /* short: the disk is full */
+            return PD_EIO;
+        }
     }
     return PD_OK;
 }

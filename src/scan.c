@@ -1123,6 +1123,12 @@ pd_status pd_scan_run(pd_scan *sc, const pd_source *src)
     double t0 = pd_now();
     PD_TRY(first_pass(sc, src));
     release_free_memory();
+    const char *dir;
+    int err = sc->near ? pd_bandkeys_failure(sc->keys, &dir) : 0;
+    if (err)
+        pd_diagf(sc->o.diag, sc->o.diag_ctx, dir, 0,
+                 "cannot keep the LSH band keys in a temporary file here (%s): they are held "
+                 "in memory", strerror(err));
     double t1 = pd_now();
     sc->stats.secs_read = t1 - t0;
     if (sc->near)

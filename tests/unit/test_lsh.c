@@ -57,6 +57,9 @@ static void test_keys(void)
         if (!k)
             continue;
         CHECK(pd_bandkeys_on_file(k) == (way == 0));
+        const char *dir;
+        int err = pd_bandkeys_failure(k, &dir);
+        CHECK(way == 2 ? err != 0 && strcmp(dir, "/nonexistent/paradup-test") == 0 : err == 0);
         size_t wrong = 0;
         for (unsigned j = 0; j < BANDS; j++) {
             memset(band, 0, N * sizeof *band);
