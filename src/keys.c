@@ -112,24 +112,33 @@ uint32_t *pd_bandkeys_stage(pd_bandkeys *k, size_t most)
     return k->stage;
 }
 
-/* The stage's bands, n keys each, written to the file at k->end. */
+/* The stage's bands, n keys each, written to the file at k->end: up to IOV
+ * bands a call, a short write going on from where it stopped. */
 static pd_status write_file(pd_bandkeys *k, size_t n)
 {
     size_t bytes = n * sizeof *k->stage;
-    enum { IOV = 64 }; /* bands written per call */
+    enum { IOV = 64 };
     for (unsigned j = 0; j < k->bands;) {
         struct iovec v[IOV];
         int c = 0;
         for (; j < k->bands && c < IOV; j++, c++)
             v[c] = (struct iovec){k->stage + (size_t)j * k->stride, bytes};
         off_t at = (off_t)(k->end + (uint64_t)(j - (unsigned)c) * bytes);
-        ssize_t w;
-        do
-            w = pwritev(k->fd, v, c, at);
-        while (w < 0 && errno == EINTR);
-        if (w != (ssize_t)((size_t)c * bytes)) {
-            k->err = w < 0 ? errno : ENOSPC; /* short: the disk is full */
-            return PD_EIO;
+        for (struct iovec *p = v; c > 0;) {
+            ssize_t w = pwritev(k->fd, p, c, at);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                k->err = w < 0 ? errno : ENOSPC;
+                return PD_EIO;
+            }
+            at += w;
+            for (; c > 0 && (size_t)w >= p->iov_len; c--, p++)
+                w -= (ssize_t)p->iov_len;
+            if (c > 0) {
+                p->iov_base = (char *)p->iov_base + w;
+                p->iov_len -= (size_t)w;
+            }
         }
     }
     return PD_OK;
