@@ -56,7 +56,7 @@ static int temp_file(pd_bandkeys *k)
         errno = ENAMETOOLONG;
         return -1;
     }
-    int fd2 = mkstemp(tmpl);
+    int fd2 = mkostemp(tmpl, O_CLOEXEC);
     if (fd2 >= 0)
         unlink(tmpl);
     return fd2;
