@@ -380,7 +380,11 @@ typedef struct pd_pair {
 
 typedef struct pd_scan pd_scan;
 
-/* A scanner with a copy of *opts. Returns PD_EINVAL for bad options. */
+/* A scanner with a copy of *opts. Returns PD_EINVAL for bad options. Its
+ * threads are started by the first stage that runs in parallel and kept
+ * until pd_scan_free(). A near-duplicate scan writes the LSH band keys of
+ * its texts to an unlinked temporary file in $TMPDIR (or /tmp), and holds
+ * them in memory, with a warning through diag, when it cannot. */
 pd_status pd_scan_new(const pd_options *opts, pd_scan **out);
 void pd_scan_free(pd_scan *sc);
 
