@@ -9,15 +9,17 @@
  * a copy read with src->read(), see open_view): segment, normalize, hash the
  * normalized text with XXH3-128 and, when near-duplicates are wanted,
  * shingle, sign and compute the LSH band keys of each text that neither an
- * earlier batch nor the chunk itself has signed. The main thread merges each
+ * earlier batch nor the same thread (in this batch or the one before) has
+ * signed. The main thread merges each
  * batch in input order while the next one is processed: it numbers units
  * and lines across chunks and interns each text hash in the exact-repeat
  * table. Only the first unit of each distinct text keeps band keys, so a
  * banner repeated a million times costs one LSH entry.
  *
  * Nothing of a unit's text is kept: 32 bytes of position per unit, 4 for its
- * text id, and per distinct text 16 (hash) + 4 (first unit) + 11 to 21 (table)
- * + 4 per band. The report re-reads texts by offset.
+ * text id, and per distinct text 16 (hash) + 4 (first unit) + 11 to 21 (table);
+ * the band keys go to a temporary file (keys.c). The report re-reads texts by
+ * offset.
  *
  * Output depends only on the input and options, never on thread timing:
  * chunks are cut at fixed places and merged in order.
@@ -203,11 +205,16 @@ typedef struct scratch {
     uint64_t *sh;
     size_t cap_sh;
     uint32_t *sig;
-    /* The texts this chunk has signed (near-duplicates only): a text met
-     * again in the same chunk, as a banner or a caption is, is signed once. */
-    pd_exact signed_set;
-    pd_h128 *signed_h;
-    size_t cap_signed;
+    /* The texts this thread has signed (near-duplicates only) in the batch
+     * it is on and in the batch before, by the batch's parity (see
+     * first_signed); signed_in[signing] is the batch it is on. */
+    struct signed_texts {
+        pd_exact set;
+        pd_h128 *h;
+        size_t cap;
+        uint64_t batch;
+    } signed_in[2];
+    unsigned signing;
     /* The chunk's bytes: document offset x is at d[x - origin]; d is the
      * mapping (origin 0) or raw, a copy read with src->read(). */
     const char *d;
@@ -233,6 +240,7 @@ enum { PREFETCH = 256 };
 /* A batch of chunks; chunks [0, used) own buffers. */
 typedef struct batch {
     chunk *c;
+    uint64_t number; /* batches are numbered from 1 as they are cut */
     size_t n, used;
     size_t units, fresh; /* its units, and those whose text was not known */
     struct pass1 *p;
@@ -249,6 +257,7 @@ typedef struct pass1 {
     uint32_t doc;
     const char *data;
     size_t len, pos;
+    uint64_t batches; /* cut so far */
     bool mapped, fresh; /* fresh: no chunk of it cut yet */
     bool in_line;       /* pos is inside a long line or paragraph whose unit has begun */
     /* A run of blanks found to end at run_end, from run_from on (see
@@ -281,18 +290,39 @@ static uint32_t count_newlines(const char *p, size_t n)
     return k;
 }
 
-/* Is h a text this chunk has not signed yet? It is then counted as signed.
- * The merge takes a new text's band keys from its first unit, which is the
- * first of its units in its chunk: the one that is signed. */
-static pd_status first_in_chunk(scratch *s, pd_h128 h, bool *first)
+/* A thread starts on a chunk of batch `number`: the texts it signed two
+ * batches ago are forgotten (their batch is merged, so the exact table
+ * knows them). */
+static void signing_batch(scratch *s, uint64_t number)
 {
-    if (!s->signed_set.slots)
-        PD_TRY(pd_exact_init(&s->signed_set, 1024));
-    size_t n = s->signed_set.count;
-    PD_TRY(PD_GROW(s->signed_h, s->cap_signed, n + 1));
-    s->signed_h[n] = h;
+    s->signing = number & 1;
+    struct signed_texts *t = &s->signed_in[s->signing];
+    if (t->batch != number) {
+        pd_exact_clear(&t->set);
+        t->batch = number;
+    }
+}
+
+/* Should the unit of text h be signed? Not when this thread has signed h in
+ * this batch or in the one before; else h is counted as signed. A new text's
+ * band keys come from its first unit in input order (the merge), and that
+ * unit is signed: a thread takes chunks in input order, so within a batch
+ * the text is first met there; a text signed in the batch before is merged
+ * before this batch, so this batch has none of its first units. */
+static pd_status first_signed(scratch *s, pd_h128 h, bool *first)
+{
+    const struct signed_texts *before = &s->signed_in[s->signing ^ 1];
+    struct signed_texts *now = &s->signed_in[s->signing];
+    *first = false;
+    if (before->batch + 1 == now->batch && pd_exact_find(&before->set, before->h, h) != UINT32_MAX)
+        return PD_OK;
+    if (!now->set.slots)
+        PD_TRY(pd_exact_init(&now->set, 1024));
+    size_t n = now->set.count;
+    PD_TRY(PD_GROW(now->h, now->cap, n + 1));
+    now->h[n] = h;
     uint32_t id;
-    PD_TRY(pd_exact_intern(&s->signed_set, s->signed_h, h, &id));
+    PD_TRY(pd_exact_intern(&now->set, now->h, h, &id));
     *first = id == n;
     return PD_OK;
 }
@@ -300,7 +330,7 @@ static pd_status first_in_chunk(scratch *s, pd_h128 h, bool *first)
 /* Look up the waiting unit (the chunk's last) in the exact table: a text
  * seen in an earlier batch is found here, in parallel, and is not signed
  * again (the table is only read while chunks are processed); nor is a text
- * this chunk has signed already. */
+ * this thread has signed already (first_signed). */
 static pd_status finish_waiting(pd_scan *sc, scratch *s, chunk *c)
 {
     if (!s->waiting)
@@ -311,7 +341,7 @@ static pd_status finish_waiting(pd_scan *sc, scratch *s, chunk *c)
     if (!sc->near || c->known[j] != UINT32_MAX)
         return PD_OK;
     bool first;
-    PD_TRY(first_in_chunk(s, c->h[j], &first));
+    PD_TRY(first_signed(s, c->h[j], &first));
     return first ? sign_unit(sc, s, c, j, &s->norm[s->cur ^ 1]) : PD_OK;
 }
 
@@ -437,7 +467,6 @@ static pd_status process_chunk(pd_scan *sc, const pd_source *src, scratch *s, ch
     pd_unit u;
     uint32_t extra = 0; /* pieces beyond the first of split units so far */
     open_view(src, s, c);
-    pd_exact_clear(&s->signed_set);
     pd_segment_range(&seg, s->d, c->start - s->origin, c->end - s->origin, 1, sc->o.unit);
     s->waiting = false;
     for (bool more = next_unit(&seg, s, &u); more;) {
@@ -472,6 +501,7 @@ static void process_chunk_job(void *ctx, unsigned tid, size_t i)
     batch *b = ctx;
     chunk *c = &b->c[i];
     const pd_source *src = b->p->src;
+    signing_batch(&b->p->scr[tid], b->number);
     c->st = process_chunk(b->p->sc, src, &b->p->scr[tid], c);
     if (c->first && c->last) {
         src->unmap(src->ctx, c->doc, c->data, c->end);
@@ -739,6 +769,7 @@ static pd_status cut_batch(pass1 *p, batch *b)
 {
     size_t budget = (size_t)BATCH_BYTES_PER_THREAD * p->sc->threads, bytes = 0;
     b->n = 0;
+    b->number = ++p->batches;
     while (b->n < BATCH_CHUNKS && bytes < budget) {
         if (!p->mapped) {
             bool got;
@@ -1029,8 +1060,10 @@ static void pass1_release(pass1 *p)
         pd_buf_release(&p->scr[t].raw);
         free(p->scr[t].sh);
         free(p->scr[t].sig);
-        pd_exact_release(&p->scr[t].signed_set);
-        free(p->scr[t].signed_h);
+        for (int k = 0; k < 2; k++) {
+            pd_exact_release(&p->scr[t].signed_in[k].set);
+            free(p->scr[t].signed_in[k].h);
+        }
     }
     free(p->scr);
     free(p->run_buf);

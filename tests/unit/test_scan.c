@@ -2,7 +2,8 @@
  * near clusters, keep/duplicate, within/across, input order, line numbers
  * across chunk boundaries, determinism across thread counts, a failed
  * document, the report's texts and a document that shrank before the
- * report, verification's reads, a text signed once in its chunk, small
+ * report, verification's reads, a text signed once by a thread in a batch
+ * (in one document and across documents), small
  * documents given back once processed, a chain of near texts measured
  * against its keep row, a huge LSH bucket, and the pair list. */
 #include "check.h"
@@ -341,6 +342,43 @@ static void test_signed_once(void)
     free(doc);
 }
 
+/* The same across documents: 60 small ones (a chunk each, one batch) that
+ * repeat a banner and a paragraph. A thread signs each text once in a batch,
+ * so one thread signs the 63 distinct texts, two sign each repeat at most
+ * once more; the near variant in the last document is still found. */
+static void test_signed_once_across_docs(void)
+{
+    enum { DOCS = 60 };
+    static char docs[DOCS][1024];
+    const char *names[DOCS], *texts[DOCS];
+    for (unsigned i = 0; i < DOCS; i++) {
+        snprintf(docs[i], sizeof docs[i], "Subscribe now\n%s\nline %u of words\n%s\n", long_a,
+                 i, i == DOCS - 1 ? long_b : "");
+        names[i] = texts[i] = docs[i];
+    }
+    size_t lens[DOCS];
+    for (unsigned i = 0; i < DOCS; i++)
+        lens[i] = strlen(docs[i]);
+    memsrc m = {.names = names, .texts = texts, .lens = lens};
+    pd_options o;
+    pd_options_init(&o);
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        o.threads = threads;
+        pd_scan *sc = run(&m, DOCS, &o);
+        CHECK(sc != NULL);
+        if (!sc)
+            break;
+        const pd_stats *st = pd_scan_stats(sc);
+        CHECK(st->units == 3 * DOCS + 1 && st->distinct == DOCS + 3);
+        if (st->signatures > st->distinct + 2 * (threads - 1))
+            fprintf(stderr, "%u threads: %llu signatures of %llu texts\n", threads,
+                    (unsigned long long)st->signatures, (unsigned long long)st->distinct);
+        CHECK(st->signatures <= st->distinct + 2 * (threads - 1));
+        CHECK(st->clusters == 2 && st->duplicates == 2 * (DOCS - 1) + 1);
+        pd_scan_free(sc);
+    }
+}
+
 /* 200,000 near-variants of one banner share LSH buckets: pairs stay O(n). */
 static void test_huge_bucket(void)
 {
@@ -481,6 +519,7 @@ int main(void)
     test_report_reads();
     test_verify_reads();
     test_signed_once();
+    test_signed_once_across_docs();
     test_small_docs_released();
     test_chain();
     test_huge_bucket();
