@@ -5,7 +5,9 @@
  *
  * Concatenated gzip members and zstd frames are read one after another, as
  * gzip(1) and zstd(1) do. A stream that ends inside a member or frame is an
- * error ("truncated"), not a short document.
+ * error ("truncated"), not a short document. The bytes decoded before a
+ * failure are given before the failure is, so what a reader gets does not
+ * depend on the sizes it reads in.
  */
 #include "internal.h"
 
@@ -28,6 +30,7 @@ struct pd_instream {
     z_stream z;
     ZSTD_DStream *zs;
     const char *err;    /* static message after a failure */
+    pd_status failed;   /* once a failure is said, it stays */
 };
 
 /* Refill the raw buffer; false at end of file or on error (s->err set). */
@@ -121,9 +124,10 @@ static pd_status read_gzip(pd_instream *s, char *buf, size_t cap, size_t *got)
         if (r == Z_STREAM_END) {
             s->in_frame = false;
             inflateReset(&s->z); /* a further member may follow */
-        } else if (r == Z_MEM_ERROR) {
-            return PD_ENOMEM;
-        } else if (r != Z_OK && r != Z_BUF_ERROR) {
+        } else if (r == Z_MEM_ERROR || (r != Z_OK && r != Z_BUF_ERROR)) {
+            *got = (size_t)((char *)s->z.next_out - buf);
+            if (r == Z_MEM_ERROR)
+                return PD_ENOMEM;
             s->err = "corrupt gzip data";
             return PD_EPARSE;
         }
@@ -141,6 +145,7 @@ static pd_status read_zstd(pd_instream *s, char *buf, size_t cap, size_t *got)
         ZSTD_inBuffer i = {s->in, s->in_len, s->in_pos};
         size_t r = ZSTD_decompressStream(s->zs, &o, &i);
         s->in_pos = i.pos;
+        *got = o.pos;
         if (ZSTD_isError(r) && ZSTD_getErrorCode(r) == ZSTD_error_memory_allocation)
             return PD_ENOMEM;
         if (ZSTD_isError(r)) {
@@ -156,6 +161,8 @@ static pd_status read_zstd(pd_instream *s, char *buf, size_t cap, size_t *got)
 pd_status pd_instream_read(pd_instream *s, char *buf, size_t cap, size_t *got)
 {
     *got = 0;
+    if (s->failed)
+        return s->failed;
     pd_status st = PD_OK;
     if (s->kind == PD_GZIP)
         st = read_gzip(s, buf, cap, got);
@@ -166,11 +173,16 @@ pd_status pd_instream_read(pd_instream *s, char *buf, size_t cap, size_t *got)
         memcpy(buf, s->in + s->in_pos, *got);
         s->in_pos += *got;
     }
-    if (st == PD_OK && *got == 0 && s->err)
-        return PD_EIO;
-    if (st == PD_OK && *got == 0 && s->in_frame) {
+    if (st == PD_OK && *got == 0 && s->err) {
+        st = PD_EIO;
+    } else if (st == PD_OK && *got == 0 && s->in_frame) {
         s->err = s->kind == PD_GZIP ? "truncated gzip data" : "truncated zstd data";
-        return PD_EPARSE;
+        st = PD_EPARSE;
+    }
+    if (st != PD_OK) {
+        s->failed = st;
+        if (*got > 0)
+            return PD_OK; /* the bytes first, the failure with the next call */
     }
     return st;
 }

@@ -231,7 +231,8 @@ pd_compression pd_instream_kind(const pd_instream *s);
 pd_compression pd_compression_of(const void *start, size_t n);
 /* Up to cap bytes into buf; *got == 0 at the end. On PD_EIO (read failed) or
  * PD_EPARSE (corrupt or truncated data) pd_instream_error() says what failed;
- * it is NULL while the stream is sound. */
+ * it is NULL while the stream is sound. The bytes decoded before a failure
+ * come first; the failure is then returned by every call. */
 pd_status pd_instream_read(pd_instream *s, char *buf, size_t cap, size_t *got);
 const char *pd_instream_error(const pd_instream *s);
 void pd_instream_close(pd_instream *s);
