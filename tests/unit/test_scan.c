@@ -26,6 +26,18 @@ static pd_scan *run(memsrc *m, uint32_t n, pd_options *o)
     return sc;
 }
 
+/* Scan one document with the default options on `threads` threads (the
+ * source is gone when this returns: rows and statistics only). */
+static pd_scan *run_doc(const char *text, unsigned threads)
+{
+    const char *names[] = {"doc"}, *texts[] = {text};
+    memsrc m = {.names = names, .texts = texts};
+    pd_options o;
+    pd_options_init(&o);
+    o.threads = threads;
+    return run(&m, 1, &o);
+}
+
 /* Rows as "cluster:doc:unit:role:match:scope|". */
 static const char *rows(pd_scan *sc)
 {
@@ -320,13 +332,8 @@ static void test_signed_once(void)
         n += (size_t)snprintf(doc + n, cap - n, "Subscribe now\n%s\nline %u of words\n", long_a,
                               i);
     snprintf(doc + n, cap - n, "%s\n", long_b);
-    const char *names[] = {"doc"}, *texts[] = {doc};
-    memsrc m = {.names = names, .texts = texts};
-    pd_options o;
-    pd_options_init(&o);
     for (unsigned threads = 1; threads <= 2; threads++) {
-        o.threads = threads;
-        pd_scan *sc = run(&m, 1, &o);
+        pd_scan *sc = run_doc(doc, threads);
         CHECK(sc != NULL);
         if (!sc)
             break;
@@ -490,13 +497,8 @@ static void test_chain(void)
     }
     char doc[2048];
     snprintf(doc, sizeof doc, "%s\nsomething else entirely\n%s\n%s\n", a, b, c);
-    const char *names[] = {"chain"}, *texts[] = {doc};
-    memsrc m = {.names = names, .texts = texts};
-    pd_options o;
-    pd_options_init(&o);
     for (unsigned threads = 1; threads <= 2; threads++) {
-        o.threads = threads;
-        pd_scan *sc = run(&m, 1, &o);
+        pd_scan *sc = run_doc(doc, threads);
         CHECK(sc != NULL);
         if (!sc)
             continue;
