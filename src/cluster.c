@@ -176,19 +176,22 @@ static void root_job(void *ctx, unsigned tid, size_t blk)
         r->root[u] = r->parent[r->sc->text[u]];
 }
 
-/* From the text roots: each text's similarity to its root into *sim, then
- * (the profiles let go) each unit's root text into *root. */
-static pd_status sims_and_roots(pd_scan *sc, const uint32_t *parent, float **sim,
-                                uint32_t **root)
+/* Each text's similarity to its root text, from the text roots. */
+static pd_status text_sims(pd_scan *sc, const uint32_t *parent, float **sim)
 {
     roots job = {sc, parent, malloc((sc->n_texts + 1) * sizeof *job.sim), NULL};
-    *sim = job.sim;
-    if (!job.sim)
+    if (!(*sim = job.sim))
         return PD_ENOMEM;
     unsigned threads = sc->n_texts < TEXT_BLOCK ? 1 : sc->threads;
     pd_parallel_for(sc->pool, threads, (sc->n_texts + TEXT_BLOCK - 1) / TEXT_BLOCK, sim_job, &job);
-    pd_verify_release(sc); /* the profiles served the similarities only */
-    if (!(job.root = *root = malloc((sc->n_units + 1) * sizeof *job.root)))
+    return PD_OK;
+}
+
+/* Each unit's root text, from the text roots. */
+static pd_status unit_roots(pd_scan *sc, const uint32_t *parent, uint32_t **root)
+{
+    roots job = {sc, parent, NULL, malloc((sc->n_units + 1) * sizeof *job.root)};
+    if (!(*root = job.root))
         return PD_ENOMEM;
     pd_prefault(job.root, sc->n_units * sizeof *job.root);
     pd_parallel_for(sc->pool, sc->n_units < ROOT_BLOCK ? 1 : sc->threads,
@@ -203,9 +206,11 @@ pd_status pd_cluster_run(pd_scan *sc)
     tally *t = NULL;
     pd_status st = text_roots(sc, &parent);
     if (st == PD_OK && parent)
-        st = sims_and_roots(sc, parent, &sim, &own);
+        st = text_sims(sc, parent, &sim);
+    pd_verify_release(sc); /* the profiles served the similarities only */
+    if (st == PD_OK && parent)
+        st = unit_roots(sc, parent, &own);
     free(parent);
-    pd_verify_release(sc); /* where there were no near pairs */
     const uint32_t *root = own ? own : sc->text;
     if (st != PD_OK || !(t = calloc(sc->n_texts + 1, sizeof *t))) {
         st = PD_ENOMEM;

@@ -59,9 +59,9 @@ typedef struct vstate {
 } vstate;
 
 /* Room for `more` values after w->out's profiles. The buffer holds the
- * thread's profiles until the rows are described, so it only grows: its
- * pages are mapped ahead in steps of PREFAULT values with one call each
- * (pd_prefault). */
+ * thread's profiles until clustering has measured the similarities, so it
+ * only grows: its pages are mapped ahead in steps of PREFAULT values with
+ * one call each (pd_prefault). */
 enum { PREFAULT = 128 << 10 };
 
 static pd_status grow_out(worker *w, size_t more)
@@ -80,10 +80,10 @@ static pd_status grow_out(worker *w, size_t more)
 }
 
 /* The profile of one text into w->out: the top 32 bits of its shingle
- * hashes, sorted and distinct, or its signature. Half the bytes of the
- * whole hashes, for the profiles are kept until the rows are described;
- * two different shingles of a pair then count as one with probability
- * na * nb / 2^32 (5e-7 for texts of 50 shingles). */
+ * hashes, sorted and distinct, or its signature. Half the bytes of the whole
+ * hashes, for the profiles are kept until clustering; two different shingles
+ * of a pair then count as one with probability na * nb / 2^32 (5e-7 for
+ * texts of 50 shingles). */
 static pd_status profile(pd_scan *sc, worker *w, const char *text, size_t len, item *it)
 {
     PD_TRY(pd_normalize(text, len, sc->o.norm, &w->norm, NULL));
