@@ -68,7 +68,7 @@ static void populate(const void *p, size_t bytes, int advice)
 
 /* A block this large gets huge pages (pd_hugepages), has them rebuilt when
  * it moves (collapse) and grows fourfold (pd_grow). */
-enum { LARGE_BLOCK = 4 << 20, HUGE_PAGE = 2 << 20 };
+enum { LARGE_BLOCK = 4 << 20, HUGE_PAGE = 2 << 20, COPY_MAX = 32 << 20 };
 
 /* Pages about to be written: in huge pages where the range is large. */
 void pd_prefault(void *p, size_t bytes)
@@ -139,6 +139,29 @@ static void collapse(void *p, size_t bytes)
 #endif
 }
 
+/* Arrays from HUGE_MIN bytes up are placed on huge pages of their own:
+ * 2 MB aligned, their size rounded up to whole huge pages, so that no part
+ * of them is left in 4 KB pages (under virtualization each of those costs
+ * several microseconds on its first touch, populated or not). They come
+ * from aligned_alloc(), so free() releases them. The rounding costs at most
+ * one huge page an array, and only once its last page is touched. */
+enum { HUGE_MIN = 1 << 20 };
+
+void *pd_alloc(size_t bytes)
+{
+    if (bytes < HUGE_MIN)
+        return malloc(bytes);
+    size_t size = (bytes + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+    if (size < bytes)
+        return NULL;
+    void *p = aligned_alloc(HUGE_PAGE, size);
+#ifdef MADV_HUGEPAGE
+    if (p)
+        madvise(p, size, MADV_HUGEPAGE);
+#endif
+    return p;
+}
+
 pd_status pd_grow(void **p, size_t *cap, size_t need, size_t sz)
 {
     if (need <= *cap)
@@ -149,17 +172,31 @@ pd_status pd_grow(void **p, size_t *cap, size_t need, size_t sz)
             return PD_ENOMEM;
         n *= 2;
     }
-    /* A large block grows fourfold: moving it costs a copy of its huge
-     * pages (see collapse), and the room it does not use yet is only
-     * address space. Should that be refused, it grows as far as needed. */
+    /* A large block grows fourfold: moving it costs a copy, and the room it
+     * does not use yet is only address space. Should that be refused, it
+     * grows as far as needed. */
+    bool four = n * sz >= LARGE_BLOCK && n <= SIZE_MAX / 4 / sz;
+    /* Onto huge pages of its own, by a copy; a block past COPY_MAX is moved
+     * by realloc() without a copy (and its huge pages rebuilt, collapse). */
+    bool copy = n * sz >= HUGE_MIN && *cap * sz < COPY_MAX;
     void *q = NULL;
-    if (n * sz >= LARGE_BLOCK && n <= SIZE_MAX / 2 / sz && (q = realloc(*p, 2 * n * sz)) != NULL)
-        n *= 2;
-    if (!q && !(q = realloc(*p, n * sz)))
+    for (int t = four ? 0 : 1; t < 2 && !q; t++) {
+        size_t m = t == 0 ? 2 * n : n;
+        q = copy ? pd_alloc(m * sz) : realloc(*p, m * sz);
+        if (q)
+            n = m;
+    }
+    if (!q)
         return PD_ENOMEM;
-    pd_hugepages(q, n * sz);
-    if (q != *p)
-        collapse(q, *cap * sz);
+    if (copy) {
+        if (*cap)
+            memcpy(q, *p, *cap * sz);
+        free(*p);
+    } else {
+        pd_hugepages(q, n * sz);
+        if (q != *p)
+            collapse(q, *cap * sz);
+    }
     *p = q;
     *cap = n;
     return PD_OK;
