@@ -50,7 +50,7 @@ typedef struct tally {
  * with ends[0] = 0. */
 static pd_status place_rows(pd_scan *sc, const uint32_t *root, tally *t, uint32_t **ends)
 {
-    uint32_t *start = malloc((sc->n_texts + 1) * sizeof *start);
+    uint32_t *start = pd_alloc((sc->n_texts + 1) * sizeof *start);
     *ends = start;
     if (!start)
         return PD_ENOMEM;
@@ -65,7 +65,7 @@ static pd_status place_rows(pd_scan *sc, const uint32_t *root, tally *t, uint32_
             rows += r->units;
         }
     }
-    sc->report = malloc((rows + 1) * sizeof *sc->report);
+    sc->report = pd_alloc((rows + 1) * sizeof *sc->report);
     if (!sc->report)
         return PD_ENOMEM;
     pd_prefault(sc->report, rows * sizeof *sc->report);
@@ -130,7 +130,7 @@ static pd_status text_roots(pd_scan *sc, uint32_t **parent)
     *parent = NULL;
     if (sc->n_near == 0)
         return PD_OK;
-    uint32_t *p = malloc((sc->n_texts + 1) * sizeof *p);
+    uint32_t *p = pd_alloc((sc->n_texts + 1) * sizeof *p);
     if (!p)
         return PD_ENOMEM;
     pd_prefault(p, sc->n_texts * sizeof *p); /* all written below */
@@ -179,7 +179,7 @@ static void root_job(void *ctx, unsigned tid, size_t blk)
 /* Each text's similarity to its root text, from the text roots. */
 static pd_status text_sims(pd_scan *sc, const uint32_t *parent, float **sim)
 {
-    roots job = {sc, parent, malloc((sc->n_texts + 1) * sizeof *job.sim), NULL};
+    roots job = {sc, parent, pd_alloc((sc->n_texts + 1) * sizeof *job.sim), NULL};
     if (!(*sim = job.sim))
         return PD_ENOMEM;
     unsigned threads = sc->n_texts < TEXT_BLOCK ? 1 : sc->threads;
@@ -190,7 +190,7 @@ static pd_status text_sims(pd_scan *sc, const uint32_t *parent, float **sim)
 /* Each unit's root text, from the text roots. */
 static pd_status unit_roots(pd_scan *sc, const uint32_t *parent, uint32_t **root)
 {
-    roots job = {sc, parent, NULL, malloc((sc->n_units + 1) * sizeof *job.root)};
+    roots job = {sc, parent, NULL, pd_alloc((sc->n_units + 1) * sizeof *job.root)};
     if (!(*root = job.root))
         return PD_ENOMEM;
     pd_prefault(job.root, sc->n_units * sizeof *job.root);
@@ -212,7 +212,7 @@ pd_status pd_cluster_run(pd_scan *sc)
         st = unit_roots(sc, parent, &own);
     free(parent);
     const uint32_t *root = own ? own : sc->text;
-    if (st != PD_OK || !(t = calloc(sc->n_texts + 1, sizeof *t))) {
+    if (st != PD_OK || !(t = pd_calloc(sc->n_texts + 1, sizeof *t))) {
         st = PD_ENOMEM;
         goto done;
     }
@@ -273,7 +273,7 @@ static pd_status build_pairs(pd_scan *sc)
     for (size_t u = 0; u < sc->n_units; u++)
         if (sc->first[sc->text[u]] != u)
             sc->pairs[k++] = (uint64_t)sc->first[sc->text[u]] << 32 | u;
-    uint64_t *tmp = malloc((n + 1) * sizeof *tmp);
+    uint64_t *tmp = pd_alloc((n + 1) * sizeof *tmp);
     if (!tmp)
         return PD_ENOMEM;
     pd_sort_u64(sc->pairs, n, tmp);

@@ -307,7 +307,7 @@ static pd_status read_block(report *r)
     }
     PD_TRY(pd_buf_reserve(&b->arena, at + 1));
     pd_prefault(b->arena.data, at);
-    uint64_t *tmp = malloc((b->n + 1) * sizeof *tmp);
+    uint64_t *tmp = pd_alloc((b->n + 1) * sizeof *tmp);
     if (!tmp)
         return PD_ENOMEM;
     pd_sort_u64(b->order, b->n, tmp);
@@ -468,9 +468,9 @@ static pd_status block_rows(block *b, size_t n)
     free(b->order);
     free(b->off);
     free(b->len);
-    b->order = malloc(n * sizeof *b->order);
-    b->off = malloc(n * sizeof *b->off);
-    b->len = malloc(n * sizeof *b->len);
+    b->order = pd_alloc(n * sizeof *b->order);
+    b->off = pd_alloc(n * sizeof *b->off);
+    b->len = pd_alloc(n * sizeof *b->len);
     b->cap_rows = b->order && b->off && b->len ? n : 0;
     return b->cap_rows ? PD_OK : PD_ENOMEM;
 }

@@ -47,7 +47,7 @@ static size_t slots_for(size_t count, size_t n)
 pd_status pd_exact_init(pd_exact *t, size_t expect)
 {
     size_t n = slots_for(expect, 1024);
-    t->slots = calloc(n, sizeof *t->slots);
+    t->slots = pd_calloc(n, sizeof *t->slots);
     t->mask = n - 1;
     t->count = 0;
     return t->slots ? PD_OK : PD_ENOMEM;
@@ -105,7 +105,7 @@ pd_status pd_exact_reserve(pd_exact *t, const pd_h128 *keys, size_t more, pd_poo
     size_t n = slots_for(t->count + more, t->mask + 1);
     if (n == t->mask + 1)
         return PD_OK;
-    _Atomic uint64_t *s = calloc(n, sizeof *s);
+    _Atomic uint64_t *s = pd_calloc(n, sizeof *s);
     if (!s)
         return PD_ENOMEM;
     pd_prefault((void *)s, n * sizeof *s); /* every page gets written below */

@@ -45,6 +45,7 @@ typedef struct pd_pool pd_pool; /* threads for parallel loops: see util.c below 
 pd_status pd_grow(void **p, size_t *cap, size_t need, size_t sz);
 /* malloc(), but a large array gets huge pages of its own; free() frees it. */
 void *pd_alloc(size_t bytes);
+void *pd_calloc(size_t n, size_t size);
 #define PD_GROW(arr, cap, need) pd_grow((void **)&(arr), &(cap), (need), sizeof *(arr))
 
 pd_status pd_buf_reserve(pd_buf *b, size_t need);

@@ -139,7 +139,7 @@ static pd_status band_pairs(band_job *b, unsigned tid, size_t j)
             e++;
         total += bucket_pairs(e - s);
     }
-    uint64_t *out = b->pairs[j] = malloc((total + 1) * sizeof *out);
+    uint64_t *out = b->pairs[j] = pd_alloc((total + 1) * sizeof *out);
     if (!out)
         return PD_ENOMEM;
     pd_prefault(out, total * sizeof *out);
@@ -216,8 +216,8 @@ pd_status pd_lsh_pairs(const pd_bandkeys *keys, unsigned bands, pd_pool *pool, u
     if (!b.v || !b.tmp || !b.cap_tmp || !b.pairs || !b.npairs || !b.st)
         goto done;
     for (unsigned t = 0; t < threads; t++) {
-        if (!(b.v[t] = malloc(((size_t)n + 1) * sizeof **b.v)) ||
-            !(b.tmp[t] = malloc(((size_t)n + 1) * sizeof **b.tmp)))
+        if (!(b.v[t] = pd_alloc(((size_t)n + 1) * sizeof **b.v)) ||
+            !(b.tmp[t] = pd_alloc(((size_t)n + 1) * sizeof **b.tmp)))
             goto done;
         b.cap_tmp[t] = (size_t)n + 1;
         pd_prefault(b.v[t], (size_t)n * sizeof **b.v); /* each band writes them whole */

@@ -162,6 +162,18 @@ void *pd_alloc(size_t bytes)
     return p;
 }
 
+void *pd_calloc(size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        return NULL;
+    if (n * size < HUGE_MIN)
+        return calloc(n, size);
+    void *p = pd_alloc(n * size);
+    if (p)
+        memset(p, 0, n * size);
+    return p;
+}
+
 pd_status pd_grow(void **p, size_t *cap, size_t need, size_t sz)
 {
     if (need <= *cap)

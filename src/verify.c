@@ -200,8 +200,8 @@ static pd_status build_profiles(pd_scan *sc, const pd_source *src, size_t wanted
     vstate v = {.sc = sc, .src = src};
     size_t cap_arena = 0;
     pd_status st = PD_ENOMEM;
-    sc->prof_at = malloc((wanted + 1) * sizeof *sc->prof_at);
-    sc->prof_len = malloc((wanted + 1) * sizeof *sc->prof_len);
+    sc->prof_at = pd_alloc((wanted + 1) * sizeof *sc->prof_at);
+    sc->prof_len = pd_alloc((wanted + 1) * sizeof *sc->prof_len);
     sc->prof_buf = calloc(sc->threads, sizeof *sc->prof_buf);
     v.items = malloc(BATCH_ITEMS * sizeof *v.items);
     v.w = aligned_alloc(64, sc->threads * sizeof *v.w);
@@ -299,8 +299,8 @@ pd_status pd_verify_run(pd_scan *sc, const pd_source *src)
         return st;
     }
     sc->stats.candidates = n;
-    sc->prof_of = malloc((sc->n_texts + 1) * sizeof *sc->prof_of);
-    float *sim = malloc((n + 1) * sizeof *sim);
+    sc->prof_of = pd_alloc((sc->n_texts + 1) * sizeof *sc->prof_of);
+    float *sim = pd_alloc((n + 1) * sizeof *sim);
     if (!sc->prof_of || !sim) {
         free(pairs);
         free(sim);
