@@ -174,7 +174,10 @@ static void header(out *o, const char *h)
  * each document is opened once per block, not once per row) into an arena of
  * at most BLOCK_BYTES, where each row has a place sized by its byte range.
  * The block's rows are then formatted in parallel, in pieces of PIECE_ROWS,
- * each into its own buffer, and the buffers are written in row order. */
+ * each appended to the buffer of the thread that formats it, and the pieces
+ * are written in row order. A thread's buffer is kept from block to block:
+ * one buffer a thread, not one a piece, reaches the size (1 MB) from which
+ * it is placed on huge pages. */
 enum { BLOCK_BYTES = 2 << 20, PIECE_ROWS = 1024 };
 
 typedef struct block {
@@ -189,7 +192,12 @@ typedef struct block {
     pd_status *span_st;
     size_t cap_st, n_spans, group_end;
     pd_tbuf *join;         /* per thread: a paragraph's lines joined */
-    out *piece;            /* per piece of the block: its formatted rows */
+    pd_tbuf *rows;         /* per thread: the pieces it formatted */
+    struct piece {
+        unsigned tid;      /* in rows[tid], at [off, off + len) */
+        size_t off, len;
+        bool ok;
+    } *piece;
     size_t cap_pieces;
 } block;
 
@@ -412,17 +420,15 @@ static void format_row(out *o, const report *rp, size_t i, doc_fields *df)
     o->buf.len = (size_t)(d - o->buf.data);
 }
 
-/* Format piece p of the block (rows [p * PIECE_ROWS, ...)) into its buffer. */
+/* Format piece p of the block (rows [p * PIECE_ROWS, ...)) at the end of
+ * this thread's buffer. */
 static void format_piece(void *ctx, unsigned tid, size_t p)
 {
-    PD_UNUSED(tid);
     report *rp = ctx;
-    const block *b = rp->b;
-    /* Rows go to a copy of the piece's header: the pieces lie side by side,
-     * and the threads would write the same cache lines for every row. */
-    out o = b->piece[p];
-    o.buf.len = 0;
-    o.ok = true;
+    block *b = rp->b;
+    /* The rows go to a copy of the buffer's header, written back at the end. */
+    out o = {NULL, true, 0, rp->safe, b->rows[tid].b};
+    size_t off = o.buf.len;
     doc_fields df = {{NULL, true, 0, o.safe, {NULL, 0, 0}}, 0, 0};
     size_t end = (p + 1) * PIECE_ROWS < b->n ? (p + 1) * PIECE_ROWS : b->n;
     enum { AHEAD = 8 }; /* rows whose unit record is fetched ahead: they are scattered */
@@ -432,7 +438,8 @@ static void format_piece(void *ctx, unsigned tid, size_t p)
             PD_PREFETCH(&sc->units[sc->report[b->first + i + AHEAD].unit]);
         format_row(&o, rp, i, &df);
     }
-    b->piece[p] = o;
+    b->rows[tid].b = o.buf;
+    b->piece[p] = (struct piece){tid, off, o.buf.len - off, o.ok};
     pd_buf_release(&df.o.buf);
 }
 
@@ -442,20 +449,21 @@ static pd_status write_block(report *r, out *o)
     block *b = r->b;
     size_t n = (b->n + PIECE_ROWS - 1) / PIECE_ROWS;
     if (n > b->cap_pieces) {
-        out *p = realloc(b->piece, n * sizeof *p);
+        struct piece *p = realloc(b->piece, n * sizeof *p);
         if (!p)
             return PD_ENOMEM;
-        for (size_t i = b->cap_pieces; i < n; i++)
-            p[i] = (out){NULL, true, 0, r->safe, {NULL, 0, 0}};
         b->piece = p;
         b->cap_pieces = n;
     }
+    for (unsigned t = 0; t < r->sc->threads; t++)
+        b->rows[t].b.len = 0;
     pd_parallel_for(r->sc->pool, b->n < PIECE_ROWS ? 1 : r->sc->threads, n, format_piece, r);
     flush(o);
     for (size_t i = 0; i < n && o->ok; i++) {
-        if (!b->piece[i].ok)
+        const struct piece *p = &b->piece[i];
+        if (!p->ok)
             return PD_ENOMEM;
-        if (fwrite(b->piece[i].buf.data, 1, b->piece[i].buf.len, o->f) != b->piece[i].buf.len)
+        if (fwrite(b->rows[p->tid].b.data + p->off, 1, p->len, o->f) != p->len)
             o->ok = false;
     }
     return PD_OK;
@@ -486,8 +494,7 @@ static void block_release(block *b, unsigned threads)
     free(b->span_first);
     free(b->span_st);
     pd_tbufs_free(b->join, threads);
-    for (size_t i = 0; i < b->cap_pieces; i++)
-        pd_buf_release(&b->piece[i].buf);
+    pd_tbufs_free(b->rows, threads);
     free(b->piece);
 }
 
@@ -498,7 +505,7 @@ static pd_status write_rows(pd_scan *sc, const pd_source *src, out *o)
     report r = {sc, src, &b, o->safe};
     pd_status st = PD_OK;
     header(o, PD_CSV_HEADER);
-    if (!(b.join = pd_tbufs_new(sc->threads)))
+    if (!(b.join = pd_tbufs_new(sc->threads)) || !(b.rows = pd_tbufs_new(sc->threads)))
         st = PD_ENOMEM;
     for (size_t first = 0; first < sc->n_report && o->ok && st == PD_OK;) {
         size_t end = block_end(sc, first);
