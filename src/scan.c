@@ -26,6 +26,7 @@
  */
 #include "internal.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #ifdef __GLIBC__
@@ -187,8 +188,9 @@ typedef struct chunk {
     pd_urec *u; /* local index and line numbers (1-based within the chunk) */
     pd_h128 *h;
     uint32_t *known; /* the text id from earlier batches, or UINT32_MAX */
-    uint32_t *keys;
-    size_t n, cap_u, cap_h, cap_known, cap_k;
+    /* signature s: the band keys keys[s * bands ...] of unit signed[s] */
+    uint32_t *keys, *signed_unit;
+    size_t n, cap_u, cap_h, cap_known, cap_k, cap_signed;
     uint32_t lines, segmented, first_bad_line, first_split_line;
     uint64_t empty, split, signatures;
     /* set by the merge: the first unit's id, and the document's line and
@@ -276,8 +278,11 @@ static pd_status sign_unit(pd_scan *sc, scratch *s, chunk *c, size_t j, const pd
     PD_TRY(PD_GROW(s->sh, s->cap_sh, PD_SHINGLE_MAX(norm->len)));
     size_t n = pd_shingles(norm->data, norm->len, sc->o.shingle, s->sh, s->cap_sh);
     pd_minhash_sign(sc->mh, s->sh, n, s->sig);
-    PD_TRY(PD_GROW(c->keys, c->cap_k, (j + 1) * sc->bands));
-    pd_lsh_keys(s->sig, sc->bands, sc->rows, c->keys + j * sc->bands);
+    size_t k = c->signatures;
+    PD_TRY(PD_GROW(c->keys, c->cap_k, (k + 1) * sc->bands));
+    PD_TRY(PD_GROW(c->signed_unit, c->cap_signed, k + 1));
+    pd_lsh_keys(s->sig, sc->bands, sc->rows, c->keys + k * sc->bands);
+    c->signed_unit[k] = (uint32_t)j;
     c->signatures++;
     return PD_OK;
 }
@@ -883,13 +888,19 @@ static void place_units(pd_scan *sc, const chunk *c)
 }
 
 /* The band keys of the texts chunk c made, t0 on, to the batch's stage
- * (see pd_bandkeys), whose text 0 is text `base`: band by band. */
+ * (see pd_bandkeys), whose text 0 is text `base`: band by band. Each text's
+ * first unit is in c and was signed there; texts and signatures both follow
+ * the units' order. */
 static void copy_keys(pd_scan *sc, const chunk *c, size_t t0, uint32_t *stage, size_t stride,
                       size_t base)
 {
     for (unsigned k = 0; k < sc->bands; k++)
-        for (size_t t = t0; t < sc->n_texts; t++) /* each text's first unit is in c */
-            stage[k * stride + (t - base)] = c->keys[(sc->first[t] - c->ubase) * sc->bands + k];
+        for (size_t t = t0, s = 0; t < sc->n_texts; t++, s++) {
+            while (s < c->signatures && c->signed_unit[s] != sc->first[t] - c->ubase)
+                s++;
+            assert(s < c->signatures);
+            stage[k * stride + (t - base)] = c->keys[s * sc->bands + k];
+        }
 }
 
 /* Give each unit of chunk c whose text was not known when the chunk was
@@ -1051,6 +1062,7 @@ static void pass1_release(pass1 *p)
             free(p->b[k].c[i].h);
             free(p->b[k].c[i].known);
             free(p->b[k].c[i].keys);
+            free(p->b[k].c[i].signed_unit);
         }
         free(p->b[k].c);
     }
