@@ -168,9 +168,12 @@ void *pd_calloc(size_t n, size_t size)
         return NULL;
     if (n * size < HUGE_MIN)
         return calloc(n, size);
-    void *p = pd_alloc(n * size);
-    if (p)
-        memset(p, 0, n * size);
+    /* Zeroed without a write: pages dropped read as zeros once touched,
+     * and a fresh mapping has none to drop (memset would touch each page). */
+    size_t bytes = (n * size + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+    void *p = pd_alloc(bytes);
+    if (p && madvise(p, bytes, MADV_DONTNEED) != 0)
+        memset(p, 0, bytes);
     return p;
 }
 
