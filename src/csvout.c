@@ -183,6 +183,7 @@ enum { BLOCK_BYTES = 2 << 20, PIECE_ROWS = 1024 };
 typedef struct block {
     size_t first, n;       /* rows [first, first + n) */
     uint64_t *order;       /* unit << 32 | row offset in block, sorted */
+    uint64_t *tmp;         /* room to sort order */
     size_t *off, *len;     /* each row's text in the arena */
     size_t cap_rows;
     pd_buf arena, raw;
@@ -315,11 +316,7 @@ static pd_status read_block(report *r)
     }
     PD_TRY(pd_buf_reserve(&b->arena, at + 1));
     pd_prefault(b->arena.data, at);
-    uint64_t *tmp = pd_alloc((b->n + 1) * sizeof *tmp);
-    if (!tmp)
-        return PD_ENOMEM;
-    pd_sort_u64(b->order, b->n, tmp);
-    free(tmp);
+    pd_sort_u64(b->order, b->n, b->tmp);
     pd_status st = PD_OK;
     for (size_t k = 0; k < b->n && st == PD_OK;)
         st = read_group(r, k, &k);
@@ -474,18 +471,21 @@ static pd_status block_rows(block *b, size_t n)
     if (n <= b->cap_rows)
         return PD_OK;
     free(b->order);
+    free(b->tmp);
     free(b->off);
     free(b->len);
     b->order = pd_alloc(n * sizeof *b->order);
+    b->tmp = pd_alloc(n * sizeof *b->tmp);
     b->off = pd_alloc(n * sizeof *b->off);
     b->len = pd_alloc(n * sizeof *b->len);
-    b->cap_rows = b->order && b->off && b->len ? n : 0;
+    b->cap_rows = b->order && b->tmp && b->off && b->len ? n : 0;
     return b->cap_rows ? PD_OK : PD_ENOMEM;
 }
 
 static void block_release(block *b, unsigned threads)
 {
     free(b->order);
+    free(b->tmp);
     free(b->off);
     free(b->len);
     pd_buf_release(&b->arena);

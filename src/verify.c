@@ -203,7 +203,7 @@ static pd_status build_profiles(pd_scan *sc, const pd_source *src, size_t wanted
     sc->prof_at = pd_alloc((wanted + 1) * sizeof *sc->prof_at);
     sc->prof_len = pd_alloc((wanted + 1) * sizeof *sc->prof_len);
     sc->prof_buf = calloc(sc->threads, sizeof *sc->prof_buf);
-    v.items = malloc(BATCH_ITEMS * sizeof *v.items);
+    v.items = pd_alloc(BATCH_ITEMS * sizeof *v.items);
     v.w = aligned_alloc(64, sc->threads * sizeof *v.w);
     if (!sc->prof_at || !sc->prof_len || !sc->prof_buf || !v.items || !v.w)
         goto done;
