@@ -151,10 +151,11 @@ size_t pd_shingles(const char *norm, size_t len, unsigned k, uint64_t *out, size
 typedef struct pd_minhash pd_minhash;
 
 /* A family of `perms` hash functions derived from `seed`:
- *   h_i(x) = ((a_i * x + b_i) mod 2^64) >> 32,  x = low 32 bits of XXH3-64(shingle)
- * with a_i (odd) and b_i the outputs of splitmix64 seeded with `seed`, taken in
- * turn. Signatures therefore depend only on (seed, perms, shingle hashes) and
- * are the same on every machine. perms must be 1..1024. */
+ *   h_i(x) = (a_i * x + b_i) mod 2^32,  x = low 32 bits of XXH3-64(shingle)
+ * with a_i (forced odd) and b_i the low 32 bits of the outputs of splitmix64
+ * seeded with `seed`, taken in turn. Signatures therefore depend only on
+ * (seed, perms, shingle hashes) and are the same on every machine. perms must
+ * be 1..1024. */
 pd_status pd_minhash_new(unsigned perms, uint64_t seed, pd_minhash **out);
 void pd_minhash_free(pd_minhash *mh);
 unsigned pd_minhash_perms(const pd_minhash *mh);

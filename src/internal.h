@@ -108,8 +108,7 @@ bool pd_normalize_wide(void);
 struct pd_minhash {
     unsigned perms;
     uint64_t seed;
-    uint32_t *a_lo, *a_hi; /* multiplier a_i split into 32-bit halves */
-    uint64_t *b;
+    uint32_t *a, *b; /* h_i(x) = a_i * x + b_i mod 2^32 */
 };
 
 /* A 128-bit hash of a unit's normalized text. */

@@ -85,13 +85,13 @@ static void test_estimates(void)
         z = (state += UINT64_C(0x9E3779B97F4A7C15));
         z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
         z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-        a0 = (z ^ (z >> 31)) | 1;
+        a0 = (uint32_t)(z ^ (z >> 31)) | 1;
         z = (state += UINT64_C(0x9E3779B97F4A7C15));
         z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
         z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-        b0 = z ^ (z >> 31);
+        b0 = (uint32_t)(z ^ (z >> 31));
     }
-    CHECK(sa[0] == (uint32_t)((a0 * (uint32_t)one + b0) >> 32));
+    CHECK(sa[0] == (uint32_t)(a0 * (uint32_t)one + b0));
     pd_minhash_sign(mh, NULL, 0, sa);
     CHECK(sa[0] == UINT32_MAX && sa[127] == UINT32_MAX);
     pd_minhash_free(mh);
