@@ -209,16 +209,6 @@ typedef struct report {
     bool safe;
 } report;
 
-static size_t block_end(const pd_scan *sc, size_t first)
-{
-    size_t bytes = 0, i = first;
-    for (; i < sc->n_report && (i == first || bytes < BLOCK_BYTES) && i - first < UINT32_MAX; i++) {
-        const pd_urec *u = &sc->units[sc->report[i].unit];
-        bytes += (size_t)(u->byte_end - u->byte_start);
-    }
-    return i;
-}
-
 /* Read span i into the raw bytes and copy its units' texts to their places
  * in the arena, while the bytes are in this thread's cache: a parallel job,
  * as the spans' places do not overlap. */
@@ -302,21 +292,47 @@ static pd_status read_group(report *r, size_t k, size_t *next)
     return st;
 }
 
-/* Give each row of the block its place in the arena, then read the texts. */
-static pd_status read_block(report *r)
+/* Room for n rows in the block's per-row arrays, which keep their contents. */
+static pd_status block_rows(block *b, size_t n)
+{
+    size_t c = b->cap_rows;
+    PD_TRY(PD_GROW(b->order, c, n));
+    c = b->cap_rows;
+    PD_TRY(PD_GROW(b->tmp, c, n));
+    c = b->cap_rows;
+    PD_TRY(PD_GROW(b->off, c, n));
+    c = b->cap_rows;
+    PD_TRY(PD_GROW(b->len, c, n));
+    b->cap_rows = c; /* the same growth from the same room: one capacity for all */
+    return PD_OK;
+}
+
+/* The block of rows from `first`: as many as hold BLOCK_BYTES of text (at
+ * least one), each with its place in the arena, and its units in input
+ * order; then their texts are read. The units are scattered, so each is
+ * fetched a few rows ahead. */
+static pd_status read_block(report *r, size_t first)
 {
     pd_scan *sc = r->sc;
     block *b = r->b;
-    size_t at = 0;
-    for (size_t i = 0; i < b->n; i++) {
-        uint32_t unit = sc->report[b->first + i].unit;
-        b->order[i] = (uint64_t)unit << 32 | i;
-        b->off[i] = at;
+    enum { AHEAD = 16 };
+    size_t at = 0, i = first;
+    for (; i < sc->n_report && (i == first || at < BLOCK_BYTES) && i - first < UINT32_MAX; i++) {
+        size_t k = i - first;
+        if (k >= b->cap_rows)
+            PD_TRY(block_rows(b, k + 1));
+        if (i + AHEAD < sc->n_report)
+            PD_PREFETCH(&sc->units[sc->report[i + AHEAD].unit]);
+        uint32_t unit = sc->report[i].unit;
+        b->order[k] = (uint64_t)unit << 32 | k;
+        b->off[k] = at;
         at += (size_t)(sc->units[unit].byte_end - sc->units[unit].byte_start);
     }
+    b->first = first;
+    b->n = i - first;
     PD_TRY(pd_buf_reserve(&b->arena, at + 1));
     pd_prefault(b->arena.data, at);
-    pd_sort_u64(b->order, b->n, b->tmp);
+    pd_sort_u64_high(b->order, b->n, b->tmp); /* the low halves are in order */
     pd_status st = PD_OK;
     for (size_t k = 0; k < b->n && st == PD_OK;)
         st = read_group(r, k, &k);
@@ -466,22 +482,6 @@ static pd_status write_block(report *r, out *o)
     return PD_OK;
 }
 
-static pd_status block_rows(block *b, size_t n)
-{
-    if (n <= b->cap_rows)
-        return PD_OK;
-    free(b->order);
-    free(b->tmp);
-    free(b->off);
-    free(b->len);
-    b->order = pd_alloc(n * sizeof *b->order);
-    b->tmp = pd_alloc(n * sizeof *b->tmp);
-    b->off = pd_alloc(n * sizeof *b->off);
-    b->len = pd_alloc(n * sizeof *b->len);
-    b->cap_rows = b->order && b->tmp && b->off && b->len ? n : 0;
-    return b->cap_rows ? PD_OK : PD_ENOMEM;
-}
-
 static void block_release(block *b, unsigned threads)
 {
     free(b->order);
@@ -507,14 +507,9 @@ static pd_status write_rows(pd_scan *sc, const pd_source *src, out *o)
     header(o, PD_CSV_HEADER);
     if (!(b.join = pd_tbufs_new(sc->threads)) || !(b.rows = pd_tbufs_new(sc->threads)))
         st = PD_ENOMEM;
-    for (size_t first = 0; first < sc->n_report && o->ok && st == PD_OK;) {
-        size_t end = block_end(sc, first);
-        b.first = first;
-        b.n = end - first;
-        if ((st = block_rows(&b, b.n)) == PD_OK && (st = read_block(&r)) == PD_OK)
+    for (size_t first = 0; first < sc->n_report && o->ok && st == PD_OK; first += b.n)
+        if ((st = read_block(&r, first)) == PD_OK)
             st = write_block(&r, o);
-        first = end;
-    }
     if (st == PD_ENOMEM)
         pd_scan_fail(sc, "out of memory while writing the report");
     block_release(&b, sc->threads);
