@@ -2,9 +2,10 @@
  * lsh.c - locality-sensitive hashing by banding.
  *
  * A signature of b*r values is cut into b bands of r rows; each band is
- * hashed (XXH3-64 of its little-endian bytes, seeded with the band number)
- * to a 32-bit key. Two units become a candidate pair when they share a key
- * in some band, which happens with probability 1-(1-s^r)^b for Jaccard s.
+ * hashed (multiply-xorshift steps over its rows, started from the band
+ * number, see pd_lsh_keys) to a 32-bit key. Two units become a candidate
+ * pair when they share a key in some band, which happens with probability
+ * 1-(1-s^r)^b for Jaccard s.
  *
  * Choosing (b, r): verification removes false positives, a false negative is
  * lost for good, so pd_lsh_choose() weighs the false-negative mass of the
@@ -12,8 +13,10 @@
  * false-positive mass below it. (Equal weights put the curve's midpoint above
  * the threshold and lose about a quarter of the pairs just over it.)
  *
- * Buckets: for each band the (key, id) pairs are radix-sorted by key, ids
- * ascending within a key. A bucket of n members yields the pairs (first,
+ * Buckets: for each band, the keys met only once (most of them) are set
+ * aside first with two bitmaps (keys seen, keys seen again, by their top
+ * bits); the (key, id) pairs left are radix-sorted by key, ids ascending
+ * within a key. A bucket of n members yields the pairs (first,
  * member) and (one of the BUCKET_WINDOW previous members, member): O(n), so a
  * template line that fills a bucket with a million variants costs a few
  * million pairs, not 5e11. Union-find then joins the bucket; the window lets
@@ -28,6 +31,9 @@
  * BUCKET_WINDOW members before it. On bench/'s corpus a window of 1 verifies
  * 99.3% of the pairs over the threshold, 4 verifies 99.95%, 16 no more. */
 enum { BUCKET_WINDOW = 4 };
+
+/* The bitmaps that set single keys aside: 2^BITMAP_MIN to 2^BITMAP_MAX bits. */
+enum { BITMAP_MIN = 12, BITMAP_MAX = 30 };
 
 double pd_lsh_probability(double s, unsigned bands, unsigned rows)
 {
@@ -96,6 +102,8 @@ typedef struct band_job {
     uint32_t n;
     unsigned bands, first; /* this round's bands are first, first + 1, ... */
     uint64_t **v, **tmp;  /* per thread: (key, id) pairs, then sort scratch */
+    uint64_t **seen;      /* per thread: the bitmaps of keys seen once and again */
+    unsigned bits;        /* a bitmap has 2^bits bits, indexed by a key's top bits */
     size_t *cap_tmp;      /* per thread: the scratch's room */
     uint64_t **pairs;     /* per band */
     size_t *npairs;
@@ -130,12 +138,26 @@ static pd_status band_pairs(band_job *b, unsigned tid, size_t j)
     uint64_t *v = b->v[tid];
     uint32_t *key = (uint32_t *)b->tmp[tid]; /* the sort's scratch holds the keys first */
     PD_TRY(pd_bandkeys_read(b->keys, (unsigned)j, key));
-    for (uint32_t i = 0; i < b->n; i++)
-        v[i] = (uint64_t)key[i] << 32 | i;
-    pd_sort_u64_high(v, b->n, b->tmp[tid]);
+    /* Only keys whose top bits were seen twice can share a bucket. */
+    size_t words = ((size_t)1 << b->bits) / 64, m = 0;
+    uint64_t *once = b->seen[tid], *again = once + words;
+    memset(once, 0, 2 * words * sizeof *once);
+    unsigned shift = 32 - b->bits;
+    for (uint32_t i = 0; i < b->n; i++) {
+        uint32_t x = key[i] >> shift;
+        uint64_t bit = UINT64_C(1) << (x & 63);
+        again[x >> 6] |= once[x >> 6] & bit;
+        once[x >> 6] |= bit;
+    }
+    for (uint32_t i = 0; i < b->n; i++) {
+        uint32_t x = key[i] >> shift;
+        if (again[x >> 6] >> (x & 63) & 1)
+            v[m++] = (uint64_t)key[i] << 32 | i;
+    }
+    pd_sort_u64_high(v, m, b->tmp[tid]);
     size_t total = 0, e;
-    for (size_t s = 0; s < b->n; s = e) {
-        for (e = s + 1; e < b->n && v[e] >> 32 == v[s] >> 32;)
+    for (size_t s = 0; s < m; s = e) {
+        for (e = s + 1; e < m && v[e] >> 32 == v[s] >> 32;)
             e++;
         total += bucket_pairs(e - s);
     }
@@ -144,8 +166,8 @@ static pd_status band_pairs(band_job *b, unsigned tid, size_t j)
         return PD_ENOMEM;
     pd_prefault(out, total * sizeof *out);
     size_t k = 0;
-    for (size_t s = 0; s < b->n; s = e) {
-        for (e = s + 1; e < b->n && v[e] >> 32 == v[s] >> 32; e++) {
+    for (size_t s = 0; s < m; s = e) {
+        for (e = s + 1; e < m && v[e] >> 32 == v[s] >> 32; e++) {
             out[k++] = (uint64_t)(uint32_t)v[s] << 32 | (uint32_t)v[e];
             for (size_t w = e - 1; w > s && w + BUCKET_WINDOW >= e; w--)
                 out[k++] = (uint64_t)(uint32_t)v[w] << 32 | (uint32_t)v[e];
@@ -207,17 +229,31 @@ pd_status pd_lsh_pairs(const pd_bandkeys *keys, unsigned bands, pd_pool *pool, u
         threads = 1; /* starting a thread costs more than the work */
     if (threads == 0)
         threads = 1;
-    band_job b = {keys, n, bands, 0, calloc(threads, sizeof *b.v), calloc(threads, sizeof *b.tmp),
-                  calloc(threads, sizeof *b.cap_tmp), calloc(bands, sizeof *b.pairs),
-                  calloc(bands, sizeof *b.npairs), calloc(bands, sizeof *b.st)};
+    band_job b = {keys,
+                  n,
+                  bands,
+                  0,
+                  calloc(threads, sizeof *b.v),
+                  calloc(threads, sizeof *b.tmp),
+                  calloc(threads, sizeof *b.seen),
+                  BITMAP_MIN,
+                  calloc(threads, sizeof *b.cap_tmp),
+                  calloc(bands, sizeof *b.pairs),
+                  calloc(bands, sizeof *b.npairs),
+                  calloc(bands, sizeof *b.st)};
+    /* About eight bits a key: one key in eight that is met once shares its
+     * bits with another and goes on to the sort. */
+    while (b.bits < BITMAP_MAX && ((size_t)1 << b.bits) < 8 * (size_t)n)
+        b.bits++;
     pd_status st = PD_ENOMEM;
     uint64_t *l = NULL, *tmp = NULL;
     size_t n_l = 0, cap_l = 0, cap_tmp = 0;
-    if (!b.v || !b.tmp || !b.cap_tmp || !b.pairs || !b.npairs || !b.st)
+    if (!b.v || !b.tmp || !b.seen || !b.cap_tmp || !b.pairs || !b.npairs || !b.st)
         goto done;
     for (unsigned t = 0; t < threads; t++) {
         if (!(b.v[t] = pd_alloc(((size_t)n + 1) * sizeof **b.v)) ||
-            !(b.tmp[t] = pd_alloc(((size_t)n + 1) * sizeof **b.tmp)))
+            !(b.tmp[t] = pd_alloc(((size_t)n + 1) * sizeof **b.tmp)) ||
+            !(b.seen[t] = pd_alloc(((size_t)1 << b.bits) / 4)))
             goto done;
         b.cap_tmp[t] = (size_t)n + 1;
         pd_prefault(b.v[t], (size_t)n * sizeof **b.v); /* each band writes them whole */
@@ -255,14 +291,16 @@ pd_status pd_lsh_pairs(const pd_bandkeys *keys, unsigned bands, pd_pool *pool, u
 done:
     free(l);
     free(tmp);
-    for (unsigned t = 0; t < threads && b.v && b.tmp; t++) {
+    for (unsigned t = 0; t < threads && b.v && b.tmp && b.seen; t++) {
         free(b.v[t]);
         free(b.tmp[t]);
+        free(b.seen[t]);
     }
     for (unsigned j = 0; j < bands && b.pairs; j++)
         free(b.pairs[j]);
     free(b.v);
     free(b.tmp);
+    free(b.seen);
     free(b.cap_tmp);
     free(b.pairs);
     free(b.npairs);

@@ -4,7 +4,7 @@
  * case worked by hand (the first member and a window of four before each
  * member), and in a large one whose bands repeat each other's pairs, against
  * the same rule applied plainly (qsort of all bands' pairs), for 1, 2 and 3
- * threads. */
+ * threads, and in one of mostly single keys with planted repeats. */
 #include "check.h"
 #include "internal.h"
 
@@ -178,10 +178,56 @@ static void test_many_bands(void)
     free(keys);
 }
 
+/* Mostly keys met once, which are set aside before the sort (by the top bits
+ * of their keys): planted repeats must still pair, and keys that share only
+ * their top bits with another must not. */
+static void test_single_keys(void)
+{
+    enum { N = 200000, BANDS = 3 };
+    uint32_t *keys = malloc((size_t)N * BANDS * sizeof *keys);
+    uint64_t x = 88172645463325252ull;
+    for (uint32_t i = 0; i < N; i++)
+        for (unsigned j = 0; j < BANDS; j++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64 */
+            uint32_t *k = &keys[(size_t)i * BANDS + j];
+            *k = (uint32_t)(x >> 32);
+            if (i >= 2 && i % 97 == 0)
+                *k = keys[(size_t)(i - 1) * BANDS + j]; /* a repeat: a pair */
+            else if (i >= 2 && i % 101 == 0)
+                *k = keys[(size_t)(i - 2) * BANDS + j] ^ 1; /* the same top bits only */
+        }
+    uint64_t *ref = malloc((size_t)N * BANDS * (WINDOW + 1) * sizeof *ref);
+    size_t n_ref = 0;
+    for (unsigned j = 0; j < BANDS; j++)
+        n_ref += band_pairs(keys, N, BANDS, j, ref + n_ref);
+    qsort(ref, n_ref, sizeof *ref, cmp_u64);
+    size_t u = 0;
+    for (size_t i = 0; i < n_ref; i++)
+        if (u == 0 || ref[i] != ref[u - 1])
+            ref[u++] = ref[i];
+    printf("lsh: %zu distinct pairs among %d mostly single keys\n", u, N);
+    CHECK(u >= N / 97 - 1 && u < N / 50); /* the repeats, and the few chance ones */
+    pd_pool *pool = pd_pool_new(2);
+    pd_bandkeys *k = store(keys, N, BANDS, true, 50000);
+    CHECK(pool && k);
+    for (unsigned threads = 1; threads <= 2 && k; threads++) {
+        uint64_t *pairs;
+        size_t n;
+        CHECK(pd_lsh_pairs(k, BANDS, pool, threads, &pairs, &n) == PD_OK);
+        CHECK(n == u && memcmp(pairs, ref, u * sizeof *ref) == 0);
+        free(pairs);
+    }
+    pd_bandkeys_free(k);
+    pd_pool_free(pool);
+    free(ref);
+    free(keys);
+}
+
 int main(void)
 {
     test_keys();
     test_by_hand();
     test_many_bands();
+    test_single_keys();
     return check_done("test_lsh");
 }
