@@ -192,6 +192,7 @@ typedef struct chunk {
     uint32_t *keys, *signed_unit;
     size_t n, cap_u, cap_h, cap_known, cap_k, cap_signed;
     uint32_t lines, segmented, first_bad_line, first_split_line;
+    size_t fresh; /* units whose text was not known (known[j] == UINT32_MAX) */
     uint64_t empty, split, signatures;
     /* set by the merge: the first unit's id, and the document's line and
      * unit numbers before this chunk */
@@ -343,6 +344,8 @@ static pd_status finish_waiting(pd_scan *sc, scratch *s, chunk *c)
     s->waiting = false;
     size_t j = c->n - 1;
     c->known[j] = pd_exact_find(&sc->table, sc->hash, c->h[j]);
+    if (c->known[j] == UINT32_MAX)
+        c->fresh++;
     if (!sc->near || c->known[j] != UINT32_MAX)
         return PD_OK;
     bool first;
@@ -805,6 +808,7 @@ static pd_status cut_batch(pass1 *p, batch *b)
         c->n = 0;
         c->lines = c->segmented = c->first_bad_line = c->first_split_line = 0;
         c->split = c->signatures = 0;
+        c->fresh = 0;
         c->empty = 0;
         c->ns = (pd_norm_stats){0, 0};
         c->st = PD_OK;
@@ -940,8 +944,7 @@ static pd_status reserve_batch(pd_scan *sc, batch *b)
     size_t units = 0, fresh = 0;
     for (size_t i = 0; i < b->n; i++) {
         units += b->c[i].n;
-        for (size_t j = 0; j < b->c[i].n; j++)
-            fresh += b->c[i].known[j] == UINT32_MAX;
+        fresh += b->c[i].fresh;
     }
     b->units = units;
     b->fresh = fresh;
