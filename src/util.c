@@ -143,12 +143,12 @@ void *pd_calloc(size_t n, size_t size)
         return NULL;
     if (n * size < HUGE_MIN)
         return calloc(n, size);
-    /* Zeroed without a write: pages dropped read as zeros once touched,
-     * and a fresh mapping has none to drop (memset would touch each page). */
-    size_t bytes = (n * size + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
-    void *p = pd_alloc(bytes);
-    if (p && madvise(p, bytes, MADV_DONTNEED) != 0)
-        memset(p, 0, bytes);
+    /* Zeroed by a write: the pages are touched soon anyway, and dropping
+     * them instead (MADV_DONTNEED) measured no faster and looks, to valgrind,
+     * like memory never written. */
+    void *p = pd_alloc(n * size);
+    if (p)
+        memset(p, 0, n * size);
     return p;
 }
 
