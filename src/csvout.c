@@ -184,6 +184,7 @@ typedef struct block {
     size_t first, n;       /* rows [first, first + n) */
     uint64_t *order;       /* unit << 32 | row offset in block, sorted */
     uint64_t *tmp;         /* room to sort order */
+    size_t cap_tmp;
     size_t *off, *len;     /* each row's text in the arena */
     size_t cap_rows;
     pd_buf arena, raw;
@@ -276,7 +277,7 @@ static pd_status read_group(report *r, size_t k, size_t *next)
             used += (size_t)(end - u0->byte_start);
         }
     }
-    if (st == PD_OK && (st = pd_buf_reserve(&b->raw, used + 1)) == PD_OK)
+    if (st == PD_OK && (st = pd_regrow((void **)&b->raw.data, &b->raw.cap, used + 1, 1)) == PD_OK)
         pd_prefault(b->raw.data, used);
     if (st == PD_OK) {
         b->n_spans = n_spans;
@@ -297,8 +298,6 @@ static pd_status block_rows(block *b, size_t n)
 {
     size_t c = b->cap_rows;
     PD_TRY(PD_GROW(b->order, c, n));
-    c = b->cap_rows;
-    PD_TRY(PD_GROW(b->tmp, c, n));
     c = b->cap_rows;
     PD_TRY(PD_GROW(b->off, c, n));
     c = b->cap_rows;
@@ -330,8 +329,9 @@ static pd_status read_block(report *r, size_t first)
     }
     b->first = first;
     b->n = i - first;
-    PD_TRY(pd_buf_reserve(&b->arena, at + 1));
+    PD_TRY(pd_regrow((void **)&b->arena.data, &b->arena.cap, at + 1, 1));
     pd_prefault(b->arena.data, at);
+    PD_TRY(PD_REGROW(b->tmp, b->cap_tmp, b->n));
     pd_sort_u64_high(b->order, b->n, b->tmp); /* the low halves are in order */
     pd_status st = PD_OK;
     for (size_t k = 0; k < b->n && st == PD_OK;)

@@ -47,6 +47,9 @@ pd_status pd_grow(void **p, size_t *cap, size_t need, size_t sz);
 void *pd_alloc(size_t bytes);
 void *pd_calloc(size_t n, size_t size);
 #define PD_GROW(arr, cap, need) pd_grow((void **)&(arr), &(cap), (need), sizeof *(arr))
+/* The same for scratch whose contents need not be kept. */
+pd_status pd_regrow(void **p, size_t *cap, size_t need, size_t sz);
+#define PD_REGROW(arr, cap, need) pd_regrow((void **)&(arr), &(cap), (need), sizeof *(arr))
 
 pd_status pd_buf_reserve(pd_buf *b, size_t need);
 

@@ -173,7 +173,7 @@ static pd_status band_pairs(band_job *b, unsigned tid, size_t j)
                 out[k++] = (uint64_t)(uint32_t)v[w] << 32 | (uint32_t)v[e];
         }
     }
-    PD_TRY(PD_GROW(b->tmp[tid], b->cap_tmp[tid], k + 1));
+    PD_TRY(PD_REGROW(b->tmp[tid], b->cap_tmp[tid], k + 1));
     pd_sort_u64(out, k, b->tmp[tid]);
     b->npairs[j] = unique(out, k);
     return PD_OK;
@@ -191,7 +191,7 @@ static void band(void *ctx, unsigned tid, size_t nth)
 static pd_status merge_pairs(uint64_t **l, size_t *n_l, size_t *cap_l, uint64_t **tmp,
                              size_t *cap_tmp, const uint64_t *p, size_t n_p)
 {
-    PD_TRY(PD_GROW(*tmp, *cap_tmp, *n_l + n_p + 1));
+    PD_TRY(PD_REGROW(*tmp, *cap_tmp, *n_l + n_p + 1));
     pd_prefault(*tmp, (*n_l + n_p) * sizeof **tmp);
     const uint64_t *a = *l;
     uint64_t *out = *tmp;

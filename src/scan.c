@@ -3,18 +3,18 @@
  *
  * The first pass reads each document once. Documents are mapped a few hundred
  * at a time in parallel; the main thread cuts them, in input order, into
- * chunks of about 1 MiB at unit boundaries (so one huge file still uses every
- * thread; a line longer than that is cut at its pieces, see cut_chunk); a
- * batch of chunks is processed in parallel (a chunk of a large document from
- * a copy read with src->read(), see open_view): segment, normalize, hash the
- * normalized text with XXH3-128 and, when near-duplicates are wanted,
- * shingle, sign and compute the LSH band keys of each text that neither an
- * earlier batch nor the same thread (in this batch or the one before) has
- * signed. The main thread merges each
- * batch in input order while the next one is processed: it numbers units
- * and lines across chunks and interns each text hash in the exact-repeat
- * table. Only the first unit of each distinct text keeps band keys, so a
- * banner repeated a million times costs one LSH entry.
+ * chunks of about 1 MiB (less at a batch's end) at unit boundaries (so one
+ * huge file still uses every thread; a line longer than that is cut at its
+ * pieces, see cut_chunk); a batch of chunks is processed in parallel (a chunk
+ * of a large document from a copy read with src->read(), see open_view):
+ * segment, normalize, hash the normalized text with XXH3-128 and, when
+ * near-duplicates are wanted, shingle, sign and compute the LSH band keys of
+ * each text that neither an earlier batch nor the same thread (in this batch
+ * or the one before) has signed. The main thread merges each batch in input
+ * order while the next one is processed: it numbers units and lines across
+ * chunks and interns each text hash in the exact-repeat table. Only the first
+ * unit of each distinct text keeps band keys, so a banner repeated a million
+ * times costs one LSH entry.
  *
  * Nothing of a unit's text is kept: 32 bytes of position per unit, 4 for its
  * text id, and per distinct text 16 (hash) + 4 (first unit) + 11 to 21 (table);
@@ -191,7 +191,7 @@ typedef struct chunk {
     pd_urec *u; /* local index and line numbers (1-based within the chunk) */
     pd_h128 *h;
     uint32_t *known; /* the text id from earlier batches, or UINT32_MAX */
-    /* signature s: the band keys keys[s * bands ...] of unit signed[s] */
+    /* signature s: the band keys keys[s * bands ...] of unit signed_unit[s] */
     uint32_t *keys, *signed_unit;
     size_t n, cap_u, cap_h, cap_known, cap_k, cap_signed;
     uint32_t lines, segmented, first_bad_line, first_split_line;
@@ -280,7 +280,7 @@ typedef struct pass1 {
 /* Sign the normalized text of chunk unit j: its band keys. */
 static pd_status sign_unit(pd_scan *sc, scratch *s, chunk *c, size_t j, const pd_buf *norm)
 {
-    PD_TRY(PD_GROW(s->sh, s->cap_sh, PD_SHINGLE_MAX(norm->len)));
+    PD_TRY(PD_REGROW(s->sh, s->cap_sh, PD_SHINGLE_MAX(norm->len)));
     size_t n = pd_shingles(norm->data, norm->len, sc->o.shingle, s->sh, s->cap_sh);
     pd_minhash_sign(sc->mh, s->sh, n, s->sig);
     size_t k = c->signatures;

@@ -192,6 +192,18 @@ pd_status pd_grow(void **p, size_t *cap, size_t need, size_t sz)
     return PD_OK;
 }
 
+pd_status pd_regrow(void **p, size_t *cap, size_t need, size_t sz)
+{
+    if (need <= *cap)
+        return PD_OK;
+    /* Freed first: a large block's old contents would be copied for
+     * nothing, and the old and new blocks would be held at once. */
+    free(*p);
+    *p = NULL;
+    *cap = 0;
+    return pd_grow(p, cap, need, sz);
+}
+
 void pd_buf_init(pd_buf *b)
 {
     b->data = NULL;

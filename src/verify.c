@@ -88,13 +88,13 @@ static pd_status profile(pd_scan *sc, worker *w, const char *text, size_t len, i
 {
     PD_TRY(pd_normalize(text, len, sc->o.norm, &w->norm, NULL));
     size_t cap = PD_SHINGLE_MAX(w->norm.len), perms = sc->o.perms;
-    PD_TRY(PD_GROW(w->sh, w->cap_sh, cap));
+    PD_TRY(PD_REGROW(w->sh, w->cap_sh, cap));
     PD_TRY(grow_out(w, cap > perms ? cap : perms));
     size_t n = pd_shingles(w->norm.data, w->norm.len, sc->o.shingle, w->sh, cap);
     uint32_t *dst = w->out + w->n_out;
     it->at = w->n_out;
     if (sc->o.verify) {
-        PD_TRY(PD_GROW(w->tmp, w->cap_tmp, n));
+        PD_TRY(PD_REGROW(w->tmp, w->cap_tmp, n));
         pd_sort_spread(w->sh, n, w->tmp);
         size_t u = 0;
         for (size_t i = 0; i < n; i++) {
@@ -177,7 +177,7 @@ static pd_status plan_batch(pd_scan *sc, vstate *v, size_t *cap_arena, size_t *t
         v->span_first[v->n_spans] = v->n_items;
         used += (size_t)(end - begin);
     }
-    PD_TRY(pd_grow((void **)&v->arena, cap_arena, used + 1, 1));
+    PD_TRY(pd_regrow((void **)&v->arena, cap_arena, used + 1, 1));
     pd_prefault(v->arena, used);
     return PD_OK;
 }
