@@ -337,6 +337,9 @@ pd_status pd_cluster_run(pd_scan *sc);
 void pd_verify_release(pd_scan *sc);
 /* minhash.c: pd_jaccard_sorted() for sorted arrays of distinct 32-bit values. */
 double pd_jaccard_sorted32(const uint32_t *a, size_t na, const uint32_t *b, size_t nb);
+/* minhash.c: the same when it reaches t, else -1, found sooner for most pairs. */
+double pd_jaccard_at_least32(const uint32_t *a, size_t na, const uint32_t *b, size_t nb,
+                             double t);
 /* Similarity of two texts from their profiles. */
 double pd_text_similarity(const pd_scan *sc, uint32_t ta, uint32_t tb);
 void pd_scan_fail(pd_scan *sc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

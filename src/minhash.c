@@ -149,3 +149,30 @@ double pd_minhash_jaccard(const uint32_t *a, const uint32_t *b, unsigned perms)
 
 PD_DEFINE_JACCARD(pd_jaccard_sorted, uint64_t)
 PD_DEFINE_JACCARD(pd_jaccard_sorted32, uint32_t)
+
+/* The Jaccard similarity of two sorted arrays of distinct 32-bit values when
+ * it reaches t (the value pd_jaccard_sorted32 gives), else -1: verification
+ * needs no more, and most candidate pairs fall short. The merge stops once
+ * even the largest intersection the rest could give, inter + min(na - i,
+ * nb - j), would not reach t; J grows with the intersection, so no pair that
+ * reaches t is stopped. */
+double pd_jaccard_at_least32(const uint32_t *a, size_t na, const uint32_t *b, size_t nb,
+                             double t)
+{
+    enum { STEPS = 16 }; /* merge steps between two looks at the bound */
+    size_t i = 0, j = 0, inter = 0;
+    for (;;) {
+        size_t rest = na - i < nb - j ? na - i : nb - j, most = inter + rest;
+        if ((double)most / (double)(na + nb - most) < t)
+            return -1.0;
+        if (rest == 0)
+            break;
+        for (int k = 0; k < STEPS && i < na && j < nb; k++) { /* as pd_jaccard_sorted32 */
+            uint32_t x = a[i], y = b[j];
+            inter += x == y;
+            i += x <= y;
+            j += y <= x;
+        }
+    }
+    return na + nb == 0 ? 1.0 : (double)inter / (double)(na + nb - inter);
+}

@@ -277,10 +277,19 @@ static void score_job(void *ctx, unsigned tid, size_t blk)
 {
     PD_UNUSED(tid);
     score *s = ctx;
+    const pd_scan *sc = s->sc;
     size_t end = (blk + 1) * PAIR_BLOCK < s->n ? (blk + 1) * PAIR_BLOCK : s->n;
     for (size_t i = blk * PAIR_BLOCK; i < end; i++) {
-        double j = pd_text_similarity(s->sc, (uint32_t)(s->pairs[i] >> 32), (uint32_t)s->pairs[i]);
-        s->sim[i] = j >= s->sc->o.threshold ? (float)j : -1.0f; /* -1: below the threshold */
+        uint32_t ta = (uint32_t)(s->pairs[i] >> 32), tb = (uint32_t)s->pairs[i];
+        double j;
+        if (sc->o.verify && ta != tb) {
+            uint32_t pa = sc->prof_of[ta], pb = sc->prof_of[tb];
+            j = pd_jaccard_at_least32(profile_at(sc, pa), sc->prof_len[pa], profile_at(sc, pb),
+                                      sc->prof_len[pb], sc->o.threshold);
+        } else {
+            j = pd_text_similarity(sc, ta, tb);
+        }
+        s->sim[i] = j >= sc->o.threshold ? (float)j : -1.0f; /* -1: below the threshold */
     }
 }
 

@@ -170,8 +170,9 @@ static void test_jaccard(void)
     CHECK(pd_jaccard_sorted(x, 4, y, 0) == 0.0);
     /* Random sorted sets against a count by search, with runs of shared
      * values, values on one side only, and either set the shorter; the
-     * 32-bit merge (verification's) on the sets' top halves. */
-    unsigned seed = 7, wrong = 0, wrong32 = 0;
+     * 32-bit merge (verification's) on the sets' top halves, and the one
+     * that stops once a threshold is out of reach. */
+    unsigned seed = 7, wrong = 0, wrong32 = 0, wrong_t = 0, reached = 0;
     for (int t = 0; t < 2000; t++) {
         uint64_t a[80], b[80];
         size_t na = 0, nb = 0, inter = 0;
@@ -195,8 +196,17 @@ static void test_jaccard(void)
         for (size_t j = 0; j < nb; j++)
             b32[j] = (uint32_t)(b[j] >> 32);
         wrong32 += pd_jaccard_sorted32(a32, na, b32, nb) != want;
+        /* With a threshold: the same value when it is reached, else -1;
+         * thresholds around the pair's own value too. */
+        double ts[] = {0.1, 0.5, 0.8, 0.95, want, want - 1e-9, want + 1e-9};
+        for (size_t k = 0; k < sizeof ts / sizeof *ts; k++) {
+            double got = pd_jaccard_at_least32(a32, na, b32, nb, ts[k]);
+            wrong_t += want >= ts[k] ? got != want : got != -1.0;
+            reached += want >= ts[k];
+        }
     }
     CHECK(wrong == 0 && wrong32 == 0);
+    CHECK(wrong_t == 0 && reached > 2000 && reached < 12000);
 }
 
 int main(void)
