@@ -47,7 +47,9 @@ static size_t slots_for(size_t count, size_t n)
 pd_status pd_exact_init(pd_exact *t, size_t expect)
 {
     size_t n = slots_for(expect, 1024);
-    t->slots = pd_calloc(n, sizeof *t->slots);
+    /* calloc: a small input touches few of these pages, and untouched ones
+     * cost no memory (a table grown by pd_exact_reserve is written whole). */
+    t->slots = calloc(n, sizeof *t->slots);
     t->mask = n - 1;
     t->count = 0;
     return t->slots ? PD_OK : PD_ENOMEM;
