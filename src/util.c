@@ -152,6 +152,22 @@ void *pd_calloc(size_t n, size_t size)
     return p;
 }
 
+/* Copy a large block (pd_alloc's: 2 MB aligned) to q a huge page at a time,
+ * giving back each of its pages once copied: the copy then holds one huge
+ * page more than the larger block, not both blocks (at 1 GB exact, the unit
+ * records' move from 128 MB to 512 MB of room made the peak 70 MB higher). */
+static void move_block(char *q, char *p, size_t bytes)
+{
+    for (size_t off = 0; off < bytes; off += HUGE_PAGE) {
+        size_t n = bytes - off < HUGE_PAGE ? bytes - off : HUGE_PAGE;
+        memcpy(q + off, p + off, n);
+#ifdef MADV_DONTNEED
+        if (n == HUGE_PAGE)
+            madvise(p + off, HUGE_PAGE, MADV_DONTNEED);
+#endif
+    }
+}
+
 pd_status pd_grow(void **p, size_t *cap, size_t need, size_t sz)
 {
     if (need <= *cap)
@@ -183,7 +199,9 @@ pd_status pd_grow(void **p, size_t *cap, size_t need, size_t sz)
     if (!q)
         return PD_ENOMEM;
     if (copy) {
-        if (*cap)
+        if (*cap * sz >= HUGE_MIN)
+            move_block(q, *p, *cap * sz);
+        else if (*cap)
             memcpy(q, *p, *cap * sz);
         free(*p);
     }

@@ -139,6 +139,41 @@ static size_t band_pairs(const uint32_t *keys, uint32_t n, unsigned bands, unsig
     return k;
 }
 
+/* All bands' pairs by the rule, sorted: *n_ref of them, the first *u distinct. */
+static uint64_t *reference(const uint32_t *keys, uint32_t n, unsigned bands, size_t *n_ref,
+                           size_t *u)
+{
+    uint64_t *ref = malloc((size_t)n * bands * (WINDOW + 1) * sizeof *ref);
+    *n_ref = 0;
+    for (unsigned j = 0; j < bands; j++)
+        *n_ref += band_pairs(keys, n, bands, j, ref + *n_ref);
+    qsort(ref, *n_ref, sizeof *ref, cmp_u64);
+    *u = 0;
+    for (size_t i = 0; i < *n_ref; i++)
+        if (*u == 0 || ref[i] != ref[*u - 1])
+            ref[(*u)++] = ref[i];
+    return ref;
+}
+
+/* pd_lsh_pairs on the keys, added `batch` at a time, on 1 to `threads`
+ * threads: the reference's u pairs each time. */
+static void check_pairs(const uint32_t *keys, uint32_t n, unsigned bands, bool in_memory,
+                        uint32_t batch, unsigned threads, const uint64_t *ref, size_t u)
+{
+    pd_pool *pool = pd_pool_new(threads);
+    pd_bandkeys *k = store(keys, n, bands, in_memory, batch);
+    CHECK(pool && k);
+    for (unsigned t = 1; t <= threads && k; t++) {
+        uint64_t *pairs;
+        size_t np;
+        CHECK(pd_lsh_pairs(k, bands, pool, t, &pairs, &np) == PD_OK);
+        CHECK(np == u && memcmp(pairs, ref, u * sizeof *ref) == 0);
+        free(pairs);
+    }
+    pd_bandkeys_free(k);
+    pd_pool_free(pool);
+}
+
 static void test_many_bands(void)
 {
     /* 8 bands over 60,000 ids in buckets of about 300: 2.4 million pairs with
@@ -151,29 +186,11 @@ static void test_many_bands(void)
         for (unsigned j = 0; j < BANDS; j++)
             keys[(size_t)i * BANDS + j] =
                 j % 3 == 0 ? i % 200 : (i * (j + 1) + j) % 199 + 1000 * j;
-    uint64_t *ref = malloc((size_t)N * BANDS * (WINDOW + 1) * sizeof *ref);
-    size_t n_ref = 0;
-    for (unsigned j = 0; j < BANDS; j++)
-        n_ref += band_pairs(keys, N, BANDS, j, ref + n_ref);
-    qsort(ref, n_ref, sizeof *ref, cmp_u64);
-    size_t u = 0;
-    for (size_t i = 0; i < n_ref; i++)
-        if (u == 0 || ref[i] != ref[u - 1])
-            ref[u++] = ref[i];
+    size_t n_ref, u;
+    uint64_t *ref = reference(keys, N, BANDS, &n_ref, &u);
     printf("lsh: %zu pairs from buckets, %zu distinct\n", n_ref, u);
     CHECK(n_ref > 2u << 20 && u < n_ref);
-    pd_pool *pool = pd_pool_new(3);
-    pd_bandkeys *k = store(keys, N, BANDS, false, 12345);
-    CHECK(pool && k);
-    for (unsigned threads = 1; threads <= 3 && k; threads++) {
-        uint64_t *pairs;
-        size_t n;
-        CHECK(pd_lsh_pairs(k, BANDS, pool, threads, &pairs, &n) == PD_OK);
-        CHECK(n == u && memcmp(pairs, ref, u * sizeof *ref) == 0);
-        free(pairs);
-    }
-    pd_bandkeys_free(k);
-    pd_pool_free(pool);
+    check_pairs(keys, N, BANDS, false, 12345, 3, ref, u);
     free(ref);
     free(keys);
 }
@@ -196,29 +213,11 @@ static void test_single_keys(void)
             else if (i >= 2 && i % 101 == 0)
                 *k = keys[(size_t)(i - 2) * BANDS + j] ^ 1; /* the same top bits only */
         }
-    uint64_t *ref = malloc((size_t)N * BANDS * (WINDOW + 1) * sizeof *ref);
-    size_t n_ref = 0;
-    for (unsigned j = 0; j < BANDS; j++)
-        n_ref += band_pairs(keys, N, BANDS, j, ref + n_ref);
-    qsort(ref, n_ref, sizeof *ref, cmp_u64);
-    size_t u = 0;
-    for (size_t i = 0; i < n_ref; i++)
-        if (u == 0 || ref[i] != ref[u - 1])
-            ref[u++] = ref[i];
+    size_t n_ref, u;
+    uint64_t *ref = reference(keys, N, BANDS, &n_ref, &u);
     printf("lsh: %zu distinct pairs among %d mostly single keys\n", u, N);
     CHECK(u >= N / 97 - 1 && u < N / 50); /* the repeats, and the few chance ones */
-    pd_pool *pool = pd_pool_new(2);
-    pd_bandkeys *k = store(keys, N, BANDS, true, 50000);
-    CHECK(pool && k);
-    for (unsigned threads = 1; threads <= 2 && k; threads++) {
-        uint64_t *pairs;
-        size_t n;
-        CHECK(pd_lsh_pairs(k, BANDS, pool, threads, &pairs, &n) == PD_OK);
-        CHECK(n == u && memcmp(pairs, ref, u * sizeof *ref) == 0);
-        free(pairs);
-    }
-    pd_bandkeys_free(k);
-    pd_pool_free(pool);
+    check_pairs(keys, N, BANDS, true, 50000, 2, ref, u);
     free(ref);
     free(keys);
 }
