@@ -62,12 +62,10 @@ pd_tbuf *pd_tbufs_new(unsigned n);
 void pd_tbufs_free(pd_tbuf *t, unsigned n);
 
 /* util.c: map in the pages of [p, p + bytes) that are about to be read, or
- * written (then in huge pages where the range is large), with one call
- * instead of a fault per page (small ranges are left alone). */
+ * written, with one call instead of a fault per page (small ranges are left
+ * alone). */
 void pd_prefault_read(const void *p, size_t bytes);
 void pd_prefault(void *p, size_t bytes);
-/* util.c: ask for huge pages for the mapping that holds a large block. */
-void pd_hugepages(void *p, size_t bytes);
 
 /* shingle.c: normalized text of len bytes has at most (len + 1) / 2 words,
  * so at most this many shingles: enough room for one pd_shingles() pass. */

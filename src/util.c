@@ -66,14 +66,13 @@ static void populate(const void *p, size_t bytes, int advice)
         madvise((void *)b, e - b, advice);
 }
 
-/* A block this large gets huge pages (pd_hugepages) and grows fourfold
- * (pd_grow). */
+/* A block this large grows fourfold (pd_grow); huge pages, see pd_alloc. */
 enum { LARGE_BLOCK = 4 << 20, HUGE_PAGE = 2 << 20 };
 
-/* Pages about to be written: in huge pages where the range is large. */
+/* Pages about to be written (in huge pages when the block is large: every
+ * large array comes from pd_alloc). */
 void pd_prefault(void *p, size_t bytes)
 {
-    pd_hugepages(p, bytes);
 #ifdef MADV_POPULATE_WRITE
     populate(p, bytes, MADV_POPULATE_WRITE);
 #else
@@ -87,27 +86,6 @@ void pd_prefault_read(const void *p, size_t bytes)
 {
 #ifdef MADV_POPULATE_READ
     populate(p, bytes, MADV_POPULATE_READ);
-#else
-    PD_UNUSED(p);
-    PD_UNUSED(bytes);
-#endif
-}
-
-/* Ask for huge pages for a large block (its whole mapping, so that the
- * mapping is not split and realloc() can still move it whole). Under
- * virtualization the first touch of each 4 KB page costs microseconds, even
- * when the range was populated; the first touch of a 2 MB page costs about
- * as much as that of one 4 KB page. A fixed cost in memory: an array's last
- * huge page may be mostly unused. */
-void pd_hugepages(void *p, size_t bytes)
-{
-#ifdef MADV_HUGEPAGE
-    if (!p || bytes < LARGE_BLOCK)
-        return;
-    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t b = (uintptr_t)p & ~(page - 1);
-    uintptr_t e = ((uintptr_t)p + bytes + page - 1) & ~(page - 1);
-    madvise((void *)b, e - b, MADV_HUGEPAGE);
 #else
     PD_UNUSED(p);
     PD_UNUSED(bytes);

@@ -255,15 +255,23 @@ void pd_verify_release(pd_scan *sc)
     sc->n_prof = 0;
 }
 
-double pd_text_similarity(const pd_scan *sc, uint32_t ta, uint32_t tb)
+/* The similarity of two texts from their profiles; with verification, -1
+ * once it is known to fall short of t (pd_jaccard_at_least32; t = 0 gives
+ * the value always). */
+static double similarity(const pd_scan *sc, uint32_t ta, uint32_t tb, double t)
 {
     if (ta == tb)
         return 1.0;
     uint32_t pa = sc->prof_of[ta], pb = sc->prof_of[tb];
     const uint32_t *a = profile_at(sc, pa), *b = profile_at(sc, pb);
     if (sc->o.verify)
-        return pd_jaccard_sorted32(a, sc->prof_len[pa], b, sc->prof_len[pb]);
+        return pd_jaccard_at_least32(a, sc->prof_len[pa], b, sc->prof_len[pb], t);
     return pd_minhash_jaccard(a, b, sc->o.perms);
+}
+
+double pd_text_similarity(const pd_scan *sc, uint32_t ta, uint32_t tb)
+{
+    return similarity(sc, ta, tb, 0.0);
 }
 
 typedef struct score {
@@ -280,15 +288,8 @@ static void score_job(void *ctx, unsigned tid, size_t blk)
     const pd_scan *sc = s->sc;
     size_t end = (blk + 1) * PAIR_BLOCK < s->n ? (blk + 1) * PAIR_BLOCK : s->n;
     for (size_t i = blk * PAIR_BLOCK; i < end; i++) {
-        uint32_t ta = (uint32_t)(s->pairs[i] >> 32), tb = (uint32_t)s->pairs[i];
-        double j;
-        if (sc->o.verify && ta != tb) {
-            uint32_t pa = sc->prof_of[ta], pb = sc->prof_of[tb];
-            j = pd_jaccard_at_least32(profile_at(sc, pa), sc->prof_len[pa], profile_at(sc, pb),
-                                      sc->prof_len[pb], sc->o.threshold);
-        } else {
-            j = pd_text_similarity(sc, ta, tb);
-        }
+        double j = similarity(sc, (uint32_t)(s->pairs[i] >> 32), (uint32_t)s->pairs[i],
+                              sc->o.threshold);
         s->sim[i] = j >= sc->o.threshold ? (float)j : -1.0f; /* -1: below the threshold */
     }
 }
