@@ -201,6 +201,14 @@ void pd_lsh_choose(double t, unsigned perms, unsigned *bands, unsigned *rows);
  * the report need. map(), unmap(), release() and read() may be called from
  * several threads at once (map() and unmap() for different documents); name()
  * and origin() are called from the thread that runs the scanner. */
+
+/* Bytes [off, off+len) of a document, to be copied to dst. */
+typedef struct pd_range {
+    uint64_t off;
+    size_t len;
+    char *dst;
+} pd_range;
+
 typedef struct pd_source {
     void *ctx;
     uint32_t n_docs;
@@ -221,6 +229,14 @@ typedef struct pd_source {
      * document (it reads later bytes only); a source that mapped a large file
      * can drop those pages, so memory does not grow with the document. */
     void (*release)(void *ctx, uint32_t doc, const char *data, size_t upto);
+    /* May be NULL. Copy n ranges of the document, each of at least one byte,
+     * in order and not overlapping, each to its dst (the report's texts,
+     * which lie near each other but not together). Without it the scanner
+     * reads from the first range's start to the last one's end with read()
+     * and copies the ranges out; with it pd_files reads them in one
+     * preadv(), the bytes between them into a scratch buffer. Called from
+     * several threads at once, like read(). */
+    pd_status (*read_ranges)(void *ctx, uint32_t doc, const pd_range *r, size_t n);
 } pd_source;
 
 /* Diagnostics about a document: `line` is 0 when the message is about the

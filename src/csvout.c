@@ -187,12 +187,13 @@ typedef struct block {
     size_t cap_tmp;
     size_t *off, *len;     /* each row's text in the arena */
     size_t cap_rows;
-    pd_buf arena, raw;
-    pd_span *spans;        /* the spans of the group being read */
+    pd_buf arena;
+    pd_span *spans;        /* the block's spans, read in parallel */
     size_t *span_first;    /* the first order[] entry of each span */
     size_t cap_spans, cap_first;
     pd_status *span_st;
-    size_t cap_st, n_spans, group_end;
+    size_t cap_st, n_spans, span_bytes;
+    pd_tbuf *raw;          /* per thread: a span's bytes, for a source without read_ranges */
     pd_tbuf *join;         /* per thread: a paragraph's lines joined */
     pd_tbuf *rows;         /* per thread: the pieces it formatted */
     struct piece {
@@ -210,54 +211,86 @@ typedef struct report {
     bool safe;
 } report;
 
-/* Read span i into the raw bytes and copy its units' texts to their places
- * in the arena, while the bytes are in this thread's cache: a parallel job,
- * as the spans' places do not overlap. */
+/* Ranges given to the source in one call: with the gaps between them, they
+ * fit the 1,024 buffers of one preadv(). */
+enum { RANGES_PER_CALL = 256 };
+
+/* Read n ranges of a document (of some bytes each, in order) to their
+ * places: with the source's read_ranges(), or else the stretch from the
+ * first to the last into this thread's raw buffer, then copied out. A
+ * failure of the source is PD_EIO: out of memory is the report's own. */
+static pd_status read_ranges(const pd_source *src, pd_buf *raw, uint32_t doc,
+                             const pd_range *r, size_t n)
+{
+    pd_status st;
+    if (src->read_ranges) {
+        st = src->read_ranges(src->ctx, doc, r, n);
+        return st == PD_ENOMEM ? PD_EIO : st;
+    }
+    uint64_t off = r[0].off;
+    size_t len = (size_t)(r[n - 1].off + r[n - 1].len - off);
+    PD_TRY(pd_regrow((void **)&raw->data, &raw->cap, len, 1));
+    if ((st = src->read(src->ctx, doc, off, len, raw->data)) != PD_OK)
+        return st == PD_ENOMEM ? PD_EIO : st;
+    for (size_t i = 0; i < n; i++)
+        memcpy(r[i].dst, raw->data + (r[i].off - off), r[i].len);
+    return PD_OK;
+}
+
+/* A paragraph's lines trimmed and joined by one space, in its place:
+ * joining never lengthens a text. */
+static pd_status join_lines(report *r, unsigned tid, size_t row, const pd_urec *u)
+{
+    block *b = r->b;
+    char *text = b->arena.data + b->off[row];
+    pd_unit local = {u->index, u->line_start, u->line_end, 0, b->len[row]};
+    pd_buf *join = &b->join[tid].b;
+    PD_TRY(pd_unit_text(text, b->len[row], &local, PD_UNIT_PARAGRAPH, join));
+    if (join->len > 0)
+        memcpy(text, join->data, join->len);
+    b->len[row] = join->len;
+    return PD_OK;
+}
+
+/* Read the texts of span i straight to their places in the arena, a few
+ * hundred units a call: a parallel job, as the places do not overlap. */
 static void read_span_texts(void *ctx, unsigned tid, size_t i)
 {
     report *r = ctx;
     block *b = r->b;
-    const pd_span *sp = &b->spans[i];
-    size_t stop = i + 1 < b->n_spans ? b->span_first[i + 1] : b->group_end;
-    pd_status st = r->src->read(r->src->ctx, sp->doc, sp->off, sp->len, b->raw.data + sp->at);
-    if (st != PD_OK) {
-        b->span_st[i] = st == PD_ENOMEM ? PD_EIO : st; /* out of memory is said otherwise */
-        return;
-    }
-    for (size_t j = b->span_first[i]; j < stop && st == PD_OK; j++) {
-        const pd_urec *u = &r->sc->units[b->order[j] >> 32];
-        size_t row = (uint32_t)b->order[j], n = (size_t)(u->byte_end - u->byte_start);
-        const char *raw = b->raw.data + sp->at + (u->byte_start - sp->off);
-        if (r->sc->o.unit == PD_UNIT_PARAGRAPH) {
-            pd_unit local = {u->index, u->line_start, u->line_end, 0, n};
-            pd_buf *join = &b->join[tid].b;
-            st = pd_unit_text(raw, n, &local, PD_UNIT_PARAGRAPH, join);
-            raw = join->data;
-            n = join->len; /* joining lines never lengthens a text */
+    const pd_scan *sc = r->sc;
+    size_t stop = i + 1 < b->n_spans ? b->span_first[i + 1] : b->n;
+    pd_range rg[RANGES_PER_CALL];
+    pd_status st = PD_OK;
+    for (size_t j = b->span_first[i]; j < stop && st == PD_OK;) {
+        size_t from = j, n = 0;
+        for (; j < stop && n < RANGES_PER_CALL; j++) {
+            const pd_urec *u = &sc->units[b->order[j] >> 32];
+            size_t row = (uint32_t)b->order[j];
+            b->len[row] = (size_t)(u->byte_end - u->byte_start);
+            if (b->len[row] > 0)
+                rg[n++] = (pd_range){u->byte_start, b->len[row], b->arena.data + b->off[row]};
         }
-        if (st == PD_OK && n > 0)
-            memcpy(b->arena.data + b->off[row], raw, n);
-        b->len[row] = n;
+        if (n > 0)
+            st = read_ranges(r->src, &b->raw[tid].b, b->spans[i].doc, rg, n);
+        for (size_t k = from; k < j && st == PD_OK && sc->o.unit == PD_UNIT_PARAGRAPH; k++)
+            st = join_lines(r, tid, (uint32_t)b->order[k], &sc->units[b->order[k] >> 32]);
     }
     b->span_st[i] = st;
 }
 
-/* Spans end at 1 MB or at a gap of 4 KB (copying a longer gap costs more
- * than another call); the spans read at once hold at most RAW_BYTES (plus
- * one span), so memory stays bounded however scattered a block's units are. */
-enum { SPAN_BYTES = 1 << 20, SPAN_GAP = 4 << 10, RAW_BYTES = 4 << 20 };
+/* Spans end at 1 MB or at a gap of 4 KB: reading a longer gap (into a
+ * scratch buffer, or with the span) costs more than another call. */
+enum { SPAN_BYTES = 1 << 20, SPAN_GAP = 4 << 10 };
 
-/* Plan the spans of order[k..] that fit in RAW_BYTES (at least one), read
- * them in parallel into b->raw and copy their texts to the arena; *next is
- * where the following group starts. Units of one document that lie close
- * together are read with one call. */
-static pd_status read_group(report *r, size_t k, size_t *next)
+/* Cut the block's units (in input order) into spans: units of one document
+ * that lie close together are read with one call. */
+static pd_status plan_spans(report *r)
 {
     pd_scan *sc = r->sc;
     block *b = r->b;
-    size_t n_spans = 0, used = 0, m = k;
-    pd_status st = PD_OK;
-    while (m < b->n && (n_spans == 0 || used < RAW_BYTES) && st == PD_OK) {
+    b->n_spans = b->span_bytes = 0;
+    for (size_t m = 0; m < b->n;) {
         const pd_urec *u0 = &sc->units[b->order[m] >> 32];
         uint64_t end = u0->byte_end;
         size_t s = m;
@@ -268,29 +301,33 @@ static pd_status read_group(report *r, size_t k, size_t *next)
                 break;
             end = um->byte_end > end ? um->byte_end : end;
         }
-        if ((st = PD_GROW(b->spans, b->cap_spans, n_spans + 1)) == PD_OK &&
-            (st = PD_GROW(b->span_first, b->cap_first, n_spans + 1)) == PD_OK &&
-            (st = PD_GROW(b->span_st, b->cap_st, n_spans + 1)) == PD_OK) {
-            b->span_first[n_spans] = s;
-            b->spans[n_spans++] =
-                (pd_span){u0->doc, u0->byte_start, (size_t)(end - u0->byte_start), used};
-            used += (size_t)(end - u0->byte_start);
-        }
+        PD_TRY(PD_GROW(b->spans, b->cap_spans, b->n_spans + 1));
+        PD_TRY(PD_GROW(b->span_first, b->cap_first, b->n_spans + 1));
+        PD_TRY(PD_GROW(b->span_st, b->cap_st, b->n_spans + 1));
+        b->span_first[b->n_spans] = s;
+        b->spans[b->n_spans++] =
+            (pd_span){u0->doc, u0->byte_start, (size_t)(end - u0->byte_start), 0};
+        b->span_bytes += (size_t)(end - u0->byte_start);
     }
-    if (st == PD_OK && (st = pd_regrow((void **)&b->raw.data, &b->raw.cap, used + 1, 1)) == PD_OK)
-        pd_prefault(b->raw.data, used);
-    if (st == PD_OK) {
-        b->n_spans = n_spans;
-        b->group_end = m;
-        pd_parallel_for(sc->pool, n_spans < 8 || used < (1 << 16) ? 1 : sc->threads, n_spans,
-                        read_span_texts, r);
-        for (size_t i = 0; i < n_spans && st == PD_OK; i++)
-            if ((st = b->span_st[i]) != PD_OK && st != PD_ENOMEM)
-                pd_scan_fail(sc, "cannot read '%s' again",
-                             r->src->name(r->src->ctx, b->spans[i].doc));
+    return PD_OK;
+}
+
+/* Read the block's texts: its spans in parallel, each to its rows' places. */
+static pd_status read_texts(report *r)
+{
+    pd_scan *sc = r->sc;
+    block *b = r->b;
+    PD_TRY(plan_spans(r));
+    bool few = b->n_spans < 8 || b->span_bytes < (1 << 16);
+    pd_parallel_for(sc->pool, few ? 1 : sc->threads, b->n_spans, read_span_texts, r);
+    for (size_t i = 0; i < b->n_spans; i++) {
+        pd_status st = b->span_st[i];
+        if (st != PD_OK && st != PD_ENOMEM)
+            pd_scan_fail(sc, "cannot read '%s' again", r->src->name(r->src->ctx, b->spans[i].doc));
+        if (st != PD_OK)
+            return st;
     }
-    *next = m;
-    return st;
+    return PD_OK;
 }
 
 /* Room for n rows in the block's per-row arrays, which keep their contents. */
@@ -333,10 +370,7 @@ static pd_status read_block(report *r, size_t first)
     pd_prefault(b->arena.data, at);
     PD_TRY(PD_REGROW(b->tmp, b->cap_tmp, b->n));
     pd_sort_u64_high(b->order, b->n, b->tmp); /* the low halves are in order */
-    pd_status st = PD_OK;
-    for (size_t k = 0; k < b->n && st == PD_OK;)
-        st = read_group(r, k, &k);
-    return st;
+    return read_texts(r);
 }
 
 /* The source column: the file, and the record's line for JSONL and CSV. */
@@ -489,10 +523,10 @@ static void block_release(block *b, unsigned threads)
     free(b->off);
     free(b->len);
     pd_buf_release(&b->arena);
-    pd_buf_release(&b->raw);
     free(b->spans);
     free(b->span_first);
     free(b->span_st);
+    pd_tbufs_free(b->raw, threads);
     pd_tbufs_free(b->join, threads);
     pd_tbufs_free(b->rows, threads);
     free(b->piece);
@@ -505,7 +539,8 @@ static pd_status write_rows(pd_scan *sc, const pd_source *src, out *o)
     report r = {sc, src, &b, o->safe};
     pd_status st = PD_OK;
     header(o, PD_CSV_HEADER);
-    if (!(b.join = pd_tbufs_new(sc->threads)) || !(b.rows = pd_tbufs_new(sc->threads)))
+    if (!(b.raw = pd_tbufs_new(sc->threads)) || !(b.join = pd_tbufs_new(sc->threads)) ||
+        !(b.rows = pd_tbufs_new(sc->threads)))
         st = PD_ENOMEM;
     for (size_t first = 0; first < sc->n_report && o->ok && st == PD_OK; first += b.n)
         if ((st = read_block(&r, first)) == PD_OK)

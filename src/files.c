@@ -31,6 +31,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /* Documents up to MAP_MIN bytes are read into memory: for small files one
@@ -836,8 +837,80 @@ static pd_status files_read(void *ctx, uint32_t d, uint64_t off, size_t len, cha
     return st;
 }
 
+/* preadv() until the buffers are full; a short read moves along them. */
+static pd_status readv_at(int fd, struct iovec *iov, int n, uint64_t off)
+{
+    while (n > 0) {
+        ssize_t r = preadv(fd, iov, n, (off_t)off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            if (r == 0)
+                errno = 0;
+            return PD_EIO;
+        }
+        off += (uint64_t)r;
+        for (; n > 0 && (size_t)r >= iov->iov_len; iov++, n--)
+            r -= (ssize_t)iov->iov_len;
+        if (n > 0) {
+            iov->iov_base = (char *)iov->iov_base + r;
+            iov->iov_len -= (size_t)r;
+        }
+    }
+    return PD_OK;
+}
+
+/* The ranges in as few preadv() calls as the buffers allow: each range
+ * lands in its place and each gap of at most GAP_BYTES in a scratch buffer
+ * (a longer gap ends the call), which is cheaper here than a call per range
+ * or a read of the whole stretch and a copy of the ranges. */
+static pd_status read_ranges(int fd, uint64_t base, const pd_range *rg, size_t n)
+{
+    enum { GAP_BYTES = 16 << 10, IOVS = 1024 };
+    for (size_t i = 1; i < n; i++)
+        if (rg[i].off < rg[i - 1].off + rg[i - 1].len) {
+            errno = EINVAL; /* the caller's mistake, not the file's */
+            return PD_EINVAL;
+        }
+    char gap[GAP_BYTES];
+    struct iovec iov[IOVS];
+    pd_status st = PD_OK;
+    for (size_t i = 0; i < n && st == PD_OK;) {
+        uint64_t start = rg[i].off, end = start;
+        int k = 0;
+        for (; i < n && k + 2 <= IOVS && rg[i].off - end <= GAP_BYTES; i++) {
+            if (rg[i].off > end)
+                iov[k++] = (struct iovec){gap, (size_t)(rg[i].off - end)};
+            iov[k++] = (struct iovec){rg[i].dst, rg[i].len};
+            end = rg[i].off + rg[i].len;
+        }
+        st = readv_at(fd, iov, k, base + start);
+    }
+    return st;
+}
+
+static pd_status files_read_ranges(void *ctx, uint32_t d, const pd_range *r, size_t n)
+{
+    pd_files *fs = ctx;
+    const doc *dc = &fs->docs[d];
+    uint64_t base;
+    int fd = doc_fd(fs, d, &base);
+    if (fd < 0) {
+        report(fs, fs->paths[dc->file], "cannot open again: %s", strerror(errno));
+        return PD_EIO;
+    }
+    pd_status st = read_ranges(fd, base, r, n);
+    int err = errno;
+    done_fd(fs, d, fd);
+    if (st == PD_EIO)
+        report(fs, fs->paths[dc->file], "cannot read again: %s",
+               err ? strerror(err) : "the file got shorter");
+    return st;
+}
+
 pd_source pd_files_source(pd_files *fs)
 {
-    return (pd_source){fs,         (uint32_t)fs->n_docs, files_name,   files_map,
-                       files_unmap, files_read,           files_origin, files_release};
+    return (pd_source){fs,          (uint32_t)fs->n_docs, files_name,    files_map,
+                       files_unmap, files_read,           files_origin,  files_release,
+                       files_read_ranges};
 }
