@@ -202,8 +202,9 @@ void pd_lsh_choose(double t, unsigned perms, unsigned *bands, unsigned *rows);
  * several threads at once (map() and unmap() for different documents); name()
  * and origin() are called from the thread that runs the scanner. */
 
-/* Bytes [off, off+len) of a document, to be copied to dst. */
+/* Bytes [off, off+len) of document `doc`, to be copied to dst. */
 typedef struct pd_range {
+    uint32_t doc;
     uint64_t off;
     size_t len;
     char *dst;
@@ -229,14 +230,16 @@ typedef struct pd_source {
      * document (it reads later bytes only); a source that mapped a large file
      * can drop those pages, so memory does not grow with the document. */
     void (*release)(void *ctx, uint32_t doc, const char *data, size_t upto);
-    /* May be NULL. Copy n ranges of the document, each of at least one byte,
-     * in order and not overlapping, each to its dst (the report's texts,
-     * which lie near each other but not together). Without it the scanner
-     * reads from the first range's start to the last one's end with read()
-     * and copies the ranges out; with it pd_files reads them in one
-     * preadv(), the bytes between them into a scratch buffer. Called from
-     * several threads at once, like read(). */
-    pd_status (*read_ranges)(void *ctx, uint32_t doc, const pd_range *r, size_t n);
+    /* May be NULL. Copy n ranges, each of at least one byte, to their dst:
+     * the report's texts, scattered over many documents. The ranges come in
+     * input order (by document, then offset) and do not overlap. Without it
+     * the scanner calls read() for the ranges of a document that lie close
+     * together and copies them out; pd_files reads ranges that lie close
+     * together in one file (records of JSONL and CSV input share one) with
+     * one preadv(), the bytes between them into a scratch buffer. Called
+     * from several threads at once, like read(). On failure *failed is the
+     * index of a range that could not be read, whose document is named. */
+    pd_status (*read_ranges)(void *ctx, const pd_range *r, size_t n, size_t *failed);
 } pd_source;
 
 /* Diagnostics about a document: `line` is 0 when the message is about the

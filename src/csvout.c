@@ -188,11 +188,9 @@ typedef struct block {
     size_t *off, *len;     /* each row's text in the arena */
     size_t cap_rows;
     pd_buf arena;
-    pd_span *spans;        /* the block's spans, read in parallel */
-    size_t *span_first;    /* the first order[] entry of each span */
-    size_t cap_spans, cap_first;
-    pd_status *span_st;
-    size_t cap_st, n_spans, span_bytes;
+    pd_status *read_st;    /* how each job of read_texts() went */
+    uint32_t *read_doc;    /* and the document it could not read */
+    size_t cap_read_st, cap_read_doc;
     pd_tbuf *raw;          /* per thread: a span's bytes, for a source without read_ranges */
     pd_tbuf *join;         /* per thread: a paragraph's lines joined */
     pd_tbuf *rows;         /* per thread: the pieces it formatted */
@@ -211,31 +209,9 @@ typedef struct report {
     bool safe;
 } report;
 
-/* Ranges given to the source in one call: with the gaps between them, they
- * fit the 1,024 buffers of one preadv(). */
-enum { RANGES_PER_CALL = 256 };
-
-/* Read n ranges of a document (of some bytes each, in order) to their
- * places: with the source's read_ranges(), or else the stretch from the
- * first to the last into this thread's raw buffer, then copied out. A
- * failure of the source is PD_EIO: out of memory is the report's own. */
-static pd_status read_ranges(const pd_source *src, pd_buf *raw, uint32_t doc,
-                             const pd_range *r, size_t n)
-{
-    pd_status st;
-    if (src->read_ranges) {
-        st = src->read_ranges(src->ctx, doc, r, n);
-        return st == PD_ENOMEM ? PD_EIO : st;
-    }
-    uint64_t off = r[0].off;
-    size_t len = (size_t)(r[n - 1].off + r[n - 1].len - off);
-    PD_TRY(pd_regrow((void **)&raw->data, &raw->cap, len, 1));
-    if ((st = src->read(src->ctx, doc, off, len, raw->data)) != PD_OK)
-        return st == PD_ENOMEM ? PD_EIO : st;
-    for (size_t i = 0; i < n; i++)
-        memcpy(r[i].dst, raw->data + (r[i].off - off), r[i].len);
-    return PD_OK;
-}
+/* Units read in one job, and ranges given to the source in one call: with
+ * the gaps between them they fit the 1,024 buffers of one preadv(). */
+enum { READ_UNITS = 500 };
 
 /* A paragraph's lines trimmed and joined by one space, in its place:
  * joining never lengthens a text. */
@@ -252,78 +228,43 @@ static pd_status join_lines(report *r, unsigned tid, size_t row, const pd_urec *
     return PD_OK;
 }
 
-/* Read the texts of span i straight to their places in the arena, a few
- * hundred units a call: a parallel job, as the places do not overlap. */
-static void read_span_texts(void *ctx, unsigned tid, size_t i)
+/* Read the texts of units [i * READ_UNITS, ...) of the block (in input order) straight
+ * to their places in the arena: a parallel job, as the places do not
+ * overlap. */
+static void read_job(void *ctx, unsigned tid, size_t i)
 {
     report *r = ctx;
     block *b = r->b;
     const pd_scan *sc = r->sc;
-    size_t stop = i + 1 < b->n_spans ? b->span_first[i + 1] : b->n;
-    pd_range rg[RANGES_PER_CALL];
-    pd_status st = PD_OK;
-    for (size_t j = b->span_first[i]; j < stop && st == PD_OK;) {
-        size_t from = j, n = 0;
-        for (; j < stop && n < RANGES_PER_CALL; j++) {
-            const pd_urec *u = &sc->units[b->order[j] >> 32];
-            size_t row = (uint32_t)b->order[j];
-            b->len[row] = (size_t)(u->byte_end - u->byte_start);
-            if (b->len[row] > 0)
-                rg[n++] = (pd_range){u->byte_start, b->len[row], b->arena.data + b->off[row]};
-        }
-        if (n > 0)
-            st = read_ranges(r->src, &b->raw[tid].b, b->spans[i].doc, rg, n);
-        for (size_t k = from; k < j && st == PD_OK && sc->o.unit == PD_UNIT_PARAGRAPH; k++)
-            st = join_lines(r, tid, (uint32_t)b->order[k], &sc->units[b->order[k] >> 32]);
+    size_t from = i * READ_UNITS, stop = from + READ_UNITS < b->n ? from + READ_UNITS : b->n;
+    pd_range rg[READ_UNITS];
+    size_t n = 0;
+    for (size_t j = from; j < stop; j++) {
+        const pd_urec *u = &sc->units[b->order[j] >> 32];
+        size_t row = (uint32_t)b->order[j];
+        b->len[row] = (size_t)(u->byte_end - u->byte_start);
+        if (b->len[row] > 0)
+            rg[n++] = (pd_range){u->doc, u->byte_start, b->len[row], b->arena.data + b->off[row]};
     }
-    b->span_st[i] = st;
+    pd_status st = n > 0 ? pd_read_ranges(r->src, &b->raw[tid].b, rg, n, &b->read_doc[i]) : PD_OK;
+    for (size_t j = from; j < stop && st == PD_OK && sc->o.unit == PD_UNIT_PARAGRAPH; j++)
+        st = join_lines(r, tid, (uint32_t)b->order[j], &sc->units[b->order[j] >> 32]);
+    b->read_st[i] = st;
 }
 
-/* Spans end at 1 MB or at a gap of 4 KB: reading a longer gap (into a
- * scratch buffer, or with the span) costs more than another call. */
-enum { SPAN_BYTES = 1 << 20, SPAN_GAP = 4 << 10 };
-
-/* Cut the block's units (in input order) into spans: units of one document
- * that lie close together are read with one call. */
-static pd_status plan_spans(report *r)
+/* Read the block's texts, READ_UNITS at a time in parallel. */
+static pd_status read_texts(report *r, size_t bytes)
 {
     pd_scan *sc = r->sc;
     block *b = r->b;
-    b->n_spans = b->span_bytes = 0;
-    for (size_t m = 0; m < b->n;) {
-        const pd_urec *u0 = &sc->units[b->order[m] >> 32];
-        uint64_t end = u0->byte_end;
-        size_t s = m;
-        for (m++; m < b->n; m++) {
-            const pd_urec *um = &sc->units[b->order[m] >> 32];
-            if (um->doc != u0->doc || um->byte_start > end + SPAN_GAP ||
-                um->byte_end - u0->byte_start > SPAN_BYTES)
-                break;
-            end = um->byte_end > end ? um->byte_end : end;
-        }
-        PD_TRY(PD_GROW(b->spans, b->cap_spans, b->n_spans + 1));
-        PD_TRY(PD_GROW(b->span_first, b->cap_first, b->n_spans + 1));
-        PD_TRY(PD_GROW(b->span_st, b->cap_st, b->n_spans + 1));
-        b->span_first[b->n_spans] = s;
-        b->spans[b->n_spans++] =
-            (pd_span){u0->doc, u0->byte_start, (size_t)(end - u0->byte_start), 0};
-        b->span_bytes += (size_t)(end - u0->byte_start);
-    }
-    return PD_OK;
-}
-
-/* Read the block's texts: its spans in parallel, each to its rows' places. */
-static pd_status read_texts(report *r)
-{
-    pd_scan *sc = r->sc;
-    block *b = r->b;
-    PD_TRY(plan_spans(r));
-    bool few = b->n_spans < 8 || b->span_bytes < (1 << 16);
-    pd_parallel_for(sc->pool, few ? 1 : sc->threads, b->n_spans, read_span_texts, r);
-    for (size_t i = 0; i < b->n_spans; i++) {
-        pd_status st = b->span_st[i];
+    size_t n = (b->n + READ_UNITS - 1) / READ_UNITS;
+    PD_TRY(PD_GROW(b->read_st, b->cap_read_st, n));
+    PD_TRY(PD_GROW(b->read_doc, b->cap_read_doc, n));
+    pd_parallel_for(sc->pool, n < 2 || bytes < (1 << 16) ? 1 : sc->threads, n, read_job, r);
+    for (size_t i = 0; i < n; i++) {
+        pd_status st = b->read_st[i];
         if (st != PD_OK && st != PD_ENOMEM)
-            pd_scan_fail(sc, "cannot read '%s' again", r->src->name(r->src->ctx, b->spans[i].doc));
+            pd_scan_fail(sc, "cannot read '%s' again", r->src->name(r->src->ctx, b->read_doc[i]));
         if (st != PD_OK)
             return st;
     }
@@ -370,7 +311,7 @@ static pd_status read_block(report *r, size_t first)
     pd_prefault(b->arena.data, at);
     PD_TRY(PD_REGROW(b->tmp, b->cap_tmp, b->n));
     pd_sort_u64_high(b->order, b->n, b->tmp); /* the low halves are in order */
-    return read_texts(r);
+    return read_texts(r, at);
 }
 
 /* The source column: the file, and the record's line for JSONL and CSV. */
@@ -523,9 +464,8 @@ static void block_release(block *b, unsigned threads)
     free(b->off);
     free(b->len);
     pd_buf_release(&b->arena);
-    free(b->spans);
-    free(b->span_first);
-    free(b->span_st);
+    free(b->read_st);
+    free(b->read_doc);
     pd_tbufs_free(b->raw, threads);
     pd_tbufs_free(b->join, threads);
     pd_tbufs_free(b->rows, threads);

@@ -860,51 +860,66 @@ static pd_status readv_at(int fd, struct iovec *iov, int n, uint64_t off)
     return PD_OK;
 }
 
-/* The ranges in as few preadv() calls as the buffers allow: each range
- * lands in its place and each gap of at most GAP_BYTES in a scratch buffer
- * (a longer gap ends the call), which is cheaper here than a call per range
- * or a read of the whole stretch and a copy of the ranges. */
-static pd_status read_ranges(int fd, uint64_t base, const pd_range *rg, size_t n)
+/* Bytes between ranges read into a scratch buffer rather than ending a
+ * preadv() (a call costs about as much as copying 4 KB here); a call takes
+ * 1,024 buffers. */
+enum { GAP_BYTES = 8 << 10, IOVS = 1024 };
+
+/* Ranges r[0..n) of documents read from fd: each to its place, in as few
+ * preadv() calls as the gaps and buffers allow (a range before the end of
+ * the one before starts a call of its own). */
+static pd_status read_ranges_at(pd_files *fs, int fd, const pd_range *r, size_t n, size_t *failed)
 {
-    enum { GAP_BYTES = 16 << 10, IOVS = 1024 };
-    for (size_t i = 1; i < n; i++)
-        if (rg[i].off < rg[i - 1].off + rg[i - 1].len) {
-            errno = EINVAL; /* the caller's mistake, not the file's */
-            return PD_EINVAL;
-        }
     char gap[GAP_BYTES];
     struct iovec iov[IOVS];
     pd_status st = PD_OK;
     for (size_t i = 0; i < n && st == PD_OK;) {
-        uint64_t start = rg[i].off, end = start;
+        uint64_t start = fs->docs[r[i].doc].off + r[i].off, end = start;
+        size_t first = i;
         int k = 0;
-        for (; i < n && k + 2 <= IOVS && rg[i].off - end <= GAP_BYTES; i++) {
-            if (rg[i].off > end)
-                iov[k++] = (struct iovec){gap, (size_t)(rg[i].off - end)};
-            iov[k++] = (struct iovec){rg[i].dst, rg[i].len};
-            end = rg[i].off + rg[i].len;
+        for (; i < n && k + 2 <= IOVS; i++) {
+            uint64_t at = fs->docs[r[i].doc].off + r[i].off;
+            if (at < end || at - end > GAP_BYTES)
+                break;
+            if (at > end)
+                iov[k++] = (struct iovec){gap, (size_t)(at - end)};
+            iov[k++] = (struct iovec){r[i].dst, r[i].len};
+            end = at + r[i].len;
         }
-        st = readv_at(fd, iov, k, base + start);
+        *failed = first;
+        st = readv_at(fd, iov, k, start);
     }
     return st;
 }
 
-static pd_status files_read_ranges(void *ctx, uint32_t d, const pd_range *r, size_t n)
+/* Runs of ranges read from one descriptor: a document's own file, or the
+ * spool, which holds the records of JSONL and CSV input one after another. */
+static pd_status files_read_ranges(void *ctx, const pd_range *r, size_t n, size_t *failed)
 {
     pd_files *fs = ctx;
-    const doc *dc = &fs->docs[d];
-    uint64_t base;
-    int fd = doc_fd(fs, d, &base);
-    if (fd < 0) {
-        report(fs, fs->paths[dc->file], "cannot open again: %s", strerror(errno));
-        return PD_EIO;
+    pd_status st = PD_OK;
+    for (size_t i = 0, j; i < n && st == PD_OK; i = j) {
+        uint32_t d = r[i].doc;
+        bool spooled = fs->docs[d].spooled;
+        for (j = i + 1; j < n && (r[j].doc == d || (spooled && fs->docs[r[j].doc].spooled)); j++)
+            ;
+        uint64_t base; /* each range's document gives its own */
+        int fd = doc_fd(fs, d, &base);
+        if (fd < 0) {
+            report(fs, fs->paths[fs->docs[d].file], "cannot open again: %s", strerror(errno));
+            *failed = i;
+            return PD_EIO;
+        }
+        size_t k = 0;
+        st = read_ranges_at(fs, fd, r + i, j - i, &k);
+        int err = errno;
+        done_fd(fs, d, fd);
+        if (st != PD_OK) {
+            *failed = i + k;
+            report(fs, fs->paths[fs->docs[r[i + k].doc].file], "cannot read again: %s",
+                   err ? strerror(err) : "the file got shorter");
+        }
     }
-    pd_status st = read_ranges(fd, base, r, n);
-    int err = errno;
-    done_fd(fs, d, fd);
-    if (st == PD_EIO)
-        report(fs, fs->paths[dc->file], "cannot read again: %s",
-               err ? strerror(err) : "the file got shorter");
     return st;
 }
 

@@ -206,12 +206,12 @@ void pd_parallel_start(pd_pool *p, unsigned threads, size_t n,
 void pd_parallel_finish(pd_pool *p);
 unsigned pd_cpu_count(void);
 
-/* A range of a document to read into an arena at `at`. */
-typedef struct pd_span {
-    uint32_t doc;
-    uint64_t off;
-    size_t len, at;
-} pd_span;
+/* reread.c: copy n ranges (in input order) to their places, with the
+ * source's read_ranges() or else with read() calls, each for ranges of one
+ * document that lie close together, read into *raw and copied out. PD_EIO
+ * when the source fails (*failed: the document), PD_ENOMEM when this does. */
+pd_status pd_read_ranges(const pd_source *src, pd_buf *raw, const pd_range *r, size_t n,
+                         uint32_t *failed);
 
 /* Seconds on a monotonic clock, for the stage timings in pd_stats. */
 double pd_now(void);

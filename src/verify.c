@@ -7,9 +7,10 @@
  * sorted set of shingle fingerprints, the top 32 bits of its shingle hashes
  * (or, with --no-verify, its MinHash signature). Only candidates are
  * recomputed, so a corpus of unique lines costs nothing here.
- * Texts are planned on the main thread in batches of bounded size, as spans of
- * nearby texts; each span is read and its texts profiled by one thread, while
- * its bytes are still in that CPU's cache. Every candidate pair is then
+ * Texts are planned on the main thread in batches of bounded size, each text
+ * with its place in an arena; a job of READ_TEXTS texts is read (with one
+ * call where the source allows, pd_read_ranges) and profiled by one thread,
+ * while its bytes are still in that CPU's cache. Every candidate pair is then
  * scored: the Jaccard similarity of the two fingerprint sets (or the
  * signature estimate), and kept if it reaches the threshold.
  */
@@ -21,11 +22,8 @@ enum {
     BATCH_TEXT_BYTES = 4 << 20,
     BATCH_ITEMS = 1 << 16,
     PAIR_BLOCK = 4096,
-    /* Texts this close in a document are read with one call: at worst a span
-     * reads the document once, as the first pass did. A span ends at
-     * SPAN_BYTES, so a batch has spans for every thread. */
-    SPAN_GAP = 256 << 10,
-    SPAN_BYTES = 512 << 10
+    /* texts a job reads and profiles: their ranges fit one preadv() */
+    READ_TEXTS = 500
 };
 
 typedef struct item {
@@ -40,6 +38,7 @@ typedef struct item {
  * buffer and the profiles it made, which stay there for scoring. */
 typedef struct worker {
     _Alignas(64) pd_buf norm;
+    pd_buf raw; /* for pd_read_ranges() */
     uint64_t *sh, *tmp;
     uint32_t *out;
     size_t cap_sh, cap_tmp, cap_out, n_out, ready;
@@ -51,10 +50,9 @@ typedef struct vstate {
     char *arena;
     item *items;
     size_t n_items;
-    pd_span *spans;
-    size_t *span_first; /* span i holds items span_first[i] .. span_first[i + 1] - 1 */
-    pd_status *span_st; /* how reading span i went */
-    size_t n_spans, cap_spans, cap_first, cap_st;
+    pd_status *job_st; /* how reading the texts of each job went */
+    uint32_t *job_doc; /* and the document it could not read */
+    size_t cap_st, cap_doc;
     worker *w; /* one per thread */
 } vstate;
 
@@ -111,15 +109,25 @@ static pd_status profile(pd_scan *sc, worker *w, const char *text, size_t len, i
     return PD_OK;
 }
 
-/* Read span i and profile its texts. */
-static void span_job(void *ctx, unsigned tid, size_t i)
+/* Read the texts of job i (items [i * READ_TEXTS, ...)) to their places in
+ * the arena and profile them. */
+static void profile_job(void *ctx, unsigned tid, size_t i)
 {
     vstate *v = ctx;
-    const pd_span *sp = &v->spans[i];
-    v->span_st[i] = v->src->read(v->src->ctx, sp->doc, sp->off, sp->len, v->arena + sp->at);
-    if (v->span_st[i] != PD_OK)
+    const pd_scan *sc = v->sc;
+    size_t from = i * READ_TEXTS, to = from + READ_TEXTS < v->n_items ? from + READ_TEXTS : v->n_items;
+    pd_range r[READ_TEXTS];
+    size_t n = 0;
+    for (size_t k = from; k < to; k++) {
+        const item *it = &v->items[k];
+        const pd_urec *u = &sc->units[sc->first[it->text]];
+        if (it->len > 0)
+            r[n++] = (pd_range){u->doc, u->byte_start, it->len, v->arena + it->off};
+    }
+    v->job_st[i] = n > 0 ? pd_read_ranges(v->src, &v->w[tid].raw, r, n, &v->job_doc[i]) : PD_OK;
+    if (v->job_st[i] != PD_OK)
         return; /* the batch stops: profile_batch() names the document */
-    for (size_t k = v->span_first[i]; k < v->span_first[i + 1]; k++) {
+    for (size_t k = from; k < to; k++) {
         item *it = &v->items[k];
         it->tid = tid;
         it->st = profile(v->sc, &v->w[tid], v->arena + it->off, it->len, it);
@@ -147,49 +155,37 @@ static bool next_wanted(const pd_scan *sc, size_t *t)
     return *t < sc->n_texts;
 }
 
-/* Plan a batch of wanted texts from *t on: their places in the arena, and
- * the spans to read. Texts come in order of first occurrence, so those close
- * together in one document are read as one span. */
+/* Plan a batch of wanted texts from *t on: their places in the arena. */
 static pd_status plan_batch(pd_scan *sc, vstate *v, size_t *cap_arena, size_t *t)
 {
     size_t used = 0;
     v->n_items = 0;
-    v->n_spans = 0;
     while (v->n_items < BATCH_ITEMS && used < BATCH_TEXT_BYTES && next_wanted(sc, t)) {
-        /* a span: texts of one document, each starting within SPAN_GAP of the last end */
-        const pd_urec *u0 = &sc->units[sc->first[*t]];
-        uint64_t begin = u0->byte_start, end = u0->byte_end;
-        PD_TRY(PD_GROW(v->spans, v->cap_spans, v->n_spans + 1));
-        PD_TRY(PD_GROW(v->span_first, v->cap_first, v->n_spans + 2));
-        PD_TRY(PD_GROW(v->span_st, v->cap_st, v->n_spans + 1));
-        v->span_first[v->n_spans] = v->n_items;
-        do {
-            const pd_urec *u = &sc->units[sc->first[*t]];
-            if (u->doc != u0->doc || u->byte_start > end + SPAN_GAP || u->byte_start < begin)
-                break;
-            end = u->byte_end > end ? u->byte_end : end;
-            v->items[v->n_items++] = (item){.text = (uint32_t)*t,
-                                            .off = used + (size_t)(u->byte_start - begin),
-                                            .len = (size_t)(u->byte_end - u->byte_start)};
-            ++*t;
-        } while (v->n_items < BATCH_ITEMS && end - begin < SPAN_BYTES && next_wanted(sc, t));
-        v->spans[v->n_spans++] = (pd_span){u0->doc, begin, (size_t)(end - begin), used};
-        v->span_first[v->n_spans] = v->n_items;
-        used += (size_t)(end - begin);
+        const pd_urec *u = &sc->units[sc->first[*t]];
+        size_t len = (size_t)(u->byte_end - u->byte_start);
+        v->items[v->n_items++] = (item){.text = (uint32_t)*t, .off = used, .len = len};
+        used += len;
+        ++*t;
     }
+    size_t jobs = (v->n_items + READ_TEXTS - 1) / READ_TEXTS;
+    PD_TRY(PD_GROW(v->job_st, v->cap_st, jobs));
+    PD_TRY(PD_GROW(v->job_doc, v->cap_doc, jobs));
     PD_TRY(pd_regrow((void **)&v->arena, cap_arena, used + 1, 1));
     pd_prefault(v->arena, used);
     return PD_OK;
 }
 
-/* Read a planned batch and profile its texts, a span per job. */
+/* Read a planned batch and profile its texts, READ_TEXTS a job. */
 static pd_status profile_batch(pd_scan *sc, vstate *v)
 {
-    pd_parallel_for(sc->pool, v->n_spans < 2 ? 1 : sc->threads, v->n_spans, span_job, v);
-    for (size_t i = 0; i < v->n_spans; i++)
-        if (v->span_st[i] != PD_OK) {
-            pd_scan_fail(sc, "cannot read '%s' again", v->src->name(v->src->ctx, v->spans[i].doc));
-            return v->span_st[i];
+    size_t jobs = (v->n_items + READ_TEXTS - 1) / READ_TEXTS;
+    pd_parallel_for(sc->pool, jobs < 2 ? 1 : sc->threads, jobs, profile_job, v);
+    for (size_t i = 0; i < jobs; i++)
+        if (v->job_st[i] != PD_OK) {
+            if (v->job_st[i] != PD_ENOMEM)
+                pd_scan_fail(sc, "cannot read '%s' again",
+                             v->src->name(v->src->ctx, v->job_doc[i]));
+            return v->job_st[i];
         }
     return PD_OK;
 }
@@ -218,6 +214,7 @@ static pd_status build_profiles(pd_scan *sc, const pd_source *src, size_t wanted
 done:
     for (unsigned i = 0; v.w && i < sc->threads; i++) {
         pd_buf_release(&v.w[i].norm);
+        pd_buf_release(&v.w[i].raw);
         free(v.w[i].sh);
         free(v.w[i].tmp);
         if (sc->prof_buf)
@@ -227,9 +224,8 @@ done:
     }
     free(v.w);
     free(v.items);
-    free(v.spans);
-    free(v.span_first);
-    free(v.span_st);
+    free(v.job_st);
+    free(v.job_doc);
     free(v.arena);
     return st;
 }

@@ -75,7 +75,7 @@ static pd_source mem_source(memsrc *m, uint32_t n)
 {
     for (uint32_t i = 0; i < n && i < 16 && !m->lens; i++)
         m->len_cache[i] = m->texts[i] ? strlen(m->texts[i]) : 0;
-    return (pd_source){m, n, mem_name, mem_map, mem_unmap, mem_read, NULL, mem_release};
+    return (pd_source){m, n, mem_name, mem_map, mem_unmap, mem_read, NULL, mem_release, NULL};
 }
 
 #endif

@@ -56,31 +56,70 @@ static void test_read_ranges(const char *dir)
     size_t at = SIZE;
     for (size_t i = 0; i < RANGES; i++) {
         size_t len = 1 + (i * 37) % 300;
-        r[i] = (pd_range){off, len, dst + (at -= len)};
+        r[i] = (pd_range){0, off, len, dst + (at -= len)};
         off += len + (i % 100 == 99 ? 40 << 10 : (i * 131) % 3000);
     }
     CHECK(off < SIZE);
     memset(dst, 0, SIZE);
-    CHECK(src.read_ranges(src.ctx, 0, r, RANGES) == PD_OK);
+    size_t failed = 99;
+    CHECK(src.read_ranges(src.ctx, r, RANGES, &failed) == PD_OK);
     size_t bad = 0;
     for (size_t i = 0; i < RANGES; i++)
         bad += memcmp(r[i].dst, text + r[i].off, r[i].len) != 0;
     CHECK(bad == 0);
     CHECK(dst[at - 1] == 0); /* nothing written before the first place */
 
-    /* Ranges out of order are refused; a range past the end is a read error. */
-    pd_range back[2] = {{100, 10, dst}, {50, 10, dst + 10}};
+    /* Ranges out of order are read too (with a call each); a range past the
+     * end is a read error. */
+    pd_range back[3] = {{0, 100, 10, dst}, {0, 50, 60, dst + 10}, {0, 70, 5, dst + 70}};
     said[0] = 0;
-    CHECK(src.read_ranges(src.ctx, 0, back, 2) == PD_EINVAL);
-    CHECK_STR(said, ""); /* not the file's fault */
-    pd_range past[2] = {{100, 10, dst}, {SIZE - 5, 10, dst + 10}};
-    CHECK(src.read_ranges(src.ctx, 0, past, 2) == PD_EIO);
+    CHECK(src.read_ranges(src.ctx, back, 3, &failed) == PD_OK);
+    CHECK(memcmp(dst, text + 100, 10) == 0 && memcmp(dst + 10, text + 50, 60) == 0 &&
+          memcmp(dst + 70, text + 70, 5) == 0);
+    CHECK_STR(said, "");
+    pd_range past[3] = {{0, 100, 10, dst}, {0, 200000, 10, dst + 10}, {0, SIZE - 5, 10, dst + 20}};
+    CHECK(src.read_ranges(src.ctx, past, 3, &failed) == PD_EIO);
+    CHECK(failed == 2); /* the first range of the call that failed */
     CHECK_STR(said, "r.txt: cannot read again: the file got shorter\n");
     said[0] = 0;
     pd_files_free(fs);
     unlink(path);
     free(text);
     free(dst);
+}
+
+/* Records of a JSONL file share the spool: ranges of several records, and
+ * of a plain file read between them, each land in their place. */
+static void test_read_ranges_records(const char *dir)
+{
+    write_file(dir, "s.jsonl", "{\"text\": \"alpha one\\nalpha two\"}\n"
+                               "{\"text\": \"beta\"}\n"
+                               "{\"text\": \"gamma \\u00e9t\\u00e9\"}\n");
+    write_file(dir, "t.txt", "plain file text\n");
+    char path[512], path2[512];
+    snprintf(path, sizeof path, "%s/s.jsonl", dir);
+    snprintf(path2, sizeof path2, "%s/t.txt", dir);
+    pd_files *fs;
+    CHECK(pd_files_new(NULL, diag, NULL, &fs) == PD_OK);
+    CHECK(pd_files_add(fs, path) == PD_OK);
+    CHECK(pd_files_add(fs, path2) == PD_OK);
+    pd_source src = pd_files_source(fs);
+    CHECK(src.n_docs == 4);
+    char out[64];
+    memset(out, '.', sizeof out);
+    pd_range r[5] = {{0, 6, 3, out},       {0, 10, 5, out + 3}, {1, 0, 4, out + 8},
+                     {2, 6, 5, out + 12}, {3, 6, 4, out + 17}};
+    size_t failed;
+    CHECK(src.read_ranges(src.ctx, r, 5, &failed) == PD_OK);
+    out[21] = 0;
+    CHECK_STR(out, "onealphabeta\xc3\xa9t\xc3\xa9" "file");
+    /* The same through read(), one range at a time. */
+    char one[8] = {0};
+    CHECK(src.read(src.ctx, 2, 6, 5, one) == PD_OK);
+    CHECK(memcmp(one, out + 12, 5) == 0);
+    pd_files_free(fs);
+    unlink(path);
+    unlink(path2);
 }
 
 int main(void)
@@ -118,6 +157,7 @@ int main(void)
         unlink(path);
     }
     test_read_ranges(dir);
+    test_read_ranges_records(dir);
     rmdir(dir);
     return check_done("test_files");
 }
