@@ -115,7 +115,8 @@ static void profile_job(void *ctx, unsigned tid, size_t i)
 {
     vstate *v = ctx;
     const pd_scan *sc = v->sc;
-    size_t from = i * READ_TEXTS, to = from + READ_TEXTS < v->n_items ? from + READ_TEXTS : v->n_items;
+    size_t from = i * READ_TEXTS;
+    size_t to = from + READ_TEXTS < v->n_items ? from + READ_TEXTS : v->n_items;
     pd_range r[READ_TEXTS];
     size_t n = 0;
     for (size_t k = from; k < to; k++) {
