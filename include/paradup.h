@@ -240,6 +240,11 @@ typedef struct pd_source {
      * from several threads at once, like read(). On failure *failed is the
      * index of a range that could not be read, whose document is named. */
     pd_status (*read_ranges)(void *ctx, const pd_range *r, size_t n, size_t *failed);
+    /* May be NULL. The document's length in bytes when it is known without
+     * reading it, else UINT64_MAX; map() has the last word. A document known
+     * to be small is mapped by the thread that processes it, not ahead of
+     * time by the one that cuts the input into chunks. */
+    uint64_t (*length)(void *ctx, uint32_t doc);
 } pd_source;
 
 /* Diagnostics about a document: `line` is 0 when the message is about the

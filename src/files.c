@@ -923,9 +923,17 @@ static pd_status files_read_ranges(void *ctx, const pd_range *r, size_t n, size_
     return st;
 }
 
+/* A spooled record's length is known; so is a file's, measured when it was
+ * added, unless that left it to map(). */
+static uint64_t files_length(void *ctx, uint32_t d)
+{
+    const doc *dc = &((pd_files *)ctx)->docs[d];
+    return dc->spooled || dc->len > 0 ? dc->len : UINT64_MAX;
+}
+
 pd_source pd_files_source(pd_files *fs)
 {
     return (pd_source){fs,          (uint32_t)fs->n_docs, files_name,    files_map,
                        files_unmap, files_read,           files_origin,  files_release,
-                       files_read_ranges};
+                       files_read_ranges, files_length};
 }

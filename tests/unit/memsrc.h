@@ -16,6 +16,7 @@ typedef struct memsrc {
     size_t len_cache[16];
     /* release() calls, and the most bytes one of them let go */
     size_t releases, released, max_release;
+    bool known; /* give the source a length(): small documents are mapped late */
 } memsrc;
 
 static const char *mem_name(void *ctx, uint32_t doc)
@@ -71,11 +72,18 @@ static void mem_release(void *ctx, uint32_t doc, const char *data, size_t upto)
     m->released = upto;
 }
 
+/* An unreadable document's length is known too (its map() fails). */
+static uint64_t mem_length(void *ctx, uint32_t doc)
+{
+    return mem_len(ctx, doc);
+}
+
 static pd_source mem_source(memsrc *m, uint32_t n)
 {
     for (uint32_t i = 0; i < n && i < 16 && !m->lens; i++)
         m->len_cache[i] = m->texts[i] ? strlen(m->texts[i]) : 0;
-    return (pd_source){m, n, mem_name, mem_map, mem_unmap, mem_read, NULL, mem_release, NULL};
+    return (pd_source){m,        n,           mem_name, mem_map, mem_unmap, mem_read, NULL,
+                       mem_release, NULL, m->known ? mem_length : NULL};
 }
 
 #endif

@@ -216,18 +216,27 @@ static void test_chunks(void)
     free(big);
 }
 
-/* One unreadable document is skipped; strict mode stops. */
+/* One unreadable document is skipped; strict mode stops. Both when it is
+ * mapped ahead and when, its length known, its chunk's thread maps it. */
 static void test_failed_doc(void)
 {
     const char *names[] = {"a", "gone", "b"}, *texts[] = {"same line\n", NULL, "same line\n"};
-    memsrc m = {.names = names, .texts = texts};
-    pd_options o;
-    pd_options_init(&o);
-    pd_scan *sc = run(&m, 3, &o);
-    CHECK(sc && pd_scan_row_count(sc) == 2 && pd_scan_stats(sc)->docs_failed == 1);
-    pd_scan_free(sc);
-    o.strict = 1;
-    CHECK(run(&m, 3, &o) == NULL);
+    for (int known = 0; known < 2; known++) {
+        memsrc m = {.names = names, .texts = texts, .known = known};
+        pd_options o;
+        pd_options_init(&o);
+        pd_scan *sc = run(&m, 3, &o);
+        CHECK(sc && pd_scan_row_count(sc) == 2 && pd_scan_stats(sc)->docs_failed == 1);
+        CHECK(sc && pd_scan_stats(sc)->docs == 2 && m.mapped == 0);
+        pd_scan_free(sc);
+        o.strict = 1;
+        pd_scan *strict;
+        CHECK(pd_scan_new(&o, &strict) == PD_OK);
+        pd_source src = mem_source(&m, 3);
+        CHECK(pd_scan_run(strict, &src) == PD_EIO);
+        CHECK_STR(pd_scan_errmsg(strict), "cannot read 'gone'");
+        pd_scan_free(strict);
+    }
 }
 
 /* The report reads the rows' texts again: they come out as they are in
@@ -443,7 +452,9 @@ static void test_options(void)
 /* Many one-line documents: each is unmapped as soon as its chunk is
  * processed, so the documents mapped at once are at most one batch being cut
  * (BATCH_CHUNKS in scan.c) and those mapped ahead (PREFETCH), not two
- * batches; every document is still unmapped once, and the repeat found. */
+ * batches; when the source knows their lengths, each is mapped by the thread
+ * that processes it, so at most one a thread. Every document is still
+ * unmapped once, and the repeat found. */
 static void test_small_docs_released(void)
 {
     enum { DOCS = 12000, ONE_BATCH = 4096, AHEAD = 256 };
@@ -459,8 +470,11 @@ static void test_small_docs_released(void)
         lens[i] = (size_t)n;
         names[i] = texts[i] = t;
     }
-    for (unsigned threads = 1; threads <= 2; threads++) {
-        memsrc m = {.names = names, .texts = texts, .lens = lens};
+    for (unsigned run_no = 0; run_no < 4; run_no++) {
+        /* With their lengths known, documents are mapped one a thread. */
+        unsigned threads = 1 + run_no % 2;
+        bool known = run_no >= 2;
+        memsrc m = {.names = names, .texts = texts, .lens = lens, .known = known};
         pd_options o;
         pd_options_init(&o);
         o.threads = threads;
@@ -471,7 +485,7 @@ static void test_small_docs_released(void)
             continue;
         if (m.max_mapped > ONE_BATCH + AHEAD)
             fprintf(stderr, "%u threads: %d documents mapped at once\n", threads, m.max_mapped);
-        CHECK(m.max_mapped <= ONE_BATCH + AHEAD);
+        CHECK(m.max_mapped <= (known ? (int)threads : ONE_BATCH + AHEAD));
         CHECK(m.maps == DOCS && m.unmaps == DOCS && m.mapped == 0);
         const pd_stats *st = pd_scan_stats(sc);
         CHECK(st->docs == DOCS && st->units == DOCS && st->clusters == 1 && st->duplicates == 11);
