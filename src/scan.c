@@ -2,19 +2,20 @@
  * scan.c - the scanner: options, and the first pass over the documents.
  *
  * The first pass reads each document once. Documents are mapped a few hundred
- * at a time in parallel; the main thread cuts them, in input order, into
- * chunks of about 1 MiB (less at a batch's end) at unit boundaries (so one
- * huge file still uses every thread; a line longer than that is cut at its
- * pieces, see cut_chunk); a batch of chunks is processed in parallel (a chunk
- * of a large document from a copy read with src->read(), see open_view):
- * segment, normalize, hash the normalized text with XXH3-128 and, when
- * near-duplicates are wanted, shingle, sign and compute the LSH band keys of
- * each text that neither an earlier batch nor the same thread (in this batch
- * or the one before) has signed. The main thread merges each batch in input
- * order while the next one is processed: it numbers units and lines across
- * chunks and interns each text hash in the exact-repeat table. Only the first
- * unit of each distinct text keeps band keys, so a banner repeated a million
- * times costs one LSH entry.
+ * at a time in parallel (a small one whose length the source knows is mapped
+ * later, by the thread that processes it); the main thread cuts them, in
+ * input order, into chunks of about 1 MiB (less at a batch's end) at unit
+ * boundaries (so one huge file still uses every thread; a line longer than
+ * that is cut at its pieces, see cut_chunk); a batch of chunks is processed
+ * in parallel (a chunk of a large document from a copy read with src->read(),
+ * see open_view): segment, normalize, hash the normalized text with XXH3-128
+ * and, when near-duplicates are wanted, shingle, sign and compute the LSH
+ * band keys of each text that neither an earlier batch nor the same thread
+ * (in this batch or the one before) has signed. The main thread merges each
+ * batch in input order while the next one is processed: it numbers units and
+ * lines across chunks and interns each text hash in the exact-repeat table.
+ * Only the first unit of each distinct text keeps band keys, so a banner
+ * repeated a million times costs one LSH entry.
  *
  * Nothing of a unit's text is kept: 32 bytes of position per unit, 4 for its
  * text id, and per distinct text 16 (hash) + 4 (first unit) + 11 to 21 (table);
