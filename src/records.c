@@ -49,14 +49,15 @@ static json_t *lookup(json_t *obj, const char *path)
 /* JSONL is read in batches of about JSONL_BATCH bytes of whole lines. The
  * lines of a batch are parsed in parallel (jansson keeps no shared state
  * while parsing), each into its thread's arena: the record's text and id, or
- * why it is malformed. The batch is then added in line order, so documents,
- * messages and --strict stop where a serial reader would. */
+ * why it is malformed. A batch is added in line order while the next one is
+ * parsed and the one after is read (decompression and adding are serial),
+ * so documents, messages and --strict stop where a serial reader would. */
 enum { JSONL_BATCH = 4 << 20, JSONL_READ = 1 << 20 };
 
 typedef enum jkind { J_BLANK, J_RECORD, J_MALFORMED, J_NOMEM } jkind;
 
 typedef struct jline {
-    const char *p; /* the line in the read buffer */
+    const char *p; /* the line in its batch's text */
     size_t n;
     jkind kind;
     bool has_id;
@@ -65,15 +66,35 @@ typedef struct jline {
     size_t id, id_len;
 } jline;
 
+/* A batch: whole lines of the stream, or the place of a record too long to
+ * read; then what parsing its lines made. */
+typedef struct jbatch {
+    pd_buf text;
+    jline *lines;
+    size_t n_lines, cap_lines;
+    pd_tbuf *arena;  /* one per thread */
+    uint64_t line;   /* the number of its first line */
+    bool overlong;   /* no lines: the record at `line` was too long and dropped */
+    pd_status after; /* PD_OK, or how the stream failed after these lines */
+} jbatch;
+
 typedef struct jsonl {
     const pd_input_options *o;
     bool fast; /* the fields are top-level names: json.c may read plain lines */
-    jline *lines;
-    size_t n_lines, cap_lines;
-    pd_tbuf *arena; /* one per thread */
+    jbatch *parsing; /* the batch whose lines parse_line() reads */
     pd_pool *pool;
     unsigned threads;
 } jsonl;
+
+/* The stream as it is cut into batches: buf holds what was read and is in
+ * no batch yet, buf.data[0..scan) without a newline. */
+typedef struct jreader {
+    pd_instream *in;
+    pd_buf buf;
+    size_t want, scan;
+    uint64_t line; /* the number of buf's first line */
+    bool first, eof, skipping;
+} jreader;
 
 /* Append n bytes to a's end; their offset in *at. */
 static bool arena_put(pd_buf *a, const char *p, size_t n, size_t *at)
@@ -105,8 +126,8 @@ static void jline_malformed(jline *l, pd_buf *a, const char *fmt, ...)
 static void parse_line(void *ctx, unsigned tid, size_t i)
 {
     jsonl *j = ctx;
-    jline *l = &j->lines[i];
-    pd_buf *a = &j->arena[tid].b;
+    jline *l = &j->parsing->lines[i];
+    pd_buf *a = &j->parsing->arena[tid].b;
     const char *p = l->p;
     size_t n = l->n, k = 0;
     l->tid = tid;
@@ -162,39 +183,54 @@ static void parse_line(void *ctx, unsigned tid, size_t i)
     json_decref(root);
 }
 
-/* Parse the batch's lines in parallel, then add them in order; the first
- * line is number `line`. */
-static pd_status jsonl_batch(pd_files *fs, uint32_t file, jsonl *j, uint64_t line)
+/* Add a parsed batch in line order: its records, its messages, and how the
+ * stream failed after it; the first failure is returned. */
+static pd_status add_batch(pd_files *fs, uint32_t file, jbatch *bt, unsigned threads)
 {
-    pd_parallel_for(j->pool, j->n_lines < 64 ? 1 : j->threads, j->n_lines, parse_line, j);
     pd_status st = PD_OK;
-    for (size_t i = 0; i < j->n_lines && st == PD_OK; i++) {
-        const jline *l = &j->lines[i];
-        const char *a = j->arena[l->tid].b.data;
+    if (bt->overlong)
+        st = pd_files_malformed(fs, file, bt->line, "record longer than %zu bytes",
+                                PD_RECORD_MAX);
+    for (size_t i = 0; i < bt->n_lines && st == PD_OK; i++) {
+        const jline *l = &bt->lines[i];
+        const char *a = bt->arena[l->tid].b.data;
         if (l->kind == J_NOMEM)
             st = PD_ENOMEM;
         else if (l->kind == J_MALFORMED)
-            st = pd_files_malformed(fs, file, line + i, "%.*s", (int)l->text_len, a + l->text);
+            st = pd_files_malformed(fs, file, bt->line + i, "%.*s", (int)l->text_len,
+                                    a + l->text);
         else if (l->kind == J_RECORD)
-            st = pd_files_record(fs, file, line + i, l->has_id ? a + l->id : NULL, l->id_len,
+            st = pd_files_record(fs, file, bt->line + i, l->has_id ? a + l->id : NULL, l->id_len,
                                  a + l->text, l->text_len);
     }
-    for (unsigned t = 0; t < j->threads; t++)
-        j->arena[t].b.len = 0;
-    j->n_lines = 0;
-    return st;
+    for (unsigned t = 0; t < threads; t++)
+        bt->arena[t].b.len = 0;
+    return st == PD_OK ? bt->after : st;
 }
 
-/* Cut b[0..end) into the batch's lines (the last may lack its newline). */
-static pd_status jsonl_lines(jsonl *j, const char *b, size_t end)
+/* Move buf[0..end), whole lines, into bt (buf and bt's text swap places;
+ * the rest is copied back) and cut it into lines. */
+static pd_status take_lines(jreader *r, jbatch *bt, size_t end)
 {
+    pd_buf rest = bt->text;
+    bt->text = r->buf;
+    PD_TRY(pd_buf_reserve(&rest, bt->text.len - end + 1));
+    if (bt->text.len > end)
+        memcpy(rest.data, bt->text.data + end, bt->text.len - end);
+    rest.len = bt->text.len - end;
+    r->buf = rest;
+    bt->text.len = end;
+    const char *b = bt->text.data;
     for (size_t pos = 0; pos < end;) {
         const char *nl = memchr(b + pos, '\n', end - pos);
         size_t n = nl ? (size_t)(nl - (b + pos)) : end - pos;
-        PD_TRY(PD_GROW(j->lines, j->cap_lines, j->n_lines + 1));
-        j->lines[j->n_lines++] = (jline){.p = b + pos, .n = n};
+        PD_TRY(PD_GROW(bt->lines, bt->cap_lines, bt->n_lines + 1));
+        bt->lines[bt->n_lines++] = (jline){.p = b + pos, .n = n};
         pos += n + 1;
     }
+    r->line += bt->n_lines;
+    r->scan = 0;
+    r->want = JSONL_BATCH;
     return PD_OK;
 }
 
@@ -208,16 +244,93 @@ static size_t whole_lines(const char *b, size_t len, size_t scan)
     return e > scan ? e : 0;
 }
 
-/* Parse and add the whole lines in b[0..end); *line is the first one's
- * number, and moves past them. */
-static pd_status jsonl_add(pd_files *fs, uint32_t file, jsonl *j, const char *b, size_t end,
-                           uint64_t *line)
+/* Read the next batch into bt: at least JSONL_BATCH bytes of whole lines
+ * unless the stream ends or fails first (the lines before a failure count),
+ * or a record too long to keep. *got is false at the end of the stream. */
+static pd_status next_batch(jreader *r, jbatch *bt, bool *got)
 {
-    PD_TRY(jsonl_lines(j, b, end));
-    size_t lines = j->n_lines;
-    pd_status st = jsonl_batch(fs, file, j, *line);
-    *line += lines;
-    return st;
+    bt->n_lines = 0;
+    bt->overlong = false;
+    bt->after = PD_OK;
+    bt->line = r->line;
+    *got = false;
+    while (!(r->eof && r->buf.len == 0)) {
+        if (!r->eof && r->buf.len < r->want) {
+            size_t n = 0;
+            pd_status st = pd_buf_reserve(&r->buf, r->buf.len + JSONL_READ);
+            if (st == PD_OK)
+                st = pd_instream_read(r->in, r->buf.data + r->buf.len, JSONL_READ, &n);
+            size_t bom = skip_bom(r->buf.data + r->buf.len, n, r->first);
+            memmove(r->buf.data + r->buf.len, r->buf.data + r->buf.len + bom, n - bom);
+            r->buf.len += n - bom;
+            r->first = false;
+            r->eof = n == 0;
+            if (st == PD_ENOMEM)
+                return st;
+            if (st != PD_OK) { /* the stream is damaged: the lines before it count */
+                if (!r->skipping)
+                    PD_TRY(take_lines(r, bt, whole_lines(r->buf.data, r->buf.len, r->scan)));
+                bt->after = st;
+                r->eof = true;
+                r->buf.len = 0;
+                *got = true;
+                return PD_OK;
+            }
+            continue;
+        }
+        if (r->skipping) { /* drop the rest of an overlong record */
+            char *nl = memchr(r->buf.data, '\n', r->buf.len);
+            size_t drop = nl ? (size_t)(nl - r->buf.data) + 1 : r->buf.len;
+            memmove(r->buf.data, r->buf.data + drop, r->buf.len - drop);
+            r->buf.len -= drop;
+            if (nl) {
+                r->skipping = false;
+                r->line++;
+            }
+            continue;
+        }
+        size_t end = r->eof ? r->buf.len : whole_lines(r->buf.data, r->buf.len, r->scan);
+        if (end > 0) {
+            PD_TRY(take_lines(r, bt, end));
+            *got = true;
+            return PD_OK;
+        }
+        /* one line longer than the buffer: read on */
+        r->scan = r->buf.len;
+        r->want = r->buf.len + JSONL_READ;
+        if (r->buf.len > PD_RECORD_MAX) {
+            bt->overlong = true;
+            r->skipping = true;
+            r->buf.len = r->scan = 0;
+            r->want = JSONL_BATCH;
+            *got = true;
+            return PD_OK;
+        }
+    }
+    return PD_OK;
+}
+
+/* Parse batch k's lines on the pool while the batch before is added and the
+ * next is read; returns the first failure. */
+static pd_status jsonl_pipeline(pd_files *fs, uint32_t file, jsonl *j, jreader *r, jbatch *bt)
+{
+    bool got, added = true; /* bt[k ^ 1], the batch before, is added */
+    unsigned k = 0;
+    pd_status st = next_batch(r, &bt[0], &got);
+    while (st == PD_OK && got) {
+        j->parsing = &bt[k];
+        size_t n = bt[k].n_lines;
+        pd_parallel_start(j->pool, n < 64 ? 1 : j->threads, n, parse_line, j);
+        pd_status ast = added ? PD_OK : add_batch(fs, file, &bt[k ^ 1], j->threads);
+        got = false;
+        if (ast == PD_OK && bt[k].after == PD_OK)
+            st = next_batch(r, &bt[k ^ 1], &got);
+        pd_parallel_finish(j->pool);
+        st = ast != PD_OK ? ast : st;
+        added = false;
+        k ^= 1;
+    }
+    return st == PD_OK && !added ? add_batch(fs, file, &bt[k ^ 1], j->threads) : st;
 }
 
 pd_status pd_read_jsonl(pd_files *fs, uint32_t file, pd_instream *in)
@@ -225,62 +338,19 @@ pd_status pd_read_jsonl(pd_files *fs, uint32_t file, pd_instream *in)
     const pd_input_options *o = pd_files_options(fs);
     jsonl j = {.o = o, .pool = pd_files_pool(fs), .threads = pd_pool_size(pd_files_pool(fs)),
                .fast = !strchr(o->text_field, '.') && (!o->id_field || !strchr(o->id_field, '.'))};
-    pd_buf b;
-    pd_buf_init(&b);
-    pd_status st = (j.arena = pd_tbufs_new(j.threads)) ? PD_OK : PD_ENOMEM;
-    uint64_t line = 1;
-    size_t want = JSONL_BATCH, scan = 0; /* b.data[0..scan) holds no newline */
-    bool first = true, eof = false, skipping = false;
-    while (st == PD_OK && !(eof && b.len == 0)) {
-        if (!eof && b.len < want) {
-            size_t got = 0;
-            if ((st = pd_buf_reserve(&b, b.len + JSONL_READ)) == PD_OK)
-                st = pd_instream_read(in, b.data + b.len, JSONL_READ, &got);
-            size_t bom = skip_bom(b.data + b.len, got, first);
-            memmove(b.data + b.len, b.data + b.len + bom, got - bom);
-            b.len += got - bom;
-            first = false;
-            eof = got == 0;
-            if (st != PD_OK && st != PD_ENOMEM && !skipping) { /* lines before damage count */
-                pd_status ast = jsonl_add(fs, file, &j, b.data, whole_lines(b.data, b.len, scan),
-                                          &line);
-                st = ast != PD_OK ? ast : st;
-            }
-            continue;
-        }
-        if (skipping) { /* drop the rest of an overlong record */
-            char *nl = memchr(b.data, '\n', b.len);
-            size_t drop = nl ? (size_t)(nl - b.data) + 1 : b.len;
-            memmove(b.data, b.data + drop, b.len - drop);
-            b.len -= drop;
-            if (nl) {
-                skipping = false;
-                line++;
-            }
-            continue;
-        }
-        size_t end = eof ? b.len : whole_lines(b.data, b.len, scan);
-        if (end == 0) { /* one line longer than the buffer: read on */
-            scan = b.len;
-            want = b.len + JSONL_READ;
-            if (b.len > PD_RECORD_MAX) {
-                st = pd_files_malformed(fs, file, line, "record longer than %zu bytes",
-                                        PD_RECORD_MAX);
-                skipping = true;
-                b.len = scan = 0;
-                want = JSONL_BATCH;
-            }
-            continue;
-        }
-        st = jsonl_add(fs, file, &j, b.data, end, &line);
-        memmove(b.data, b.data + end, b.len - end);
-        b.len -= end;
-        scan = 0;
-        want = JSONL_BATCH;
+    jreader r = {.in = in, .want = JSONL_BATCH, .line = 1, .first = true};
+    jbatch bt[2];
+    memset(bt, 0, sizeof bt);
+    pd_buf_init(&r.buf);
+    pd_status st = PD_ENOMEM;
+    if ((bt[0].arena = pd_tbufs_new(j.threads)) && (bt[1].arena = pd_tbufs_new(j.threads)))
+        st = jsonl_pipeline(fs, file, &j, &r, bt);
+    for (int k = 0; k < 2; k++) {
+        pd_tbufs_free(bt[k].arena, j.threads);
+        free(bt[k].lines);
+        pd_buf_release(&bt[k].text);
     }
-    pd_tbufs_free(j.arena, j.threads);
-    free(j.lines);
-    pd_buf_release(&b);
+    pd_buf_release(&r.buf);
     return st;
 }
 
