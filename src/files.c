@@ -689,10 +689,16 @@ static void done_fd(pd_files *fs, uint32_t d, int fd)
         close(fd);
 }
 
-static pd_status read_at(int fd, char *buf, size_t len, uint64_t off)
+/* preadv() until the buffers are full; a short read moves along them. The
+ * end of the file before then is PD_EIO with errno 0. */
+static pd_status readv_at(int fd, struct iovec *iov, int n, uint64_t off)
 {
-    while (len > 0) {
-        ssize_t r = pread(fd, buf, len, (off_t)off);
+    for (;;) {
+        for (; n > 0 && iov->iov_len == 0; iov++, n--)
+            ;
+        if (n == 0)
+            return PD_OK;
+        ssize_t r = preadv(fd, iov, n, (off_t)off);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0) {
@@ -700,11 +706,20 @@ static pd_status read_at(int fd, char *buf, size_t len, uint64_t off)
                 errno = 0;
             return PD_EIO;
         }
-        buf += r;
         off += (uint64_t)r;
-        len -= (size_t)r;
+        for (; n > 0 && (size_t)r >= iov->iov_len; iov++, n--)
+            r -= (ssize_t)iov->iov_len;
+        if (n > 0) {
+            iov->iov_base = (char *)iov->iov_base + r;
+            iov->iov_len -= (size_t)r;
+        }
     }
-    return PD_OK;
+}
+
+static pd_status read_at(int fd, char *buf, size_t len, uint64_t off)
+{
+    struct iovec iov = {buf, len};
+    return readv_at(fd, &iov, 1, off);
 }
 
 /* The length of document d, from fd for a file read in place. */
@@ -837,28 +852,6 @@ static pd_status files_read(void *ctx, uint32_t d, uint64_t off, size_t len, cha
     return st;
 }
 
-/* preadv() until the buffers are full; a short read moves along them. */
-static pd_status readv_at(int fd, struct iovec *iov, int n, uint64_t off)
-{
-    while (n > 0) {
-        ssize_t r = preadv(fd, iov, n, (off_t)off);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            if (r == 0)
-                errno = 0;
-            return PD_EIO;
-        }
-        off += (uint64_t)r;
-        for (; n > 0 && (size_t)r >= iov->iov_len; iov++, n--)
-            r -= (ssize_t)iov->iov_len;
-        if (n > 0) {
-            iov->iov_base = (char *)iov->iov_base + r;
-            iov->iov_len -= (size_t)r;
-        }
-    }
-    return PD_OK;
-}
 
 /* Bytes between ranges read into a scratch buffer rather than ending a
  * preadv() (a call costs about as much as copying 4 KB here); a call takes
