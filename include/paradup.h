@@ -194,14 +194,6 @@ void pd_lsh_choose(double t, unsigned perms, unsigned *bands, unsigned *rows);
 /* ------------------------------------------------------------------------ */
 /* Documents: where the scanner reads its input                              */
 
-/* A random-access collection of documents, implemented by the caller (or by
- * pd_files below). Documents are numbered 0..n_docs-1 in input order. The
- * scanner calls map() once per document, and read() for the bytes it copies:
- * the chunks of a large document as it reads them, and what later stages and
- * the report need. map(), unmap(), release() and read() may be called from
- * several threads at once (map() and unmap() for different documents); name()
- * and origin() are called from the thread that runs the scanner. */
-
 /* Bytes [off, off+len) of document `doc`, to be copied to dst. */
 typedef struct pd_range {
     uint32_t doc;
@@ -210,6 +202,13 @@ typedef struct pd_range {
     char *dst;
 } pd_range;
 
+/* A random-access collection of documents, implemented by the caller (or by
+ * pd_files below). Documents are numbered 0..n_docs-1 in input order. The
+ * scanner calls map() once per document, and read() for the bytes it copies:
+ * the chunks of a large document as it reads them, and what later stages and
+ * the report need. map(), unmap(), release() and read() may be called from
+ * several threads at once (map() and unmap() for different documents); name()
+ * and origin() are called from the thread that runs the scanner. */
 typedef struct pd_source {
     void *ctx;
     uint32_t n_docs;
@@ -231,7 +230,8 @@ typedef struct pd_source {
      * can drop those pages, so memory does not grow with the document. */
     void (*release)(void *ctx, uint32_t doc, const char *data, size_t upto);
     /* May be NULL. Copy n ranges, each of at least one byte, to their dst:
-     * the report's texts, scattered over many documents. The ranges come in
+     * the texts verification and the report read again, scattered over many
+     * documents. The ranges come in
      * input order (by document, then offset) and do not overlap. Without it
      * the scanner calls read() for the ranges of a document that lie close
      * together and copies them out; pd_files reads ranges that lie close
