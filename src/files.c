@@ -852,16 +852,17 @@ static pd_status files_read(void *ctx, uint32_t d, uint64_t off, size_t len, cha
     return st;
 }
 
-
-/* Bytes between ranges read into a scratch buffer rather than ending a
- * preadv() (a call costs about as much as copying 4 KB here); a call takes
- * 1,024 buffers. */
+/* Bytes between ranges are read into a scratch buffer rather than end a
+ * preadv() when there are at most GAP_BYTES of them (the report of 100 MB
+ * exact took 0.161, 0.118 and 0.110 s with gaps of 1, 4 and 8 KB, and no
+ * less with 16 to 64 KB); a call takes 1,024 buffers. */
 enum { GAP_BYTES = 8 << 10, IOVS = 1024 };
 
 /* Ranges r[0..n) of documents read from fd: each to its place, in as few
  * preadv() calls as the gaps and buffers allow (a range before the end of
  * the one before starts a call of its own). */
-static pd_status read_ranges_at(pd_files *fs, int fd, const pd_range *r, size_t n, size_t *failed)
+static pd_status read_ranges_at(pd_files *fs, int fd, const pd_range *r, size_t n,
+                                size_t *failed)
 {
     char gap[GAP_BYTES];
     struct iovec iov[IOVS];

@@ -537,8 +537,9 @@ static void process_chunk_job(void *ctx, unsigned tid, size_t i)
 /* Is document d small enough to be mapped by the thread that processes it?
  * Then it is one chunk, and *len its length as far as the source knows. A
  * corpus of small documents (JSONL records, a directory of pages) was
- * otherwise mapped ahead, PREFETCH at a time, while the chunks waited: at
- * -j2 the helper sat idle for a third of the first pass. */
+ * otherwise mapped ahead, PREFETCH at a time, by the main thread's cutting,
+ * while no chunk was ready: 75 ms of the first pass of 100 MB of JSONL at
+ * -j2 went to cutting then, 2 ms now. */
 static bool small_doc(const pass1 *p, uint32_t d, uint64_t *len)
 {
     const pd_source *src = p->src;
