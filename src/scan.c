@@ -192,12 +192,16 @@ typedef struct chunk {
      * cut_batch); unreadable when map() failed, and then skipped. */
     bool lazy, unreadable;
     pd_status st;
+    /* Its units and signatures, in the buffers of the thread that made them
+     * (scratch.out, from uoff and soff; see bind_chunk): */
     pd_urec *u; /* local index and line numbers (1-based within the chunk) */
     pd_h128 *h;
     uint32_t *known; /* the text id from earlier batches, or UINT32_MAX */
     /* signature s: the band keys keys[s * bands ...] of unit signed_unit[s] */
     uint32_t *keys, *signed_unit;
-    size_t n, cap_u, cap_h, cap_known, cap_k, cap_signed;
+    size_t n;
+    unsigned tid;
+    size_t uoff, soff;
     uint32_t lines, segmented, first_bad_line, first_split_line;
     size_t fresh; /* units whose text was not known (known[j] == UINT32_MAX) */
     uint64_t empty, split, signatures;
@@ -225,6 +229,18 @@ typedef struct scratch {
         uint64_t batch;
     } signed_in[2];
     unsigned signing;
+    /* What this thread's chunks of a batch made, one chunk after another,
+     * by the batch's parity like signed_in: the merge of one batch reads
+     * them while the next batch is processed. A buffer a thread, reused from
+     * batch to batch, not arrays a chunk: those were first touched page by
+     * page as chunks grew them, in glibc's heap and arenas. */
+    struct chunk_out {
+        pd_urec *u;
+        pd_h128 *h;
+        uint32_t *known, *keys, *signed_unit;
+        size_t units, sigs, cap_u, cap_h, cap_known, cap_k, cap_signed;
+        uint64_t batch;
+    } out[2];
     /* The chunk's bytes: document offset x is at d[x - origin]; d is the
      * mapping (origin 0) or raw, a copy read with src->read(). */
     const char *d;
@@ -281,6 +297,17 @@ typedef struct pass1 {
     pd_norm_stats doc_ns;
 } pass1;
 
+/* Point chunk c's arrays at its place in o, which moves as o grows: while
+ * the chunk is processed, and again when its batch is merged. */
+static void bind_chunk(chunk *c, const struct chunk_out *o, unsigned bands)
+{
+    c->u = o->u ? o->u + c->uoff : NULL;
+    c->h = o->h ? o->h + c->uoff : NULL;
+    c->known = o->known ? o->known + c->uoff : NULL;
+    c->keys = o->keys ? o->keys + c->soff * bands : NULL;
+    c->signed_unit = o->signed_unit ? o->signed_unit + c->soff : NULL;
+}
+
 /* Sign the normalized text of chunk unit j: its band keys. */
 static pd_status sign_unit(pd_scan *sc, scratch *s, chunk *c, size_t j, const pd_buf *norm)
 {
@@ -288,8 +315,12 @@ static pd_status sign_unit(pd_scan *sc, scratch *s, chunk *c, size_t j, const pd
     size_t n = pd_shingles(norm->data, norm->len, sc->o.shingle, s->sh, s->cap_sh);
     pd_minhash_sign(sc->mh, s->sh, n, s->sig);
     size_t k = c->signatures;
-    PD_TRY(PD_GROW(c->keys, c->cap_k, (k + 1) * sc->bands));
-    PD_TRY(PD_GROW(c->signed_unit, c->cap_signed, k + 1));
+    struct chunk_out *o = &s->out[s->signing];
+    if (c->soff + k + 1 > o->cap_signed || (c->soff + k + 1) * sc->bands > o->cap_k) {
+        PD_TRY(PD_GROW(o->keys, o->cap_k, (c->soff + k + 1) * sc->bands));
+        PD_TRY(PD_GROW(o->signed_unit, o->cap_signed, c->soff + k + 1));
+        bind_chunk(c, o, sc->bands);
+    }
     pd_lsh_keys(s->sig, sc->bands, sc->rows, c->keys + k * sc->bands);
     c->signed_unit[k] = (uint32_t)j;
     c->signatures++;
@@ -306,7 +337,7 @@ static uint32_t count_newlines(const char *p, size_t n)
 
 /* A thread starts on a chunk of batch `number`: the texts it signed two
  * batches ago are forgotten (their batch is merged, so the exact table
- * knows them). */
+ * knows them), and so are the units it made then. */
 static void signing_batch(scratch *s, uint64_t number)
 {
     s->signing = number & 1;
@@ -314,6 +345,11 @@ static void signing_batch(scratch *s, uint64_t number)
     if (t->batch != number) {
         pd_exact_clear(&t->set);
         t->batch = number;
+    }
+    struct chunk_out *o = &s->out[s->signing]; /* its batch is merged too */
+    if (o->batch != number) {
+        o->units = o->sigs = 0;
+        o->batch = number;
     }
 }
 
@@ -377,9 +413,14 @@ static pd_status add_piece(pd_scan *sc, scratch *s, chunk *c, uint64_t start, ui
         c->empty++;
         return PD_OK;
     }
-    PD_TRY(PD_GROW(c->u, c->cap_u, c->n + 1));
-    PD_TRY(PD_GROW(c->h, c->cap_h, c->n + 1));
-    PD_TRY(PD_GROW(c->known, c->cap_known, c->n + 1));
+    struct chunk_out *o = &s->out[s->signing];
+    size_t need = c->uoff + c->n + 1;
+    if (need > o->cap_u || need > o->cap_h || need > o->cap_known) {
+        PD_TRY(PD_GROW(o->u, o->cap_u, need));
+        PD_TRY(PD_GROW(o->h, o->cap_h, need));
+        PD_TRY(PD_GROW(o->known, o->cap_known, need));
+        bind_chunk(c, o, sc->bands);
+    }
     /* Only a paragraph spans lines: a sentence ends at its line's end. */
     uint32_t lines = sc->o.unit == PD_UNIT_PARAGRAPH ? count_newlines(text, len) : 0;
     c->u[c->n] = (pd_urec){start, end, c->doc, index, line, line + lines};
@@ -517,6 +558,13 @@ static void process_chunk_job(void *ctx, unsigned tid, size_t i)
     batch *b = ctx;
     chunk *c = &b->c[i];
     const pd_source *src = b->p->src;
+    scratch *s = &b->p->scr[tid];
+    signing_batch(s, b->number);
+    struct chunk_out *o = &s->out[s->signing];
+    c->tid = tid;
+    c->uoff = o->units;
+    c->soff = o->sigs;
+    bind_chunk(c, o, b->p->sc->bands);
     if (c->lazy) {
         size_t len;
         if (src->map(src->ctx, c->doc, &c->data, &len) != PD_OK) {
@@ -526,8 +574,9 @@ static void process_chunk_job(void *ctx, unsigned tid, size_t i)
         c->start = pd_segment_bom(c->data, len);
         c->end = len;
     }
-    signing_batch(&b->p->scr[tid], b->number);
-    c->st = process_chunk(b->p->sc, src, &b->p->scr[tid], c);
+    c->st = process_chunk(b->p->sc, src, s, c);
+    o->units = c->uoff + c->n;
+    o->sigs = c->soff + c->signatures;
     if (c->first && c->last) {
         src->unmap(src->ctx, c->doc, c->data, c->end);
         c->unmapped = true;
@@ -1145,6 +1194,8 @@ static pd_status merge_batch(pass1 *p, batch *b)
     uint32_t *stage = NULL;
     if (sc->near && b->fresh > 0 && !(stage = pd_bandkeys_stage(sc->keys, b->fresh)))
         return PD_ENOMEM;
+    for (size_t i = 0; i < b->n; i++) /* their threads' buffers have moved since */
+        bind_chunk(&b->c[i], &p->scr[b->c[i].tid].out[b->number & 1], sc->bands);
     for (size_t i = 0; i < b->n; i++) {
         chunk *c = &b->c[i];
         if (i + 1 < b->n)
@@ -1163,16 +1214,8 @@ static pd_status merge_batch(pass1 *p, batch *b)
 
 static void pass1_release(pass1 *p)
 {
-    for (int k = 0; k < 2; k++) {
-        for (size_t i = 0; i < p->b[k].used; i++) {
-            free(p->b[k].c[i].u);
-            free(p->b[k].c[i].h);
-            free(p->b[k].c[i].known);
-            free(p->b[k].c[i].keys);
-            free(p->b[k].c[i].signed_unit);
-        }
+    for (int k = 0; k < 2; k++)
         free(p->b[k].c);
-    }
     for (unsigned t = 0; t < p->sc->threads && p->scr; t++) {
         pd_buf_release(&p->scr[t].norm[0]);
         pd_buf_release(&p->scr[t].norm[1]);
@@ -1182,6 +1225,12 @@ static void pass1_release(pass1 *p)
         for (int k = 0; k < 2; k++) {
             pd_exact_release(&p->scr[t].signed_in[k].set);
             free(p->scr[t].signed_in[k].h);
+            const struct chunk_out *o = &p->scr[t].out[k];
+            free(o->u);
+            free(o->h);
+            free(o->known);
+            free(o->keys);
+            free(o->signed_unit);
         }
     }
     free(p->scr);
