@@ -66,6 +66,28 @@ static size_t utf8_len(const unsigned char *p, const unsigned char *end)
     return n;
 }
 
+/* Past the bytes at p that a string holds as they are (printable ASCII but
+ * a quote or a backslash), eight at a time: a byte that is not one of them
+ * sets its top bit in `stop` (the borrows of the subtractions can set the
+ * bits of later bytes too, but only after a byte that is set). The 8-byte
+ * word that holds one is left to the caller, byte by byte. */
+static const unsigned char *plain_run(const unsigned char *p, const unsigned char *end)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), tops = ones << 7;
+    while (end - p >= 8) {
+        uint64_t x, quote, bslash;
+        memcpy(&x, p, 8);
+        quote = x ^ (ones * '"');
+        bslash = x ^ (ones * '\\');
+        uint64_t stop = ((x - ones * 0x20) & ~x) | ((quote - ones) & ~quote) |
+                        ((bslash - ones) & ~bslash) | x;
+        if (stop & tops)
+            break;
+        p += 8;
+    }
+    return p;
+}
+
 /* A string at s->p (its opening quote): checked, and its contents placed in
  * f; false if it is not plain. */
 static bool string(scanner *s, found *f)
@@ -74,6 +96,9 @@ static bool string(scanner *s, found *f)
     f->at = p;
     f->escaped = false;
     while (p < end) {
+        p = plain_run(p, end);
+        if (p == end)
+            break;
         unsigned c = *p;
         if (c == '"') {
             f->stop = p;
@@ -284,8 +309,12 @@ static bool put_string(pd_buf *a, const found *f, size_t *at, size_t *len)
     } else {
         static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
         for (const unsigned char *p = f->at; p < f->stop;) {
-            if (*p != '\\') {
-                d[k++] = (char)*p++;
+            if (*p != '\\') { /* the run up to the next escape, as it is */
+                const unsigned char *e = memchr(p, '\\', (size_t)(f->stop - p));
+                size_t run = (size_t)((e ? e : f->stop) - p);
+                memcpy(d + k, p, run);
+                k += run;
+                p += run;
             } else if (p[1] != 'u') {
                 d[k++] = to[strchr(from, p[1]) - from];
                 p += 2;

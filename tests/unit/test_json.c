@@ -104,6 +104,27 @@ static void test_by_hand(void)
     pd_buf_release(&arena);
 }
 
+/* Strings are skimmed eight bytes at a time: each byte that ends a plain
+ * run (a quote, an escape, a control byte, a multibyte character, a byte
+ * that is not UTF-8) at every offset of a long run, read as jansson reads it
+ * or left to it, never accepted where jansson refuses. */
+static void test_plain_runs(void)
+{
+    static const char *const stops[] = {"\\\"", "\\n", "\\u00e9", "\xc3\xa9", "\x01", "\xff", "\"", "\\"};
+    int read = 0, wrong = 0;
+    for (size_t s = 0; s < sizeof stops / sizeof *stops; s++)
+        for (int at = 0; at < 24; at++) {
+            char line[128];
+            int n = snprintf(line, sizeof line, "{\"text\":\"%.*s%s%.*s\"}", at,
+                             "abcdefghijklmnopqrstuvwxyz", stops[s], 19, "ABCDEFGHIJKLMNOPQRST");
+            int c = compare(line, (size_t)n);
+            read += c == 1;
+            wrong += c < 0;
+        }
+    CHECK(wrong == 0);
+    CHECK(read == 4 * 24); /* the last four make the line malformed */
+}
+
 /* ---- generated lines ---- */
 
 static void put(pd_buf *b, const char *s)
@@ -247,6 +268,7 @@ static void test_generated(void)
 int main(void)
 {
     test_by_hand();
+    test_plain_runs();
     test_generated();
     return check_done("test_json");
 }
