@@ -280,7 +280,8 @@ typedef struct pd_input_options {
      * on open files, at most 65,536. Others are opened for each read. */
     size_t keep_open;
     /* Called now and then (every 16 MB) with the bytes decoded so far, while
-     * compressed, JSONL and CSV inputs and standard input are added. */
+     * compressed, JSONL and CSV inputs and standard input are added; one call
+     * at a time, perhaps from a thread of the pool that parses JSONL. */
     void (*progress)(void *ctx, uint64_t bytes_decoded);
     void *progress_ctx;
 } pd_input_options;
@@ -299,7 +300,9 @@ typedef struct pd_input_stats {
  * they are added, into an unlinked temporary file (in $TMPDIR), which later
  * stages read back: memory stays bounded, disk holds the decoded text.
  * Failures to open, walk or decode a path and malformed records are reported
- * through `diag` (which may be NULL). opts may be NULL for the defaults. */
+ * through `diag` (which may be NULL), in input order for the records of a
+ * file, one call at a time but not always from the caller's thread (files
+ * are read on a pool of threads). opts may be NULL for the defaults. */
 typedef struct pd_files pd_files;
 
 pd_status pd_files_new(const pd_input_options *opts, pd_diag_fn diag, void *diag_ctx,

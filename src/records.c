@@ -49,9 +49,10 @@ static json_t *lookup(json_t *obj, const char *path)
 /* JSONL is read in batches of about JSONL_BATCH bytes of whole lines. The
  * lines of a batch are parsed in parallel (jansson keeps no shared state
  * while parsing), each into its thread's arena: the record's text and id, or
- * why it is malformed. A batch is added in line order while the next one is
- * parsed and the one after is read (decompression and adding are serial),
- * so documents, messages and --strict stop where a serial reader would. */
+ * why it is malformed. Three batches are in flight: while the main thread
+ * reads (decompresses) one, the pool parses the next and, as one more item
+ * of the same loop, adds the one before in line order; so documents,
+ * messages and --strict stop where a serial reader would. */
 enum { JSONL_BATCH = 4 << 20, JSONL_READ = 1 << 20 };
 
 typedef enum jkind { J_BLANK, J_RECORD, J_MALFORMED, J_NOMEM } jkind;
@@ -82,6 +83,10 @@ typedef struct jsonl {
     const pd_input_options *o;
     bool fast; /* the fields are top-level names: json.c may read plain lines */
     jbatch *parsing; /* the batch whose lines parse_line() reads */
+    jbatch *adding;  /* the batch before, added by the same round (jsonl_job) */
+    pd_status added;
+    pd_files *fs;
+    uint32_t file;
     pd_pool *pool;
     unsigned threads;
 } jsonl;
@@ -310,42 +315,58 @@ static pd_status next_batch(jreader *r, jbatch *bt, bool *got)
     return PD_OK;
 }
 
-/* Parse batch k's lines on the pool while the batch before is added and the
- * next is read; returns the first failure. */
-static pd_status jsonl_pipeline(pd_files *fs, uint32_t file, jsonl *j, jreader *r, jbatch *bt)
+/* Item 0 of a round adds the batch before (it is taken first), the others
+ * parse the round's lines. */
+static void jsonl_job(void *ctx, unsigned tid, size_t i)
 {
-    bool got, added = true; /* bt[k ^ 1], the batch before, is added */
+    jsonl *j = ctx;
+    if (i > 0)
+        parse_line(ctx, tid, i - 1);
+    else if (j->adding)
+        j->added = add_batch(j->fs, j->file, j->adding, j->threads);
+}
+
+/* Round by round: bt[k] is parsed and bt[k - 1] added on the pool while the
+ * main thread reads bt[k + 1] (mod 3); returns the first failure. */
+static pd_status jsonl_pipeline(jsonl *j, jreader *r, jbatch *bt)
+{
+    bool got;
     unsigned k = 0;
     pd_status st = next_batch(r, &bt[0], &got);
+    j->adding = NULL;
     while (st == PD_OK && got) {
         j->parsing = &bt[k];
+        j->added = PD_OK;
         size_t n = bt[k].n_lines;
-        pd_parallel_start(j->pool, n < 64 ? 1 : j->threads, n, parse_line, j);
-        pd_status ast = added ? PD_OK : add_batch(fs, file, &bt[k ^ 1], j->threads);
+        pd_parallel_start(j->pool, n < 64 ? 1 : j->threads, n + 1, jsonl_job, j);
         got = false;
-        if (ast == PD_OK && bt[k].after == PD_OK)
-            st = next_batch(r, &bt[k ^ 1], &got);
+        if (bt[k].after == PD_OK)
+            st = next_batch(r, &bt[(k + 1) % 3], &got);
         pd_parallel_finish(j->pool);
-        st = ast != PD_OK ? ast : st;
-        added = false;
-        k ^= 1;
+        st = j->added != PD_OK ? j->added : st;
+        j->adding = &bt[k];
+        k = (k + 1) % 3;
     }
-    return st == PD_OK && !added ? add_batch(fs, file, &bt[k ^ 1], j->threads) : st;
+    return st == PD_OK && j->adding ? add_batch(j->fs, j->file, j->adding, j->threads) : st;
 }
 
 pd_status pd_read_jsonl(pd_files *fs, uint32_t file, pd_instream *in)
 {
     const pd_input_options *o = pd_files_options(fs);
-    jsonl j = {.o = o, .pool = pd_files_pool(fs), .threads = pd_pool_size(pd_files_pool(fs)),
+    jsonl j = {.o = o, .fs = fs, .file = file, .pool = pd_files_pool(fs),
+               .threads = pd_pool_size(pd_files_pool(fs)),
                .fast = !strchr(o->text_field, '.') && (!o->id_field || !strchr(o->id_field, '.'))};
     jreader r = {.in = in, .want = JSONL_BATCH, .line = 1, .first = true};
-    jbatch bt[2];
+    jbatch bt[3];
     memset(bt, 0, sizeof bt);
     pd_buf_init(&r.buf);
-    pd_status st = PD_ENOMEM;
-    if ((bt[0].arena = pd_tbufs_new(j.threads)) && (bt[1].arena = pd_tbufs_new(j.threads)))
-        st = jsonl_pipeline(fs, file, &j, &r, bt);
-    for (int k = 0; k < 2; k++) {
+    pd_status st = PD_OK;
+    for (int k = 0; k < 3 && st == PD_OK; k++)
+        if (!(bt[k].arena = pd_tbufs_new(j.threads)))
+            st = PD_ENOMEM;
+    if (st == PD_OK)
+        st = jsonl_pipeline(&j, &r, bt);
+    for (int k = 0; k < 3; k++) {
         pd_tbufs_free(bt[k].arena, j.threads);
         free(bt[k].lines);
         pd_buf_release(&bt[k].text);
