@@ -204,11 +204,12 @@ typedef struct pd_range {
 
 /* A random-access collection of documents, implemented by the caller (or by
  * pd_files below). Documents are numbered 0..n_docs-1 in input order. The
- * scanner calls map() once per document, and read() for the bytes it copies:
- * the chunks of a large document as it reads them, and what later stages and
- * the report need. map(), unmap(), release() and read() may be called from
- * several threads at once (map() and unmap() for different documents); name()
- * and origin() are called from the thread that runs the scanner. */
+ * scanner calls map() once per document, and read() (or read_ranges()) for
+ * the bytes it copies: the chunks of a large document as it reads them, and
+ * the texts verification and the report need. map(), unmap(), release(),
+ * read(), read_ranges() and length() may be called from several threads at
+ * once (map() and unmap() for different documents); name() and origin() are
+ * called from the thread that runs the scanner. */
 typedef struct pd_source {
     void *ctx;
     uint32_t n_docs;
