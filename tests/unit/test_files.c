@@ -122,6 +122,73 @@ static void test_read_ranges_records(const char *dir)
     unlink(path2);
 }
 
+/* Scan dir with at most one file kept open, remove the files, then write
+ * the report: the texts come from the spool, where the files not kept open
+ * were copied when first read; with no spool (TMPDIR missing) they cannot. */
+static pd_status report_after_removal(const char *dir, const char *tmpdir, char **out)
+{
+    char path[512];
+    for (int i = 0; i < 5; i++) {
+        char name[16], text[128];
+        snprintf(name, sizeof name, "k%d.txt", i);
+        snprintf(text, sizeof text, "Subscribe now to the daily letter\nstory %d is its own\n", i);
+        write_file(dir, name, text);
+    }
+    pd_input_options in;
+    pd_input_options_init(&in);
+    in.keep_open = 1;
+    pd_files *fs;
+    CHECK(pd_files_new(&in, diag, NULL, &fs) == PD_OK);
+    snprintf(path, sizeof path, "%s", dir);
+    CHECK(pd_files_add(fs, path) == PD_OK);
+    const char *saved = getenv("TMPDIR");
+    char *keep = saved ? strdup(saved) : NULL;
+    setenv("TMPDIR", tmpdir, 1);
+    pd_source src = pd_files_source(fs);
+    if (keep) {
+        setenv("TMPDIR", keep, 1);
+        free(keep);
+    } else {
+        unsetenv("TMPDIR");
+    }
+    pd_options o;
+    pd_options_init(&o);
+    o.threshold = 1;
+    o.threads = 2;
+    pd_scan *sc;
+    CHECK(pd_scan_new(&o, &sc) == PD_OK);
+    CHECK(pd_scan_run(sc, &src) == PD_OK);
+    for (int i = 0; i < 5; i++) {
+        snprintf(path, sizeof path, "%s/k%d.txt", dir, i);
+        unlink(path);
+    }
+    size_t len = 0;
+    FILE *f = open_memstream(out, &len);
+    said[0] = 0;
+    pd_status st = pd_scan_write_csv(sc, &src, 0, f);
+    fclose(f);
+    pd_scan_free(sc);
+    pd_files_free(fs);
+    return st;
+}
+
+static void test_spooled_copies(const char *dir)
+{
+    char *out = NULL;
+    CHECK(report_after_removal(dir, "/tmp", &out) == PD_OK);
+    size_t rows = 0;
+    for (const char *p = out; p && (p = strstr(p, "\"Subscribe now to the daily letter\"")); p++)
+        rows++;
+    CHECK(rows == 5); /* the banner of every file, read from the spool or a kept file */
+    CHECK_STR(said, "");
+    free(out);
+    out = NULL;
+    CHECK(report_after_removal(dir, "/nonexistent-paradup-dir", &out) == PD_EIO);
+    CHECK(strstr(said, "cannot open again") != NULL);
+    free(out);
+    said[0] = 0;
+}
+
 int main(void)
 {
     char dir[] = "/tmp/paradup-test-files-XXXXXX";
@@ -158,6 +225,7 @@ int main(void)
     }
     test_read_ranges(dir);
     test_read_ranges_records(dir);
+    test_spooled_copies(dir);
     rmdir(dir);
     return check_done("test_files");
 }
