@@ -299,7 +299,8 @@ typedef struct pd_input_stats {
  * known by their magic bytes) are read through a decompressor; JSONL and CSV
  * records, compressed files, pipes and standard input are decoded once, as
  * they are added, into an unlinked temporary file (in $TMPDIR), which later
- * stages read back: memory stays bounded, disk holds the decoded text.
+ * stages read back: memory stays bounded, disk holds the decoded text. Small
+ * files that cannot all be kept open are copied there when first read.
  * Failures to open, walk or decode a path and malformed records are reported
  * through `diag` (which may be NULL), in input order for the records of a
  * file, one call at a time but not always from the caller's thread (files

@@ -11,11 +11,12 @@
  * lies. Everything else (standard input, pipes, compressed files, JSONL and
  * CSV records) is decoded once, while it is added, into one unlinked spool
  * file, and its documents are ranges of the spool. Later stages map a
- * document (small ones are read into memory, large ones mapped) and re-read a
- * unit's bytes with pread(), possibly on several threads at once. A file's
+ * document (small ones are read into memory, large ones mapped) and re-read
+ * units' bytes with preadv(), possibly on several threads at once. A file's
  * descriptor, once opened, stays open for those reads while fewer than
- * pd_input_options.keep_open are: a corpus of many small files is otherwise
- * opened again for every block of the verification and the report.
+ * pd_input_options.keep_open are; a small file beyond that is copied into the
+ * spool when it is first read (spool_copy), so a corpus of many small files
+ * is not opened again for every block of the verification and the report.
  */
 #define _GNU_SOURCE
 #include "internal.h"
