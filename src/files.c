@@ -67,6 +67,7 @@ struct pd_files {
     size_t names_len, cap_names;
     int spool_fd; /* -1 until needed */
     uint64_t spool_len;
+    uint64_t spool_flushed; /* where wbuf's bytes go (pwrite: spool_copy writes too) */
     char *wbuf; /* bytes not yet written to the spool */
     size_t wlen;
     bool stdin_used;
@@ -263,7 +264,7 @@ static pd_status spool_flush(pd_files *fs)
 {
     const char *p = fs->wbuf;
     while (fs->wlen > 0) {
-        ssize_t w = write(fs->spool_fd, p, fs->wlen);
+        ssize_t w = pwrite(fs->spool_fd, p, fs->wlen, (off_t)fs->spool_flushed);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
@@ -274,6 +275,7 @@ static pd_status spool_flush(pd_files *fs)
         }
         p += w;
         fs->wlen -= (size_t)w;
+        fs->spool_flushed += (uint64_t)w;
     }
     return PD_OK;
 }
@@ -788,10 +790,10 @@ static bool fd_kept(pd_files *fs, uint32_t d, int fd)
 static void spool_copy(pd_files *fs, uint32_t d, const char *buf, size_t len)
 {
     pthread_mutex_lock(&fs->fd_lock);
-    bool ok = fs->spool_copies;
+    bool ok = fs->spool_copies && fs->wlen == 0; /* records are all written */
     uint64_t off = fs->spool_len;
     if (ok)
-        fs->spool_len += len;
+        fs->spool_flushed = fs->spool_len += len;
     pthread_mutex_unlock(&fs->fd_lock);
     for (size_t done = 0; ok && done < len;) {
         ssize_t w = pwrite(fs->spool_fd, buf + done, len - done, (off_t)(off + done));

@@ -189,6 +189,55 @@ static void test_spooled_copies(const char *dir)
     said[0] = 0;
 }
 
+/* Records added after a scan has copied files into the spool go after the
+ * copies: a second scan reads both right. */
+static void test_add_after_copies(const char *dir)
+{
+    for (int i = 0; i < 3; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "k%d.txt", i);
+        write_file(dir, name, "Subscribe now to the daily letter\nits own line\n");
+    }
+    pd_input_options in;
+    pd_input_options_init(&in);
+    in.keep_open = 1;
+    pd_files *fs;
+    CHECK(pd_files_new(&in, diag, NULL, &fs) == PD_OK);
+    CHECK(pd_files_add(fs, dir) == PD_OK);
+    pd_options o;
+    pd_options_init(&o);
+    o.threshold = 1;
+    for (int round = 0; round < 2; round++) {
+        if (round == 1) {
+            char path[512];
+            write_file(dir, "r.jsonl", "{\"text\": \"Subscribe now to the daily letter\"}\n");
+            snprintf(path, sizeof path, "%s/r.jsonl", dir);
+            CHECK(pd_files_add(fs, path) == PD_OK);
+            unlink(path);
+        }
+        pd_source src = pd_files_source(fs);
+        pd_scan *sc;
+        CHECK(pd_scan_new(&o, &sc) == PD_OK);
+        CHECK(pd_scan_run(sc, &src) == PD_OK);
+        char *out = NULL;
+        size_t len = 0, rows = 0;
+        FILE *f = open_memstream(&out, &len);
+        CHECK(pd_scan_write_csv(sc, &src, 0, f) == PD_OK);
+        fclose(f);
+        for (const char *p = out; p && (p = strstr(p, ",\"Subscribe now to the daily letter\",")); p++)
+            rows++;
+        CHECK(rows == (size_t)(3 + round));
+        free(out);
+        pd_scan_free(sc);
+    }
+    pd_files_free(fs);
+    for (int i = 0; i < 3; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/k%d.txt", dir, i);
+        unlink(path);
+    }
+}
+
 int main(void)
 {
     char dir[] = "/tmp/paradup-test-files-XXXXXX";
@@ -226,6 +275,7 @@ int main(void)
     test_read_ranges(dir);
     test_read_ranges_records(dir);
     test_spooled_copies(dir);
+    test_add_after_copies(dir);
     rmdir(dir);
     return check_done("test_files");
 }
