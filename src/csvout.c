@@ -182,11 +182,18 @@ enum { BLOCK_BYTES = 2 << 20, PIECE_ROWS = 1024 };
 
 typedef struct block {
     size_t first, n;       /* rows [first, first + n) */
+    size_t reads;          /* rows whose text is read, listed in order: */
     uint64_t *order;       /* unit << 32 | row offset in block, sorted */
     uint64_t *tmp;         /* room to sort order */
     size_t cap_tmp;
     size_t *off, *len;     /* each row's text in the arena */
+    uint32_t *same;        /* the earlier row whose text a row repeats, or NONE */
     size_t cap_rows;
+    struct seen {          /* the texts read, by hash: see repeat_of() */
+        uint64_t raw;
+        uint32_t row, len;
+    } *seen;
+    size_t cap_seen, n_seen; /* n_seen in use: a power of two */
     pd_buf arena;
     pd_status *read_st;    /* how each job of read_texts() went */
     uint32_t *read_doc;    /* and the document it could not read */
@@ -212,6 +219,7 @@ typedef struct report {
 /* Units read in one job, and ranges given to the source in one call: with
  * the gaps between them they fit the 1,024 buffers of one preadv(). */
 enum { READ_UNITS = 500 };
+#define NONE UINT32_MAX
 
 /* A paragraph's lines trimmed and joined by one space, in its place:
  * joining never lengthens a text. */
@@ -236,7 +244,7 @@ static void read_job(void *ctx, unsigned tid, size_t i)
     report *r = ctx;
     block *b = r->b;
     const pd_scan *sc = r->sc;
-    size_t from = i * READ_UNITS, stop = from + READ_UNITS < b->n ? from + READ_UNITS : b->n;
+    size_t from = i * READ_UNITS, stop = from + READ_UNITS < b->reads ? from + READ_UNITS : b->reads;
     pd_range rg[READ_UNITS];
     size_t n = 0;
     for (size_t j = from; j < stop; j++) {
@@ -257,7 +265,7 @@ static pd_status read_texts(report *r, size_t bytes)
 {
     pd_scan *sc = r->sc;
     block *b = r->b;
-    size_t n = (b->n + READ_UNITS - 1) / READ_UNITS;
+    size_t n = (b->reads + READ_UNITS - 1) / READ_UNITS;
     PD_TRY(PD_GROW(b->read_st, b->cap_read_st, n));
     PD_TRY(PD_GROW(b->read_doc, b->cap_read_doc, n));
     pd_parallel_for(sc->pool, n < 2 || bytes < (1 << 16) ? 1 : sc->threads, n, read_job, r);
@@ -280,38 +288,90 @@ static pd_status block_rows(block *b, size_t n)
     PD_TRY(PD_GROW(b->off, c, n));
     c = b->cap_rows;
     PD_TRY(PD_GROW(b->len, c, n));
+    c = b->cap_rows;
+    PD_TRY(PD_GROW(b->same, c, n));
     b->cap_rows = c; /* the same growth from the same room: one capacity for all */
     return PD_OK;
 }
 
+/* At most BLOCK_ROWS rows a block: when one text repeats many times, the
+ * rows' arrays and the table of texts read stay small. */
+enum { BLOCK_ROWS = 1 << 16 };
+
+/* An empty table of texts read, for up to `rows` rows (half full at most). */
+static pd_status seen_reset(block *b, size_t rows)
+{
+    size_t cap = 16;
+    while (cap < 2 * rows)
+        cap *= 2;
+    PD_TRY(PD_REGROW(b->seen, b->cap_seen, cap));
+    memset(b->seen, 0xff, cap * sizeof *b->seen);
+    b->n_seen = cap;
+    return PD_OK;
+}
+
+/* The earlier row of the block whose text has the same bytes as row k's
+ * (unit u's: the same length and the same hash of its bytes, see pd_urec),
+ * or NONE, and k is then listed as the row to read that text for. A banner,
+ * a caption or a syndicated paragraph is read once a block, not once a row
+ * (100 MB of news, exact: 322,000 rows, 56,000 texts). */
+static uint32_t repeat_of(block *b, const pd_urec *u, size_t len, uint32_t k)
+{
+    if (len >= UINT32_MAX)
+        return NONE;
+    size_t mask = b->n_seen - 1;
+    for (size_t i = u->raw & mask;; i = (i + 1) & mask) {
+        struct seen *e = &b->seen[i];
+        if (e->row == NONE) {
+            *e = (struct seen){u->raw, k, (uint32_t)len};
+            return NONE;
+        }
+        if (e->raw == u->raw && e->len == len)
+            return e->row;
+    }
+}
+
 /* The block of rows from `first`: as many as hold BLOCK_BYTES of text (at
- * least one), each with its place in the arena, and its units in input
- * order; then their texts are read. The units are scattered, so each is
- * fetched a few rows ahead. */
+ * least one), each with its place in the arena, and the units of those
+ * whose text is read in input order; then their texts are read. The units
+ * are scattered, so each is fetched a few rows ahead. */
 static pd_status read_block(report *r, size_t first)
 {
     pd_scan *sc = r->sc;
     block *b = r->b;
     enum { AHEAD = 16 };
+    size_t rows = sc->n_report - first < BLOCK_ROWS ? sc->n_report - first : BLOCK_ROWS;
+    PD_TRY(seen_reset(b, rows));
     size_t at = 0, i = first;
-    for (; i < sc->n_report && (i == first || at < BLOCK_BYTES) && i - first < UINT32_MAX; i++) {
-        size_t k = i - first;
+    b->reads = 0;
+    for (; i < first + rows && (i == first || at < BLOCK_BYTES); i++) {
+        uint32_t k = (uint32_t)(i - first);
         if (k >= b->cap_rows)
             PD_TRY(block_rows(b, k + 1));
         if (i + AHEAD < sc->n_report)
             PD_PREFETCH(&sc->units[sc->report[i + AHEAD].unit]);
         uint32_t unit = sc->report[i].unit;
-        b->order[k] = (uint64_t)unit << 32 | k;
+        const pd_urec *u = &sc->units[unit];
+        size_t len = (size_t)(u->byte_end - u->byte_start);
+        if ((b->same[k] = repeat_of(b, u, len, k)) != NONE)
+            continue;
+        b->order[b->reads++] = (uint64_t)unit << 32 | k;
         b->off[k] = at;
-        at += (size_t)(sc->units[unit].byte_end - sc->units[unit].byte_start);
+        at += len;
     }
     b->first = first;
     b->n = i - first;
     PD_TRY(pd_regrow((void **)&b->arena.data, &b->arena.cap, at + 1, 1));
     pd_prefault(b->arena.data, at);
-    PD_TRY(PD_REGROW(b->tmp, b->cap_tmp, b->n));
-    pd_sort_u64_high(b->order, b->n, b->tmp); /* the low halves are in order */
-    return read_texts(r, at);
+    PD_TRY(PD_REGROW(b->tmp, b->cap_tmp, b->reads));
+    pd_sort_u64_high(b->order, b->reads, b->tmp); /* the low halves are in order */
+    PD_TRY(read_texts(r, at));
+    for (size_t k = 0; k < b->n; k++)
+        if (b->same[k] != NONE) {
+            b->off[k] = b->off[b->same[k]];
+            b->len[k] = b->len[b->same[k]]; /* as read, and joined */
+        }
+    return PD_OK;
 }
 
 /* The source column: the file, and the record's line for JSONL and CSV. */
@@ -463,6 +523,8 @@ static void block_release(block *b, unsigned threads)
     free(b->tmp);
     free(b->off);
     free(b->len);
+    free(b->same);
+    free(b->seen);
     pd_buf_release(&b->arena);
     free(b->read_st);
     free(b->read_doc);

@@ -264,10 +264,13 @@ pd_status pd_read_csv(pd_files *fs, uint32_t file, pd_instream *in, char delim);
 
 /* ---- the scanner's state, shared by scan.c, verify.c, cluster.c, csvout.c */
 
-/* One unit, 32 bytes: where it is, never its text. */
+/* One unit, 40 bytes: where it is, never its text; raw is the XXH3-64 hash
+ * of its bytes as they lie, so the report reads a text repeated byte for
+ * byte once (csvout.c). */
 typedef struct pd_urec {
     uint64_t byte_start, byte_end;
     uint32_t doc, index, line_start, line_end;
+    uint64_t raw;
 } pd_urec;
 
 /* One report row: the unit, its cluster and what it matched. */

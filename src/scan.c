@@ -423,7 +423,7 @@ static pd_status add_piece(pd_scan *sc, scratch *s, chunk *c, uint64_t start, ui
     }
     /* Only a paragraph spans lines: a sentence ends at its line's end. */
     uint32_t lines = sc->o.unit == PD_UNIT_PARAGRAPH ? count_newlines(text, len) : 0;
-    c->u[c->n] = (pd_urec){start, end, c->doc, index, line, line + lines};
+    c->u[c->n] = (pd_urec){start, end, c->doc, index, line, line + lines, XXH3_64bits(text, len)};
     XXH128_hash_t h = XXH3_128bits(norm->data, norm->len);
     c->h[c->n] = (pd_h128){h.low64, h.high64};
     pd_exact_prefetch(&sc->table, c->h[c->n]);

@@ -2,7 +2,8 @@
  * near clusters, keep/duplicate, within/across, input order, line numbers
  * across chunk boundaries, determinism across thread counts, a failed
  * document, the report's texts and a document that shrank before the
- * report, verification's reads, a text signed once by a thread in a batch
+ * report, texts repeated byte for byte and their variants in the report,
+ * verification's reads, a text signed once by a thread in a batch
  * (in one document and across documents), small
  * documents given back once processed, a chain of near texts measured
  * against its keep row, a huge LSH bucket, and the pair list. */
@@ -266,6 +267,116 @@ static void test_report_reads(void)
     CHECK(sc && strstr(pd_scan_errmsg(sc), "cannot read 'b' again"));
     fclose(f);
     pd_scan_free(sc);
+}
+
+/* The report of one document: its CSV text, to be freed. */
+static char *report_of(memsrc *m, pd_options *o)
+{
+    pd_scan *sc = run(m, 1, o);
+    pd_source src = mem_source(m, 1);
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    CHECK(f && sc && pd_scan_write_csv(sc, &src, 0, f) == PD_OK);
+    if (f)
+        fclose(f);
+    pd_scan_free(sc);
+    return out;
+}
+
+/* Row fields of a report line, unquoted in place: how many were found. */
+static int csv_fields(char *line, char **field, int max)
+{
+    int n = 0;
+    for (char *p = line; *p == '"' && n < max;) {
+        char *w = ++p;
+        field[n++] = w;
+        for (; *p && !(p[0] == '"' && p[1] != '"'); p++)
+            *w++ = p[0] == '"' ? *++p : *p;
+        if (*p)
+            p++;
+        *w = 0;
+        if (*p == ',')
+            p++;
+    }
+    return n;
+}
+
+/* Each row of a report shows its own unit's bytes (lines[unit - 1], its
+ * lines joined for a paragraph); returns the rows checked. */
+static size_t rows_show_units(char *csv, const char *const *lines, size_t n_lines)
+{
+    size_t rows = 0, bad = 0;
+    char *save = NULL;
+    strtok_r(csv, "\n", &save); /* the header */
+    for (char *line; (line = strtok_r(NULL, "\n", &save)) != NULL; rows++) {
+        char *f[13];
+        unsigned long unit = csv_fields(line, f, 13) == 13 ? strtoul(f[2], NULL, 10) : 0;
+        if (unit == 0 || unit > n_lines || strcmp(f[11], lines[unit - 1]) != 0)
+            bad++;
+    }
+    CHECK(bad == 0);
+    return rows;
+}
+
+/* The report reads a text repeated byte for byte once a block and shows it
+ * for every row of it, while variants of it (case, quotes, spacing: the same
+ * normalized text, other bytes) show their own bytes: lines over three
+ * blocks of rows, and paragraphs over several read jobs, joined. */
+static void test_report_repeats(void)
+{
+    static const char *const variants[] = {
+        "Subscribe now for full access!", "SUBSCRIBE NOW FOR FULL ACCESS!",
+        "Subscribe now for full access!", "\"Subscribe now\" for full access!",
+        "Subscribe  now for full access!", "subscribe now for full access",
+        "\xe2\x80\x9cSubscribe now\xe2\x80\x9d for full access!"};
+    enum { LINES = 150000, N_VAR = sizeof variants / sizeof *variants };
+    static const char *lines[LINES];
+    char *text = malloc((size_t)LINES * 40), *p = text;
+    CHECK(text != NULL);
+    if (!text)
+        return;
+    for (size_t i = 0; i < LINES; i++) {
+        lines[i] = variants[(i * 5 + i / 7) % N_VAR];
+        p += sprintf(p, "%s\n", lines[i]);
+    }
+    const char *names[] = {"doc"}, *texts[] = {text};
+    memsrc m = {.names = names, .texts = texts};
+    pd_options o;
+    pd_options_init(&o);
+    char *one = NULL;
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        o.threads = threads;
+        char *csv = report_of(&m, &o);
+        CHECK(csv != NULL);
+        if (threads == 1 && csv)
+            one = strdup(csv);
+        else
+            CHECK(csv && one && strcmp(csv, one) == 0);
+        CHECK(csv && rows_show_units(csv, lines, LINES) == LINES);
+        free(csv);
+    }
+    free(one);
+    /* Paragraphs of two lines, re-indented in some: joined once, shown
+     * joined by every row that repeats them. */
+    static const char *const paras[] = {"Photo: the harbor\nat dawn", "Photo: the harbor\n  at dawn",
+                                        "PHOTO: THE HARBOR\nAT DAWN"};
+    static const char *const joined[] = {"Photo: the harbor at dawn", "Photo: the harbor at dawn",
+                                         "PHOTO: THE HARBOR AT DAWN"};
+    enum { PARAS = 3000 };
+    static const char *shown[PARAS];
+    p = text;
+    for (size_t i = 0; i < PARAS; i++) {
+        size_t v = (i * 7 + i / 5) % 3;
+        shown[i] = joined[v];
+        p += sprintf(p, "%s\n\n", paras[v]);
+    }
+    o.threads = 2;
+    o.unit = PD_UNIT_PARAGRAPH;
+    char *csv = report_of(&m, &o);
+    CHECK(csv && rows_show_units(csv, shown, PARAS) == PARAS);
+    free(csv);
+    free(text);
 }
 
 /* Verification reads the candidates' texts again, span by span: pairs of
@@ -533,6 +644,7 @@ int main(void)
     test_sentence_chunks();
     test_failed_doc();
     test_report_reads();
+    test_report_repeats();
     test_verify_reads();
     test_signed_once();
     test_signed_once_across_docs();
