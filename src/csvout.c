@@ -170,9 +170,10 @@ static void header(out *o, const char *h)
         o->ok = false;
 }
 
-/* Rows are written in blocks: a block's texts are read in input order (so
- * each document is opened once per block, not once per row) into an arena of
- * at most BLOCK_BYTES, where each row has a place sized by its byte range.
+/* Rows are written in blocks of BLOCK_BYTES of text: a block's texts are
+ * read in input order (so each document is opened once per block, not once
+ * per row) into an arena, where each row has a place sized by its byte range,
+ * shared by the rows whose bytes are the same (repeat_of).
  * The block's rows are then formatted in parallel, in pieces of PIECE_ROWS,
  * each appended to the buffer of the thread that formats it, and the pieces
  * are written in row order. A thread's buffer is kept from block to block:
@@ -331,10 +332,11 @@ static uint32_t repeat_of(block *b, const pd_urec *u, size_t len, uint32_t k)
     }
 }
 
-/* The block of rows from `first`: as many as hold BLOCK_BYTES of text (at
- * least one), each with its place in the arena, and the units of those
- * whose text is read in input order; then their texts are read. The units
- * are scattered, so each is fetched a few rows ahead. */
+/* The block of rows from `first`: as many as have BLOCK_BYTES of text (at
+ * least one; the rows' formatted pieces are held until the block is
+ * written), each with its place in the arena, and the units of those whose
+ * text is read in input order; then their texts are read. The units are
+ * scattered, so each is fetched a few rows ahead. */
 static pd_status read_block(report *r, size_t first)
 {
     pd_scan *sc = r->sc;
@@ -342,9 +344,9 @@ static pd_status read_block(report *r, size_t first)
     enum { AHEAD = 16 };
     size_t rows = sc->n_report - first < BLOCK_ROWS ? sc->n_report - first : BLOCK_ROWS;
     PD_TRY(seen_reset(b, rows));
-    size_t at = 0, i = first;
+    size_t at = 0, text = 0, i = first;
     b->reads = 0;
-    for (; i < first + rows && (i == first || at < BLOCK_BYTES); i++) {
+    for (; i < first + rows && (i == first || text < BLOCK_BYTES); i++) {
         uint32_t k = (uint32_t)(i - first);
         if (k >= b->cap_rows)
             PD_TRY(block_rows(b, k + 1));
@@ -353,6 +355,7 @@ static pd_status read_block(report *r, size_t first)
         uint32_t unit = sc->report[i].unit;
         const pd_urec *u = &sc->units[unit];
         size_t len = (size_t)(u->byte_end - u->byte_start);
+        text += len;
         if ((b->same[k] = repeat_of(b, u, len, k)) != NONE)
             continue;
         b->order[b->reads++] = (uint64_t)unit << 32 | k;
