@@ -17,8 +17,9 @@
  * Only the first unit of each distinct text keeps band keys, so a banner
  * repeated a million times costs one LSH entry.
  *
- * Nothing of a unit's text is kept: 32 bytes of position per unit, 4 for its
- * text id, and per distinct text 16 (hash) + 4 (first unit) + 11 to 21 (table);
+ * Nothing of a unit's text is kept: 40 bytes per unit (its position, and a
+ * hash of its bytes for the report), 4 for its text id, and per distinct text
+ * 16 (hash) + 4 (first unit) + 11 to 21 (table);
  * the band keys go to a temporary file (keys.c). The report re-reads texts by
  * offset.
  *
