@@ -264,13 +264,10 @@ pd_status pd_read_csv(pd_files *fs, uint32_t file, pd_instream *in, char delim);
 
 /* ---- the scanner's state, shared by scan.c, verify.c, cluster.c, csvout.c */
 
-/* One unit, 40 bytes: where it is, never its text; raw is the XXH3-64 hash
- * of its bytes as they lie, so the report reads a text repeated byte for
- * byte once (csvout.c). */
+/* One unit, 32 bytes: where it is, never its text. */
 typedef struct pd_urec {
     uint64_t byte_start, byte_end;
     uint32_t doc, index, line_start, line_end;
-    uint64_t raw;
 } pd_urec;
 
 /* One report row: the unit, its cluster and what it matched. */
@@ -302,12 +299,16 @@ struct pd_scan {
     /* units in input order; text[u] is the id of unit u's normalized text */
     pd_urec *units;
     uint32_t *text;
-    size_t n_units, cap_units, cap_text;
+    /* bit u: unit u's bytes are those of its text's first unit (the same
+     * XXH3-64 hash of its bytes as they lie), so the report reads them once */
+    uint64_t *as_first;
+    size_t n_units, cap_units, cap_text, cap_as_first, zeroed_as_first;
 
     /* distinct normalized texts in order of first occurrence (and hash, above) */
     uint32_t *first; /* first unit with the text */
+    uint64_t *first_bytes; /* the hash of its first unit's bytes: first pass only */
     pd_bandkeys *keys; /* each text's LSH band keys (near mode, until verify) */
-    size_t n_texts, cap_hash, cap_first;
+    size_t n_texts, cap_hash, cap_first, cap_first_bytes;
 
     /* verified near pairs of text ids (a << 32 | b, a < b), sorted */
     uint64_t *near_pairs;

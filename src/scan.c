@@ -17,9 +17,9 @@
  * Only the first unit of each distinct text keeps band keys, so a banner
  * repeated a million times costs one LSH entry.
  *
- * Nothing of a unit's text is kept: 40 bytes per unit (its position, and a
- * hash of its bytes for the report), 4 for its text id, and per distinct text
- * 16 (hash) + 4 (first unit) + 11 to 21 (table);
+ * Nothing of a unit's text is kept: 32 bytes of position per unit, 4 for its
+ * text id, a bit (as_first), and per distinct text 16 (hash) + 8 (the hash of
+ * its first unit's bytes) + 4 (first unit) + 11 to 21 (table);
  * the band keys go to a temporary file (keys.c). The report re-reads texts by
  * offset.
  *
@@ -147,8 +147,10 @@ void pd_scan_free(pd_scan *sc)
     pd_minhash_free(sc->mh);
     free(sc->units);
     free(sc->text);
+    free(sc->as_first);
     free(sc->hash);
     free(sc->first);
+    free(sc->first_bytes);
     pd_bandkeys_free(sc->keys);
     pd_exact_release(&sc->table);
     free(sc->near_pairs);
@@ -197,6 +199,7 @@ typedef struct chunk {
      * (scratch.out, from uoff and soff; see bind_chunk): */
     pd_urec *u; /* local index and line numbers (1-based within the chunk) */
     pd_h128 *h;
+    uint64_t *bytes; /* the XXH3-64 hash of each unit's bytes as they lie */
     uint32_t *known; /* the text id from earlier batches, or UINT32_MAX */
     /* signature s: the band keys keys[s * bands ...] of unit signed_unit[s] */
     uint32_t *keys, *signed_unit;
@@ -238,8 +241,9 @@ typedef struct scratch {
     struct chunk_out {
         pd_urec *u;
         pd_h128 *h;
+        uint64_t *bytes;
         uint32_t *known, *keys, *signed_unit;
-        size_t units, sigs, cap_u, cap_h, cap_known, cap_k, cap_signed;
+        size_t units, sigs, cap_u, cap_h, cap_bytes, cap_known, cap_k, cap_signed;
         uint64_t batch;
     } out[2];
     /* The chunk's bytes: document offset x is at d[x - origin]; d is the
@@ -304,6 +308,7 @@ static void bind_chunk(chunk *c, const struct chunk_out *o, unsigned bands)
 {
     c->u = o->u ? o->u + c->uoff : NULL;
     c->h = o->h ? o->h + c->uoff : NULL;
+    c->bytes = o->bytes ? o->bytes + c->uoff : NULL;
     c->known = o->known ? o->known + c->uoff : NULL;
     c->keys = o->keys ? o->keys + c->soff * bands : NULL;
     c->signed_unit = o->signed_unit ? o->signed_unit + c->soff : NULL;
@@ -416,15 +421,17 @@ static pd_status add_piece(pd_scan *sc, scratch *s, chunk *c, uint64_t start, ui
     }
     struct chunk_out *o = &s->out[s->signing];
     size_t need = c->uoff + c->n + 1;
-    if (need > o->cap_u || need > o->cap_h || need > o->cap_known) {
+    if (need > o->cap_u || need > o->cap_h || need > o->cap_bytes || need > o->cap_known) {
         PD_TRY(PD_GROW(o->u, o->cap_u, need));
         PD_TRY(PD_GROW(o->h, o->cap_h, need));
+        PD_TRY(PD_GROW(o->bytes, o->cap_bytes, need));
         PD_TRY(PD_GROW(o->known, o->cap_known, need));
         bind_chunk(c, o, sc->bands);
     }
     /* Only a paragraph spans lines: a sentence ends at its line's end. */
     uint32_t lines = sc->o.unit == PD_UNIT_PARAGRAPH ? count_newlines(text, len) : 0;
-    c->u[c->n] = (pd_urec){start, end, c->doc, index, line, line + lines, XXH3_64bits(text, len)};
+    c->u[c->n] = (pd_urec){start, end, c->doc, index, line, line + lines};
+    c->bytes[c->n] = XXH3_64bits(text, len);
     XXH128_hash_t h = XXH3_128bits(norm->data, norm->len);
     c->h[c->n] = (pd_h128){h.low64, h.high64};
     pd_exact_prefetch(&sc->table, c->h[c->n]);
@@ -1057,6 +1064,24 @@ static pd_status intern_new(pd_scan *sc, const chunk *c, uint32_t *stage, size_t
     return PD_OK;
 }
 
+/* Mark the units of chunk c, whose texts have their ids, that have the bytes
+ * of their text's first unit (as_first); a text first met in c (id t0 on)
+ * keeps the hash of its first unit's bytes. */
+static void mark_as_first(pd_scan *sc, const chunk *c, size_t t0)
+{
+    enum { AHEAD = 8 }; /* texts met before are scattered: fetched ahead */
+    for (size_t j = 0; j < c->n; j++) {
+        size_t u = c->ubase + j;
+        if (j + AHEAD < c->n)
+            PD_PREFETCH(&sc->first_bytes[sc->text[u + AHEAD]]);
+        uint32_t t = sc->text[u];
+        if (t >= t0 && sc->first[t] == u)
+            sc->first_bytes[t] = c->bytes[j];
+        if (sc->first_bytes[t] == c->bytes[j])
+            sc->as_first[u / 64] |= UINT64_C(1) << (u % 64);
+    }
+}
+
 /* Before batch b is merged while the next is processed: room in what the
  * workers read (the hashes and the exact table) for each unit whose text was
  * not known to be a new text. */
@@ -1083,10 +1108,17 @@ static pd_status reserve_batch(pd_scan *sc, batch *b)
  * pages, which takes milliseconds). */
 static pd_status reserve_merged(pd_scan *sc, const batch *b)
 {
-    size_t texts = sc->n_texts + b->fresh;
+    size_t texts = sc->n_texts + b->fresh, words = (sc->n_units + b->units + 63) / 64;
     PD_TRY(PD_GROW(sc->units, sc->cap_units, sc->n_units + b->units));
     PD_TRY(PD_GROW(sc->text, sc->cap_text, sc->n_units + b->units));
+    PD_TRY(PD_GROW(sc->as_first, sc->cap_as_first, words));
+    if (words > sc->zeroed_as_first) { /* bits are set, never cleared */
+        memset(sc->as_first + sc->zeroed_as_first, 0,
+               (words - sc->zeroed_as_first) * sizeof *sc->as_first);
+        sc->zeroed_as_first = words;
+    }
     PD_TRY(PD_GROW(sc->first, sc->cap_first, texts + 1));
+    PD_TRY(PD_GROW(sc->first_bytes, sc->cap_first_bytes, texts + 1));
     return PD_OK;
 }
 
@@ -1101,6 +1133,7 @@ static void prefault_batch(pd_scan *sc, const batch *b)
         return;
     pd_prefault(sc->hash + sc->n_texts, b->fresh * sizeof *sc->hash);
     pd_prefault(sc->first + sc->n_texts, b->fresh * sizeof *sc->first);
+    pd_prefault(sc->first_bytes + sc->n_texts, b->fresh * sizeof *sc->first_bytes);
 }
 
 /* A chunk's place in its document and in the run, and what it adds to the
@@ -1177,6 +1210,7 @@ static void prefetch_chunk(const pd_scan *sc, const chunk *c)
     prefetch_bytes(c->u, c->n * sizeof *c->u);
     prefetch_bytes(c->known, c->n * sizeof *c->known);
     prefetch_bytes(c->h, c->n * sizeof *c->h);
+    prefetch_bytes(c->bytes, c->n * sizeof *c->bytes);
     if (sc->near) {
         prefetch_bytes(c->keys, c->signatures * sc->bands * sizeof *c->keys);
         prefetch_bytes(c->signed_unit, c->signatures * sizeof *c->signed_unit);
@@ -1203,7 +1237,9 @@ static pd_status merge_batch(pass1 *p, batch *b)
             prefetch_chunk(sc, &b->c[i + 1]);
         PD_TRY(account_chunk(p, c, sc->n_units));
         place_units(sc, c);
+        size_t t0 = sc->n_texts;
         PD_TRY(intern_new(sc, c, stage, b->fresh, base));
+        mark_as_first(sc, c, t0);
         sc->n_units += c->n;
     }
     if (stage && pd_bandkeys_commit(sc->keys, sc->n_texts - base) != PD_OK) {
@@ -1229,6 +1265,7 @@ static void pass1_release(pass1 *p)
             const struct chunk_out *o = &p->scr[t].out[k];
             free(o->u);
             free(o->h);
+            free(o->bytes);
             free(o->known);
             free(o->keys);
             free(o->signed_unit);
@@ -1302,6 +1339,8 @@ done:
     sc->stats.distinct = sc->n_texts;
     free(sc->hash); /* only the exact table needed the hashes */
     sc->hash = NULL;
+    free(sc->first_bytes);
+    sc->first_bytes = NULL;
     return st;
 }
 

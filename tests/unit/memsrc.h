@@ -17,6 +17,8 @@ typedef struct memsrc {
     /* release() calls, and the most bytes one of them let go */
     size_t releases, released, max_release;
     bool known; /* give the source a length(): small documents are mapped late */
+    bool ranged; /* give the source read_ranges(), which counts the ranges */
+    size_t ranges_read;
 } memsrc;
 
 static const char *mem_name(void *ctx, uint32_t doc)
@@ -61,6 +63,18 @@ static pd_status mem_read(void *ctx, uint32_t doc, uint64_t off, size_t len, cha
     return PD_OK;
 }
 
+static pd_status mem_read_ranges(void *ctx, const pd_range *r, size_t n, size_t *failed)
+{
+    memsrc *m = ctx;
+    __atomic_fetch_add(&m->ranges_read, n, __ATOMIC_RELAXED);
+    for (size_t i = 0; i < n; i++)
+        if (mem_read(ctx, r[i].doc, r[i].off, r[i].len, r[i].dst) != PD_OK) {
+            *failed = i;
+            return PD_EIO;
+        }
+    return PD_OK;
+}
+
 /* The scanner calls release() from the thread that runs it. */
 static void mem_release(void *ctx, uint32_t doc, const char *data, size_t upto)
 {
@@ -82,8 +96,11 @@ static pd_source mem_source(memsrc *m, uint32_t n)
 {
     for (uint32_t i = 0; i < n && i < 16 && !m->lens; i++)
         m->len_cache[i] = m->texts[i] ? strlen(m->texts[i]) : 0;
-    return (pd_source){m,        n,           mem_name, mem_map, mem_unmap, mem_read, NULL,
-                       mem_release, NULL, m->known ? mem_length : NULL};
+    return (pd_source){m,           n,
+                       mem_name,    mem_map,
+                       mem_unmap,   mem_read,
+                       NULL,        mem_release,
+                       m->ranged ? mem_read_ranges : NULL, m->known ? mem_length : NULL};
 }
 
 #endif

@@ -319,10 +319,11 @@ static size_t rows_show_units(char *csv, const char *const *lines, size_t n_line
     return rows;
 }
 
-/* The report reads a text repeated byte for byte once a block and shows it
- * for every row of it, while variants of it (case, quotes, spacing: the same
- * normalized text, other bytes) show their own bytes: lines over three
- * blocks of rows, and paragraphs over several read jobs, joined. */
+/* The report reads the bytes of a text's first unit once a block for all the
+ * rows that repeat them, while variants of it (case, quotes, spacing: the
+ * same normalized text, other bytes) show their own bytes: lines over three
+ * blocks of rows, and paragraphs over several read jobs, joined; a banner
+ * repeated 20,000 times is read once. */
 static void test_report_repeats(void)
 {
     static const char *const variants[] = {
@@ -375,6 +376,18 @@ static void test_report_repeats(void)
     o.unit = PD_UNIT_PARAGRAPH;
     char *csv = report_of(&m, &o);
     CHECK(csv && rows_show_units(csv, shown, PARAS) == PARAS);
+    free(csv);
+    static const char *banner[20000];
+    p = text;
+    for (size_t i = 0; i < 20000; i++)
+        p += sprintf(p, "%s\n", banner[i] = "Subscribe now!");
+    p += sprintf(p, "The story itself.\n");
+    o.unit = PD_UNIT_LINE;
+    o.threshold = 1.0; /* no verification: only the report reads */
+    m.ranged = true;
+    csv = report_of(&m, &o);
+    CHECK(csv && rows_show_units(csv, banner, 20000) == 20000);
+    CHECK(m.ranges_read == 1);
     free(csv);
     free(text);
 }
