@@ -192,7 +192,6 @@ typedef struct block {
     size_t cap_rows;
     struct seen {          /* texts read, by their first unit: see repeat_of() */
         uint32_t first, row;
-        uint64_t len;
     } *seen;
     size_t cap_seen, n_seen; /* n_seen in use: a power of two */
     pd_buf arena;
@@ -326,11 +325,11 @@ static uint32_t repeat_of(block *b, const pd_scan *sc, uint32_t unit, size_t len
     for (size_t i = (first * UINT64_C(0x9E3779B97F4A7C15)) >> 32 & mask;; i = (i + 1) & mask) {
         struct seen *e = &b->seen[i];
         if (e->row == NONE) {
-            *e = (struct seen){first, k, len};
+            *e = (struct seen){first, k};
             return NONE;
         }
-        if (e->first == first)
-            return e->len == len ? e->row : NONE; /* the lengths differ only by a collision */
+        if (e->first == first) /* the lengths differ only by a collision */
+            return b->len[e->row] == len ? e->row : NONE;
     }
 }
 
@@ -360,6 +359,7 @@ static pd_status read_block(report *r, size_t first)
         const pd_urec *u = &sc->units[unit];
         size_t len = (size_t)(u->byte_end - u->byte_start);
         text += len;
+        b->len[k] = len; /* as read; read_job() sets it again, joined */
         if ((b->same[k] = repeat_of(b, sc, unit, len, k)) != NONE)
             continue;
         b->order[b->reads++] = (uint64_t)unit << 32 | k;
