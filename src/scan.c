@@ -1002,20 +1002,34 @@ static void finish_doc(pass1 *p, const chunk *c)
         p->src->unmap(p->src->ctx, c->doc, c->data, len);
 }
 
+/* Set unit u's bit in as_first when its bytes are those of the first unit
+ * of its text t (the same hash of the bytes; the first unit's own is kept
+ * during the first pass). */
+static void mark_as_first(pd_scan *sc, size_t u, uint32_t t, uint64_t bytes)
+{
+    if (sc->first_bytes[t] == bytes)
+        sc->as_first[u / 64] |= UINT64_C(1) << (u % 64);
+}
+
 /* Copy chunk c's units to their places in the scanner's arrays, with their
- * document's line and unit numbers. */
+ * document's line and unit numbers; mark those of texts known before c. */
 static void place_units(pd_scan *sc, const chunk *c)
 {
+    enum { AHEAD = 8 }; /* known texts are scattered: fetched ahead */
     if (c->n == 0)
         return; /* the arrays may not exist yet */
     pd_urec *dst = sc->units + c->ubase;
     for (size_t j = 0; j < c->n; j++) {
+        if (j + AHEAD < c->n && c->known[j + AHEAD] != UINT32_MAX)
+            PD_PREFETCH(&sc->first_bytes[c->known[j + AHEAD]]);
         pd_urec r = c->u[j];
         r.index += c->index_base;
         r.line_start += c->line_base;
         r.line_end += c->line_base;
         dst[j] = r;
         sc->text[c->ubase + j] = c->known[j];
+        if (c->known[j] != UINT32_MAX)
+            mark_as_first(sc, c->ubase + j, c->known[j], c->bytes[j]);
     }
 }
 
@@ -1036,8 +1050,9 @@ static void copy_keys(pd_scan *sc, const chunk *c, size_t t0, uint32_t *stage, s
 }
 
 /* Give each unit of chunk c whose text was not known when the chunk was
- * processed its text id, in input order: a new text gets the next id (its
- * first unit, hash and band keys are kept). Room for every unit of the batch
+ * processed its text id, in input order, and its as_first bit: a new text
+ * gets the next id (its first unit, hash, band keys and the hash of its first
+ * unit's bytes are kept). Room for every unit of the batch
  * to be new was reserved (reserve_batch, reserve_merged), so nothing here
  * moves an array the workers read. */
 static pd_status intern_new(pd_scan *sc, const chunk *c, uint32_t *stage, size_t stride,
@@ -1055,31 +1070,15 @@ static pd_status intern_new(pd_scan *sc, const chunk *c, uint32_t *stage, size_t
         PD_TRY(pd_exact_intern(&sc->table, sc->hash, c->h[j], &t));
         if (t == sc->n_texts) {
             sc->first[t] = id;
+            sc->first_bytes[t] = c->bytes[j];
             sc->n_texts++;
         }
         sc->text[id] = t;
+        mark_as_first(sc, id, t, c->bytes[j]);
     }
     if (stage)
         copy_keys(sc, c, t0, stage, stride, base);
     return PD_OK;
-}
-
-/* Mark the units of chunk c, whose texts have their ids, that have the bytes
- * of their text's first unit (as_first); a text first met in c (id t0 on)
- * keeps the hash of its first unit's bytes. */
-static void mark_as_first(pd_scan *sc, const chunk *c, size_t t0)
-{
-    enum { AHEAD = 8 }; /* texts met before are scattered: fetched ahead */
-    for (size_t j = 0; j < c->n; j++) {
-        size_t u = c->ubase + j;
-        if (j + AHEAD < c->n)
-            PD_PREFETCH(&sc->first_bytes[sc->text[u + AHEAD]]);
-        uint32_t t = sc->text[u];
-        if (t >= t0 && sc->first[t] == u)
-            sc->first_bytes[t] = c->bytes[j];
-        if (sc->first_bytes[t] == c->bytes[j])
-            sc->as_first[u / 64] |= UINT64_C(1) << (u % 64);
-    }
 }
 
 /* Before batch b is merged while the next is processed: room in what the
@@ -1237,9 +1236,7 @@ static pd_status merge_batch(pass1 *p, batch *b)
             prefetch_chunk(sc, &b->c[i + 1]);
         PD_TRY(account_chunk(p, c, sc->n_units));
         place_units(sc, c);
-        size_t t0 = sc->n_texts;
         PD_TRY(intern_new(sc, c, stage, b->fresh, base));
-        mark_as_first(sc, c, t0);
         sc->n_units += c->n;
     }
     if (stage && pd_bandkeys_commit(sc->keys, sc->n_texts - base) != PD_OK) {
