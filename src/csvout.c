@@ -92,6 +92,19 @@ static void field_str(out *o, const char *s)
  * field. Returns the length written, at most U64_FIELD bytes. */
 enum { U64_FIELD = 22 };
 
+/* The decimal digits of v: its bit length gives log10 to within one (1233 /
+ * 4096 is just above log10(2)), and a table of powers of ten settles it. */
+static size_t digits(uint64_t v)
+{
+    static const uint64_t pow10[20] = {
+        1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u, 100000000u, 1000000000u,
+        10000000000u, 100000000000u, 1000000000000u, 10000000000000u, 100000000000000u,
+        1000000000000000u, 10000000000000000u, 100000000000000000u, 1000000000000000000u,
+        10000000000000000000u};
+    unsigned t = (unsigned)(64 - __builtin_clzll(v | 1)) * 1233 >> 12;
+    return v == 0 ? 1 : t + (v >= pow10[t]);
+}
+
 static size_t put_u64(char *d, uint64_t v)
 {
     /* The digits are counted first, then written from the last, two at a
@@ -100,9 +113,7 @@ static size_t put_u64(char *d, uint64_t v)
                                    "31323334353637383940414243444546474849505152535455565758596061"
                                    "62636465666768697071727374757677787980818283848586878889909192"
                                    "93949596979899";
-    size_t n = 1;
-    for (uint64_t t = v; t >= 10; t /= 10)
-        n++;
+    size_t n = digits(v);
     d[0] = '"';
     char *e = d + 1 + n;
     *e = '"';
