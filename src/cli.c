@@ -12,6 +12,7 @@
 #include "paradup.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <malloc.h>
@@ -39,6 +40,7 @@ typedef struct cli {
     uint64_t malformed_shown; /* malformed-record messages printed */
     bool progress_shown;
     double start, last_progress;
+    int out_fd; /* the temporary output file's, or -1 */
 } cli;
 
 /* The temporary output file, removed if a signal stops the run. The only
@@ -395,6 +397,56 @@ static int parse_args(cli *c, int argc, char **argv)
     return -1;
 }
 
+/* The temporary output file is written through a stream that starts the
+ * disk's writeback of every WRITEBACK_STEP bytes written, so the fsync()
+ * before the rename waits for the last few MB, not the whole report (100 MB
+ * exact: a 91 MB report took fsync() 74 ms). */
+enum { WRITEBACK_STEP = 8 << 20 };
+
+typedef struct outfile {
+    int fd;
+    off_t written, started; /* bytes written, and those sent to the disk */
+} outfile;
+
+static ssize_t outfile_write(void *cookie, const char *buf, size_t n)
+{
+    outfile *o = cookie;
+    for (size_t done = 0; done < n;) {
+        ssize_t w = write(o->fd, buf + done, n - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return 0; /* stdio's error, with errno as write() left it */
+        done += (size_t)w;
+    }
+    o->written += (off_t)n;
+    if (o->written - o->started >= WRITEBACK_STEP) {
+        sync_file_range(o->fd, o->started, o->written - o->started, SYNC_FILE_RANGE_WRITE);
+        o->started = o->written;
+    }
+    return (ssize_t)n;
+}
+
+static int outfile_close(void *cookie)
+{
+    outfile *o = cookie;
+    int r = close(o->fd);
+    free(o);
+    return r;
+}
+
+static FILE *outfile_open(int fd)
+{
+    outfile *o = malloc(sizeof *o);
+    if (!o)
+        return NULL;
+    *o = (outfile){fd, 0, 0};
+    FILE *f = fopencookie(o, "w", (cookie_io_functions_t){NULL, outfile_write, NULL, outfile_close});
+    if (!f)
+        free(o);
+    return f;
+}
+
 /* Open the output: a temporary file beside the target, or standard output. */
 static FILE *open_output(cli *c, char *tmp, size_t cap)
 {
@@ -421,12 +473,13 @@ static FILE *open_output(cli *c, char *tmp, size_t cap)
     mode_t mask = umask(0);
     umask(mask);
     fchmod(fd, 0666 & ~mask);
-    FILE *f = fdopen(fd, "w");
+    FILE *f = outfile_open(fd);
     if (!f) {
         msg(c, "cannot open '%s': %s", tmp, strerror(errno));
         close(fd);
         unlink(tmp);
     }
+    c->out_fd = f ? fd : -1;
     return f;
 }
 
@@ -446,7 +499,7 @@ static bool close_output(cli *c, FILE *f, const char *tmp, bool ok)
         }
         return ok;
     }
-    if (ok && (fflush(f) != 0 || fsync(fileno(f)) != 0)) {
+    if (ok && (fflush(f) != 0 || fsync(c->out_fd) != 0)) {
         msg(c, "cannot write '%s': %s", c->output, strerror(errno));
         ok = false;
     }
@@ -635,6 +688,7 @@ int main(int argc, char **argv)
 {
     cli c;
     memset(&c, 0, sizeof c);
+    c.out_fd = -1;
     /* Blocks of 1 MB and more get their own mappings: freed, they go back to
      * the system at once, and grown, they move without a copy. Otherwise
      * glibc raises this threshold as big blocks are freed, and the next
