@@ -5,8 +5,8 @@
  * Exit codes: 0 success, 1 an input or output error (the run goes on past an
  * unreadable input unless --strict, and still writes its report), 2 bad usage,
  * 128 + N when signal N (INT, TERM, HUP) stops the run.
- * The report is written to a temporary file beside --output and renamed into
- * place, so a failed run never leaves a half-written CSV.
+ * The report is written to a temporary file beside --output, synced and
+ * renamed into place, so a failed run never leaves a half-written CSV.
  */
 #define _GNU_SOURCE
 #include "paradup.h"
