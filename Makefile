@@ -168,9 +168,9 @@ bench: $(NEED_DEPS) all $(BENCH_BIN) ## run the benchmarks (BENCH_LARGE=1 adds 1
 	$(Q)sh bench/run.sh
 
 demo: $(NEED_DEPS) all ## run paradup on examples/ and print a summary
-	./paradup scan -o examples/report.csv examples/
-	@echo "wrote examples/report.csv:"
-	@head -n 12 examples/report.csv | cut -c 1-150
+	./paradup scan -o report.csv examples/
+	@echo "wrote report.csv:"
+	@head -n 12 report.csv | cut -c 1-150
 
 install: all ## install binary, header, libraries, man page and pkg-config file
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
@@ -200,7 +200,7 @@ deps: ## install the Debian packages the build needs (apt-get, as root)
 	fi
 
 clean: ## remove build products
-	rm -rf build paradup libparadup.a libparadup.so examples/report.csv
+	rm -rf build paradup libparadup.a libparadup.so report.csv
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
