@@ -106,7 +106,7 @@ $(BUILD)/%.o: src/%.c include/paradup.h src/internal.h | $(BUILD)
 $(BUILD)/tests/test_limits: tests/unit/test_limits.c $(wildcard tests/unit/*.h) $(LIB_SRC) src/internal.h | $(BUILD)
 	@mkdir -p $(BUILD)/tests
 	@echo "  CC    $<"
-	$(Q)$(CC) $(CPPFLAGS) -Isrc -DPD_MAX_UNITS=1000 -DPD_MAX_DOC_LINES=500 $(ALL_CFLAGS) $(LDSAN) \
+	$(Q)$(CC) $(CPPFLAGS) -Isrc -DPD_MAX_UNITS=1000 -DPD_MAX_DOC_LINES=500 -DPD_MAX_UNIT_LEN=1000 $(ALL_CFLAGS) $(LDSAN) \
 	    -o $@ $< $(LIB_SRC) $(LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libparadup.a | $(BUILD)

@@ -243,7 +243,8 @@ size_t pd_scan_row_count(const pd_scan *sc)
 static void fill_unit(const pd_scan *sc, uint32_t u, pd_unit *out, uint32_t *doc)
 {
     const pd_urec *r = &sc->units[u];
-    *out = (pd_unit){r->index, r->line_start, r->line_end, r->byte_start, r->byte_end};
+    *out = (pd_unit){r->index, r->line_start, pd_urec_line_end(sc, u), r->byte_start,
+                     r->byte_start + r->len};
     *doc = r->doc;
 }
 

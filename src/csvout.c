@@ -234,11 +234,12 @@ enum { READ_UNITS = 500 };
 
 /* A paragraph's lines trimmed and joined by one space, in its place:
  * joining never lengthens a text. */
-static pd_status join_lines(report *r, unsigned tid, size_t row, const pd_urec *u)
+static pd_status join_lines(report *r, unsigned tid, size_t row, uint32_t unit)
 {
     block *b = r->b;
     char *text = b->arena.data + b->off[row];
-    pd_unit local = {u->index, u->line_start, u->line_end, 0, b->len[row]};
+    const pd_urec *u = &r->sc->units[unit];
+    pd_unit local = {u->index, u->line_start, pd_urec_line_end(r->sc, unit), 0, b->len[row]};
     pd_buf *join = &b->join[tid].b;
     PD_TRY(pd_unit_text(text, b->len[row], &local, PD_UNIT_PARAGRAPH, join));
     if (join->len > 0)
@@ -261,13 +262,13 @@ static void read_job(void *ctx, unsigned tid, size_t i)
     for (size_t j = from; j < stop; j++) {
         const pd_urec *u = &sc->units[b->order[j] >> 32];
         size_t row = (uint32_t)b->order[j];
-        b->len[row] = (size_t)(u->byte_end - u->byte_start);
+        b->len[row] = (size_t)u->len;
         if (b->len[row] > 0)
             rg[n++] = (pd_range){u->doc, u->byte_start, b->len[row], b->arena.data + b->off[row]};
     }
     pd_status st = n > 0 ? pd_read_ranges(r->src, &b->raw[tid].b, rg, n, &b->read_doc[i]) : PD_OK;
     for (size_t j = from; j < stop && st == PD_OK && sc->o.unit == PD_UNIT_PARAGRAPH; j++)
-        st = join_lines(r, tid, (uint32_t)b->order[j], &sc->units[b->order[j] >> 32]);
+        st = join_lines(r, tid, (uint32_t)b->order[j], (uint32_t)(b->order[j] >> 32));
     b->read_st[i] = st;
 }
 
@@ -368,7 +369,7 @@ static pd_status read_block(report *r, size_t first)
         }
         uint32_t unit = sc->report[i].unit;
         const pd_urec *u = &sc->units[unit];
-        size_t len = (size_t)(u->byte_end - u->byte_start);
+        size_t len = (size_t)u->len;
         text += len;
         b->len[k] = len; /* as read; read_job() sets it again, joined */
         if ((b->same[k] = repeat_of(b, sc, unit, len, k)) != NONE)

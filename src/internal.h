@@ -264,10 +264,17 @@ pd_status pd_read_csv(pd_files *fs, uint32_t file, pd_instream *in, char delim);
 
 /* ---- the scanner's state, shared by scan.c, verify.c, cluster.c, csvout.c */
 
-/* One unit, 32 bytes: where it is, never its text. */
+/* The longest unit, in bytes: its length is kept in 32 bits (pd_urec). A
+ * longer one is split into pieces, as by max_unit_bytes. */
+#ifndef PD_MAX_UNIT_LEN
+#define PD_MAX_UNIT_LEN (UINT32_MAX - 1)
+#endif
+
+/* One unit, 24 bytes: where it is, never its text. A paragraph's last line
+ * is kept apart (pd_scan.line_end); other units end on the line they start. */
 typedef struct pd_urec {
-    uint64_t byte_start, byte_end;
-    uint32_t doc, index, line_start, line_end;
+    uint64_t byte_start;
+    uint32_t len, doc, index, line_start;
 } pd_urec;
 
 /* One report row: the unit, its cluster and what it matched. */
@@ -299,10 +306,11 @@ struct pd_scan {
     /* units in input order; text[u] is the id of unit u's normalized text */
     pd_urec *units;
     uint32_t *text;
+    uint32_t *line_end; /* paragraphs only: each unit's last line */
     /* bit u: unit u's bytes are those of its text's first unit (the same
      * XXH3-64 hash of its bytes as they lie), so the report reads them once */
     uint64_t *as_first;
-    size_t n_units, cap_units, cap_text, cap_as_first, zeroed_as_first;
+    size_t n_units, cap_units, cap_text, cap_line_end, cap_as_first, zeroed_as_first;
 
     /* distinct normalized texts in order of first occurrence (and hash, above) */
     uint32_t *first; /* first unit with the text */
@@ -331,6 +339,12 @@ struct pd_scan {
     size_t n_pairs;
     bool pairs_built;
 };
+
+/* Unit u's last line: its first but for a paragraph. */
+static inline uint32_t pd_urec_line_end(const pd_scan *sc, size_t u)
+{
+    return sc->line_end ? sc->line_end[u] : sc->units[u].line_start;
+}
 
 #define PD_PROF_SHIFT 48 /* offsets below 2^48; threads above */
 pd_status pd_verify_run(pd_scan *sc, const pd_source *src);

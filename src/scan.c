@@ -17,8 +17,8 @@
  * Only the first unit of each distinct text keeps band keys, so a banner
  * repeated a million times costs one LSH entry.
  *
- * Nothing of a unit's text is kept: 32 bytes of position per unit, 4 for its
- * text id, a bit (as_first), and per distinct text 16 (hash) + 8 (the hash of
+ * Nothing of a unit's text is kept: 24 bytes of position per unit (28 for a
+ * paragraph), 4 for its text id, a bit (as_first), and per distinct text 16 (hash) + 8 (the hash of
  * its first unit's bytes) + 4 (first unit) + 11 to 21 (table);
  * the band keys go to a temporary file (keys.c). The report re-reads texts by
  * offset.
@@ -147,6 +147,7 @@ void pd_scan_free(pd_scan *sc)
     pd_minhash_free(sc->mh);
     free(sc->units);
     free(sc->text);
+    free(sc->line_end);
     free(sc->as_first);
     free(sc->hash);
     free(sc->first);
@@ -198,6 +199,7 @@ typedef struct chunk {
     /* Its units and signatures, in the buffers of the thread that made them
      * (scratch.out, from uoff and soff; see bind_chunk): */
     pd_urec *u; /* local index and line numbers (1-based within the chunk) */
+    uint32_t *line_end; /* paragraphs only: each unit's last line, local */
     pd_h128 *h;
     uint64_t *bytes; /* the XXH3-64 hash of each unit's bytes as they lie */
     uint32_t *known; /* the text id from earlier batches, or UINT32_MAX */
@@ -242,8 +244,8 @@ typedef struct scratch {
         pd_urec *u;
         pd_h128 *h;
         uint64_t *bytes;
-        uint32_t *known, *keys, *signed_unit;
-        size_t units, sigs, cap_u, cap_h, cap_bytes, cap_known, cap_k, cap_signed;
+        uint32_t *line_end, *known, *keys, *signed_unit;
+        size_t units, sigs, cap_u, cap_h, cap_bytes, cap_line_end, cap_known, cap_k, cap_signed;
         uint64_t batch;
     } out[2];
     /* The chunk's bytes: document offset x is at d[x - origin]; d is the
@@ -307,6 +309,7 @@ typedef struct pass1 {
 static void bind_chunk(chunk *c, const struct chunk_out *o, unsigned bands)
 {
     c->u = o->u ? o->u + c->uoff : NULL;
+    c->line_end = o->line_end ? o->line_end + c->uoff : NULL;
     c->h = o->h ? o->h + c->uoff : NULL;
     c->bytes = o->bytes ? o->bytes + c->uoff : NULL;
     c->known = o->known ? o->known + c->uoff : NULL;
@@ -421,16 +424,22 @@ static pd_status add_piece(pd_scan *sc, scratch *s, chunk *c, uint64_t start, ui
     }
     struct chunk_out *o = &s->out[s->signing];
     size_t need = c->uoff + c->n + 1;
-    if (need > o->cap_u || need > o->cap_h || need > o->cap_bytes || need > o->cap_known) {
+    bool para = sc->o.unit == PD_UNIT_PARAGRAPH;
+    if (need > o->cap_u || need > o->cap_h || need > o->cap_bytes || need > o->cap_known ||
+        (para && need > o->cap_line_end)) {
         PD_TRY(PD_GROW(o->u, o->cap_u, need));
+        if (para)
+            PD_TRY(PD_GROW(o->line_end, o->cap_line_end, need));
         PD_TRY(PD_GROW(o->h, o->cap_h, need));
         PD_TRY(PD_GROW(o->bytes, o->cap_bytes, need));
         PD_TRY(PD_GROW(o->known, o->cap_known, need));
         bind_chunk(c, o, sc->bands);
     }
     /* Only a paragraph spans lines: a sentence ends at its line's end. */
-    uint32_t lines = sc->o.unit == PD_UNIT_PARAGRAPH ? count_newlines(text, len) : 0;
-    c->u[c->n] = (pd_urec){start, end, c->doc, index, line, line + lines};
+    assert(len <= PD_MAX_UNIT_LEN); /* longer ones were split (unit_limit) */
+    c->u[c->n] = (pd_urec){start, (uint32_t)len, c->doc, index, line};
+    if (para)
+        c->line_end[c->n] = line + count_newlines(text, len);
     c->bytes[c->n] = XXH3_64bits(text, len);
     XXH128_hash_t h = XXH3_128bits(norm->data, norm->len);
     c->h[c->n] = (pd_h128){h.low64, h.high64};
@@ -468,7 +477,15 @@ static uint64_t piece_end(const char *d, uint64_t origin, uint64_t start, uint64
     return cut;
 }
 
-/* A unit longer than max_unit_bytes is split into pieces, each a unit with
+/* The longest unit: max_unit_bytes, or PD_MAX_UNIT_LEN when that is 0 (no
+ * limit) or more. */
+static size_t unit_limit(const pd_scan *sc)
+{
+    size_t max = sc->o.max_unit_bytes;
+    return max && max < PD_MAX_UNIT_LEN ? max : PD_MAX_UNIT_LEN;
+}
+
+/* A unit longer than unit_limit() is split into pieces, each a unit with
  * its own number, lines and byte range; the first split is remembered for
  * the document's warning. A unit that goes on past the chunk (open) is cut
  * as if it had no end, as the cutter did; one that continues the last
@@ -476,7 +493,7 @@ static uint64_t piece_end(const char *d, uint64_t origin, uint64_t start, uint64
 static pd_status add_unit_split(pd_scan *sc, scratch *s, chunk *c, const pd_unit *u, bool open,
                                 bool continued, uint32_t *extra)
 {
-    size_t max = sc->o.max_unit_bytes;
+    size_t max = unit_limit(sc);
     uint64_t start = u->byte_start;
     uint32_t line = u->line_start;
     if (!continued && !c->split++)
@@ -544,7 +561,7 @@ static pd_status process_chunk(pd_scan *sc, const pd_source *src, scratch *s, ch
                     (sc->o.unit != PD_UNIT_LINE ||
                      !memchr(view(s, u.byte_end), '\n', c->end - u.byte_end));
         bool continued = c->open_start && u.index == 1 && u.line_start == 1;
-        if (sc->o.max_unit_bytes && (open || u.byte_end - u.byte_start > sc->o.max_unit_bytes))
+        if ((sc->o.max_unit_bytes && open) || u.byte_end - u.byte_start > unit_limit(sc))
             PD_TRY(add_unit_split(sc, s, c, &u, open, continued, &extra));
         else
             PD_TRY(add_piece(sc, s, c, u.byte_start, u.byte_end, u.index + extra, u.line_start));
@@ -992,7 +1009,7 @@ static void finish_doc(pass1 *p, const chunk *c)
                  "%llu unit%s longer than %zu bytes (the first on this line) split into pieces "
                  "of at most that size (--max-unit-bytes)",
                  (unsigned long long)p->doc_split, p->doc_split > 1 ? "s" : "",
-                 sc->o.max_unit_bytes);
+                 unit_limit(sc));
     if (p->doc_units == 0)
         doc_warn(p, c->doc, 0, "%s", len > 0 ? "no text to compare" : "empty");
     sc->stats.docs++;
@@ -1025,8 +1042,9 @@ static void place_units(pd_scan *sc, const chunk *c)
         pd_urec r = c->u[j];
         r.index += c->index_base;
         r.line_start += c->line_base;
-        r.line_end += c->line_base;
         dst[j] = r;
+        if (sc->line_end)
+            sc->line_end[c->ubase + j] = c->line_end[j] + c->line_base;
         sc->text[c->ubase + j] = c->known[j];
         if (c->known[j] != UINT32_MAX)
             mark_as_first(sc, c->ubase + j, c->known[j], c->bytes[j]);
@@ -1110,6 +1128,8 @@ static pd_status reserve_merged(pd_scan *sc, const batch *b)
     size_t texts = sc->n_texts + b->fresh, words = (sc->n_units + b->units + 63) / 64;
     PD_TRY(PD_GROW(sc->units, sc->cap_units, sc->n_units + b->units));
     PD_TRY(PD_GROW(sc->text, sc->cap_text, sc->n_units + b->units));
+    if (sc->o.unit == PD_UNIT_PARAGRAPH)
+        PD_TRY(PD_GROW(sc->line_end, sc->cap_line_end, sc->n_units + b->units));
     PD_TRY(PD_GROW(sc->as_first, sc->cap_as_first, words));
     if (words > sc->zeroed_as_first) { /* bits are set, never cleared */
         memset(sc->as_first + sc->zeroed_as_first, 0,
@@ -1127,6 +1147,8 @@ static void prefault_batch(pd_scan *sc, const batch *b)
     if (b->units > 0) { /* else the arrays may not exist yet */
         pd_prefault(sc->units + sc->n_units, b->units * sizeof *sc->units);
         pd_prefault(sc->text + sc->n_units, b->units * sizeof *sc->text);
+        if (sc->line_end)
+            pd_prefault(sc->line_end + sc->n_units, b->units * sizeof *sc->line_end);
     }
     if (b->fresh == 0)
         return;
@@ -1207,6 +1229,8 @@ static void prefetch_bytes(const void *p, size_t bytes)
 static void prefetch_chunk(const pd_scan *sc, const chunk *c)
 {
     prefetch_bytes(c->u, c->n * sizeof *c->u);
+    if (c->line_end)
+        prefetch_bytes(c->line_end, c->n * sizeof *c->line_end);
     prefetch_bytes(c->known, c->n * sizeof *c->known);
     prefetch_bytes(c->h, c->n * sizeof *c->h);
     prefetch_bytes(c->bytes, c->n * sizeof *c->bytes);
@@ -1261,6 +1285,7 @@ static void pass1_release(pass1 *p)
             free(p->scr[t].signed_in[k].h);
             const struct chunk_out *o = &p->scr[t].out[k];
             free(o->u);
+            free(o->line_end);
             free(o->h);
             free(o->bytes);
             free(o->known);

@@ -163,7 +163,7 @@ static pd_status plan_batch(pd_scan *sc, vstate *v, size_t *cap_arena, size_t *t
     v->n_items = 0;
     while (v->n_items < BATCH_ITEMS && used < BATCH_TEXT_BYTES && next_wanted(sc, t)) {
         const pd_urec *u = &sc->units[sc->first[*t]];
-        size_t len = (size_t)(u->byte_end - u->byte_start);
+        size_t len = (size_t)u->len;
         v->items[v->n_items++] = (item){.text = (uint32_t)*t, .off = used, .len = len};
         used += len;
         ++*t;
