@@ -344,7 +344,8 @@ typedef struct pd_options {
     /* Units longer than this are split into pieces of at most this many
      * bytes (after the last space in a piece's second half, else on a UTF-8
      * character boundary), each a unit of its own, with a warning per
-     * document: memory per unit stays bounded. 0: no limit. */
+     * document: memory per unit stays bounded. 0: no limit below 4 GiB (a
+     * unit's length is kept in 32 bits: a longer one is split all the same). */
     size_t max_unit_bytes; /* PD_MAX_UNIT_BYTES (1 MiB) */
     /* Warnings about a document (invalid UTF-8, NUL bytes, no text): called
      * from the thread that runs pd_scan_run(). line is 0 when not known. */

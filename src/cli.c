@@ -84,7 +84,7 @@ static const char usage_text[] =
     "      --csv-safe        prefix text cells that start with = + - @ tab or CR with '\n"
     "                        so that spreadsheets do not run them as formulas\n"
     "      --max-unit-bytes N  split longer units into pieces of at most N bytes\n"
-    "                        (default 1M; K, M, G suffixes; 0: no limit)\n"
+    "                        (default 1M; K, M, G suffixes; 0: none below 4G)\n"
     "      --normalize LIST  steps to apply, comma-separated, from nfkc, casefold,\n"
     "                        accents, dots; or all (default) or none\n"
     "      --seed N          MinHash seed (default 5782206221598675249)\n"
