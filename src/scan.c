@@ -18,10 +18,10 @@
  * repeated a million times costs one LSH entry.
  *
  * Nothing of a unit's text is kept: 24 bytes of position per unit (28 for a
- * paragraph), 4 for its text id, a bit (as_first), and per distinct text 16 (hash) + 8 (the hash of
- * its first unit's bytes) + 4 (first unit) + 11 to 21 (table);
- * the band keys go to a temporary file (keys.c). The report re-reads texts by
- * offset.
+ * paragraph), 4 for its text id, a bit (as_first), and per distinct text 16
+ * (hash) + 8 (the hash of its first unit's bytes) + 4 (first unit) + 11 to 21
+ * (table); the band keys go to a temporary file (keys.c). The report re-reads
+ * texts by offset.
  *
  * Output depends only on the input and options, never on thread timing:
  * chunks are cut at fixed places and merged in order.
