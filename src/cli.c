@@ -441,7 +441,8 @@ static FILE *outfile_open(int fd)
     if (!o)
         return NULL;
     *o = (outfile){fd, 0, 0};
-    FILE *f = fopencookie(o, "w", (cookie_io_functions_t){NULL, outfile_write, NULL, outfile_close});
+    cookie_io_functions_t io = {NULL, outfile_write, NULL, outfile_close};
+    FILE *f = fopencookie(o, "w", io);
     if (!f)
         free(o);
     return f;

@@ -256,7 +256,8 @@ static void read_job(void *ctx, unsigned tid, size_t i)
     report *r = ctx;
     block *b = r->b;
     const pd_scan *sc = r->sc;
-    size_t from = i * READ_UNITS, stop = from + READ_UNITS < b->reads ? from + READ_UNITS : b->reads;
+    size_t from = i * READ_UNITS;
+    size_t stop = from + READ_UNITS < b->reads ? from + READ_UNITS : b->reads;
     pd_range rg[READ_UNITS];
     size_t n = 0;
     for (size_t j = from; j < stop; j++) {
