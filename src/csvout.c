@@ -262,8 +262,7 @@ static void read_job(void *ctx, unsigned tid, size_t i)
     size_t n = 0;
     for (size_t j = from; j < stop; j++) {
         const pd_urec *u = &sc->units[b->order[j] >> 32];
-        size_t row = (uint32_t)b->order[j];
-        b->len[row] = (size_t)u->len;
+        size_t row = (uint32_t)b->order[j]; /* b->len[row]: set by read_block() */
         if (b->len[row] > 0)
             rg[n++] = (pd_range){u->doc, u->byte_start, b->len[row], b->arena.data + b->off[row]};
     }
@@ -372,7 +371,7 @@ static pd_status read_block(report *r, size_t first)
         const pd_urec *u = &sc->units[unit];
         size_t len = (size_t)u->len;
         text += len;
-        b->len[k] = len; /* as read; read_job() sets it again, joined */
+        b->len[k] = len; /* as read; join_lines() shortens a paragraph's */
         if ((b->same[k] = repeat_of(b, sc, unit, len, k)) != NONE)
             continue;
         b->order[b->reads++] = (uint64_t)unit << 32 | k;

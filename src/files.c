@@ -260,23 +260,36 @@ static pd_status spool_open(pd_files *fs)
     return spool_create(fs, false);
 }
 
-static pd_status spool_flush(pd_files *fs)
+/* pwrite() until all len bytes are written; a write of nothing is PD_EIO
+ * with errno 0. */
+static pd_status write_at(int fd, const char *buf, size_t len, uint64_t off)
 {
-    const char *p = fs->wbuf;
-    while (fs->wlen > 0) {
-        ssize_t w = pwrite(fs->spool_fd, p, fs->wlen, (off_t)fs->spool_flushed);
+    while (len > 0) {
+        ssize_t w = pwrite(fd, buf, len, (off_t)off);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
-            const char *dir = getenv("TMPDIR");
-            report(fs, dir && *dir ? dir : "/tmp", "cannot write a temporary file: %s",
-                   w < 0 ? strerror(errno) : "no space");
+            if (w == 0)
+                errno = 0;
             return PD_EIO;
         }
-        p += w;
-        fs->wlen -= (size_t)w;
-        fs->spool_flushed += (uint64_t)w;
+        buf += w;
+        off += (uint64_t)w;
+        len -= (size_t)w;
     }
+    return PD_OK;
+}
+
+static pd_status spool_flush(pd_files *fs)
+{
+    if (write_at(fs->spool_fd, fs->wbuf, fs->wlen, fs->spool_flushed) != PD_OK) {
+        const char *dir = getenv("TMPDIR");
+        report(fs, dir && *dir ? dir : "/tmp", "cannot write a temporary file: %s",
+               errno ? strerror(errno) : "no space");
+        return PD_EIO;
+    }
+    fs->spool_flushed += fs->wlen;
+    fs->wlen = 0;
     return PD_OK;
 }
 
@@ -795,14 +808,7 @@ static void spool_copy(pd_files *fs, uint32_t d, const char *buf, size_t len)
     if (ok)
         fs->spool_flushed = fs->spool_len += len;
     pthread_mutex_unlock(&fs->fd_lock);
-    for (size_t done = 0; ok && done < len;) {
-        ssize_t w = pwrite(fs->spool_fd, buf + done, len - done, (off_t)(off + done));
-        if (w < 0 && errno == EINTR)
-            continue;
-        ok = w > 0;
-        done += ok ? (size_t)w : 0;
-    }
-    if (ok) {
+    if (ok && write_at(fs->spool_fd, buf, len, off) == PD_OK) {
         doc *dc = &fs->docs[d]; /* each document is mapped by one thread */
         dc->off = off;
         dc->len = len;
