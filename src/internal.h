@@ -180,8 +180,11 @@ pd_status pd_bandkeys_read(const pd_bandkeys *k, unsigned band, uint32_t *out);
  * the keys could not be read back. */
 pd_status pd_lsh_pairs(const pd_bandkeys *k, unsigned bands, pd_pool *pool, unsigned threads,
                        uint64_t **pairs, size_t *npairs);
-/* lsh.c: the band keys of one signature. */
-void pd_lsh_keys(const uint32_t *sig, unsigned bands, unsigned rows, uint32_t *keys);
+/* lsh.c: the rows + 1 multipliers of the band keys (malloc'd; NULL when out
+ * of memory), and the band keys of one signature with them. */
+uint64_t *pd_lsh_mult_new(unsigned rows);
+void pd_lsh_keys(const uint32_t *sig, unsigned bands, unsigned rows, const uint64_t *mult,
+                 uint32_t *keys);
 
 /* util.c: a pool of `threads` threads for parallel loops, the caller's
  * included. Its helpers are started by the first loop that needs them and
@@ -215,6 +218,8 @@ pd_status pd_read_ranges(const pd_source *src, pd_buf *raw, const pd_range *r, s
 
 /* Seconds on a monotonic clock, for the stage timings in pd_stats. */
 double pd_now(void);
+/* util.c: the next value of the splitmix64 sequence from *state. */
+uint64_t pd_splitmix64(uint64_t *state);
 
 /* Stable radix sort of 64-bit values (tmp is scratch of n elements). */
 void pd_sort_u64(uint64_t *v, size_t n, uint64_t *tmp);
@@ -297,6 +302,7 @@ struct pd_scan {
     bool near; /* threshold < 1: MinHash and LSH run */
     bool ran;
     pd_minhash *mh;
+    uint64_t *band_mult; /* pd_lsh_mult_new(rows) */
     pd_h128 *hash; /* the exact table's keys: freed after the first pass */
     pd_exact table;
 

@@ -17,14 +17,6 @@
  */
 #include "internal.h"
 
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += UINT64_C(0x9E3779B97F4A7C15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return z ^ (z >> 31);
-}
-
 pd_status pd_minhash_new(unsigned perms, uint64_t seed, pd_minhash **out)
 {
     *out = NULL;
@@ -43,8 +35,8 @@ pd_status pd_minhash_new(unsigned perms, uint64_t seed, pd_minhash **out)
     }
     uint64_t state = seed;
     for (unsigned i = 0; i < perms; i++) {
-        mh->a[i] = (uint32_t)splitmix64(&state) | 1;
-        mh->b[i] = (uint32_t)splitmix64(&state);
+        mh->a[i] = (uint32_t)pd_splitmix64(&state) | 1;
+        mh->b[i] = (uint32_t)pd_splitmix64(&state);
     }
     *out = mh;
     return PD_OK;

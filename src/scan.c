@@ -125,7 +125,10 @@ pd_status pd_scan_new(const pd_options *opts, pd_scan **out)
         pd_status st = pd_minhash_new(opts->perms, opts->seed, &sc->mh);
         if (st == PD_OK)
             st = pd_bandkeys_new(sc->bands, false, &sc->keys);
+        if (st == PD_OK && !(sc->band_mult = pd_lsh_mult_new(sc->rows)))
+            st = PD_ENOMEM;
         if (st != PD_OK) {
+            free(sc->band_mult);
             pd_minhash_free(sc->mh);
             pd_bandkeys_free(sc->keys);
             pd_pool_free(sc->pool);
@@ -145,6 +148,7 @@ void pd_scan_free(pd_scan *sc)
         return;
     pd_pool_free(sc->pool);
     pd_minhash_free(sc->mh);
+    free(sc->band_mult);
     free(sc->units);
     free(sc->text);
     free(sc->line_end);
@@ -330,7 +334,7 @@ static pd_status sign_unit(pd_scan *sc, scratch *s, chunk *c, size_t j, const pd
         PD_TRY(PD_GROW(o->signed_unit, o->cap_signed, c->soff + k + 1));
         bind_chunk(c, o, sc->bands);
     }
-    pd_lsh_keys(s->sig, sc->bands, sc->rows, c->keys + k * sc->bands);
+    pd_lsh_keys(s->sig, sc->bands, sc->rows, sc->band_mult, c->keys + k * sc->bands);
     c->signed_unit[k] = (uint32_t)j;
     c->signatures++;
     return PD_OK;

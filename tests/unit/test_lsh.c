@@ -1,4 +1,6 @@
-/* test_lsh.c - band keys and the candidate pairs of LSH buckets: keys added
+/* test_lsh.c - band keys and the candidate pairs of LSH buckets: the key of a
+ * band (equal rows give equal keys, in any band; a change in any one row
+ * changes it; the values themselves, the same on every machine); keys added
  * in batches read back band by band, from a temporary file and from memory
  * (also when no temporary file can be made, or it fills up); pairs (pd_lsh_pairs) in a small
  * case worked by hand (the first member and a window of four before each
@@ -222,8 +224,49 @@ static void test_single_keys(void)
     free(keys);
 }
 
+/* pd_lsh_keys: a key depends on every row of its band, only on them, and
+ * is the same on every machine (three keys checked against the formula
+ * computed apart, with Python's integers). */
+static void test_key_function(void)
+{
+    enum { BANDS = 21, ROWS = 6, N = BANDS * ROWS };
+    uint64_t *mult = pd_lsh_mult_new(ROWS);
+    CHECK(mult != NULL);
+    if (!mult)
+        return;
+    uint32_t sig[N], keys[BANDS], again[BANDS];
+    uint64_t x = 0x2545F4914F6CDD1Dull;
+    for (unsigned i = 0; i < N; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        sig[i] = (uint32_t)x;
+    }
+    memcpy(sig + ROWS, sig, ROWS * sizeof *sig); /* band 1 repeats band 0's rows */
+    pd_lsh_keys(sig, BANDS, ROWS, mult, keys);
+    CHECK(keys[0] == keys[1]);
+    printf("lsh: band keys %08x %08x %08x\n", (unsigned)keys[0], (unsigned)keys[2],
+           (unsigned)keys[20]);
+    CHECK(keys[0] == 0xceb40ccau && keys[2] == 0x8a00fa1fu && keys[20] == 0x2b51d734u);
+    int changed = 0, same_elsewhere = 0;
+    for (unsigned i = 0; i < N; i++)
+        for (unsigned bit = 0; bit < 32; bit += 7) {
+            sig[i] ^= 1u << bit;
+            pd_lsh_keys(sig, BANDS, ROWS, mult, again);
+            sig[i] ^= 1u << bit;
+            for (unsigned j = 0; j < BANDS; j++) {
+                if (j == i / ROWS)
+                    changed += again[j] != keys[j];
+                else
+                    same_elsewhere += again[j] == keys[j];
+            }
+        }
+    CHECK(changed == N * 5);                      /* every flipped bit of every row */
+    CHECK(same_elsewhere == N * 5 * (BANDS - 1)); /* and no other band's key */
+    free(mult);
+}
+
 int main(void)
 {
+    test_key_function();
     test_keys();
     test_by_hand();
     test_many_bands();
