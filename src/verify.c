@@ -205,6 +205,14 @@ static pd_status build_profiles(pd_scan *sc, const pd_source *src, size_t wanted
     if (!sc->prof_at || !sc->prof_len || !sc->prof_buf || !v.items || !v.w)
         goto done;
     memset(v.w, 0, sc->threads * sizeof *v.w);
+    /* Each thread's profiles get room for all of them ahead, as address
+     * space only (a value per 4 bytes of an average unit, or a signature):
+     * a buffer that grew would move, copying what it holds onto fresh pages. */
+    size_t per_text = sc->o.verify ? (size_t)(sc->stats.bytes / (sc->n_units + 1)) / 4 + 1
+                                   : sc->o.perms;
+    for (unsigned i = 0; i < sc->threads; i++)
+        if (PD_GROW(v.w[i].out, v.w[i].cap_out, wanted * per_text + 1) != PD_OK)
+            goto done;
     size_t t = 0;
     while (next_wanted(sc, &t)) {
         if ((st = plan_batch(sc, &v, &cap_arena, &t)) != PD_OK ||
