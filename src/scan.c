@@ -295,6 +295,8 @@ typedef struct pass1 {
     const char *data;
     size_t len, pos;
     uint64_t batches; /* cut so far */
+    uint64_t input_bytes; /* the input's length when every document's is known, else 0 */
+    size_t hash_ahead;    /* room reserve_ahead() wants in sc->hash, or 0 */
     bool mapped, fresh; /* fresh: no chunk of it cut yet */
     bool in_line;       /* pos is inside a long line or paragraph whose unit has begun */
     size_t chunk_bytes; /* the size the chunk being cut aims at */
@@ -1311,16 +1313,66 @@ static void pass1_release(pass1 *p)
  * background: the merge is serial, the processing is not. Workers may then
  * miss a text the merge is adding and sign it again; the merge still gives
  * it its one id, so the output does not depend on the timing. */
+/* The input's length, or 0 when some document's is not known before it is
+ * read (compressed, or standard input not spooled yet). */
+static uint64_t input_length(const pd_source *src)
+{
+    uint64_t sum = 0;
+    for (uint32_t d = 0; src->length && d < src->n_docs; d++) {
+        uint64_t len = src->length(src->ctx, d);
+        if (len == UINT64_MAX)
+            return 0;
+        sum += len;
+    }
+    return src->length ? sum : 0;
+}
+
+/* After the first batch: room in the arrays that grow with the units and
+ * texts for as many as the whole input would have at the first batch's
+ * rate, plus an eighth. The room is address space until it is used; an
+ * array that grew instead would move four times over 1 GB, copying what it
+ * holds onto fresh pages each time. Short of room (an estimate too low, or
+ * refused), they grow as before. */
+static void reserve_ahead(pass1 *p)
+{
+    pd_scan *sc = p->sc;
+    uint64_t read = sc->stats.bytes;
+    if (p->input_bytes <= read || read == 0)
+        return;
+    double scale = (double)p->input_bytes / (double)read * 1.125;
+    double units = (double)sc->n_units * scale + 1024, texts = (double)sc->n_texts * scale + 1024;
+    if (units > (double)PD_MAX_UNITS)
+        units = (double)PD_MAX_UNITS;
+    if (texts > units)
+        texts = units;
+    size_t u = (size_t)units, t = (size_t)texts;
+    (void)PD_GROW(sc->units, sc->cap_units, u);
+    (void)PD_GROW(sc->text, sc->cap_text, u);
+    if (sc->o.unit == PD_UNIT_PARAGRAPH)
+        (void)PD_GROW(sc->line_end, sc->cap_line_end, u);
+    (void)PD_GROW(sc->as_first, sc->cap_as_first, (u + 63) / 64);
+    (void)PD_GROW(sc->first, sc->cap_first, t);
+    (void)PD_GROW(sc->first_bytes, sc->cap_first_bytes, t);
+    p->hash_ahead = t; /* the workers read it: it moves before the next batch starts */
+}
+
 static pd_status merge_and_process_next(pass1 *p, batch *cur, batch *next)
 {
     pd_scan *sc = p->sc;
     pd_status st = reserve_batch(sc, cur);
+    if (st == PD_OK && p->hash_ahead > 0) {
+        (void)PD_GROW(sc->hash, sc->cap_hash, p->hash_ahead);
+        p->hash_ahead = 0;
+    }
     if (st == PD_OK)
         st = cut_batch(p, next);
     if (st != PD_OK)
         return st;
     pd_parallel_start(sc->pool, sc->threads, next->n, process_chunk_job, next);
+    bool first = sc->n_units == 0;
     st = merge_batch(p, cur);
+    if (st == PD_OK && first)
+        reserve_ahead(p);
     pd_parallel_finish(sc->pool);
     if (st == PD_OK && sc->o.progress &&
         sc->o.progress(sc->o.progress_ctx, sc->stats.bytes, sc->stats.docs)) {
@@ -1332,7 +1384,7 @@ static pd_status merge_and_process_next(pass1 *p, batch *cur, batch *next)
 
 static pd_status first_pass(pd_scan *sc, const pd_source *src)
 {
-    pass1 p = {.sc = sc, .src = src};
+    pass1 p = {.sc = sc, .src = src, .input_bytes = input_length(src)};
     pd_status st = PD_ENOMEM;
     for (int k = 0; k < 2; k++) {
         p.b[k].c = aligned_alloc(64, BATCH_CHUNKS * sizeof *p.b[k].c);

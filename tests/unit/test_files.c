@@ -2,7 +2,8 @@
  * between the walk and the scan is reported and skipped, and one that grew
  * is read as it was when it was added; the other files are read whole. And
  * read_ranges(): scattered ranges land where they are asked to, across long
- * gaps and more ranges than one call takes. */
+ * gaps and more ranges than one call takes. And files whose first batch
+ * misleads the scan's reservation of room for their units. */
 #include "check.h"
 #include "paradup.h"
 
@@ -245,6 +246,56 @@ static void test_add_after_copies(const char *dir)
     }
 }
 
+/* The scan reserves room for the units after its first batch, at that
+ * batch's rate: a file that starts with long lines and goes on with many
+ * short ones outgrows the reservation, and one that starts short and goes on
+ * long is reserved far too much. Both must scan as any other file. */
+static void test_estimates(const char *dir)
+{
+    enum { LONG = 200, LONG_LEN = 40000, SHORT = 300000, DISTINCT = 100000 };
+    char path[512];
+    for (int order = 0; order < 2; order++) {
+        snprintf(path, sizeof path, "%s/rate%d.txt", dir, order);
+        FILE *f = fopen(path, "w");
+        for (int part = 0; part < 2 && f; part++) {
+            if ((part == 0) == (order == 0)) {
+                for (int i = 0; i < LONG; i++) { /* 8 MB of distinct long lines */
+                    fprintf(f, "long line %d", i);
+                    for (int w = 0; w < LONG_LEN / 8; w++)
+                        fprintf(f, " w%05d", (i * 7919 + w) % 99991);
+                    fputc('\n', f);
+                }
+            } else {
+                for (int i = 0; i < SHORT; i++)
+                    fprintf(f, "short %d\n", i % DISTINCT); /* each three times */
+            }
+        }
+        CHECK(f && fclose(f) == 0);
+        pd_files *fs;
+        CHECK(pd_files_new(NULL, diag, NULL, &fs) == PD_OK);
+        CHECK(pd_files_add(fs, path) == PD_OK);
+        pd_options o;
+        pd_options_init(&o);
+        o.threshold = 1;
+        o.threads = 2;
+        pd_scan *sc;
+        CHECK(pd_scan_new(&o, &sc) == PD_OK);
+        pd_source src = pd_files_source(fs);
+        CHECK(pd_scan_run(sc, &src) == PD_OK);
+        const pd_stats *st = pd_scan_stats(sc);
+        CHECK(st->units == LONG + SHORT && st->distinct == LONG + DISTINCT);
+        CHECK(pd_scan_row_count(sc) == SHORT);
+        /* The last row: the last short line, with its own line number. */
+        pd_row r;
+        pd_scan_row(sc, SHORT - 1, &r);
+        uint64_t line = order == 0 ? LONG + SHORT : SHORT;
+        CHECK(r.unit.line_start == line && r.unit.line_end == line);
+        pd_scan_free(sc);
+        pd_files_free(fs);
+        unlink(path);
+    }
+}
+
 int main(void)
 {
     char dir[] = "/tmp/paradup-test-files-XXXXXX";
@@ -283,6 +334,7 @@ int main(void)
     test_read_ranges_records(dir);
     test_spooled_copies(dir);
     test_add_after_copies(dir);
+    test_estimates(dir);
     rmdir(dir);
     return check_done("test_files");
 }
