@@ -295,7 +295,7 @@ typedef struct pass1 {
     const char *data;
     size_t len, pos;
     uint64_t batches; /* cut so far */
-    uint64_t input_bytes; /* the input's length when every document's is known, else 0 */
+    uint64_t input_bytes; /* the input's length, as far as it is known (input_length) */
     size_t hash_ahead;    /* room reserve_ahead() wants in sc->hash, or 0 */
     bool mapped, fresh; /* fresh: no chunk of it cut yet */
     bool in_line;       /* pos is inside a long line or paragraph whose unit has begun */
@@ -1313,18 +1313,16 @@ static void pass1_release(pass1 *p)
  * background: the merge is serial, the processing is not. Workers may then
  * miss a text the merge is adding and sign it again; the merge still gives
  * it its one id, so the output does not depend on the timing. */
-/* The input's length, or 0 when some document's is not known before it is
- * read (compressed, or standard input not spooled yet). */
+/* The length of the documents whose length is known before they are read
+ * (not a compressed file read as it is decompressed, for one). */
 static uint64_t input_length(const pd_source *src)
 {
     uint64_t sum = 0;
     for (uint32_t d = 0; src->length && d < src->n_docs; d++) {
         uint64_t len = src->length(src->ctx, d);
-        if (len == UINT64_MAX)
-            return 0;
-        sum += len;
+        sum += len == UINT64_MAX ? 0 : len;
     }
-    return src->length ? sum : 0;
+    return sum;
 }
 
 /* After the first batch: room in the arrays that grow with the units and
