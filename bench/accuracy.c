@@ -229,6 +229,7 @@ int main(int argc, char **argv)
     pd_minhash_new(o.perms, o.seed, &mh);
     uint32_t *sa = malloc(o.perms * sizeof *sa), *sb = malloc(o.perms * sizeof *sb);
     uint32_t *ka = malloc(B * sizeof *ka), *kb = malloc(B * sizeof *kb);
+    uint64_t *mult = pd_lsh_mult_new(R);
     printf("s-curve: bucket      pairs  observed  expected\n");
     for (int bucket = 3; bucket < 10; bucket++) {
         size_t n = 0, cand = 0;
@@ -242,8 +243,8 @@ int main(int argc, char **argv)
             text *x = &texts[ref[i].a], *y = &texts[ref[i].b];
             pd_minhash_sign(mh, x->sh, x->n, sa);
             pd_minhash_sign(mh, y->sh, y->n, sb);
-            pd_lsh_keys(sa, B, R, ka);
-            pd_lsh_keys(sb, B, R, kb);
+            pd_lsh_keys(sa, B, R, mult, ka);
+            pd_lsh_keys(sb, B, R, mult, kb);
             int share = 0;
             for (unsigned j = 0; j < B; j++)
                 share |= ka[j] == kb[j];
@@ -255,6 +256,12 @@ int main(int argc, char **argv)
             printf("s-curve: [%.1f, %.1f) %8zu  %8.4f  %8.4f\n", bucket / 10.0, (bucket + 1) / 10.0,
                    n, (double)cand / n, expect / n);
     }
+    free(sa);
+    free(sb);
+    free(ka);
+    free(kb);
+    free(mult);
+    pd_minhash_free(mh);
     pd_scan_free(sc);
     pd_files_free(fs);
     return 0;
