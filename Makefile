@@ -140,7 +140,9 @@ fuzz: $(NEED_DEPS) ## run each fuzz target for FUZZ_TIME seconds (clang, libFuzz
 cli: $(NEED_DEPS) $(BUILD)/paradup
 	$(Q)PARADUP=$(BUILD)/paradup sh tests/cli/run.sh $(if $(UPDATE),--update)
 
-test: $(NEED_DEPS) all ## run the unit and CLI tests (UPDATE=1 rewrites the goldens)
+# The bench programs are built too, so that a change to the library's
+# internals cannot leave them broken until the next `make bench`.
+test: $(NEED_DEPS) all $(BENCH_BIN) ## run the unit and CLI tests (UPDATE=1 rewrites the goldens)
 	$(Q)rm -f $(BUILD)/test-counts
 	$(Q)PD_TEST_COUNTS=$(BUILD)/test-counts $(MAKE) --no-print-directory -k unit cli; \
 	    PD_TEST_COUNTS=$(BUILD)/test-counts sh tests/summary.sh
