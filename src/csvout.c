@@ -15,7 +15,6 @@
 #include <inttypes.h>
 #include <math.h>
 
-static const char *const role_name[] = {"keep", "duplicate"};
 static const char *const match_name[] = {"", "exact", "near"};
 static const char *const scope_name[] = {"", "within", "across"};
 
@@ -433,12 +432,23 @@ static bool doc_fields_for(doc_fields *df, const pd_source *src, uint32_t doc)
     return df->o.ok;
 }
 
-static char *put_name(char *d, const char *const *names, unsigned i, bool safe)
+/* The role, match and scope columns as a row writes them: quoted, with
+ * their comma, copied whole (none starts with a character that PD_CSV_SAFE
+ * defuses, nor holds a quote). */
+typedef struct qname {
+    const char *s;
+    unsigned len;
+} qname;
+#define QNAME(x) {"\"" x "\",", sizeof(x) + 2}
+static const qname role_q[] = {QNAME("keep"), QNAME("duplicate")};
+static const qname match_q[] = {QNAME(""), QNAME("exact"), QNAME("near")};
+static const qname scope_q[] = {QNAME(""), QNAME("within"), QNAME("across")};
+#undef QNAME
+
+static char *put_name(char *d, const qname *q)
 {
-    size_t n = strlen(names[i]);
-    d += put_field(d, 2 * n + 3, names[i], n, safe);
-    *d = ',';
-    return d + 1;
+    memcpy(d, q->s, q->len);
+    return d + q->len;
 }
 
 static char *put_number(char *d, uint64_t v)
@@ -475,11 +485,11 @@ static void format_row(out *o, const report *rp, size_t i, doc_fields *df)
     d = put_number(d, r.unit.line_end);
     d = put_number(d, r.unit.byte_start);
     d = put_number(d, r.unit.byte_end);
-    d = put_name(d, role_name, r.role, o->safe);
-    d = put_name(d, match_name, r.match, o->safe);
+    d = put_name(d, &role_q[r.role]);
+    d = put_name(d, &match_q[r.match]);
     d += put_sim(d, r.similarity, r.role == PD_DUPLICATE);
     *d++ = ',';
-    d = put_name(d, scope_name, r.scope, o->safe);
+    d = put_name(d, &scope_q[r.scope]);
     d += put_field(d, 2 * n + 3, b->arena.data + b->off[i], n, o->safe);
     memcpy(d, df->o.buf.data + df->name_len, df->o.buf.len - df->name_len);
     d += df->o.buf.len - df->name_len;
