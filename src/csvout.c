@@ -573,6 +573,11 @@ static pd_status write_rows(pd_scan *sc, const pd_source *src, out *o)
     if (!(b.raw = pd_tbufs_new(sc->threads)) || !(b.join = pd_tbufs_new(sc->threads)) ||
         !(b.rows = pd_tbufs_new(sc->threads)))
         st = PD_ENOMEM;
+    /* Room for a block's formatted rows on each thread, as address space (a
+     * block of news rows formats to about 2.7 times its text): a buffer that
+     * grew would move, copying its rows onto fresh pages. */
+    for (unsigned t = 0; t < sc->threads && st == PD_OK && sc->n_report > 0; t++)
+        (void)pd_buf_reserve(&b.rows[t].b, 4 * BLOCK_BYTES);
     for (size_t first = 0; first < sc->n_report && o->ok && st == PD_OK; first += b.n)
         if ((st = read_block(&r, first)) == PD_OK)
             st = write_block(&r, o);
