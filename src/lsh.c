@@ -96,9 +96,9 @@ void pd_lsh_keys(const uint32_t *sig, unsigned bands, unsigned rows, const uint6
      * m_r + sum m_i * v_i mod 2^64 over the band's rows v_i, from a
      * 2-universal family. The products are independent, where a chain of
      * multiply-xorshift steps waited on each other (27 -> 15 ms for 294,000
-     * signatures of 21 bands x 6 rows, in a scratch loop). Every band uses the same multipliers:
-     * bands are bucketed apart. A key collision only adds a candidate, which
-     * verification drops. */
+     * signatures of 21 bands x 6 rows, in a scratch loop). Every band uses
+     * the same multipliers: bands are bucketed apart. A key collision only
+     * adds a candidate, which verification drops. */
     for (unsigned j = 0; j < bands; j++) {
         const uint32_t *v = sig + (size_t)j * rows;
         uint64_t h = mult[rows];

@@ -1309,10 +1309,6 @@ static void pass1_release(pass1 *p)
     }
 }
 
-/* Merge batch `cur` while the next batch is cut and processed in the
- * background: the merge is serial, the processing is not. Workers may then
- * miss a text the merge is adding and sign it again; the merge still gives
- * it its one id, so the output does not depend on the timing. */
 /* The length of the documents whose length is known before they are read
  * (not a compressed file read as it is decompressed, for one). */
 static uint64_t input_length(const pd_source *src)
@@ -1354,6 +1350,10 @@ static void reserve_ahead(pass1 *p)
     p->hash_ahead = t; /* the workers read it: it moves before the next batch starts */
 }
 
+/* Merge batch `cur` while the next batch is cut and processed in the
+ * background: the merge is serial, the processing is not. Workers may then
+ * miss a text the merge is adding and sign it again; the merge still gives
+ * it its one id, so the output does not depend on the timing. */
 static pd_status merge_and_process_next(pass1 *p, batch *cur, batch *next)
 {
     pd_scan *sc = p->sc;

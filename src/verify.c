@@ -210,9 +210,8 @@ static pd_status build_profiles(pd_scan *sc, const pd_source *src, size_t wanted
      * a buffer that grew would move, copying what it holds onto fresh pages. */
     size_t per_text = sc->o.verify ? (size_t)(sc->stats.bytes / (sc->n_units + 1)) / 4 + 1
                                    : sc->o.perms;
-    for (unsigned i = 0; i < sc->threads; i++)
-        if (PD_GROW(v.w[i].out, v.w[i].cap_out, wanted * per_text + 1) != PD_OK)
-            goto done;
+    for (unsigned i = 0; i < sc->threads; i++) /* refused, the buffers grow as they fill */
+        (void)PD_GROW(v.w[i].out, v.w[i].cap_out, wanted * per_text + 1);
     size_t t = 0;
     while (next_wanted(sc, &t)) {
         if ((st = plan_batch(sc, &v, &cap_arena, &t)) != PD_OK ||
