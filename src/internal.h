@@ -208,6 +208,8 @@ void pd_parallel_start(pd_pool *p, unsigned threads, size_t n,
                        void (*fn)(void *ctx, unsigned tid, size_t i), void *ctx);
 void pd_parallel_finish(pd_pool *p);
 unsigned pd_cpu_count(void);
+/* util.c: the machine's memory in bytes (1 GiB when it cannot be told). */
+uint64_t pd_memory_bytes(void);
 
 /* reread.c: copy n ranges (in input order) to their places, with the
  * source's read_ranges() or else with read() calls, each for ranges of one

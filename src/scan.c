@@ -1326,7 +1326,10 @@ static uint64_t input_length(const pd_source *src)
  * rate, plus an eighth. The room is address space until it is used; an
  * array that grew instead would move four times over 1 GB, copying what it
  * holds onto fresh pages each time. Short of room (an estimate too low, or
- * refused), they grow as before. */
+ * refused), they grow as before. No array is reserved more than an eighth
+ * of the memory: where the system counts address space against a limit
+ * (strict overcommit), a first batch far denser than the rest must not use
+ * it up. */
 static void reserve_ahead(pass1 *p)
 {
     pd_scan *sc = p->sc;
@@ -1335,8 +1338,13 @@ static void reserve_ahead(pass1 *p)
         return;
     double scale = (double)p->input_bytes / (double)read * 1.125;
     double units = (double)sc->n_units * scale + 1024, texts = (double)sc->n_texts * scale + 1024;
+    double most = (double)pd_memory_bytes() / 8;
+    if (units > most / sizeof *sc->units)
+        units = most / sizeof *sc->units;
     if (units > (double)PD_MAX_UNITS)
         units = (double)PD_MAX_UNITS;
+    if (texts > most / sizeof *sc->hash)
+        texts = most / sizeof *sc->hash;
     if (texts > units)
         texts = units;
     size_t u = (size_t)units, t = (size_t)texts;

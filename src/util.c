@@ -399,6 +399,12 @@ unsigned pd_cpu_count(void)
     return n < 1 ? 1 : n > 256 ? 256 : (unsigned)n;
 }
 
+uint64_t pd_memory_bytes(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : UINT64_C(1) << 30;
+}
+
 /* The pool's helpers are started by the first loop that wants them and wait
  * between loops: creating a thread for every loop cost 80 us a thread here,
  * and a run has a hundred loops and more. One loop is in flight at a time;
