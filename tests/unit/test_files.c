@@ -28,6 +28,19 @@ static void write_file(const char *dir, const char *name, const char *text)
     fclose(f);
 }
 
+/* An exact scan of src on two threads, run. */
+static pd_scan *exact_scan(const pd_source *src)
+{
+    pd_options o;
+    pd_options_init(&o);
+    o.threshold = 1;
+    o.threads = 2;
+    pd_scan *sc = NULL;
+    CHECK(pd_scan_new(&o, &sc) == PD_OK);
+    CHECK(sc && pd_scan_run(sc, src) == PD_OK);
+    return sc;
+}
+
 /* The byte at offset i of the file test_read_ranges writes. */
 static char byte_at(size_t i)
 {
@@ -158,13 +171,7 @@ static pd_status report_after_removal(const char *dir, const char *tmpdir, char 
     } else {
         unsetenv("TMPDIR");
     }
-    pd_options o;
-    pd_options_init(&o);
-    o.threshold = 1;
-    o.threads = 2;
-    pd_scan *sc;
-    CHECK(pd_scan_new(&o, &sc) == PD_OK);
-    CHECK(pd_scan_run(sc, &src) == PD_OK);
+    pd_scan *sc = exact_scan(&src);
     for (int i = 0; i < 5; i++) {
         snprintf(path, sizeof path, "%s/k%d.txt", dir, i);
         unlink(path);
@@ -274,14 +281,8 @@ static void test_estimates(const char *dir)
         pd_files *fs;
         CHECK(pd_files_new(NULL, diag, NULL, &fs) == PD_OK);
         CHECK(pd_files_add(fs, path) == PD_OK);
-        pd_options o;
-        pd_options_init(&o);
-        o.threshold = 1;
-        o.threads = 2;
-        pd_scan *sc;
-        CHECK(pd_scan_new(&o, &sc) == PD_OK);
         pd_source src = pd_files_source(fs);
-        CHECK(pd_scan_run(sc, &src) == PD_OK);
+        pd_scan *sc = exact_scan(&src);
         const pd_stats *st = pd_scan_stats(sc);
         CHECK(st->units == LONG + SHORT && st->distinct == LONG + DISTINCT);
         CHECK(pd_scan_row_count(sc) == SHORT);
