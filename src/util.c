@@ -66,14 +66,6 @@ static void populate(const void *p, size_t bytes, int advice)
         madvise((void *)b, e - b, advice);
 }
 
-uint64_t pd_splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += UINT64_C(0x9E3779B97F4A7C15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return z ^ (z >> 31);
-}
-
 /* A block this large grows fourfold (pd_grow); huge pages, see pd_alloc. */
 enum { LARGE_BLOCK = 4 << 20, HUGE_PAGE = 2 << 20 };
 
@@ -391,6 +383,14 @@ double pd_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+uint64_t pd_splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += UINT64_C(0x9E3779B97F4A7C15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
 }
 
 unsigned pd_cpu_count(void)
