@@ -7,9 +7,9 @@
  * sorted set of shingle fingerprints, the top 32 bits of its shingle hashes
  * (or, with --no-verify, its MinHash signature). Only candidates are
  * recomputed, so a corpus of unique lines costs nothing here.
- * Texts are planned on the main thread in batches of bounded size, each text
- * with its place in an arena; a job of READ_TEXTS texts is read (with one
- * call where the source allows, pd_read_ranges) and profiled by one thread,
+ * Texts are planned on the main thread in batches of bounded size; a job of
+ * READ_TEXTS texts is read (with one call where the source allows,
+ * pd_read_ranges) into its thread's buffer and profiled by that thread,
  * while its bytes are still in that CPU's cache. Every candidate pair is then
  * scored: the Jaccard similarity of the two fingerprint sets (or the
  * signature estimate), and kept if it reaches the threshold.
@@ -29,7 +29,7 @@ enum {
 typedef struct item {
     uint32_t text;
     unsigned tid;    /* the thread whose output holds the profile */
-    size_t off, len; /* the text in the batch's arena */
+    size_t off, len; /* the text in its job's buffer */
     size_t at, n;    /* the profile in that thread's output */
     pd_status st;
 } item;
@@ -38,7 +38,8 @@ typedef struct item {
  * buffer and the profiles it made, which stay there for scoring. */
 typedef struct worker {
     _Alignas(64) pd_buf norm;
-    pd_buf raw; /* for pd_read_ranges() */
+    pd_buf raw;  /* for pd_read_ranges() */
+    pd_buf text; /* the texts of the job being profiled */
     uint64_t *sh, *tmp;
     uint32_t *out;
     size_t cap_sh, cap_tmp, cap_out, n_out, ready;
@@ -47,7 +48,6 @@ typedef struct worker {
 typedef struct vstate {
     pd_scan *sc;
     const pd_source *src;
-    char *arena;
     item *items;
     size_t n_items;
     pd_status *job_st; /* how reading the texts of each job went */
@@ -109,29 +109,33 @@ static pd_status profile(pd_scan *sc, worker *w, const char *text, size_t len, i
     return PD_OK;
 }
 
-/* Read the texts of job i (items [i * READ_TEXTS, ...)) to their places in
- * the arena and profile them. */
+/* Read the texts of job i (items [i * READ_TEXTS, ...)) into this thread's
+ * buffer and profile them. */
 static void profile_job(void *ctx, unsigned tid, size_t i)
 {
     vstate *v = ctx;
     const pd_scan *sc = v->sc;
+    worker *w = &v->w[tid];
     size_t from = i * READ_TEXTS;
     size_t to = from + READ_TEXTS < v->n_items ? from + READ_TEXTS : v->n_items;
+    const item *last = &v->items[to - 1];
+    if ((v->job_st[i] = pd_buf_reserve(&w->text, last->off + last->len + 1)) != PD_OK)
+        return;
     pd_range r[READ_TEXTS];
     size_t n = 0;
     for (size_t k = from; k < to; k++) {
         const item *it = &v->items[k];
         const pd_urec *u = &sc->units[sc->first[it->text]];
         if (it->len > 0)
-            r[n++] = (pd_range){u->doc, u->byte_start, it->len, v->arena + it->off};
+            r[n++] = (pd_range){u->doc, u->byte_start, it->len, w->text.data + it->off};
     }
-    v->job_st[i] = n > 0 ? pd_read_ranges(v->src, &v->w[tid].raw, r, n, &v->job_doc[i]) : PD_OK;
+    v->job_st[i] = n > 0 ? pd_read_ranges(v->src, &w->raw, r, n, &v->job_doc[i]) : PD_OK;
     if (v->job_st[i] != PD_OK)
         return; /* the batch stops: profile_batch() names the document */
     for (size_t k = from; k < to; k++) {
         item *it = &v->items[k];
         it->tid = tid;
-        it->st = profile(v->sc, &v->w[tid], v->arena + it->off, it->len, it);
+        it->st = profile(v->sc, w, w->text.data + it->off, it->len, it);
     }
 }
 
@@ -156,23 +160,25 @@ static bool next_wanted(const pd_scan *sc, size_t *t)
     return *t < sc->n_texts;
 }
 
-/* Plan a batch of wanted texts from *t on: their places in the arena. */
-static pd_status plan_batch(pd_scan *sc, vstate *v, size_t *cap_arena, size_t *t)
+/* Plan a batch of wanted texts from *t on: each text's place in the buffer
+ * of its job (READ_TEXTS texts). */
+static pd_status plan_batch(pd_scan *sc, vstate *v, size_t *t)
 {
-    size_t used = 0;
+    size_t used = 0, off = 0;
     v->n_items = 0;
     while (v->n_items < BATCH_ITEMS && used < BATCH_TEXT_BYTES && next_wanted(sc, t)) {
         const pd_urec *u = &sc->units[sc->first[*t]];
         size_t len = (size_t)u->len;
-        v->items[v->n_items++] = (item){.text = (uint32_t)*t, .off = used, .len = len};
+        if (v->n_items % READ_TEXTS == 0)
+            off = 0; /* a job's first text */
+        v->items[v->n_items++] = (item){.text = (uint32_t)*t, .off = off, .len = len};
+        off += len;
         used += len;
         ++*t;
     }
     size_t jobs = (v->n_items + READ_TEXTS - 1) / READ_TEXTS;
     PD_TRY(PD_GROW(v->job_st, v->cap_st, jobs));
     PD_TRY(PD_GROW(v->job_doc, v->cap_doc, jobs));
-    PD_TRY(pd_regrow((void **)&v->arena, cap_arena, used + 1, 1));
-    pd_prefault(v->arena, used);
     return PD_OK;
 }
 
@@ -195,7 +201,6 @@ static pd_status profile_batch(pd_scan *sc, vstate *v)
 static pd_status build_profiles(pd_scan *sc, const pd_source *src, size_t wanted)
 {
     vstate v = {.sc = sc, .src = src};
-    size_t cap_arena = 0;
     pd_status st = PD_ENOMEM;
     sc->prof_at = pd_alloc((wanted + 1) * sizeof *sc->prof_at);
     sc->prof_len = pd_alloc((wanted + 1) * sizeof *sc->prof_len);
@@ -214,7 +219,7 @@ static pd_status build_profiles(pd_scan *sc, const pd_source *src, size_t wanted
         (void)PD_GROW(v.w[i].out, v.w[i].cap_out, wanted * per_text + 1);
     size_t t = 0;
     while (next_wanted(sc, &t)) {
-        if ((st = plan_batch(sc, &v, &cap_arena, &t)) != PD_OK ||
+        if ((st = plan_batch(sc, &v, &t)) != PD_OK ||
             (st = profile_batch(sc, &v)) != PD_OK || (st = store_batch(sc, &v)) != PD_OK)
             goto done;
     }
@@ -223,6 +228,7 @@ done:
     for (unsigned i = 0; v.w && i < sc->threads; i++) {
         pd_buf_release(&v.w[i].norm);
         pd_buf_release(&v.w[i].raw);
+        pd_buf_release(&v.w[i].text);
         free(v.w[i].sh);
         free(v.w[i].tmp);
         if (sc->prof_buf)
@@ -234,7 +240,6 @@ done:
     free(v.items);
     free(v.job_st);
     free(v.job_doc);
-    free(v.arena);
     return st;
 }
 
