@@ -15,8 +15,18 @@
 #include <inttypes.h>
 #include <math.h>
 
-static const char *const match_name[] = {"", "exact", "near"};
-static const char *const scope_name[] = {"", "within", "across"};
+/* The role, match and scope columns as a row writes them: quoted, with
+ * their comma, copied whole (none starts with a character that PD_CSV_SAFE
+ * defuses, nor holds a quote). */
+typedef struct qname {
+    const char *s;
+    unsigned len;
+} qname;
+#define QNAME(x) {"\"" x "\",", sizeof(x) + 2}
+static const qname role_q[] = {QNAME("keep"), QNAME("duplicate")};
+static const qname match_q[] = {QNAME(""), QNAME("exact"), QNAME("near")};
+static const qname scope_q[] = {QNAME(""), QNAME("within"), QNAME("across")};
+#undef QNAME
 
 /* The report is built in buf and written with one fwrite() per OUT_FLUSH
  * bytes: a call per field would cost a lock and a copy each. */
@@ -85,6 +95,12 @@ static void field(out *o, const char *s, size_t n)
 static void field_str(out *o, const char *s)
 {
     field(o, s, strlen(s));
+}
+
+/* A name of role_q, match_q or scope_q as a field of its own. */
+static void field_name(out *o, const qname *q)
+{
+    field(o, q->s + 1, q->len - 3); /* without its quotes and comma */
 }
 
 /* A number needs no escaping: its digits are written quoted, like every
@@ -432,19 +448,6 @@ static bool doc_fields_for(doc_fields *df, const pd_source *src, uint32_t doc)
     return df->o.ok;
 }
 
-/* The role, match and scope columns as a row writes them: quoted, with
- * their comma, copied whole (none starts with a character that PD_CSV_SAFE
- * defuses, nor holds a quote). */
-typedef struct qname {
-    const char *s;
-    unsigned len;
-} qname;
-#define QNAME(x) {"\"" x "\",", sizeof(x) + 2}
-static const qname role_q[] = {QNAME("keep"), QNAME("duplicate")};
-static const qname match_q[] = {QNAME(""), QNAME("exact"), QNAME("near")};
-static const qname scope_q[] = {QNAME(""), QNAME("within"), QNAME("across")};
-#undef QNAME
-
 static char *put_name(char *d, const qname *q)
 {
     memcpy(d, q->s, q->len);
@@ -600,9 +603,9 @@ static void write_pairs(pd_scan *sc, const pd_source *src, out *o)
         field_str(o, src->name(src->ctx, p.doc_b));
         field_u64(o, p.b.index);
         field_u64(o, p.b.line_start);
-        field_str(o, match_name[p.match]);
+        field_name(o, &match_q[p.match]);
         field_sim(o, p.similarity, true);
-        field_str(o, scope_name[p.scope]);
+        field_name(o, &scope_q[p.scope]);
         field_source(o, src, p.doc_a);
         field_source(o, src, p.doc_b);
         end_row(o);

@@ -1129,21 +1129,28 @@ static pd_status reserve_batch(pd_scan *sc, batch *b)
 /* Room for the merge of b in the arrays only the merge touches: grown while
  * the workers process the next batch (moving a large block rebuilds its huge
  * pages, which takes milliseconds). */
+/* Room for `units` units and `texts` texts in the arrays the merge fills
+ * (not sc->hash: the workers read it, see reserve_batch). */
+static pd_status grow_merged(pd_scan *sc, size_t units, size_t texts)
+{
+    PD_TRY(PD_GROW(sc->units, sc->cap_units, units));
+    PD_TRY(PD_GROW(sc->text, sc->cap_text, units));
+    if (sc->o.unit == PD_UNIT_PARAGRAPH)
+        PD_TRY(PD_GROW(sc->line_end, sc->cap_line_end, units));
+    PD_TRY(PD_GROW(sc->as_first, sc->cap_as_first, (units + 63) / 64));
+    PD_TRY(PD_GROW(sc->first, sc->cap_first, texts));
+    return PD_GROW(sc->first_bytes, sc->cap_first_bytes, texts);
+}
+
 static pd_status reserve_merged(pd_scan *sc, const batch *b)
 {
-    size_t texts = sc->n_texts + b->fresh, words = (sc->n_units + b->units + 63) / 64;
-    PD_TRY(PD_GROW(sc->units, sc->cap_units, sc->n_units + b->units));
-    PD_TRY(PD_GROW(sc->text, sc->cap_text, sc->n_units + b->units));
-    if (sc->o.unit == PD_UNIT_PARAGRAPH)
-        PD_TRY(PD_GROW(sc->line_end, sc->cap_line_end, sc->n_units + b->units));
-    PD_TRY(PD_GROW(sc->as_first, sc->cap_as_first, words));
+    size_t units = sc->n_units + b->units, words = (units + 63) / 64;
+    PD_TRY(grow_merged(sc, units, sc->n_texts + b->fresh + 1));
     if (words > sc->zeroed_as_first) { /* bits are set, never cleared */
         memset(sc->as_first + sc->zeroed_as_first, 0,
                (words - sc->zeroed_as_first) * sizeof *sc->as_first);
         sc->zeroed_as_first = words;
     }
-    PD_TRY(PD_GROW(sc->first, sc->cap_first, texts + 1));
-    PD_TRY(PD_GROW(sc->first_bytes, sc->cap_first_bytes, texts + 1));
     return PD_OK;
 }
 
@@ -1314,7 +1321,9 @@ static void pass1_release(pass1 *p)
 static uint64_t input_length(const pd_source *src)
 {
     uint64_t sum = 0;
-    for (uint32_t d = 0; src->length && d < src->n_docs; d++) {
+    if (!src->length)
+        return 0;
+    for (uint32_t d = 0; d < src->n_docs; d++) {
         uint64_t len = src->length(src->ctx, d);
         sum += len == UINT64_MAX ? 0 : len;
     }
@@ -1347,15 +1356,8 @@ static void reserve_ahead(pass1 *p)
         texts = most / sizeof *sc->hash;
     if (texts > units)
         texts = units;
-    size_t u = (size_t)units, t = (size_t)texts;
-    (void)PD_GROW(sc->units, sc->cap_units, u);
-    (void)PD_GROW(sc->text, sc->cap_text, u);
-    if (sc->o.unit == PD_UNIT_PARAGRAPH)
-        (void)PD_GROW(sc->line_end, sc->cap_line_end, u);
-    (void)PD_GROW(sc->as_first, sc->cap_as_first, (u + 63) / 64);
-    (void)PD_GROW(sc->first, sc->cap_first, t);
-    (void)PD_GROW(sc->first_bytes, sc->cap_first_bytes, t);
-    p->hash_ahead = t; /* the workers read it: it moves before the next batch starts */
+    (void)grow_merged(sc, (size_t)units, (size_t)texts);
+    p->hash_ahead = (size_t)texts; /* the workers read it: it moves before the next batch */
 }
 
 /* Merge batch `cur` while the next batch is cut and processed in the
