@@ -28,8 +28,6 @@ typedef struct text {
 static text *texts;
 static size_t n_texts, cap_texts;
 static pd_exact table;
-static pd_h128 *keys;
-static size_t cap_keys;
 static uint32_t **doc_units; /* doc_units[doc][unit index] = text id + 1, 0 if none */
 
 static int cmp_u64(const void *a, const void *b)
@@ -43,12 +41,10 @@ static uint32_t intern(const pd_buf *norm, unsigned k)
     XXH128_hash_t h = XXH3_128bits(norm->data, norm->len);
     pd_h128 key = {h.low64, h.high64};
     uint32_t id;
-    pd_exact_intern(&table, keys, key, &id);
+    pd_exact_intern(&table, key, &id);
     if (id < n_texts)
         return id;
-    PD_GROW(keys, cap_keys, n_texts + 1);
     PD_GROW(texts, cap_texts, n_texts + 1);
-    keys[id] = key;
     size_t n = pd_shingles(norm->data, norm->len, k, NULL, 0);
     uint64_t *sh = malloc((n + 1) * sizeof *sh);
     pd_shingles(norm->data, norm->len, k, sh, n);

@@ -2,38 +2,30 @@
  * exact.c - the exact-repeat fast path: a table from the 128-bit XXH3 hash of
  * a unit's normalized text to the id of the first unit with that text.
  *
- * Open addressing with linear probing. A slot holds 64 bits: the id (+1) and
- * a 32-bit tag, taken from hash bits that do not pick the slot. The keys live
- * in the caller's array, which a probe reads only when the tag matches, so
- * looking up a new text touches the table alone. A distinct text costs 8 bytes
- * a slot here, 11 to 21 bytes a text as the table fills from 37.5% to 75%.
- * Ids are given in order (0, 1, 2, ...), so the table doubles by reading the
- * keys in order rather than the old slots'. With 128-bit hashes a collision
- * between different texts is not a practical concern (2^-64 at 2^32 texts).
+ * Open addressing with linear probing. A slot of 16 bytes holds the key
+ * itself, as 96 bits (hi, and lo folded to 32 bits), and the id: a lookup
+ * reads one slot, never an array of keys elsewhere, so a text met again costs
+ * one cache miss, not two. A distinct text costs 21 to 43 bytes as the table
+ * fills from 37.5% to 75%. Two different texts share 96 bits with odds of
+ * about 2^-33 at 2^32 texts.
  *
- * One thread interns while others look up: a slot is published with a
- * release store after its key is in place, and read with an acquire load, so
- * a reader finds a text either complete or not yet. The table only grows in
- * pd_exact_reserve(), which the caller runs while nobody reads, and which
- * rebuilds the slots on several threads.
+ * One thread interns while others look up: a slot's hi is written first and
+ * its tag and id published after it with a release store, read with an
+ * acquire load, so a reader finds a text either complete or not yet. The
+ * table only grows in pd_exact_reserve(), which the caller runs while nobody
+ * reads, and which rebuilds the slots on several threads.
  */
 #include "internal.h"
 
-static uint64_t tag_of(pd_h128 k)
+/* The word a slot publishes: lo folded to 32 bits, and id + 1 (0 = empty). */
+static uint64_t slot_word(pd_h128 k, uint32_t id)
 {
-    return k.hi >> 32; /* the slot comes from k.lo */
+    return (uint64_t)(uint32_t)(k.lo ^ k.lo >> 32) << 32 | ((uint64_t)id + 1);
 }
 
-static uint64_t slot_value(pd_h128 k, uint32_t id)
+static bool same_tag(uint64_t w, pd_h128 k)
 {
-    return tag_of(k) << 32 | ((uint64_t)id + 1);
-}
-
-/* Does slot value s hold key k? */
-static bool holds(uint64_t s, const pd_h128 *keys, pd_h128 k)
-{
-    const pd_h128 *key = &keys[(uint32_t)s - 1];
-    return s >> 32 == tag_of(k) && key->lo == k.lo && key->hi == k.hi;
+    return (uint32_t)(w >> 32) == (uint32_t)(k.lo ^ k.lo >> 32);
 }
 
 /* Slots for `count` ids at most 75% full. */
@@ -69,50 +61,55 @@ void pd_exact_clear(pd_exact *t)
     t->count = 0;
 }
 
-/* A rebuild of the table: ids [0, count) into the new slots s, in parts. */
+/* A rebuild of the table: the old slots `from` into the new ones, in parts. */
 typedef struct rebuild {
-    _Atomic uint64_t *s;
-    size_t mask, count, per_part;
-    const pd_h128 *keys;
+    pd_exact_slot *s;
+    size_t mask, per_part, old_n;
+    const pd_exact_slot *from;
 } rebuild;
 
-enum { REBUILD_PART = 1 << 14 }; /* ids a job: many parts for the threads to share */
+enum { REBUILD_PART = 1 << 15 }; /* old slots a job: many parts for the threads to share */
 
-/* Insert the ids of one part. Parts run at once: a slot is claimed with a
- * compare-and-swap, so where a key lands depends on timing, but every key
- * lands in its probe run, and a lookup finds it whatever the order. */
+/* Insert the keys of one part's old slots. Parts run at once: a slot is
+ * claimed with a compare-and-swap of its word, so where a key lands depends
+ * on timing, but every key lands in its probe run, and a lookup finds it
+ * whatever the order. */
 static void rebuild_part(void *ctx, unsigned tid, size_t part)
 {
     PD_UNUSED(tid);
     const rebuild *r = ctx;
     size_t from = part * r->per_part;
-    size_t to = from + r->per_part < r->count ? from + r->per_part : r->count;
-    enum { AHEAD = 16 }; /* slots fetched ahead of their insertion */
-    for (size_t id = from; id < to; id++) {
-        if (id + AHEAD < to)
-            PD_PREFETCH((const void *)&r->s[(size_t)r->keys[id + AHEAD].lo & r->mask]);
-        uint64_t v = slot_value(r->keys[id], (uint32_t)id);
-        for (size_t h = (size_t)r->keys[id].lo & r->mask;; h = (h + 1) & r->mask) {
+    size_t to = from + r->per_part < r->old_n ? from + r->per_part : r->old_n;
+    enum { AHEAD = 16 }; /* new slots fetched ahead of their insertion */
+    for (size_t i = from; i < to; i++) {
+        if (i + AHEAD < to)
+            PD_PREFETCH(&r->s[(size_t)r->from[i + AHEAD].hi & r->mask]);
+        uint64_t w = atomic_load_explicit(&r->from[i].word, memory_order_relaxed);
+        if (!w)
+            continue;
+        for (size_t h = (size_t)r->from[i].hi & r->mask;; h = (h + 1) & r->mask) {
             uint64_t empty = 0;
-            if (atomic_compare_exchange_strong_explicit(&r->s[h], &empty, v, memory_order_relaxed,
-                                                        memory_order_relaxed))
+            if (atomic_compare_exchange_strong_explicit(&r->s[h].word, &empty, w,
+                                                        memory_order_relaxed,
+                                                        memory_order_relaxed)) {
+                r->s[h].hi = r->from[i].hi;
                 break;
+            }
         }
     }
 }
 
-pd_status pd_exact_reserve(pd_exact *t, const pd_h128 *keys, size_t more, pd_pool *pool,
-                           unsigned threads)
+pd_status pd_exact_reserve(pd_exact *t, size_t more, pd_pool *pool, unsigned threads)
 {
     size_t n = slots_for(t->count + more, t->mask + 1);
     if (n == t->mask + 1)
         return PD_OK;
-    _Atomic uint64_t *s = pd_calloc(n, sizeof *s);
+    pd_exact_slot *s = pd_calloc(n, sizeof *s);
     if (!s)
         return PD_ENOMEM;
     pd_prefault((void *)s, n * sizeof *s); /* every page gets written below */
-    rebuild r = {s, n - 1, t->count, REBUILD_PART, keys};
-    size_t parts = (t->count + REBUILD_PART - 1) / REBUILD_PART;
+    rebuild r = {s, n - 1, REBUILD_PART, t->mask + 1, t->slots};
+    size_t parts = (r.old_n + REBUILD_PART - 1) / REBUILD_PART;
     pd_parallel_for(pool, threads, parts, rebuild_part, &r);
     free(t->slots);
     t->slots = s;
@@ -123,36 +120,37 @@ pd_status pd_exact_reserve(pd_exact *t, const pd_h128 *keys, size_t more, pd_poo
 void pd_exact_prefetch(const pd_exact *t, pd_h128 k)
 {
     if (t->slots)
-        PD_PREFETCH((const void *)&t->slots[(size_t)k.lo & t->mask]);
+        PD_PREFETCH(&t->slots[(size_t)k.hi & t->mask]);
 }
 
-uint32_t pd_exact_find(const pd_exact *t, const pd_h128 *keys, pd_h128 k)
+uint32_t pd_exact_find(const pd_exact *t, pd_h128 k)
 {
     if (!t->slots)
         return UINT32_MAX;
-    for (size_t h = (size_t)k.lo & t->mask;; h = (h + 1) & t->mask) {
-        uint64_t s = atomic_load_explicit(&t->slots[h], memory_order_acquire);
-        if (!s)
+    for (size_t h = (size_t)k.hi & t->mask;; h = (h + 1) & t->mask) {
+        uint64_t w = atomic_load_explicit(&t->slots[h].word, memory_order_acquire);
+        if (!w)
             return UINT32_MAX;
-        if (holds(s, keys, k))
-            return (uint32_t)s - 1;
+        if (same_tag(w, k) && t->slots[h].hi == k.hi)
+            return (uint32_t)w - 1;
     }
 }
 
-pd_status pd_exact_intern(pd_exact *t, const pd_h128 *keys, pd_h128 k, uint32_t *found)
+pd_status pd_exact_intern(pd_exact *t, pd_h128 k, uint32_t *found)
 {
-    PD_TRY(pd_exact_reserve(t, keys, 1, NULL, 1));
-    size_t h = (size_t)k.lo & t->mask;
+    PD_TRY(pd_exact_reserve(t, 1, NULL, 1));
+    size_t h = (size_t)k.hi & t->mask;
     for (;; h = (h + 1) & t->mask) {
-        uint64_t s = atomic_load_explicit(&t->slots[h], memory_order_relaxed);
-        if (!s)
+        uint64_t w = atomic_load_explicit(&t->slots[h].word, memory_order_relaxed);
+        if (!w)
             break;
-        if (holds(s, keys, k)) {
-            *found = (uint32_t)s - 1;
+        if (same_tag(w, k) && t->slots[h].hi == k.hi) {
+            *found = (uint32_t)w - 1;
             return PD_OK;
         }
     }
     *found = (uint32_t)t->count++;
-    atomic_store_explicit(&t->slots[h], slot_value(k, *found), memory_order_release);
+    t->slots[h].hi = k.hi;
+    atomic_store_explicit(&t->slots[h].word, slot_word(k, *found), memory_order_release);
     return PD_OK;
 }

@@ -118,8 +118,13 @@ typedef struct pd_h128 {
 } pd_h128;
 
 /* exact.c: an open-addressing table from a 128-bit hash to a 32-bit id. */
+typedef struct pd_exact_slot {
+    uint64_t hi;             /* the key's hi, written before word */
+    _Atomic uint64_t word;   /* lo folded to 32 bits << 32 | id + 1, 0 = empty */
+} pd_exact_slot;
+
 typedef struct pd_exact {
-    _Atomic uint64_t *slots; /* tag << 32 | id + 1, 0 = empty */
+    pd_exact_slot *slots;
     size_t mask;
     /* Written by the interning thread on every new text while the others
      * read the fields above: on a cache line of its own. */
@@ -133,17 +138,14 @@ void pd_exact_clear(pd_exact *t);
 /* Grow the table, if need be, so that `more` ids can be inserted without
  * growing it again (rebuilt on up to `threads` threads of the pool): only
  * while no other thread looks up. */
-pd_status pd_exact_reserve(pd_exact *t, const pd_h128 *keys, size_t more, pd_pool *pool,
-                           unsigned threads);
-/* Set *found to the id whose key equals k, or insert k with the next id,
- * t->count, and set *found to that. keys[i] is the key of id i for every id
- * given so far, and k must be at keys[t->count] before the call (a reader may
- * find it at once). */
-pd_status pd_exact_intern(pd_exact *t, const pd_h128 *keys, pd_h128 k, uint32_t *found);
+pd_status pd_exact_reserve(pd_exact *t, size_t more, pd_pool *pool, unsigned threads);
+/* Set *found to the id of key k, or insert k with the next id, t->count,
+ * and set *found to that (a reader may find it at once). */
+pd_status pd_exact_intern(pd_exact *t, pd_h128 k, uint32_t *found);
 /* Start fetching the slot where a lookup of k begins (a hint, nothing more). */
 void pd_exact_prefetch(const pd_exact *t, pd_h128 k);
 /* The id of k, or UINT32_MAX; safe from several threads while none interns. */
-uint32_t pd_exact_find(const pd_exact *t, const pd_h128 *keys, pd_h128 k);
+uint32_t pd_exact_find(const pd_exact *t, pd_h128 k);
 
 /* json.c: a JSONL record's text and id, read fast when the line is plain
  * (PD_JSON_UNSURE otherwise: jansson reads it). The decoded text, and the id
@@ -305,7 +307,6 @@ struct pd_scan {
     bool ran;
     pd_minhash *mh;
     uint64_t *band_mult; /* pd_lsh_mult_new(rows) */
-    pd_h128 *hash; /* the exact table's keys: freed after the first pass */
     pd_exact table;
 
     _Alignas(64) pd_stats stats;
@@ -320,11 +321,11 @@ struct pd_scan {
     uint64_t *as_first;
     size_t n_units, cap_units, cap_text, cap_line_end, cap_as_first, zeroed_as_first;
 
-    /* distinct normalized texts in order of first occurrence (and hash, above) */
+    /* distinct normalized texts in order of first occurrence */
     uint32_t *first; /* first unit with the text */
     uint64_t *first_bytes; /* the hash of its first unit's bytes: first pass only */
     pd_bandkeys *keys; /* each text's LSH band keys (near mode, until verify) */
-    size_t n_texts, cap_hash, cap_first, cap_first_bytes;
+    size_t n_texts, cap_first, cap_first_bytes;
 
     /* verified near pairs of text ids (a << 32 | b, a < b), sorted */
     uint64_t *near_pairs;

@@ -18,10 +18,10 @@
  * repeated a million times costs one LSH entry.
  *
  * Nothing of a unit's text is kept: 24 bytes of position per unit (28 for a
- * paragraph), 4 for its text id, a bit (as_first), and per distinct text 16
- * (hash) + 8 (the hash of its first unit's bytes) + 4 (first unit) + 11 to 21
- * (table); the band keys go to a temporary file (keys.c). The report re-reads
- * texts by offset.
+ * paragraph), 4 for its text id, a bit (as_first), and per distinct text 8
+ * (the hash of its first unit's bytes) + 4 (first unit) + 21 to 43 (the
+ * table, which holds the text's hash); the band keys go to a temporary file
+ * (keys.c). The report re-reads texts by offset.
  *
  * Output depends only on the input and options, never on thread timing:
  * chunks are cut at fixed places and merged in order.
@@ -153,7 +153,6 @@ void pd_scan_free(pd_scan *sc)
     free(sc->text);
     free(sc->line_end);
     free(sc->as_first);
-    free(sc->hash);
     free(sc->first);
     free(sc->first_bytes);
     pd_bandkeys_free(sc->keys);
@@ -234,8 +233,6 @@ typedef struct scratch {
      * first_signed); signed_in[signing] is the batch it is on. */
     struct signed_texts {
         pd_exact set;
-        pd_h128 *h;
-        size_t cap;
         uint64_t batch;
     } signed_in[2];
     unsigned signing;
@@ -296,7 +293,6 @@ typedef struct pass1 {
     size_t len, pos;
     uint64_t batches; /* cut so far */
     uint64_t input_bytes; /* the input's length, as far as it is known (input_length) */
-    size_t hash_ahead;    /* room reserve_ahead() wants in sc->hash, or 0 */
     bool mapped, fresh; /* fresh: no chunk of it cut yet */
     bool in_line;       /* pos is inside a long line or paragraph whose unit has begun */
     size_t chunk_bytes; /* the size the chunk being cut aims at */
@@ -379,15 +375,13 @@ static pd_status first_signed(scratch *s, pd_h128 h, bool *first)
     const struct signed_texts *before = &s->signed_in[s->signing ^ 1];
     struct signed_texts *now = &s->signed_in[s->signing];
     *first = false;
-    if (before->batch + 1 == now->batch && pd_exact_find(&before->set, before->h, h) != UINT32_MAX)
+    if (before->batch + 1 == now->batch && pd_exact_find(&before->set, h) != UINT32_MAX)
         return PD_OK;
     if (!now->set.slots)
         PD_TRY(pd_exact_init(&now->set, 1024));
     size_t n = now->set.count;
-    PD_TRY(PD_GROW(now->h, now->cap, n + 1));
-    now->h[n] = h;
     uint32_t id;
-    PD_TRY(pd_exact_intern(&now->set, now->h, h, &id));
+    PD_TRY(pd_exact_intern(&now->set, h, &id));
     *first = id == n;
     return PD_OK;
 }
@@ -402,7 +396,7 @@ static pd_status finish_waiting(pd_scan *sc, scratch *s, chunk *c)
         return PD_OK;
     s->waiting = false;
     size_t j = c->n - 1;
-    c->known[j] = pd_exact_find(&sc->table, sc->hash, c->h[j]);
+    c->known[j] = pd_exact_find(&sc->table, c->h[j]);
     if (c->known[j] == UINT32_MAX)
         c->fresh++;
     if (!sc->near || c->known[j] != UINT32_MAX)
@@ -1090,8 +1084,7 @@ static pd_status intern_new(pd_scan *sc, const chunk *c, uint32_t *stage, size_t
         if (c->known[j] != UINT32_MAX)
             continue;
         uint32_t id = (uint32_t)(c->ubase + j), t;
-        sc->hash[sc->n_texts] = c->h[j]; /* in place before a reader can find it */
-        PD_TRY(pd_exact_intern(&sc->table, sc->hash, c->h[j], &t));
+        PD_TRY(pd_exact_intern(&sc->table, c->h[j], &t));
         if (t == sc->n_texts) {
             sc->first[t] = id;
             sc->first_bytes[t] = c->bytes[j];
@@ -1106,8 +1099,8 @@ static pd_status intern_new(pd_scan *sc, const chunk *c, uint32_t *stage, size_t
 }
 
 /* Before batch b is merged while the next is processed: room in what the
- * workers read (the hashes and the exact table) for each unit whose text was
- * not known to be a new text. */
+ * workers read (the exact table) for each unit whose text was not known to
+ * be a new text. */
 static pd_status reserve_batch(pd_scan *sc, batch *b)
 {
     size_t units = 0, fresh = 0;
@@ -1122,15 +1115,14 @@ static pd_status reserve_batch(pd_scan *sc, batch *b)
                      (unsigned long long)PD_MAX_UNITS);
         return PD_EINVAL;
     }
-    PD_TRY(PD_GROW(sc->hash, sc->cap_hash, sc->n_texts + fresh + 1));
-    return pd_exact_reserve(&sc->table, sc->hash, fresh, sc->pool, sc->threads);
+    return pd_exact_reserve(&sc->table, fresh, sc->pool, sc->threads);
 }
 
 /* Room for the merge of b in the arrays only the merge touches: grown while
  * the workers process the next batch (moving a large block rebuilds its huge
  * pages, which takes milliseconds). */
 /* Room for `units` units and `texts` texts in the arrays the merge fills
- * (not sc->hash: the workers read it, see reserve_batch). */
+ * (not the exact table: the workers read it, see reserve_batch). */
 static pd_status grow_merged(pd_scan *sc, size_t units, size_t texts)
 {
     PD_TRY(PD_GROW(sc->units, sc->cap_units, units));
@@ -1165,7 +1157,6 @@ static void prefault_batch(pd_scan *sc, const batch *b)
     }
     if (b->fresh == 0)
         return;
-    pd_prefault(sc->hash + sc->n_texts, b->fresh * sizeof *sc->hash);
     pd_prefault(sc->first + sc->n_texts, b->fresh * sizeof *sc->first);
     pd_prefault(sc->first_bytes + sc->n_texts, b->fresh * sizeof *sc->first_bytes);
 }
@@ -1295,7 +1286,6 @@ static void pass1_release(pass1 *p)
         free(p->scr[t].sig);
         for (int k = 0; k < 2; k++) {
             pd_exact_release(&p->scr[t].signed_in[k].set);
-            free(p->scr[t].signed_in[k].h);
             const struct chunk_out *o = &p->scr[t].out[k];
             free(o->u);
             free(o->line_end);
@@ -1352,12 +1342,11 @@ static void reserve_ahead(pass1 *p)
         units = most / sizeof *sc->units;
     if (units > (double)PD_MAX_UNITS)
         units = (double)PD_MAX_UNITS;
-    if (texts > most / sizeof *sc->hash)
-        texts = most / sizeof *sc->hash;
+    if (texts > most / sizeof *sc->first_bytes)
+        texts = most / sizeof *sc->first_bytes;
     if (texts > units)
         texts = units;
     (void)grow_merged(sc, (size_t)units, (size_t)texts);
-    p->hash_ahead = (size_t)texts; /* the workers read it: it moves before the next batch */
 }
 
 /* Merge batch `cur` while the next batch is cut and processed in the
@@ -1368,10 +1357,6 @@ static pd_status merge_and_process_next(pass1 *p, batch *cur, batch *next)
 {
     pd_scan *sc = p->sc;
     pd_status st = reserve_batch(sc, cur);
-    if (st == PD_OK && p->hash_ahead > 0) {
-        (void)PD_GROW(sc->hash, sc->cap_hash, p->hash_ahead);
-        p->hash_ahead = 0;
-    }
     if (st == PD_OK)
         st = cut_batch(p, next);
     if (st != PD_OK)
@@ -1423,8 +1408,6 @@ done:
     pass1_release(&p);
     pd_exact_release(&sc->table);
     sc->stats.distinct = sc->n_texts;
-    free(sc->hash); /* only the exact table needed the hashes */
-    sc->hash = NULL;
     free(sc->first_bytes);
     sc->first_bytes = NULL;
     return st;
