@@ -884,6 +884,13 @@ static void files_unmap(void *ctx, uint32_t d, const char *data, size_t len)
         free((void *)data);
 }
 
+/* Mapped pages are dropped DROP_BYTES at a time: each madvise() interrupts
+ * the other CPUs to flush their TLBs (100 MB exact at -j2: 167 -> 153 ms,
+ * system time 101 -> 75 ms, against a call after every 1 MB chunk). The
+ * scan reads most chunks through copies, so only the pages around a chunk's
+ * ends are mapped in meanwhile; a chunk read where it lies adds its own. */
+enum { DROP_BYTES = 8 << 20 };
+
 static void files_release(void *ctx, uint32_t d, const char *data, size_t upto)
 {
     pd_files *fs = ctx;
@@ -895,7 +902,7 @@ static void files_release(void *ctx, uint32_t d, const char *data, size_t upto)
      * a walk of its page tables, and a call comes after every chunk. */
     uintptr_t base = (uintptr_t)data - map_lead(fs, d) + dc->dropped;
     uintptr_t end = ((uintptr_t)data + upto) & ~(uintptr_t)(page - 1);
-    if (end > base) {
+    if (end > base + DROP_BYTES) {
         madvise((void *)base, end - base, MADV_DONTNEED);
         dc->dropped += end - base;
     }
