@@ -38,50 +38,115 @@ static void unite(uint32_t *parent, uint32_t a, uint32_t b)
         parent[a] = b;
 }
 
-/* Per root text: its units, and its cluster's number (0: none yet). Side
- * by side, so the loops over units below miss the cache once per unit. */
-typedef struct tally {
-    uint32_t units, cluster;
-} tally;
+/* Rows are placed by a counting sort over parts of the units, in parallel:
+ * each part counts its units per root text, then places them after the
+ * parts before it, so a cluster's rows stay in input order. */
+enum { MAX_PARTS = 4, PART_MIN = 1 << 16 };
 
-/* Number the clusters and place each member's row (counting sort); root[u]
- * is unit u's root text. *ends is left with the row after each cluster's
- * last, by cluster number: cluster c's rows are [ends[c - 1], ends[c]),
- * with ends[0] = 0. */
-static pd_status place_rows(pd_scan *sc, const uint32_t *root, tally *t, uint32_t **ends)
+typedef struct placing {
+    pd_scan *sc;
+    const uint32_t *root; /* each unit's root text */
+    size_t parts;
+    /* per part and root text: units, then the next row, or NO_ROW for a
+     * text whose units make no cluster */
+    uint32_t *count[MAX_PARTS];
+} placing;
+
+#define NO_ROW UINT32_MAX
+
+static void part_range(const placing *pl, size_t k, size_t *from, size_t *to)
 {
-    uint32_t *start = pd_alloc((sc->n_texts + 1) * sizeof *start);
-    *ends = start;
-    if (!start)
+    size_t n = pl->sc->n_units;
+    *from = n / pl->parts * k;
+    *to = k + 1 == pl->parts ? n : n / pl->parts * (k + 1);
+}
+
+static void count_part(void *ctx, unsigned tid, size_t k)
+{
+    PD_UNUSED(tid);
+    placing *pl = ctx;
+    size_t from, to;
+    part_range(pl, k, &from, &to);
+    for (size_t u = from; u < to; u++)
+        pl->count[k][pl->root[u]]++;
+}
+
+static void place_part(void *ctx, unsigned tid, size_t k)
+{
+    PD_UNUSED(tid);
+    placing *pl = ctx;
+    size_t from, to;
+    part_range(pl, k, &from, &to);
+    uint32_t *next = pl->count[k];
+    for (size_t u = from; u < to; u++) {
+        uint32_t x = pl->root[u];
+        if (next[x] != NO_ROW)
+            pl->sc->report[next[x]++].unit = (uint32_t)u; /* its cluster: describe_rows() */
+    }
+}
+
+/* Number the clusters: in order of their root texts, which is the order of
+ * their first units (see the top). Each part's count of a root text becomes
+ * the row where the part's first unit of it goes. *ends is left with the row
+ * after each cluster's last, by cluster number: cluster c's rows are
+ * [ends[c - 1], ends[c]), with ends[0] = 0 (and ends[clusters + 1] past all
+ * rows, for describe_rows). */
+static pd_status number_clusters(placing *pl, uint32_t **ends)
+{
+    pd_scan *sc = pl->sc;
+    uint32_t *end = pd_alloc((sc->n_texts + 2) * sizeof *end);
+    if (!(*ends = end))
         return PD_ENOMEM;
-    start[0] = 0;
-    uint32_t clusters = 0;
-    size_t rows = 0;
-    for (size_t u = 0; u < sc->n_units; u++) {
-        tally *r = &t[root[u]];
-        if (r->units >= 2 && r->cluster == 0) {
-            r->cluster = ++clusters;
-            start[clusters] = (uint32_t)rows;
-            rows += r->units;
+    end[0] = 0;
+    uint32_t clusters = 0, rows = 0;
+    for (size_t x = 0; x < sc->n_texts; x++) {
+        uint32_t units = 0;
+        for (size_t k = 0; k < pl->parts; k++)
+            units += pl->count[k][x];
+        for (size_t k = 0; k < pl->parts; k++) {
+            uint32_t n = pl->count[k][x];
+            pl->count[k][x] = units >= 2 ? rows : NO_ROW;
+            rows += units >= 2 ? n : 0;
         }
+        if (units >= 2)
+            end[++clusters] = rows;
     }
-    sc->report = pd_alloc((rows + 1) * sizeof *sc->report);
-    if (!sc->report)
-        return PD_ENOMEM;
-    pd_prefault(sc->report, rows * sizeof *sc->report);
-    for (size_t u = 0; u < sc->n_units; u++) {
-        uint32_t c = t[root[u]].cluster;
-        if (c != 0)
-            sc->report[start[c]++] = (pd_rrow){.unit = (uint32_t)u, .cluster = c};
-    }
+    end[clusters + 1] = UINT32_MAX;
     sc->n_report = rows;
     sc->stats.clusters = clusters;
     sc->stats.duplicates = rows - clusters;
     return PD_OK;
 }
 
+/* Number the clusters and place each member's row; root[u] is unit u's root
+ * text. */
+static pd_status place_rows(pd_scan *sc, const uint32_t *root, uint32_t **ends)
+{
+    placing pl = {sc, root, 1, {NULL}};
+    while (pl.parts < MAX_PARTS && pl.parts < sc->threads && sc->n_units / (pl.parts + 1) >= PART_MIN)
+        pl.parts++;
+    pd_status st = PD_ENOMEM;
+    for (size_t k = 0; k < pl.parts; k++)
+        if (!(pl.count[k] = pd_calloc(sc->n_texts + 1, sizeof *pl.count[k])))
+            goto done;
+    pd_parallel_for(sc->pool, (unsigned)pl.parts, pl.parts, count_part, &pl);
+    if ((st = number_clusters(&pl, ends)) != PD_OK)
+        goto done;
+    st = PD_ENOMEM;
+    if (!(sc->report = pd_alloc((sc->n_report + 1) * sizeof *sc->report)))
+        goto done;
+    pd_prefault(sc->report, sc->n_report * sizeof *sc->report);
+    pd_parallel_for(sc->pool, (unsigned)pl.parts, pl.parts, place_part, &pl);
+    st = PD_OK;
+done:
+    for (size_t k = 0; k < pl.parts; k++)
+        free(pl.count[k]);
+    return st;
+}
+
 /* Rows are described ROW_BLOCK at a time, in parallel: a row needs only
- * its cluster's first row (from the cluster ends) and the row before it. */
+ * its cluster (from the cluster ends), the cluster's first row and the row
+ * before it. */
 enum { ROW_BLOCK = 1 << 14 };
 
 typedef struct describe {
@@ -98,13 +163,25 @@ static void describe_rows(void *ctx, unsigned tid, size_t blk)
     pd_scan *sc = d->sc;
     enum { AHEAD = 16 }; /* rows whose unit is fetched ahead: they are scattered */
     size_t end = (blk + 1) * ROW_BLOCK < sc->n_report ? (blk + 1) * ROW_BLOCK : sc->n_report;
-    for (size_t i = blk * ROW_BLOCK; i < end; i++) {
+    /* The block's first cluster: the first whose rows end after its first row. */
+    uint32_t lo = 1, hi = (uint32_t)sc->stats.clusters;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (d->ends[mid] <= blk * ROW_BLOCK)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = blk * ROW_BLOCK, c = lo; i < end; i++) {
         if (i + AHEAD < end) {
             PD_PREFETCH(&sc->units[sc->report[i + AHEAD].unit]);
             PD_PREFETCH(&sc->text[sc->report[i + AHEAD].unit]);
         }
         pd_rrow *row = &sc->report[i];
-        size_t first = d->ends[row->cluster - 1];
+        if (i == d->ends[c])
+            c++;
+        row->cluster = (uint32_t)c;
+        size_t first = d->ends[c - 1];
         if (i == first) {
             row->role = PD_KEEP;
             row->match = PD_MATCH_NONE;
@@ -203,7 +280,6 @@ pd_status pd_cluster_run(pd_scan *sc)
 {
     uint32_t *parent = NULL, *own = NULL, *ends = NULL;
     float *sim = NULL;
-    tally *t = NULL;
     pd_status st = text_roots(sc, &parent);
     if (st == PD_OK && parent)
         st = text_sims(sc, parent, &sim);
@@ -212,15 +288,7 @@ pd_status pd_cluster_run(pd_scan *sc)
         st = unit_roots(sc, parent, &own);
     free(parent);
     const uint32_t *root = own ? own : sc->text;
-    if (st != PD_OK || !(t = pd_calloc(sc->n_texts + 1, sizeof *t))) {
-        st = PD_ENOMEM;
-        goto done;
-    }
-    pd_prefault(t, sc->n_texts * sizeof *t); /* nearly all touched */
-    for (size_t u = 0; u < sc->n_units; u++)
-        if (t[root[u]].units < UINT32_MAX)
-            t[root[u]].units++;
-    if ((st = place_rows(sc, root, t, &ends)) != PD_OK)
+    if (st != PD_OK || (st = place_rows(sc, root, &ends)) != PD_OK)
         goto done;
     describe d = {sc, ends, sim};
     pd_parallel_for(sc->pool, sc->n_report < ROW_BLOCK ? 1 : sc->threads,
@@ -230,7 +298,6 @@ done:
         pd_scan_fail(sc, "out of memory while clustering");
     free(own);
     free(sim);
-    free(t);
     free(ends);
     return st;
 }

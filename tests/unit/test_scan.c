@@ -6,7 +6,8 @@
  * verification's reads, a text signed once by a thread in a batch
  * (in one document and across documents), small
  * documents given back once processed, a chain of near texts measured
- * against its keep row, a huge LSH bucket, and the pair list. */
+ * against its keep row, many clusters placed in parallel, a huge LSH
+ * bucket, and the pair list. */
 #include "check.h"
 #include "memsrc.h"
 
@@ -650,6 +651,60 @@ static void test_chain(void)
     }
 }
 
+/* Many clusters over more units than one part of the row placement takes
+ * (cluster.c: PART_MIN): the rows are the same for 1, 2 and 4 threads,
+ * clusters are numbered in order of their first units, and each cluster's
+ * rows are its keep row, then its duplicates in input order. */
+static void test_many_clusters(void)
+{
+    enum { LINES = 300000, TEXTS = 20000 };
+    size_t cap = (size_t)LINES * 48, n = 0;
+    char *doc = malloc(cap);
+    for (unsigned i = 0; i < LINES; i++) {
+        if (i % 13 == 0) /* a line of its own */
+            n += (size_t)snprintf(doc + n, cap - n, "single line %u stands alone\n", i);
+        else
+            n += (size_t)snprintf(doc + n, cap - n, "text %u is said again\n",
+                                  (unsigned)((i * 7919u) % TEXTS));
+    }
+    const char *names[] = {"doc"}, *texts[] = {doc};
+    pd_options o;
+    pd_options_init(&o);
+    o.threshold = 1;
+    uint64_t first_digest = 0;
+    for (unsigned threads = 1; threads <= 4; threads *= 2) {
+        memsrc m = {.names = names, .texts = texts};
+        o.threads = threads;
+        pd_scan *sc = run(&m, 1, &o);
+        CHECK(sc != NULL);
+        if (!sc)
+            break;
+        size_t rows = pd_scan_row_count(sc), bad = 0;
+        uint64_t digest = 0, last_keep = 0, cluster = 0, prev_unit = 0;
+        for (size_t i = 0; i < rows; i++) {
+            pd_row r;
+            pd_scan_row(sc, i, &r);
+            digest = digest * 1000003 + r.cluster * 31 + r.unit.index * 7 + r.role * 3 + r.match;
+            if (r.cluster != cluster) { /* a new cluster starts with its keep row */
+                bad += r.cluster != cluster + 1 || r.role != PD_KEEP || r.unit.index <= last_keep;
+                cluster = r.cluster;
+                last_keep = r.unit.index;
+            } else {
+                bad += r.role != PD_DUPLICATE || r.match != PD_MATCH_EXACT ||
+                       r.unit.index <= prev_unit;
+            }
+            prev_unit = r.unit.index;
+        }
+        CHECK(bad == 0 && cluster == TEXTS);
+        CHECK(rows == LINES - (LINES + 12) / 13);
+        if (threads == 1)
+            first_digest = digest;
+        CHECK(digest == first_digest);
+        pd_scan_free(sc);
+    }
+    free(doc);
+}
+
 int main(void)
 {
     test_clusters();
@@ -663,6 +718,7 @@ int main(void)
     test_signed_once_across_docs();
     test_small_docs_released();
     test_chain();
+    test_many_clusters();
     test_huge_bucket();
     test_options();
     return check_done("test_scan");
