@@ -60,6 +60,21 @@ measure1() {
     echo "$best$each" >"$D/.cpus"
     echo "$best"
 }
+# Two single-threaded runs at once, each pinned to a CPU of its own: the
+# median seconds the pair takes. On a shared virtual machine the CPUs may
+# share caches, memory bandwidth or host cores, so two CPUs need not do
+# twice the work of one; this measures what they do for this workload.
+measure_pair() {
+    c0=$(echo $cpus | cut -d' ' -f1); c1=$(echo $cpus | cut -d' ' -f2)
+    i=-1; : > "$D/.times"
+    while [ $i -lt "$RUNS" ]; do
+        t0=$(date +%s.%N)
+        taskset -c "$c0" "$@" >/dev/null 2>&1 & taskset -c "$c1" "$@" >/dev/null 2>&1; wait
+        t1=$(date +%s.%N)
+        [ $i -lt 0 ] || echo "$t0 $t1" | awk '{print $2 - $1}' >> "$D/.times"; i=$((i + 1))
+    done
+    sort -n "$D/.times" | awk '{t[NR]=$1} END {printf "%.2f", t[int((NR+1)/2)]}'
+}
 units_of() { $P scan -t 1 -o /dev/null "$1" 2>&1 | sed -n 's/.* documents, \([0-9]*\) units.*/\1/p'; }
 # after a measure1 row: the median on each CPU
 per_cpu() { cut -d' ' -f3- "$D/.cpus" | awk '{ printf "   (fastest CPU; each:"; for (i = 1; i <= NF; i++) printf " %s", $i; print ")" }'; }
@@ -102,6 +117,9 @@ for s in $sizes; do
         # what all the CPUs together could do, in units of the fastest one
         [ "$1 $2" = "near -j1" ] && [ -n "$cpus" ] &&
             cap=$(cut -d' ' -f1,3- "$D/.cpus" | awk '{ s = 0; for (i = 2; i <= NF; i++) s += $1 / $i; printf "%.2f", s }')
+        # and what two of them give when both are busy with this workload
+        [ "$1 $2" = "near -j1" ] && [ "$(echo $cpus | wc -w)" -ge 2 ] &&
+            pair=$(measure_pair $P scan -q -j1 -o /dev/null "$f" | awk -v t="$t" '{printf "%s s against %s s alone: %.2fx", $1, t, 2 * t / $1}')
     done
     r=$(measure1 sh -c "LC_ALL=C awk '!seen[\$0]++' '$f' > /dev/null"); ta=${r% *}
     awk -v n="awk '!seen[\$0]++' ($s MB)" -v m="$m" -v t="$ta" \
@@ -111,6 +129,7 @@ for s in $sizes; do
     awk -v a="$ta" -v e="$te" -v n1="$tn1" -v n2="$tn2" -v s="$s" \
         'BEGIN {printf "ratios (%s MB): exact -j2 vs awk %.2fx faster; near -j2 vs -j1 %.2fx", s, a/e, n1/n2}'
     [ -n "${cap:-}" ] && echo " (the CPUs' sum: ${cap}x the fastest)" || echo
+    [ -n "${pair:-}" ] && echo "   two near -j1 runs at once, a CPU each: $pair the work of one (what both CPUs give this workload)"
     echo
 done
 # The main case once more, each run after a pause of 3 s (see measure).
