@@ -146,7 +146,9 @@ done:
 
 /* Rows are described ROW_BLOCK at a time, in parallel: a row needs only
  * its cluster (from the cluster ends), the cluster's first row and the row
- * before it. */
+ * before it. What the report needs of the row's unit before reading its text
+ * is copied too, while its record is in the cache: the rows' units are
+ * scattered. */
 enum { ROW_BLOCK = 1 << 14 };
 
 typedef struct describe {
@@ -181,6 +183,9 @@ static void describe_rows(void *ctx, unsigned tid, size_t blk)
         if (i == d->ends[c])
             c++;
         row->cluster = (uint32_t)c;
+        uint32_t tu = sc->text[row->unit];
+        row->len = sc->units[row->unit].len;
+        row->same_bytes = sc->as_first[row->unit / 64] >> (row->unit % 64) & 1 ? tu : UINT32_MAX;
         size_t first = d->ends[c - 1];
         if (i == first) {
             row->role = PD_KEEP;
@@ -189,7 +194,7 @@ static void describe_rows(void *ctx, unsigned tid, size_t blk)
             row->sim = 0;
             continue;
         }
-        uint32_t tk = sc->text[sc->report[first].unit], tu = sc->text[row->unit];
+        uint32_t tk = sc->text[sc->report[first].unit];
         row->role = PD_DUPLICATE;
         row->match = tk == tu ? PD_MATCH_EXACT : PD_MATCH_NEAR;
         row->sim = tk == tu ? 1.0f : d->sim[tu]; /* tk is tu's root (see the top) */

@@ -217,17 +217,15 @@ enum { READ_BYTES = 4 << 20, BLOCK_ROWS = 1 << 16, SLICE_BYTES = 2 << 20, PIECE_
 typedef struct block {
     size_t first, n;       /* rows [first, first + n) */
     size_t from, to;       /* the slice being formatted: rows [first + from, first + to) */
-    size_t keyed, keying;  /* rows keyed so far (key_rows), and being keyed */
     size_t reads;          /* rows whose text is read, listed in order: */
     uint64_t *order;       /* unit << 32 | row offset in block, sorted */
     uint64_t *tmp;         /* room to sort order */
     size_t cap_tmp;
     size_t *off, *len;     /* each row's text in the arena */
-    uint32_t *same;        /* the earlier row whose text a row repeats, or NONE
-                            * (before that, the row's key: key_row) */
+    uint32_t *same;        /* the earlier row whose text a row repeats, or NONE */
     size_t cap_rows;
-    struct seen {          /* texts read, by their first unit: see repeat_of() */
-        uint32_t first, row;
+    struct seen {          /* texts read, by their key: see repeat_of() */
+        uint32_t key, row;
     } *seen;
     size_t cap_seen, n_seen; /* n_seen in use: a power of two */
     pd_buf arena;
@@ -343,53 +341,11 @@ static pd_status seen_reset(block *b, size_t rows)
     return PD_OK;
 }
 
-/* The key of row k's text for repeat_of(): when the row has the bytes of its
- * text's first unit (as_first), that unit, else NONE; and the row's length. */
-static void key_row(block *b, const pd_scan *sc, size_t k)
-{
-    uint32_t unit = sc->report[b->first + k].unit;
-    b->len[k] = (size_t)sc->units[unit].len; /* as read; join_lines() shortens a paragraph's */
-    b->same[k] = sc->as_first[unit / 64] >> (unit % 64) & 1 ? sc->first[sc->text[unit]] : NONE;
-}
-
-/* Rows [i * KEY_JOB, ...) of the block's rows being keyed: a parallel job,
- * as the rows' records are scattered and each is a cache miss or two. */
-enum { KEY_ROWS = 1 << 13, KEY_JOB = 1 << 10 };
-
-static void key_job(void *ctx, unsigned tid, size_t i)
-{
-    PD_UNUSED(tid);
-    report *r = ctx;
-    block *b = r->b;
-    enum { AHEAD = 16 }; /* rows whose records are fetched ahead */
-    size_t from = b->keyed + i * KEY_JOB;
-    size_t to = from + KEY_JOB < b->keying ? from + KEY_JOB : b->keying;
-    for (size_t k = from; k < to; k++) {
-        if (k + AHEAD < to) {
-            uint32_t ahead = r->sc->report[b->first + k + AHEAD].unit;
-            PD_PREFETCH(&r->sc->units[ahead]);
-            PD_PREFETCH(&r->sc->text[ahead]);
-        }
-        key_row(b, r->sc, k);
-    }
-}
-
-/* Key the block's rows [b->keyed, up to `to`): KEY_ROWS at a time, so that
- * a block that ends early (READ_BYTES) wastes little. */
-static void key_rows(report *r, size_t to)
-{
-    block *b = r->b;
-    b->keying = b->keyed + KEY_ROWS < to ? b->keyed + KEY_ROWS : to;
-    size_t jobs = (b->keying - b->keyed + KEY_JOB - 1) / KEY_JOB;
-    pd_parallel_for(r->sc->pool, r->sc->threads, jobs, key_job, r);
-    b->keyed = b->keying;
-}
-
 /* The earlier row of the block whose text has the same bytes as row k's, of
  * `len` bytes, or NONE (its text is then read for row k). Rows with the
- * same key have the bytes of the same text's first unit: a banner, a
- * caption or a syndicated paragraph is read once a block, not once a row
- * (100 MB of news, exact: 322,000 rows, 65,000 texts read). */
+ * same key (pd_rrow.same_bytes) have the bytes of the same text's first
+ * unit: a banner, a caption or a syndicated paragraph is read once a block,
+ * not once a row (100 MB of news, exact: 322,000 rows, 65,000 texts read). */
 static uint32_t repeat_of(block *b, uint32_t key, size_t len, uint32_t k)
 {
     if (key == NONE)
@@ -401,15 +357,14 @@ static uint32_t repeat_of(block *b, uint32_t key, size_t len, uint32_t k)
             *e = (struct seen){key, k};
             return NONE;
         }
-        if (e->first == key) /* the lengths differ only by a collision */
+        if (e->key == key) /* the lengths differ only by a collision */
             return b->len[e->row] == len ? e->row : NONE;
     }
 }
 
 /* The block of rows from `first`: as many as read READ_BYTES of text (at
  * least one), each with its place in the arena, and the units of those whose
- * text is read in input order; then their texts are read. The rows are keyed
- * in parallel (key_rows), then given their places in order. */
+ * text is read in input order; then their texts are read. */
 static pd_status read_block(report *r, size_t first)
 {
     pd_scan *sc = r->sc;
@@ -419,16 +374,15 @@ static pd_status read_block(report *r, size_t first)
     if (rows > b->cap_rows)
         PD_TRY(block_rows(b, rows));
     b->first = first;
-    b->keyed = 0;
     b->reads = 0;
     size_t at = 0, k = 0;
     for (; k < rows && (k == 0 || at < READ_BYTES); k++) {
-        if (k == b->keyed)
-            key_rows(r, rows);
-        size_t len = b->len[k];
-        if ((b->same[k] = repeat_of(b, b->same[k], len, (uint32_t)k)) != NONE)
+        const pd_rrow *row = &sc->report[first + k];
+        size_t len = row->len;
+        b->len[k] = len; /* as read; join_lines() shortens a paragraph's */
+        if ((b->same[k] = repeat_of(b, row->same_bytes, len, (uint32_t)k)) != NONE)
             continue;
-        b->order[b->reads++] = (uint64_t)sc->report[first + k].unit << 32 | k;
+        b->order[b->reads++] = (uint64_t)row->unit << 32 | k;
         b->off[k] = at;
         at += len;
     }

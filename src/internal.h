@@ -292,6 +292,9 @@ typedef struct pd_rrow {
     uint32_t cluster;
     float sim;
     uint8_t role, match, scope;
+    /* for the report: the unit's length, and its text's id when the unit
+     * has the bytes of the text's first unit (as_first), else UINT32_MAX */
+    uint32_t len, same_bytes;
 } pd_rrow;
 
 /* The scanner. Its first lines are read by every thread for every unit of
