@@ -12,6 +12,26 @@
 
 #include <xxhash.h>
 
+/* Bit i set: p[i] is a space, for the 64 bytes at p. Words are short, so the
+ * spaces are found 8 bytes at a time in a register, not by a call to
+ * memchr() per word (which took two thirds of the time here). */
+static uint64_t spaces64(const char *p)
+{
+    const uint64_t low7 = UINT64_C(0x7f7f7f7f7f7f7f7f);
+    uint64_t m = 0;
+    for (int i = 0; i < 8; i++) {
+        uint64_t v;
+        memcpy(&v, p + 8 * i, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        v = __builtin_bswap64(v); /* byte j in bits 8j..8j+7 */
+#endif
+        v ^= UINT64_C(0x2020202020202020);          /* a space becomes 0 */
+        uint64_t zero = ~(((v & low7) + low7) | v) & ~low7; /* the top bit of each 0 byte */
+        m |= ((zero >> 7) * UINT64_C(0x0102040810204080) >> 56) << (8 * i);
+    }
+    return m;
+}
+
 size_t pd_shingles(const char *norm, size_t len, unsigned k, uint64_t *out, size_t cap)
 {
     if (len == 0)
@@ -25,19 +45,31 @@ size_t pd_shingles(const char *norm, size_t len, unsigned k, uint64_t *out, size
         k = 64;
     size_t words = 0, n = 0, pos = 0;
     unsigned at = 0;
-    while (pos < len) {
-        const char *sp = memchr(norm + pos, ' ', len - pos);
-        size_t end = sp ? (size_t)(sp - norm) : len;
-        starts[at] = pos;
-        at = at + 1 == k ? 0 : at + 1;
-        words++;
-        if (words >= k) {
-            size_t s = starts[at]; /* the word k - 1 words back */
-            if (n < cap)
-                out[n] = XXH3_64bits(norm + s, end - s);
-            n++;
+    /* A word ends at each space and, unless the text ends with a space, at
+     * len. The text is read 64 bytes at a time, its last bytes from a copy. */
+    char tail[64];
+    for (size_t base = 0; base <= len; base += 64) {
+        uint64_t m;
+        if (base + 64 <= len) {
+            m = spaces64(norm + base);
+        } else {
+            memset(tail, 'x', sizeof tail);
+            memcpy(tail, norm + base, len - base);
+            m = spaces64(tail) | (uint64_t)(norm[len - 1] != ' ') << (len - base);
         }
-        pos = end + 1;
+        for (; m; m &= m - 1) {
+            size_t end = base + (size_t)__builtin_ctzll(m);
+            starts[at] = pos;
+            at = at + 1 == k ? 0 : at + 1;
+            words++;
+            if (words >= k) {
+                size_t s = starts[at]; /* the word k - 1 words back */
+                if (n < cap)
+                    out[n] = XXH3_64bits(norm + s, end - s);
+                n++;
+            }
+            pos = end + 1;
+        }
     }
     if (words < k) {
         if (cap > 0)

@@ -5,6 +5,7 @@
 #include "internal.h"
 
 #include <math.h>
+#include <xxhash.h>
 
 static uint64_t rng = 42;
 static uint64_t next(void)
@@ -38,6 +39,50 @@ static void test_shingles(void)
     CHECK(pd_shingles("a b c d e f", 11, 2, h, 16) == 5);
     CHECK(pd_shingles("b c", 3, 2, g, 16) == 1 && g[0] == h[1]);
     CHECK(pd_shingles("x y z", 5, 2, h, 0) == 2); /* counts without writing */
+}
+
+/* The shingles as their definition gives them, a word at a time: the
+ * hash of each run of k words, or of the whole text when it has fewer. */
+static size_t shingles_by_definition(const char *t, size_t len, unsigned k, uint64_t *out)
+{
+    size_t start[4096], words = 0, n = 0;
+    for (size_t pos = 0; pos < len;) {
+        const char *sp = memchr(t + pos, ' ', len - pos);
+        size_t end = sp ? (size_t)(sp - t) : len;
+        start[words++] = pos;
+        if (words >= k)
+            out[n++] = XXH3_64bits(t + start[words - k], end - start[words - k]);
+        pos = end + 1;
+    }
+    if (len > 0 && words < k)
+        out[n++] = XXH3_64bits(t, len);
+    return n;
+}
+
+/* pd_shingles() finds the words 64 bytes at a time: texts of every length
+ * around those blocks, with words of 0 to 20 bytes, doubled spaces, and a
+ * space at either end, give the shingles of the definition. */
+static void test_shingle_words(void)
+{
+    static char t[4096];
+    static uint64_t want[4096], got[4096];
+    uint64_t r = 7;
+    unsigned bad = 0, cases = 0;
+    for (size_t len = 0; len < 300; len++)
+        for (int rep = 0; rep < 20; rep++) {
+            for (size_t i = 0; i < len; i++) {
+                r = r * UINT64_C(6364136223846793005) + 1442695040888963407u;
+                unsigned x = (unsigned)(r >> 33) % (rep < 10 ? 6 : 21);
+                t[i] = x == 0 ? ' ' : (char)('a' + x % 26);
+            }
+            for (unsigned k = 1; k <= 5; k += 4) {
+                size_t n = shingles_by_definition(t, len, k, want);
+                bad += pd_shingles(t, len, k, got, sizeof got / sizeof *got) != n ||
+                       memcmp(got, want, n * sizeof *got) != 0;
+                cases++;
+            }
+        }
+    CHECK(bad == 0 && cases == 300 * 20 * 2);
 }
 
 static void test_estimates(void)
@@ -212,6 +257,7 @@ static void test_jaccard(void)
 int main(void)
 {
     test_shingles();
+    test_shingle_words();
     test_estimates();
     test_scurve();
     test_jaccard();
