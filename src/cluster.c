@@ -89,12 +89,11 @@ static void place_part(void *ctx, unsigned tid, size_t k)
  * their first units (see the top). Each part's count of a root text becomes
  * the row where the part's first unit of it goes. *ends is left with the row
  * after each cluster's last, by cluster number: cluster c's rows are
- * [ends[c - 1], ends[c]), with ends[0] = 0 (and ends[clusters + 1] past all
- * rows, for describe_rows). */
+ * [ends[c - 1], ends[c]), with ends[0] = 0. */
 static pd_status number_clusters(placing *pl, uint32_t **ends)
 {
     pd_scan *sc = pl->sc;
-    uint32_t *end = pd_alloc((sc->n_texts + 2) * sizeof *end);
+    uint32_t *end = pd_alloc((sc->n_texts + 1) * sizeof *end);
     if (!(*ends = end))
         return PD_ENOMEM;
     end[0] = 0;
@@ -111,7 +110,6 @@ static pd_status number_clusters(placing *pl, uint32_t **ends)
         if (units >= 2)
             end[++clusters] = rows;
     }
-    end[clusters + 1] = UINT32_MAX;
     sc->n_report = rows;
     sc->stats.clusters = clusters;
     sc->stats.duplicates = rows - clusters;
@@ -123,7 +121,8 @@ static pd_status number_clusters(placing *pl, uint32_t **ends)
 static pd_status place_rows(pd_scan *sc, const uint32_t *root, uint32_t **ends)
 {
     placing pl = {sc, root, 1, {NULL}};
-    while (pl.parts < MAX_PARTS && pl.parts < sc->threads && sc->n_units / (pl.parts + 1) >= PART_MIN)
+    while (pl.parts < MAX_PARTS && pl.parts < sc->threads &&
+           sc->n_units / (pl.parts + 1) >= PART_MIN)
         pl.parts++;
     pd_status st = PD_ENOMEM;
     for (size_t k = 0; k < pl.parts; k++)

@@ -202,11 +202,12 @@ static void header(out *o, const char *h)
  * each row has a place sized by its byte range, shared by the rows whose
  * bytes are the same (repeat_of). The more texts a block reads, the closer
  * together they lie, and the fewer calls read them (see GAP_BYTES in
- * files.c): 100 MB of news, exact, reads 65,000 texts, in 12,700 calls when
- * a block was 2 MB of its rows' text (repeats too), in 5,800 now (report
- * stage 58 -> 50 ms at -j2), and in 2,900 with blocks of 1 << 18 rows and
- * 16 MB, for 20 MB more memory. BLOCK_ROWS also keeps the rows' arrays and
- * the table of texts read small when one text repeats many times.
+ * files.c): 100 MB of news, exact, reads 65,000 texts; with gaps of 8 KB
+ * that took 12,700 calls when a block was 2 MB of its rows' text (repeats
+ * too), 5,800 with these blocks (report stage 58 -> 50 ms at -j2), and
+ * 2,900 with blocks of 1 << 18 rows and 16 MB, for 20 MB more memory.
+ * BLOCK_ROWS also keeps the rows' arrays and the table of texts read small
+ * when one text repeats many times.
  * The block's rows are then formatted in slices of SLICE_BYTES of text, each
  * in parallel, in pieces of PIECE_ROWS appended to the buffer of the thread
  * that formats it, and the pieces are written in row order. A thread's buffer
