@@ -196,16 +196,21 @@ static void header(out *o, const char *h)
         o->ok = false;
 }
 
-/* Rows are written in blocks of up to BLOCK_ROWS rows whose texts to read
- * come to READ_BYTES: a block's texts are read in input order (so each
- * document is opened once per block, not once per row) into an arena, where
- * each row has a place sized by its byte range, shared by the rows whose
- * bytes are the same (repeat_of). The more texts a block reads, the closer
- * together they lie, and the fewer calls read them (see GAP_BYTES in
+/* Rows are written in blocks: a block's texts are read in input order (so
+ * each document is opened once per block, not once per row) into an arena,
+ * where each row has a place sized by its byte range, shared by the rows
+ * whose bytes are the same (repeat_of). The more texts a block reads, the
+ * closer together they lie, and the fewer calls read them (see GAP_BYTES in
  * files.c): 100 MB of news, exact, reads 65,000 texts; with gaps of 8 KB
  * that took 12,700 calls when a block was 2 MB of its rows' text (repeats
- * too), 5,800 with these blocks (report stage 58 -> 50 ms at -j2), and
- * 2,900 with blocks of 1 << 18 rows and 16 MB, for 20 MB more memory.
+ * too), 5,800 with blocks of 65,536 rows and 4 MB to read (report stage 58
+ * -> 50 ms at -j2), and 2,900 with blocks of 1 << 18 rows and 16 MB, for 20
+ * MB more memory. So a block is BLOCK_ROWS rows, or a sixteenth of the
+ * report's rows when that is more, with READ_PER_ROW bytes a row to read:
+ * the rows' arrays and the arena then cost a few bytes a row, and a larger
+ * input is read more densely (1 GB of news, exact: 75,000 calls instead of
+ * 120,000, report stage 435 -> 389 ms at -j2, peak +8 MB; near: 481 -> 429
+ * ms).
  * BLOCK_ROWS also keeps the rows' arrays and the table of texts read small
  * when one text repeats many times.
  * The block's rows are then formatted in slices of SLICE_BYTES of text, each
@@ -213,7 +218,13 @@ static void header(out *o, const char *h)
  * that formats it, and the pieces are written in row order. A thread's buffer
  * is kept from slice to slice: one buffer a thread, not one a piece, reaches
  * the size (1 MB) from which it is placed on huge pages. */
-enum { READ_BYTES = 4 << 20, BLOCK_ROWS = 1 << 16, SLICE_BYTES = 2 << 20, PIECE_ROWS = 1024 };
+enum {
+    BLOCK_ROWS = 1 << 16,
+    BLOCK_SHARE = 16,
+    READ_PER_ROW = 64,
+    SLICE_BYTES = 2 << 20,
+    PIECE_ROWS = 1024
+};
 
 typedef struct block {
     size_t first, n;       /* rows [first, first + n) */
@@ -363,21 +374,23 @@ static uint32_t repeat_of(block *b, uint32_t key, size_t len, uint32_t k)
     }
 }
 
-/* The block of rows from `first`: as many as read READ_BYTES of text (at
- * least one), each with its place in the arena, and the units of those whose
- * text is read in input order; then their texts are read. */
+/* The block of rows from `first`: as many as the block takes (see the top;
+ * at least one), each with its place in the arena, and the units of those
+ * whose text is read in input order; then their texts are read. */
 static pd_status read_block(report *r, size_t first)
 {
     pd_scan *sc = r->sc;
     block *b = r->b;
-    size_t rows = sc->n_report - first < BLOCK_ROWS ? sc->n_report - first : BLOCK_ROWS;
+    size_t most = sc->n_report / BLOCK_SHARE > BLOCK_ROWS ? sc->n_report / BLOCK_SHARE : BLOCK_ROWS;
+    size_t rows = sc->n_report - first < most ? sc->n_report - first : most;
+    size_t read_bytes = most * READ_PER_ROW;
     PD_TRY(seen_reset(b, rows));
     if (rows > b->cap_rows)
         PD_TRY(block_rows(b, rows));
     b->first = first;
     b->reads = 0;
     size_t at = 0, k = 0;
-    for (; k < rows && (k == 0 || at < READ_BYTES); k++) {
+    for (; k < rows && (k == 0 || at < read_bytes); k++) {
         const pd_rrow *row = &sc->report[first + k];
         size_t len = row->len;
         b->len[k] = len; /* as read; join_lines() shortens a paragraph's */
