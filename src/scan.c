@@ -1052,19 +1052,21 @@ static void place_units(pd_scan *sc, const chunk *c)
 }
 
 /* The band keys of the texts chunk c made, t0 on, to the batch's stage
- * (see pd_bandkeys), whose text 0 is text `base`: band by band. Each text's
- * first unit is in c and was signed there; texts and signatures both follow
- * the units' order. */
+ * (see pd_bandkeys), whose text 0 is text `base`, band after band: text by
+ * text, each text's signature found once, not once a band (7 -> 5 ms of the
+ * merge of 100 MB near). Each text's first unit is in c and was signed
+ * there; texts and signatures both follow the units' order. */
 static void copy_keys(pd_scan *sc, const chunk *c, size_t t0, uint32_t *stage, size_t stride,
                       size_t base)
 {
-    for (unsigned k = 0; k < sc->bands; k++)
-        for (size_t t = t0, s = 0; t < sc->n_texts; t++, s++) {
-            while (s < c->signatures && c->signed_unit[s] != sc->first[t] - c->ubase)
-                s++;
-            assert(s < c->signatures);
-            stage[k * stride + (t - base)] = c->keys[s * sc->bands + k];
-        }
+    for (size_t t = t0, s = 0; t < sc->n_texts; t++, s++) {
+        while (s < c->signatures && c->signed_unit[s] != sc->first[t] - c->ubase)
+            s++;
+        assert(s < c->signatures);
+        const uint32_t *key = c->keys + s * sc->bands;
+        for (unsigned k = 0; k < sc->bands; k++)
+            stage[k * stride + (t - base)] = key[k];
+    }
 }
 
 /* Give each unit of chunk c whose text was not known when the chunk was
