@@ -206,13 +206,12 @@ static void header(out *o, const char *h)
  * too), 5,800 with blocks of 65,536 rows and 4 MB to read (report stage 58
  * -> 50 ms at -j2), and 2,900 with blocks of 1 << 18 rows and 16 MB, for 20
  * MB more memory. So a block is BLOCK_ROWS rows, or a sixteenth of the
- * report's rows when that is more, with READ_PER_ROW bytes a row to read:
- * the rows' arrays and the arena then cost a few bytes a row, and a larger
- * input is read more densely (1 GB of news, exact: 75,000 calls instead of
- * 120,000, report stage 435 -> 389 ms at -j2, peak +8 MB; near: 481 -> 429
- * ms).
- * BLOCK_ROWS also keeps the rows' arrays and the table of texts read small
- * when one text repeats many times.
+ * report's rows when that is more, up to BLOCK_ROWS_MAX, with READ_PER_ROW
+ * bytes a row to read: the rows' arrays and the arena then cost a few bytes
+ * a row, and a larger input is read more densely (1 GB of news, exact:
+ * 75,000 calls instead of 120,000, report stage 435 -> 389 ms at -j2, peak +8
+ * MB; near: 481 -> 429 ms). The bounds on rows also keep the rows' arrays
+ * and the table of texts read small when one text repeats many times.
  * The block's rows are then formatted in slices of SLICE_BYTES of text, each
  * in parallel, in pieces of PIECE_ROWS appended to the buffer of the thread
  * that formats it, and the pieces are written in row order. A thread's buffer
@@ -221,6 +220,7 @@ static void header(out *o, const char *h)
 enum {
     BLOCK_ROWS = 1 << 16,
     BLOCK_SHARE = 16,
+    BLOCK_ROWS_MAX = 1 << 20, /* a block's arrays and arena: about 100 MB at most */
     READ_PER_ROW = 64,
     SLICE_BYTES = 2 << 20,
     PIECE_ROWS = 1024
@@ -382,6 +382,7 @@ static pd_status read_block(report *r, size_t first)
     pd_scan *sc = r->sc;
     block *b = r->b;
     size_t most = sc->n_report / BLOCK_SHARE > BLOCK_ROWS ? sc->n_report / BLOCK_SHARE : BLOCK_ROWS;
+    most = most < BLOCK_ROWS_MAX ? most : BLOCK_ROWS_MAX;
     size_t rows = sc->n_report - first < most ? sc->n_report - first : most;
     size_t read_bytes = most * READ_PER_ROW;
     PD_TRY(seen_reset(b, rows));
