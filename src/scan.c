@@ -204,7 +204,9 @@ typedef struct chunk {
     pd_urec *u; /* local index and line numbers (1-based within the chunk) */
     uint32_t *line_end; /* paragraphs only: each unit's last line, local */
     pd_h128 *h;
-    uint64_t *bytes; /* the XXH3-64 hash of each unit's bytes as they lie */
+    /* the XXH3-64 hash of each unit's bytes as they lie; once its text is
+     * found known, 1 when those are the bytes of the text's first unit, else 0 */
+    uint64_t *bytes;
     uint32_t *known; /* the text id from earlier batches, or UINT32_MAX */
     /* signature s: the band keys keys[s * bands ...] of unit signed_unit[s] */
     uint32_t *keys, *signed_unit;
@@ -293,6 +295,7 @@ typedef struct pass1 {
     size_t len, pos;
     uint64_t batches; /* cut so far */
     uint64_t input_bytes; /* the input's length, as far as it is known (input_length) */
+    size_t texts_ahead;   /* room reserve_ahead() wants in sc->first_bytes, or 0 */
     bool mapped, fresh; /* fresh: no chunk of it cut yet */
     bool in_line;       /* pos is inside a long line or paragraph whose unit has begun */
     size_t chunk_bytes; /* the size the chunk being cut aims at */
@@ -399,6 +402,8 @@ static pd_status finish_waiting(pd_scan *sc, scratch *s, chunk *c)
     c->known[j] = pd_exact_find(&sc->table, c->h[j]);
     if (c->known[j] == UINT32_MAX)
         c->fresh++;
+    else /* here, in parallel, not in the merge (see reserve_batch) */
+        c->bytes[j] = sc->first_bytes[c->known[j]] == c->bytes[j];
     if (!sc->near || c->known[j] != UINT32_MAX)
         return PD_OK;
     bool first;
@@ -1032,22 +1037,20 @@ static void mark_as_first(pd_scan *sc, size_t u, uint32_t t, uint64_t bytes)
  * document's line and unit numbers; mark those of texts known before c. */
 static void place_units(pd_scan *sc, const chunk *c)
 {
-    enum { AHEAD = 8 }; /* known texts are scattered: fetched ahead */
     if (c->n == 0)
         return; /* the arrays may not exist yet */
     pd_urec *dst = sc->units + c->ubase;
     for (size_t j = 0; j < c->n; j++) {
-        if (j + AHEAD < c->n && c->known[j + AHEAD] != UINT32_MAX)
-            PD_PREFETCH(&sc->first_bytes[c->known[j + AHEAD]]);
         pd_urec r = c->u[j];
         r.index += c->index_base;
         r.line_start += c->line_base;
         dst[j] = r;
         if (sc->line_end)
             sc->line_end[c->ubase + j] = c->line_end[j] + c->line_base;
-        sc->text[c->ubase + j] = c->known[j];
-        if (c->known[j] != UINT32_MAX)
-            mark_as_first(sc, c->ubase + j, c->known[j], c->bytes[j]);
+        size_t u = c->ubase + j;
+        sc->text[u] = c->known[j];
+        if (c->known[j] != UINT32_MAX && c->bytes[j]) /* the worker compared them */
+            sc->as_first[u / 64] |= UINT64_C(1) << (u % 64);
     }
 }
 
@@ -1086,10 +1089,11 @@ static pd_status intern_new(pd_scan *sc, const chunk *c, uint32_t *stage, size_t
         if (c->known[j] != UINT32_MAX)
             continue;
         uint32_t id = (uint32_t)(c->ubase + j), t;
+        /* in place before a worker can find the text */
+        sc->first_bytes[sc->n_texts] = c->bytes[j];
         PD_TRY(pd_exact_intern(&sc->table, c->h[j], &t));
         if (t == sc->n_texts) {
             sc->first[t] = id;
-            sc->first_bytes[t] = c->bytes[j];
             sc->n_texts++;
         }
         sc->text[id] = t;
@@ -1101,9 +1105,11 @@ static pd_status intern_new(pd_scan *sc, const chunk *c, uint32_t *stage, size_t
 }
 
 /* Before batch b is merged while the next is processed: room in what the
- * workers read (the exact table) for each unit whose text was not known to
- * be a new text. */
-static pd_status reserve_batch(pd_scan *sc, batch *b)
+ * workers read for each unit whose text was not known to be a new text (and
+ * for `ahead` texts): the exact table, and the hashes of the texts' first
+ * units' bytes, which a worker compares with the bytes of a unit whose text
+ * it finds known. Nothing the workers read moves while they run. */
+static pd_status reserve_batch(pd_scan *sc, batch *b, size_t ahead)
 {
     size_t units = 0, fresh = 0;
     for (size_t i = 0; i < b->n; i++) {
@@ -1117,6 +1123,8 @@ static pd_status reserve_batch(pd_scan *sc, batch *b)
                      (unsigned long long)PD_MAX_UNITS);
         return PD_EINVAL;
     }
+    size_t texts = sc->n_texts + fresh + 1;
+    PD_TRY(PD_GROW(sc->first_bytes, sc->cap_first_bytes, texts > ahead ? texts : ahead));
     return pd_exact_reserve(&sc->table, fresh, sc->pool, sc->threads);
 }
 
@@ -1124,7 +1132,7 @@ static pd_status reserve_batch(pd_scan *sc, batch *b)
  * the workers process the next batch (moving a large block rebuilds its huge
  * pages, which takes milliseconds). */
 /* Room for `units` units and `texts` texts in the arrays the merge fills
- * (not the exact table: the workers read it, see reserve_batch). */
+ * (not those the workers read: see reserve_batch). */
 static pd_status grow_merged(pd_scan *sc, size_t units, size_t texts)
 {
     PD_TRY(PD_GROW(sc->units, sc->cap_units, units));
@@ -1132,8 +1140,7 @@ static pd_status grow_merged(pd_scan *sc, size_t units, size_t texts)
     if (sc->o.unit == PD_UNIT_PARAGRAPH)
         PD_TRY(PD_GROW(sc->line_end, sc->cap_line_end, units));
     PD_TRY(PD_GROW(sc->as_first, sc->cap_as_first, (units + 63) / 64));
-    PD_TRY(PD_GROW(sc->first, sc->cap_first, texts));
-    return PD_GROW(sc->first_bytes, sc->cap_first_bytes, texts);
+    return PD_GROW(sc->first, sc->cap_first, texts);
 }
 
 static pd_status reserve_merged(pd_scan *sc, const batch *b)
@@ -1349,6 +1356,7 @@ static void reserve_ahead(pass1 *p)
     if (texts > units)
         texts = units;
     (void)grow_merged(sc, (size_t)units, (size_t)texts);
+    p->texts_ahead = (size_t)texts; /* the workers read first_bytes: it moves between batches */
 }
 
 /* Merge batch `cur` while the next batch is cut and processed in the
@@ -1358,7 +1366,8 @@ static void reserve_ahead(pass1 *p)
 static pd_status merge_and_process_next(pass1 *p, batch *cur, batch *next)
 {
     pd_scan *sc = p->sc;
-    pd_status st = reserve_batch(sc, cur);
+    pd_status st = reserve_batch(sc, cur, p->texts_ahead);
+    p->texts_ahead = 0;
     if (st == PD_OK)
         st = cut_batch(p, next);
     if (st != PD_OK)
