@@ -1045,9 +1045,9 @@ static void place_units(pd_scan *sc, const chunk *c)
         r.index += c->index_base;
         r.line_start += c->line_base;
         dst[j] = r;
-        if (sc->line_end)
-            sc->line_end[c->ubase + j] = c->line_end[j] + c->line_base;
         size_t u = c->ubase + j;
+        if (sc->line_end)
+            sc->line_end[u] = c->line_end[j] + c->line_base;
         sc->text[u] = c->known[j];
         if (c->known[j] != UINT32_MAX && c->bytes[j]) /* the worker compared them */
             sc->as_first[u / 64] |= UINT64_C(1) << (u % 64);
