@@ -1024,13 +1024,19 @@ static void finish_doc(pass1 *p, const chunk *c)
         p->src->unmap(p->src->ctx, c->doc, c->data, len);
 }
 
+/* Unit u has the bytes of its text's first unit: its bit in as_first. */
+static void set_as_first(pd_scan *sc, size_t u)
+{
+    sc->as_first[u / 64] |= UINT64_C(1) << (u % 64);
+}
+
 /* Set unit u's bit in as_first when its bytes are those of the first unit
  * of its text t (the same hash of the bytes; the first unit's own is kept
  * during the first pass). */
 static void mark_as_first(pd_scan *sc, size_t u, uint32_t t, uint64_t bytes)
 {
     if (sc->first_bytes[t] == bytes)
-        sc->as_first[u / 64] |= UINT64_C(1) << (u % 64);
+        set_as_first(sc, u);
 }
 
 /* Copy chunk c's units to their places in the scanner's arrays, with their
@@ -1050,7 +1056,7 @@ static void place_units(pd_scan *sc, const chunk *c)
             sc->line_end[u] = c->line_end[j] + c->line_base;
         sc->text[u] = c->known[j];
         if (c->known[j] != UINT32_MAX && c->bytes[j]) /* the worker compared them */
-            sc->as_first[u / 64] |= UINT64_C(1) << (u % 64);
+            set_as_first(sc, u);
     }
 }
 
@@ -1128,9 +1134,6 @@ static pd_status reserve_batch(pd_scan *sc, batch *b, size_t ahead)
     return pd_exact_reserve(&sc->table, fresh, sc->pool, sc->threads);
 }
 
-/* Room for the merge of b in the arrays only the merge touches: grown while
- * the workers process the next batch (moving a large block rebuilds its huge
- * pages, which takes milliseconds). */
 /* Room for `units` units and `texts` texts in the arrays the merge fills
  * (not those the workers read: see reserve_batch). */
 static pd_status grow_merged(pd_scan *sc, size_t units, size_t texts)
@@ -1143,6 +1146,9 @@ static pd_status grow_merged(pd_scan *sc, size_t units, size_t texts)
     return PD_GROW(sc->first, sc->cap_first, texts);
 }
 
+/* Room for the merge of b in the arrays only the merge touches: grown while
+ * the workers process the next batch (moving a large block rebuilds its huge
+ * pages, which takes milliseconds). */
 static pd_status reserve_merged(pd_scan *sc, const batch *b)
 {
     size_t units = sc->n_units + b->units, words = (units + 63) / 64;
