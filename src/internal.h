@@ -95,10 +95,21 @@ size_t pd_segment_cut(const char *data, size_t len, size_t want, pd_unit_kind ki
  * around it only), or 0 if none is found. Reads data[from - 1, to). */
 size_t pd_segment_sentence_start(const char *data, size_t from, size_t to);
 
+/* normalize.c: what the code points of the Basic Multilingual Plane become
+ * under one set of flags, learned as they are met: most are written from
+ * here, without utf8proc. One per thread; zeroed, it is empty. */
+typedef struct pd_normcache {
+    uint64_t *cp; /* an entry per code point, allocated on first use */
+    unsigned flags;
+} pd_normcache;
+void pd_normcache_release(pd_normcache *c);
 /* normalize.c: pd_normalize(), also giving the offset in text of the first
- * invalid UTF-8 byte (len if none) through *first_bad. */
+ * invalid UTF-8 byte (len if none) through *first_bad, with the thread's
+ * cache (or NULL: each run of non-ASCII goes through utf8proc). */
 pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *out,
-                          pd_norm_stats *st, size_t *first_bad);
+                          pd_norm_stats *st, size_t *first_bad, pd_normcache *cache);
+/* Whether a starter may compose with a character before it (a superset). */
+bool pd_norm_may_follow(int32_t cp);
 /* A flag for pd_normalize_at() beside the PD_NORM_ steps: read ASCII with the
  * portable loop even where the wide one runs (tests compare the two). */
 enum { PD_NORM_BYTE_LOOP = 1u << 30 };

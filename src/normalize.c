@@ -20,8 +20,11 @@
  * counted for the caller's warning.
  *
  * Speed: ASCII bytes go through a table (64 at a time where the CPU has
- * AVX-512 VBMI2, 16 at a time for runs of plain words elsewhere), and
- * utf8proc is called only for runs of bytes >= 0x80.
+ * AVX-512 VBMI2, 16 at a time for runs of plain words elsewhere). A run of
+ * bytes >= 0x80 is written from a cache of what each code point becomes
+ * (pd_normcache, one per thread) when none of its code points can compose or
+ * reorder with a neighbour: utf8proc is then called once per code point the
+ * thread meets, not once per occurrence. Other runs go through utf8proc.
  */
 #include "internal.h"
 
@@ -115,58 +118,79 @@ static utf8proc_option_t utf8proc_options(unsigned flags)
     return o;
 }
 
-/* Emit code points cps[0..n) after decomposition, mark stripping, case
- * folding and recomposition, classifying each. */
-static pd_status emit_run(writer *w, const utf8proc_int32_t *cps, size_t n, unsigned flags)
+/* Code points cps[0..n) decomposed (with mark stripping and case folding)
+ * and recomposed, at dec (room for 64 * 20); returns how many. */
+static utf8proc_ssize_t decompose_run(const utf8proc_int32_t *cps, size_t n, unsigned flags,
+                                      utf8proc_int32_t *dec)
 {
-    utf8proc_int32_t dec[64 * 20];
     utf8proc_option_t opt = utf8proc_options(flags);
     utf8proc_ssize_t m = 0;
     for (size_t i = 0; i < n; i++) {
         utf8proc_ssize_t r = utf8proc_decompose_char(cps[i], dec + m, (utf8proc_ssize_t)(64 * 20 - m),
                                                      opt, NULL);
         if (r < 0 || m + r > 64 * 20)
-            return PD_EINVAL; /* cannot happen: a code point expands to at most 18 */
+            return -1; /* cannot happen: a code point expands to at most 18 */
         m += r;
     }
     if (opt & (UTF8PROC_COMPOSE | UTF8PROC_DECOMPOSE))
         m = utf8proc_normalize_utf32(dec, m, opt);
+    return m;
+}
+
+/* What the writer does with a normalized code point: write it as part of a
+ * word, or as a word of its own, see a separator, or delete it. */
+typedef enum { OP_WORD, OP_ALONE, OP_SPACE, OP_DELETE } cp_op;
+
+/* The op for *cp, which becomes what is written (ASCII case folded). */
+static cp_op classify(utf8proc_int32_t *cp, unsigned flags)
+{
+    if (*cp < 0x80) {
+        unsigned char c = ascii_map((unsigned char)*cp, flags);
+        if (c == A_DELETE || c == A_SPACE)
+            return c == A_DELETE ? OP_DELETE : OP_SPACE;
+        *cp = c;
+        return OP_WORD;
+    }
+    if ((flags & PD_NORM_DOTS) && is_apostrophe_or_dot(*cp))
+        return OP_DELETE;
+    utf8proc_category_t cat = utf8proc_category(*cp);
+    bool word = (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO) ||
+                (cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO) ||
+                (!(flags & PD_NORM_ACCENTS) && cat >= UTF8PROC_CATEGORY_MN &&
+                 cat <= UTF8PROC_CATEGORY_ME);
+    if (!word)
+        return OP_SPACE;
+    return is_cjk(*cp) ? OP_ALONE : OP_WORD;
+}
+
+/* Emit code points cps[0..n) after decomposition, mark stripping, case
+ * folding and recomposition, classifying each. */
+static pd_status emit_run(writer *w, const utf8proc_int32_t *cps, size_t n, unsigned flags)
+{
+    utf8proc_int32_t dec[64 * 20];
+    utf8proc_ssize_t m = decompose_run(cps, n, flags, dec);
+    if (m < 0)
+        return PD_EINVAL;
     for (utf8proc_ssize_t i = 0; i < m; i++) {
         utf8proc_int32_t cp = dec[i];
         w->deleted = false;
-        if (cp < 0x80) {
-            unsigned char c = ascii_map((unsigned char)cp, flags);
-            if (c == A_DELETE) {
-                if (i + 1 < m && utf8proc_get_property(dec[i + 1])->combining_class != 0)
-                    w->recompose = true; /* as for the non-ASCII dots below */
-                w->deleted = true;
-                continue;
-            }
-            if (c == A_SPACE) {
-                w->pending = true;
-                continue;
-            }
-            PD_TRY(put_cp(w, c, false));
-            continue;
-        }
-        if ((flags & PD_NORM_DOTS) && is_apostrophe_or_dot(cp)) {
+        cp_op op = classify(&cp, flags);
+        switch (op) {
+        case OP_DELETE:
             /* Composition ran with the dot in place: a mark after it now
              * follows the base before it, and must compose with it. */
             if (i + 1 < m && utf8proc_get_property(dec[i + 1])->combining_class != 0)
                 w->recompose = true;
             w->deleted = true;
-            continue;
-        }
-        utf8proc_category_t cat = utf8proc_category(cp);
-        bool word = (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO) ||
-                    (cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO) ||
-                    (!(flags & PD_NORM_ACCENTS) && cat >= UTF8PROC_CATEGORY_MN &&
-                     cat <= UTF8PROC_CATEGORY_ME);
-        if (!word) {
+            break;
+        case OP_SPACE:
             w->pending = true;
-            continue;
+            break;
+        case OP_WORD:
+        case OP_ALONE:
+            PD_TRY(put_cp(w, cp, op == OP_ALONE));
+            break;
         }
-        PD_TRY(put_cp(w, cp, is_cjk(cp)));
     }
     return PD_OK;
 }
@@ -226,6 +250,215 @@ static pd_status non_ascii_run(writer *w, const char *text, size_t len, size_t *
         }
     }
     return emit_run(w, cps, n, flags);
+}
+
+/* Starters that may compose with a character before them: the second parts
+ * of Unicode's canonical compositions that have combining class 0 (vowel
+ * signs of Bengali to Sinhala, Tibetan, Myanmar and Balinese, Hangul medial
+ * and final jamo), as the blocks that hold them, and every code point past
+ * the Basic Multilingual Plane. Devanagari and Hangul syllables (whose
+ * decompositions start with an initial jamo) are outside. A superset:
+ * test_normalize checks it against every decomposition utf8proc knows. */
+bool pd_norm_may_follow(int32_t cp)
+{
+    return (cp >= 0x0980 && cp <= 0x0DFF) || (cp >= 0x0F00 && cp <= 0x109F) ||
+           (cp >= 0x1160 && cp <= 0x11FF) || (cp >= 0x1B00 && cp <= 0x1B7F) || cp >= 0x11000;
+}
+
+/* The code point cache (pd_normcache): an entry says how a code point of the
+ * Basic Multilingual Plane is written when it cannot interact with its
+ * neighbours, so that a run of such code points is written as emit_run()
+ * would write it, one entry at a time. Its low 3 bits are the kind, the next
+ * 3 the length of the bytes written (at most 7), from bit 8 on those bytes. */
+enum { CE_UNKNOWN, CE_SLOW, CE_NOTHING, CE_SPACE, CE_DELETE, CE_WORD, CE_ALONE };
+
+static uint64_t entry_kind(uint64_t e)
+{
+    return e & 7;
+}
+
+/* What cp becomes (flags without PD_NORM_BYTE_LOOP). Its own combining
+ * class is 0 and the first code point of its decomposition is a starter
+ * that composes with nothing before it, or there is none; then no
+ * reordering or composition reaches across it, and its writes are those it
+ * makes alone. CE_SLOW when that does not hold, or when they are more than
+ * one kind of write (a word, a space, a word), or longer than 7 bytes. */
+static uint64_t cp_entry(utf8proc_int32_t cp, unsigned flags)
+{
+    utf8proc_int32_t dec[64 * 20];
+    if (utf8proc_get_property(cp)->combining_class != 0)
+        return CE_SLOW;
+    utf8proc_ssize_t r = utf8proc_decompose_char(cp, dec, 64 * 20, utf8proc_options(flags), NULL);
+    if (r < 0 || r > 64 * 20 ||
+        (r > 0 && (utf8proc_get_property(dec[0])->combining_class != 0 ||
+                   pd_norm_may_follow(dec[0]))))
+        return CE_SLOW;
+    utf8proc_ssize_t m = decompose_run(&cp, 1, flags, dec);
+    uint64_t kind = CE_NOTHING, bytes = 0;
+    unsigned len = 0;
+    for (utf8proc_ssize_t i = 0; i < m; i++) {
+        utf8proc_int32_t c = dec[i];
+        cp_op op = classify(&c, flags);
+        uint64_t k = op == OP_WORD    ? CE_WORD
+                     : op == OP_ALONE ? CE_ALONE
+                     : op == OP_SPACE ? CE_SPACE
+                                      : CE_DELETE;
+        if ((kind != CE_NOTHING && k != kind) || (k == CE_ALONE && len > 0) ||
+            (op == OP_DELETE && i + 1 < m && utf8proc_get_property(dec[i + 1])->combining_class))
+            return CE_SLOW;
+        kind = k;
+        if (k == CE_WORD || k == CE_ALONE) {
+            utf8proc_uint8_t u[4];
+            utf8proc_ssize_t n = utf8proc_encode_char(c, u);
+            if (len + (unsigned)n > 7)
+                return CE_SLOW;
+            for (utf8proc_ssize_t j = 0; j < n; j++)
+                bytes |= (uint64_t)u[j] << (8 * len++);
+        }
+    }
+    return m < 0 ? CE_SLOW : kind | (uint64_t)len << 3 | bytes << 8;
+}
+
+/* The code point of the well-formed 2- or 3-byte UTF-8 sequence at s, of
+ * which `avail` bytes can be read, with its length in *k; or -1 (anything
+ * else: utf8proc's decoder takes it). */
+static int32_t decode_bmp(const unsigned char *s, size_t avail, size_t *k)
+{
+    if (s[0] >= 0xC2 && s[0] <= 0xDF && avail >= 2 && (s[1] & 0xC0) == 0x80) {
+        *k = 2;
+        return (s[0] & 0x1F) << 6 | (s[1] & 0x3F);
+    }
+    if (s[0] >= 0xE0 && s[0] <= 0xEF && avail >= 3 && (s[1] & 0xC0) == 0x80 &&
+        (s[2] & 0xC0) == 0x80) {
+        int32_t cp = (s[0] & 0x0F) << 12 | (s[1] & 0x3F) << 6 | (s[2] & 0x3F);
+        *k = 3;
+        return cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF) ? cp : -1;
+    }
+    return -1;
+}
+
+/* The cache's entries for flags, emptied when they were for others; NULL
+ * when out of memory (the text then takes emit_run's way). */
+static uint64_t *cache_entries(pd_normcache *c, unsigned flags)
+{
+    enum { ENTRIES = 1 << 16 };
+    if (!c->cp && !(c->cp = calloc(ENTRIES, sizeof *c->cp)))
+        return NULL;
+    if (c->flags != flags) {
+        memset(c->cp, 0, ENTRIES * sizeof *c->cp);
+        c->flags = flags;
+    }
+    return c->cp;
+}
+
+void pd_normcache_release(pd_normcache *c)
+{
+    free(c->cp);
+    c->cp = NULL;
+}
+
+/* Room for `need` bytes in b, with a call only when it must grow. */
+static inline pd_status room_for(pd_buf *b, size_t need)
+{
+    return need <= b->cap ? PD_OK : pd_buf_reserve(b, need);
+}
+
+/* Write code point entry e as emit_run() writes its code point. */
+static void write_entry(writer *w, uint64_t e)
+{
+    pd_buf *o = w->out;
+    switch (entry_kind(e)) {
+    case CE_SPACE:
+        w->pending = true;
+        w->deleted = false;
+        break;
+    case CE_DELETE:
+        w->deleted = true;
+        break;
+    case CE_WORD:
+    case CE_ALONE: {
+        bool alone = entry_kind(e) == CE_ALONE;
+        if ((w->pending || alone) && o->len > 0 && o->data[o->len - 1] != ' ')
+            o->data[o->len++] = ' ';
+        w->pending = alone;
+        w->deleted = false;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        uint64_t bytes = e >> 8; /* all 8 stored, the first (e >> 3 & 7) kept */
+        memcpy(o->data + o->len, &bytes, 8);
+        o->len += e >> 3 & 7;
+#else
+        for (unsigned b = 0, n = (unsigned)(e >> 3 & 7); b < n; b++)
+            o->data[o->len++] = (char)(e >> (8 + 8 * b));
+#endif
+        break;
+    }
+    default: /* CE_NOTHING: a default-ignorable character */
+        break;
+    }
+}
+
+/* Write ASCII byte c (not NUL) as the byte loop writes it. */
+static void write_ascii(writer *w, const unsigned char *map, unsigned char c)
+{
+    unsigned char m = map[c];
+    if (m > A_DELETE) {
+        if (w->pending && w->out->len > 0)
+            w->out->data[w->out->len++] = ' ';
+        w->out->data[w->out->len++] = (char)m;
+        w->pending = false;
+    }
+    w->pending |= m == A_SPACE;
+    w->deleted = m == A_DELETE;
+}
+
+/* ASCII bytes between two runs of non-ASCII that cached_run() reads itself
+ * (a space between two words, a comma and a space): more go back to the
+ * ASCII loops. */
+enum { CACHED_GAP = 16 };
+
+/* Write the run of bytes >= 0x80 at text[*i] from the cache (filling it as
+ * code points are met), and the runs after it while short gaps of ASCII
+ * part them, and move *i past what was written. A run with a code point
+ * that cannot be written alone (CE_SLOW) or that is not well-formed is not
+ * written: the text stops before it, and false is returned if it is the
+ * first (it then takes non_ascii_run()). */
+static pd_status cached_run(uint64_t *entries, const unsigned char *map, const char *text,
+                            size_t len, size_t *i, writer *w, unsigned flags, bool *done)
+{
+    pd_buf *o = w->out;
+    size_t j = *i;
+    bool pending = w->pending, deleted = w->deleted;
+    *done = false;
+    for (;;) {
+        size_t at = o->len;
+        for (size_t k; j < len && (unsigned char)text[j] >= 0x80; j += k) {
+            PD_TRY(room_for(o, o->len + 9)); /* a space and 8 bytes stored (write_entry) */
+            int32_t cp = decode_bmp((const unsigned char *)text + j, len - j, &k);
+            uint64_t e = cp < 0 ? CE_SLOW : entries[cp];
+            if (e == CE_UNKNOWN)
+                e = entries[cp] = cp_entry(cp, flags);
+            if (entry_kind(e) == CE_SLOW) {
+                o->len = at; /* back to the end of the last gap */
+                w->pending = pending;
+                w->deleted = deleted;
+                return PD_OK;
+            }
+            write_entry(w, e);
+        }
+        *i = j;
+        *done = true;
+        size_t g = j;
+        while (g < len && g - j < CACHED_GAP && text[g] != 0 && (unsigned char)text[g] < 0x80)
+            g++;
+        if (g == len || (unsigned char)text[g] < 0x80)
+            return PD_OK; /* the end, a NUL, or a long gap */
+        PD_TRY(room_for(o, o->len + 2 * (g - j))); /* an ASCII byte writes at most 2 */
+        for (; j < g; j++)
+            write_ascii(w, map, (unsigned char)text[j]);
+        *i = j;
+        pending = w->pending;
+        deleted = w->deleted;
+    }
 }
 
 /* Rare: a deleted dot or apostrophe stood between a base and a combining
@@ -357,7 +590,7 @@ bool pd_normalize_wide(void)
 }
 
 pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *out,
-                          pd_norm_stats *st, size_t *first_bad)
+                          pd_norm_stats *st, size_t *first_bad, pd_normcache *cache)
 {
     pd_norm_stats dummy = {0, 0};
     if (!st)
@@ -373,6 +606,7 @@ pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *
     size_t n = 0, i = 0;
     uint64_t nul = 0;
     bool pending = false, deleted = false;
+    uint64_t *entries = NULL; /* the cache's, once non-ASCII is met */
 #ifdef PD_ASCII_VBMI2
     bool wide = !(flags & PD_NORM_BYTE_LOOP) && pd_normalize_wide();
 #endif
@@ -406,10 +640,16 @@ pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *
             out->len = n;
             w.pending = pending;
             w.deleted = deleted;
-            PD_TRY(non_ascii_run(&w, text, len, &i, flags, st, first_bad));
+            bool done = false;
+            if (cache && !entries)
+                entries = cache_entries(cache, flags & PD_NORM_DEFAULT);
+            if (entries)
+                PD_TRY(cached_run(entries, map, text, len, &i, &w, flags & PD_NORM_DEFAULT, &done));
+            if (!done)
+                PD_TRY(non_ascii_run(&w, text, len, &i, flags, st, first_bad));
             deleted = w.deleted; /* the run may end with a deleted dot */
             /* Each ASCII byte writes at most one byte, plus one pending space. */
-            PD_TRY(pd_buf_reserve(out, out->len + (len - i) + 3 + ASCII_SLACK));
+            PD_TRY(room_for(out, out->len + (len - i) + 3 + ASCII_SLACK));
             d = out->data;
             n = out->len;
             pending = w.pending;
@@ -443,5 +683,5 @@ pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *
 pd_status pd_normalize(const char *text, size_t len, unsigned flags, pd_buf *out, pd_norm_stats *st)
 {
     size_t first_bad;
-    return pd_normalize_at(text, len, flags, out, st, &first_bad);
+    return pd_normalize_at(text, len, flags, out, st, &first_bad, NULL);
 }

@@ -256,6 +256,7 @@ typedef struct scratch {
     const char *d;
     uint64_t origin;
     pd_buf raw;
+    pd_normcache nc;
 } scratch;
 
 /* The bytes of the chunk being processed at document offset off. */
@@ -420,7 +421,7 @@ static pd_status add_piece(pd_scan *sc, scratch *s, chunk *c, uint64_t start, ui
     size_t len = (size_t)(end - start), bad;
     uint64_t before = c->ns.invalid_bytes;
     pd_buf *norm = &s->norm[s->cur];
-    PD_TRY(pd_normalize_at(text, len, sc->o.norm, norm, &c->ns, &bad));
+    PD_TRY(pd_normalize_at(text, len, sc->o.norm, norm, &c->ns, &bad, &s->nc));
     if (before == 0 && c->ns.invalid_bytes > 0)
         c->first_bad_line = line + count_newlines(text, bad);
     if (norm->len == 0) {
@@ -1297,6 +1298,7 @@ static void pass1_release(pass1 *p)
         pd_buf_release(&p->scr[t].norm[0]);
         pd_buf_release(&p->scr[t].norm[1]);
         pd_buf_release(&p->scr[t].raw);
+        pd_normcache_release(&p->scr[t].nc);
         free(p->scr[t].sh);
         free(p->scr[t].sig);
         for (int k = 0; k < 2; k++) {

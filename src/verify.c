@@ -38,6 +38,7 @@ typedef struct item {
  * buffer and the profiles it made, which stay there for scoring. */
 typedef struct worker {
     _Alignas(64) pd_buf norm;
+    pd_normcache nc;
     pd_buf raw;  /* for pd_read_ranges() */
     pd_buf text; /* the texts of the job being profiled */
     uint64_t *sh, *tmp;
@@ -84,7 +85,8 @@ static pd_status grow_out(worker *w, size_t more)
  * texts of 50 shingles). */
 static pd_status profile(pd_scan *sc, worker *w, const char *text, size_t len, item *it)
 {
-    PD_TRY(pd_normalize(text, len, sc->o.norm, &w->norm, NULL));
+    size_t bad;
+    PD_TRY(pd_normalize_at(text, len, sc->o.norm, &w->norm, NULL, &bad, &w->nc));
     size_t cap = PD_SHINGLE_MAX(w->norm.len), perms = sc->o.perms;
     PD_TRY(PD_REGROW(w->sh, w->cap_sh, cap));
     PD_TRY(grow_out(w, cap > perms ? cap : perms));
@@ -227,6 +229,7 @@ static pd_status build_profiles(pd_scan *sc, const pd_source *src, size_t wanted
 done:
     for (unsigned i = 0; v.w && i < sc->threads; i++) {
         pd_buf_release(&v.w[i].norm);
+        pd_normcache_release(&v.w[i].nc);
         pd_buf_release(&v.w[i].raw);
         pd_buf_release(&v.w[i].text);
         free(v.w[i].sh);

@@ -1,6 +1,7 @@
 /* fuzz_normalize.c - normalization of any bytes under every flag set: the
  * output is valid UTF-8, single-spaced, trimmed, normalizing it again changes
- * nothing, and the wide ASCII loop writes what the byte loop writes. */
+ * nothing, the wide ASCII loop writes what the byte loop writes, and the
+ * code point cache what utf8proc's way writes. */
 #include "fuzz.h"
 #include "internal.h"
 
@@ -29,6 +30,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pd_buf_init(&once);
     pd_buf_init(&twice);
     pd_buf_init(&bytes);
+    /* One cache a flag set, kept from input to input, as a thread keeps its
+     * own from unit to unit (reachable to the end, not leaked). */
+    static pd_normcache nc[PD_NORM_DEFAULT + 1];
     for (unsigned flags = 0; flags <= PD_NORM_DEFAULT; flags++) {
         pd_norm_stats st = {0, 0};
         FUZZ_CHECK(pd_normalize((const char *)data, size, flags, &once, &st) == PD_OK);
@@ -42,6 +46,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    PD_OK);
         FUZZ_CHECK(bytes.len == once.len && sb.nul_bytes == st.nul_bytes &&
                    sb.invalid_bytes == st.invalid_bytes);
+        FUZZ_CHECK(once.len == 0 || memcmp(bytes.data, once.data, once.len) == 0);
+        pd_norm_stats sc = {0, 0};
+        size_t bad;
+        FUZZ_CHECK(pd_normalize_at((const char *)data, size, flags, &bytes, &sc, &bad, &nc[flags]) ==
+                   PD_OK);
+        FUZZ_CHECK(bytes.len == once.len && sc.nul_bytes == st.nul_bytes &&
+                   sc.invalid_bytes == st.invalid_bytes);
         FUZZ_CHECK(once.len == 0 || memcmp(bytes.data, once.data, once.len) == 0);
     }
     pd_buf_release(&once);

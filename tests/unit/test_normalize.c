@@ -1,8 +1,11 @@
 /* test_normalize.c - what "the same text" means: NFKC, casefold, accents,
- * dots and apostrophes, punctuation, whitespace, invalid UTF-8, NUL; and the
- * wide ASCII loop writes what the byte loop writes. */
+ * dots and apostrophes, punctuation, whitespace, invalid UTF-8, NUL; the
+ * wide ASCII loop writes what the byte loop writes, and the code point cache
+ * what utf8proc's way writes. */
 #include "check.h"
 #include "internal.h"
+
+#include <utf8proc.h>
 
 static const char *norm(const char *in, size_t len, unsigned flags, pd_norm_stats *st)
 {
@@ -59,8 +62,8 @@ static void check_wide_loop(void)
         unsigned flags = (unsigned)i % (PD_NORM_DEFAULT + 1);
         pd_norm_stats sa = {0, 0}, sb = {0, 0};
         size_t bad_a, bad_b;
-        pd_status st_a = pd_normalize_at(text, len, flags, &a, &sa, &bad_a);
-        pd_status st_b = pd_normalize_at(text, len, flags | PD_NORM_BYTE_LOOP, &b, &sb, &bad_b);
+        pd_status st_a = pd_normalize_at(text, len, flags, &a, &sa, &bad_a, NULL);
+        pd_status st_b = pd_normalize_at(text, len, flags | PD_NORM_BYTE_LOOP, &b, &sb, &bad_b, NULL);
         if (st_a != PD_OK || st_b != PD_OK || a.len != b.len || memcmp(a.data, b.data, a.len) ||
             sa.nul_bytes != sb.nul_bytes || sa.invalid_bytes != sb.invalid_bytes || bad_a != bad_b) {
             if (differ++ < 3)
@@ -71,6 +74,122 @@ static void check_wide_loop(void)
     CHECK(differ == 0);
     pd_buf_release(&a);
     pd_buf_release(&b);
+}
+
+/* Normalize text[0..len) with the cache and without it, under flags: the
+ * same bytes, counts and first bad byte. */
+static bool same_with_cache(const char *text, size_t len, unsigned flags, pd_normcache *nc)
+{
+    static pd_buf a, b;
+    pd_norm_stats sa = {0, 0}, sb = {0, 0};
+    size_t bad_a, bad_b;
+    pd_status st_a = pd_normalize_at(text, len, flags, &a, &sa, &bad_a, nc);
+    pd_status st_b = pd_normalize_at(text, len, flags, &b, &sb, &bad_b, NULL);
+    bool same = st_a == PD_OK && st_b == PD_OK && a.len == b.len && !memcmp(a.data, b.data, a.len) &&
+                sa.nul_bytes == sb.nul_bytes && sa.invalid_bytes == sb.invalid_bytes &&
+                bad_a == bad_b;
+    if (!same)
+        fprintf(stderr, "flags %u \"%.*s\": cached \"%.*s\", utf8proc \"%.*s\"\n", flags,
+                (int)len, text, (int)a.len, a.data, (int)b.len, b.data);
+    return same;
+}
+
+/* Every code point of the Basic Multilingual Plane, alone and between
+ * neighbours that could interact with it (letters, a combining acute, a
+ * Hangul jamo, a nukta, itself), is written the same with the cache as without it,
+ * under the default steps and, for a sample, under every other set. */
+static void check_cache_each_code_point(void)
+{
+    /* before and after: nothing, letters, an initial and a medial jamo, an
+     * apostrophe, a Hangul syllable and a final jamo, Devanagari ka and nukta */
+    static const char *const before[] = {"", "a", "\xD0\xB4", "\xE1\x84\x80", "x'",
+                                         "\xEA\xB0\x80", "\xE0\xA4\x95"};
+    static const char *const after[] = {"", "b", "\xCC\x81", "\xE1\x85\xA1", "\xE2\x80\x99s",
+                                        "\xE1\x86\xA8", "\xE0\xA4\xBC"};
+    enum { N_CONTEXTS = sizeof before / sizeof *before };
+    pd_normcache nc[PD_NORM_DEFAULT + 1];
+    memset(nc, 0, sizeof nc);
+    unsigned differ = 0;
+    for (int32_t cp = 0x80; cp < 0x10000; cp++) {
+        if (cp >= 0xD800 && cp <= 0xDFFF)
+            continue;
+        char u[4];
+        size_t n = (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)u);
+        for (unsigned flags = 0; flags <= PD_NORM_DEFAULT; flags++) {
+            if (flags != PD_NORM_DEFAULT && (unsigned)cp % 13 != flags)
+                continue;
+            for (int c = 0; c < N_CONTEXTS; c++) {
+                char text[32];
+                size_t bl = strlen(before[c]), al = strlen(after[c]);
+                memcpy(text, before[c], bl);
+                memcpy(text + bl, u, n);
+                memcpy(text + bl + n, u, n); /* twice */
+                memcpy(text + bl + 2 * n, after[c], al);
+                differ += !same_with_cache(text, bl + n + al, flags, &nc[flags]);
+                differ += !same_with_cache(text, bl + 2 * n + al, flags, &nc[flags]);
+            }
+        }
+    }
+    CHECK(differ == 0);
+    for (unsigned f = 0; f <= PD_NORM_DEFAULT; f++)
+        pd_normcache_release(&nc[f]);
+}
+
+/* Random text of code points that interact with their neighbours or not:
+ * letters of several scripts, combining marks, Hangul jamo and syllables,
+ * Indic letters and vowel signs, apostrophes, ignorables, ligatures and
+ * compatibility forms, 4-byte characters, bad bytes, NUL and ASCII. */
+static void check_cache_random_text(void)
+{
+    static const char *const pieces[] = {
+        "\xD0\x9F", "\xD1\x80", "\xCE\xA9", "\xE2\x84\xA6", "\xE2\x84\xAB", "\xC3\x9F",
+        "\xC4\xB0", "\xC3\xA9", "\xCC\x81", "\xCC\x88", "\xE3\x82\x99", "\xE6\x9D\xB1",
+        "\xE3\x81\x8B", "\xEA\xB0\x80", "\xE1\x84\x80", "\xE1\x85\xA1", "\xE1\x86\xA8",
+        "\xE0\xA4\x95", "\xE0\xA4\xBE", "\xE0\xA4\xBC", "\xEA\xB0\x81", "\xE0\xAD\x87", "\xE0\xAC\xBE", "\xE2\x80\x99",
+        "\xE2\x80\x98", "\xCA\xBC", "\xC2\xAD", "\xE2\x80\x8B", "\xEF\xAC\x81",
+        "\xEF\xAC\x83", "\xC2\xBD", "\xEF\xBC\xA1", "\xEF\xB7\xBA", "\xE2\x80\x94",
+        "\xC2\xA0", "\xF0\x9F\x98\x80", "\xFF", "\xE2\x82", "\xED\xA0\x80", "\0",
+        "a", "Z", " ", "  ", ".", "'", ",", "-", "e", "U"};
+    enum { N_PIECES = sizeof pieces / sizeof *pieces };
+    pd_normcache nc[PD_NORM_DEFAULT + 1];
+    memset(nc, 0, sizeof nc);
+    uint64_t seed = 20261129;
+    unsigned differ = 0;
+    for (int i = 0; i < 40000; i++) {
+        char text[512];
+        size_t n = 0, want = check_rand(&seed) % (i % 8 ? 60 : 150); /* some runs over 64 */
+        for (size_t k = 0; k < want; k++) {
+            const char *p = pieces[check_rand(&seed) % N_PIECES];
+            size_t len = p[0] ? strlen(p) : 1; /* "\0" is one NUL byte */
+            memcpy(text + n, p, len);
+            n += len;
+        }
+        unsigned flags = (unsigned)i % (PD_NORM_DEFAULT + 1);
+        differ += !same_with_cache(text, n, flags, &nc[flags]);
+    }
+    CHECK(differ == 0);
+    for (unsigned f = 0; f <= PD_NORM_DEFAULT; f++)
+        pd_normcache_release(&nc[f]);
+}
+
+/* pd_norm_may_follow() holds for every starter that follows another in a
+ * canonical decomposition utf8proc knows: the characters that can compose
+ * with a starter before them, which the cache must leave to utf8proc. */
+static void check_may_follow(void)
+{
+    unsigned missed = 0, seconds = 0;
+    for (utf8proc_int32_t x = 0; x < 0x110000; x++) {
+        utf8proc_int32_t d[32];
+        utf8proc_ssize_t n = utf8proc_decompose_char(x, d, 32, UTF8PROC_DECOMPOSE, NULL);
+        for (utf8proc_ssize_t k = 1; k < n && k < 32; k++)
+            if (utf8proc_get_property(d[k])->combining_class == 0) {
+                seconds++;
+                if (!pd_norm_may_follow(d[k]) && missed++ < 3)
+                    fprintf(stderr, "U+%04X follows a starter in U+%04X\n", (unsigned)d[k],
+                            (unsigned)x);
+            }
+    }
+    CHECK(seconds > 0 && missed == 0);
 }
 
 int main(void)
@@ -157,5 +276,8 @@ int main(void)
         CHECK_STR(N(once), once);
     }
     check_wide_loop();
+    check_may_follow();
+    check_cache_each_code_point();
+    check_cache_random_text();
     return check_done("test_normalize");
 }
