@@ -132,6 +132,20 @@ for s in $sizes; do
     [ -n "${pair:-}" ] && echo "   two near -j1 runs at once, a CPU each: $pair the work of one (what both CPUs give this workload)"
     echo
 done
+# The same kind of corpus in seven scripts (gen's `world`: Latin, Latin
+# with accents, Cyrillic, Greek, Han, Hangul, Devanagari), where most bytes
+# are >= 0x80 and normalization leaves the ASCII loops.
+[ -d "$D/world100" ] || $B/gen "$D/world100" 100 100 world >/dev/null
+[ -f "$D/world100.txt" ] || find "$D/world100" -type f | LC_ALL=C sort | xargs cat > "$D/world100.txt"
+f="$D/world100.txt"; m=$(mb "$f"); u=$(units_of "$f")
+for mode in near exact; do
+    [ $mode = near ] && r=$(measure $P scan -q -j2 -o /dev/null "$f") || r=$(measure $P scan -q -t 1 -j2 -o /dev/null "$f")
+    t=${r% *}; eval "tw_$mode=$t"
+    awk -v n="$mode -j2 (100 MB, 7 scripts)" -v m="$m" -v t="$t" -v u="$u" -v r="${r#* }" -v b="$base_rss" \
+        'BEGIN {printf "%-26s %8d %8.2f %10.1f %9.0f %9.0f\n", n, m, t, m/t, u/t, (r-b)*1024/u}'
+done
+awk -v n="$t_near_j2_100" -v e="$t_exact_j2_100" -v wn="$tw_near" -v we="$tw_exact" -v un="$u_100" -v uw="$u" \
+    'BEGIN {printf "7 scripts vs news (100 MB, -j2), time per unit: near %.2fx, exact %.2fx\n\n", (wn/uw)/(n/un), (we/uw)/(e/un)}'
 # The main case once more, each run after a pause of 3 s (see measure).
 r=$(PAUSE=3 measure $P scan -q -j2 -o /dev/null "$D/news100.txt")
 echo "near -j2 (100 MB), each run after a 3 s pause: ${r% *} s (see measure() in bench/run.sh)"
