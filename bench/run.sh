@@ -141,7 +141,7 @@ f="$D/world100.txt"; m=$(mb "$f"); u=$(units_of "$f")
 for mode in near exact; do
     [ $mode = near ] && r=$(measure $P scan -q -j2 -o /dev/null "$f") || r=$(measure $P scan -q -t 1 -j2 -o /dev/null "$f")
     t=${r% *}; eval "tw_$mode=$t"
-    awk -v n="$mode -j2 (100 MB, 7 scripts)" -v m="$m" -v t="$t" -v u="$u" -v r="${r#* }" -v b="$base_rss" \
+    awk -v n="$mode -j2 (100 MB world)" -v m="$m" -v t="$t" -v u="$u" -v r="${r#* }" -v b="$base_rss" \
         'BEGIN {printf "%-26s %8d %8.2f %10.1f %9.0f %9.0f\n", n, m, t, m/t, u/t, (r-b)*1024/u}'
 done
 awk -v n="$t_near_j2_100" -v e="$t_exact_j2_100" -v wn="$tw_near" -v we="$tw_exact" -v un="$u_100" -v uw="$u" \
