@@ -254,15 +254,26 @@ static pd_status non_ascii_run(writer *w, const char *text, size_t len, size_t *
 
 /* Starters that may compose with a character before them: the second parts
  * of Unicode's canonical compositions that have combining class 0 (vowel
- * signs of Bengali to Sinhala, Tibetan, Myanmar and Balinese, Hangul medial
- * and final jamo), as the blocks that hold them, and every code point past
- * the Basic Multilingual Plane. Devanagari and Hangul syllables (whose
- * decompositions start with an initial jamo) are outside. A superset:
- * test_normalize checks it against every decomposition utf8proc knows. */
+ * signs and length marks of Bengali to Sinhala, Tibetan, Myanmar and
+ * Balinese), all the Hangul jamo after the initial ones (utf8proc composes
+ * Hangul by arithmetic, and a syllable swallows U+11A7, which no
+ * decomposition holds), and every code point past the Basic Multilingual
+ * Plane. Called only to fill the cache. A superset: test_normalize checks it
+ * against every decomposition utf8proc knows, and every code point after a
+ * Hangul syllable. */
 bool pd_norm_may_follow(int32_t cp)
 {
-    return (cp >= 0x0980 && cp <= 0x0DFF) || (cp >= 0x0F00 && cp <= 0x109F) ||
-           (cp >= 0x1160 && cp <= 0x11FF) || (cp >= 0x1B00 && cp <= 0x1B7F) || cp >= 0x11000;
+    static const uint16_t single[] = {0x09BE, 0x09D7, 0x0B3E, 0x0B56, 0x0B57, 0x0BBE,
+                                      0x0BD7, 0x0CC2, 0x0CD5, 0x0CD6, 0x0D3E, 0x0D57,
+                                      0x0DCF, 0x0DDF, 0x0FB5, 0x0FB7, 0x102E, 0x1B35};
+    if (cp >= 0x10000)
+        return true;
+    if (cp >= 0x1160 && cp <= 0x11FF)
+        return true;
+    for (size_t i = 0; i < sizeof single / sizeof *single; i++)
+        if (cp == single[i])
+            return true;
+    return false;
 }
 
 /* The code point cache (pd_normcache): an entry says how a code point of the
