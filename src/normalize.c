@@ -258,16 +258,16 @@ static pd_status non_ascii_run(writer *w, const char *text, size_t len, size_t *
  * Balinese), all the Hangul jamo after the initial ones (utf8proc composes
  * Hangul by arithmetic, and a syllable swallows U+11A7, which no
  * decomposition holds), and every code point past the Basic Multilingual
- * Plane. Called only to fill the cache. A superset: test_normalize checks it
- * against every decomposition utf8proc knows, and every code point after a
- * Hangul syllable. */
+ * Plane but the planes' symbols (emoji) and Han. Called only to fill the
+ * cache. A superset: test_normalize checks it against every decomposition
+ * utf8proc knows, and every code point after a Hangul syllable. */
 bool pd_norm_may_follow(int32_t cp)
 {
     static const uint16_t single[] = {0x09BE, 0x09D7, 0x0B3E, 0x0B56, 0x0B57, 0x0BBE,
                                       0x0BD7, 0x0CC2, 0x0CD5, 0x0CD6, 0x0D3E, 0x0D57,
                                       0x0DCF, 0x0DDF, 0x0FB5, 0x0FB7, 0x102E, 0x1B35};
     if (cp >= 0x10000)
-        return true;
+        return !((cp >= 0x1F000 && cp <= 0x1FFFF) || (cp >= 0x20000 && cp <= 0x3FFFF));
     if (cp >= 0x1160 && cp <= 0x11FF)
         return true;
     for (size_t i = 0; i < sizeof single / sizeof *single; i++)
@@ -276,11 +276,11 @@ bool pd_norm_may_follow(int32_t cp)
     return false;
 }
 
-/* The code point cache (pd_normcache): an entry says how a code point of the
- * Basic Multilingual Plane is written when it cannot interact with its
- * neighbours, so that a run of such code points is written as emit_run()
- * would write it, one entry at a time. Its low 3 bits are the kind, the next
- * 3 the length of the bytes written (at most 7), from bit 8 on those bytes. */
+/* The code point cache (pd_normcache): an entry says how a code point is
+ * written when it cannot interact with its neighbours, so that a run of such
+ * code points is written as emit_run() would write it, one entry at a time.
+ * Its low 3 bits are the kind, the next 3 the length of the bytes written (at
+ * most 7), from bit 8 on those bytes. */
 enum { CE_UNKNOWN, CE_SLOW, CE_NOTHING, CE_SPACE, CE_DELETE, CE_WORD, CE_ALONE };
 
 static uint64_t entry_kind(uint64_t e)
@@ -330,10 +330,10 @@ static uint64_t cp_entry(utf8proc_int32_t cp, unsigned flags)
     return m < 0 ? CE_SLOW : kind | (uint64_t)len << 3 | bytes << 8;
 }
 
-/* The code point of the well-formed 2- or 3-byte UTF-8 sequence at s, of
+/* The code point of the well-formed UTF-8 sequence of 2 to 4 bytes at s, of
  * which `avail` bytes can be read, with its length in *k; or -1 (anything
  * else: utf8proc's decoder takes it). */
-static int32_t decode_bmp(const unsigned char *s, size_t avail, size_t *k)
+static int32_t decode_utf8(const unsigned char *s, size_t avail, size_t *k)
 {
     if (s[0] >= 0xC2 && s[0] <= 0xDF && avail >= 2 && (s[1] & 0xC0) == 0x80) {
         *k = 2;
@@ -345,27 +345,60 @@ static int32_t decode_bmp(const unsigned char *s, size_t avail, size_t *k)
         *k = 3;
         return cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF) ? cp : -1;
     }
+    if (s[0] >= 0xF0 && s[0] <= 0xF4 && avail >= 4 && (s[1] & 0xC0) == 0x80 &&
+        (s[2] & 0xC0) == 0x80 && (s[3] & 0xC0) == 0x80) {
+        int32_t cp = (s[0] & 0x07) << 18 | (s[1] & 0x3F) << 12 | (s[2] & 0x3F) << 6 | (s[3] & 0x3F);
+        *k = 4;
+        return cp >= 0x10000 && cp <= 0x10FFFF ? cp : -1;
+    }
     return -1;
 }
 
-/* The cache's entries for flags, emptied when they were for others; NULL
- * when out of memory (the text then takes emit_run's way). */
-static uint64_t *cache_entries(pd_normcache *c, unsigned flags)
+/* The cache holds an entry for each code point of the Basic Multilingual
+ * Plane, then SUPPLEMENTARY entries for the others (emoji, rare Han), each
+ * for the last code point met with its low bits. */
+enum { BMP = 1 << 16, SUPPLEMENTARY = 1 << 12 };
+
+/* The cache, for flags: emptied when it was for others; false when out of
+ * memory (the text then takes emit_run's way). */
+static bool cache_ready(pd_normcache *c, unsigned flags)
 {
-    enum { ENTRIES = 1 << 16 };
-    if (!c->cp && !(c->cp = calloc(ENTRIES, sizeof *c->cp)))
-        return NULL;
-    if (c->flags != flags) {
-        memset(c->cp, 0, ENTRIES * sizeof *c->cp);
+    if (!c->cp) {
+        c->cp = calloc(BMP + SUPPLEMENTARY, sizeof *c->cp);
+        c->sup_cp = calloc(SUPPLEMENTARY, sizeof *c->sup_cp);
+        if (!c->cp || !c->sup_cp) {
+            pd_normcache_release(c);
+            return false;
+        }
         c->flags = flags;
     }
-    return c->cp;
+    if (c->flags != flags) {
+        memset(c->cp, 0, (BMP + SUPPLEMENTARY) * sizeof *c->cp);
+        memset(c->sup_cp, 0, SUPPLEMENTARY * sizeof *c->sup_cp);
+        c->flags = flags;
+    }
+    return true;
+}
+
+/* cp's entry, which CE_UNKNOWN when not yet learned. */
+static inline uint64_t *entry_of(pd_normcache *c, int32_t cp)
+{
+    if (cp < BMP)
+        return &c->cp[cp];
+    size_t i = (size_t)cp & (SUPPLEMENTARY - 1);
+    if (c->sup_cp[i] != (uint32_t)cp) {
+        c->sup_cp[i] = (uint32_t)cp;
+        c->cp[BMP + i] = CE_UNKNOWN;
+    }
+    return &c->cp[BMP + i];
 }
 
 void pd_normcache_release(pd_normcache *c)
 {
     free(c->cp);
+    free(c->sup_cp);
     c->cp = NULL;
+    c->sup_cp = NULL;
 }
 
 /* Room for `need` bytes in b, with a call only when it must grow. */
@@ -433,7 +466,7 @@ enum { CACHED_GAP = 16 };
  * that cannot be written alone (CE_SLOW) or that is not well-formed is not
  * written: the text stops before it, and false is returned if it is the
  * first (it then takes non_ascii_run()). */
-static pd_status cached_run(uint64_t *entries, const unsigned char *map, const char *text,
+static pd_status cached_run(pd_normcache *nc, const unsigned char *map, const char *text,
                             size_t len, size_t *i, writer *w, unsigned flags, bool *done)
 {
     pd_buf *o = w->out;
@@ -444,10 +477,10 @@ static pd_status cached_run(uint64_t *entries, const unsigned char *map, const c
         size_t at = o->len;
         for (size_t k; j < len && (unsigned char)text[j] >= 0x80; j += k) {
             PD_TRY(room_for(o, o->len + 9)); /* a space and 8 bytes stored (write_entry) */
-            int32_t cp = decode_bmp((const unsigned char *)text + j, len - j, &k);
-            uint64_t e = cp < 0 ? CE_SLOW : entries[cp];
+            int32_t cp = decode_utf8((const unsigned char *)text + j, len - j, &k);
+            uint64_t *at_e = cp < 0 ? NULL : entry_of(nc, cp), e = at_e ? *at_e : CE_SLOW;
             if (e == CE_UNKNOWN)
-                e = entries[cp] = cp_entry(cp, flags);
+                e = *at_e = cp_entry(cp, flags);
             if (entry_kind(e) == CE_SLOW) {
                 o->len = at; /* back to the end of the last gap */
                 w->pending = pending;
@@ -617,7 +650,7 @@ pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *
     size_t n = 0, i = 0;
     uint64_t nul = 0;
     bool pending = false, deleted = false;
-    uint64_t *entries = NULL; /* the cache's, once non-ASCII is met */
+    bool cached = false; /* the cache is ready (once non-ASCII is met) */
 #ifdef PD_ASCII_VBMI2
     bool wide = !(flags & PD_NORM_BYTE_LOOP) && pd_normalize_wide();
 #endif
@@ -652,10 +685,10 @@ pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *
             w.pending = pending;
             w.deleted = deleted;
             bool done = false;
-            if (cache && !entries)
-                entries = cache_entries(cache, flags & PD_NORM_DEFAULT);
-            if (entries)
-                PD_TRY(cached_run(entries, map, text, len, &i, &w, flags & PD_NORM_DEFAULT, &done));
+            if (cache && !cached)
+                cached = cache_ready(cache, flags & PD_NORM_DEFAULT);
+            if (cached)
+                PD_TRY(cached_run(cache, map, text, len, &i, &w, flags & PD_NORM_DEFAULT, &done));
             if (!done)
                 PD_TRY(non_ascii_run(&w, text, len, &i, flags, st, first_bad));
             deleted = w.deleted; /* the run may end with a deleted dot */

@@ -49,8 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(once.len == 0 || memcmp(bytes.data, once.data, once.len) == 0);
         pd_norm_stats sc = {0, 0};
         size_t bad;
-        FUZZ_CHECK(pd_normalize_at((const char *)data, size, flags, &bytes, &sc, &bad, &nc[flags]) ==
-                   PD_OK);
+        FUZZ_CHECK(pd_normalize_at((const char *)data, size, flags, &bytes, &sc, &bad,
+                                   &nc[flags]) == PD_OK);
         FUZZ_CHECK(bytes.len == once.len && sc.nul_bytes == st.nul_bytes &&
                    sc.invalid_bytes == st.invalid_bytes);
         FUZZ_CHECK(once.len == 0 || memcmp(bytes.data, once.data, once.len) == 0);

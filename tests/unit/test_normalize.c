@@ -63,7 +63,8 @@ static void check_wide_loop(void)
         pd_norm_stats sa = {0, 0}, sb = {0, 0};
         size_t bad_a, bad_b;
         pd_status st_a = pd_normalize_at(text, len, flags, &a, &sa, &bad_a, NULL);
-        pd_status st_b = pd_normalize_at(text, len, flags | PD_NORM_BYTE_LOOP, &b, &sb, &bad_b, NULL);
+        pd_status st_b =
+            pd_normalize_at(text, len, flags | PD_NORM_BYTE_LOOP, &b, &sb, &bad_b, NULL);
         if (st_a != PD_OK || st_b != PD_OK || a.len != b.len || memcmp(a.data, b.data, a.len) ||
             sa.nul_bytes != sb.nul_bytes || sa.invalid_bytes != sb.invalid_bytes || bad_a != bad_b) {
             if (differ++ < 3)
@@ -85,19 +86,20 @@ static bool same_with_cache(const char *text, size_t len, unsigned flags, pd_nor
     size_t bad_a, bad_b;
     pd_status st_a = pd_normalize_at(text, len, flags, &a, &sa, &bad_a, nc);
     pd_status st_b = pd_normalize_at(text, len, flags, &b, &sb, &bad_b, NULL);
-    bool same = st_a == PD_OK && st_b == PD_OK && a.len == b.len && !memcmp(a.data, b.data, a.len) &&
-                sa.nul_bytes == sb.nul_bytes && sa.invalid_bytes == sb.invalid_bytes &&
-                bad_a == bad_b;
+    bool same = st_a == PD_OK && st_b == PD_OK && a.len == b.len &&
+                !memcmp(a.data, b.data, a.len) && sa.nul_bytes == sb.nul_bytes &&
+                sa.invalid_bytes == sb.invalid_bytes && bad_a == bad_b;
     if (!same)
         fprintf(stderr, "flags %u \"%.*s\": cached \"%.*s\", utf8proc \"%.*s\"\n", flags,
                 (int)len, text, (int)a.len, a.data, (int)b.len, b.data);
     return same;
 }
 
-/* Every code point of the Basic Multilingual Plane, alone and between
- * neighbours that could interact with it (letters, a combining acute, a
- * Hangul jamo, a nukta, itself), is written the same with the cache as without it,
- * under the default steps and, for a sample, under every other set. */
+/* Every code point of the Basic Multilingual Plane and the emoji, and one
+ * in 61 of the others, alone and between neighbours that could interact
+ * with it (letters, a combining acute, Hangul jamo and a syllable, a nukta,
+ * itself), is written the same with the cache as without it, under the
+ * default steps and, for a sample, under every other set. */
 static void check_cache_each_code_point(void)
 {
     /* before and after: nothing, letters, an initial and a medial jamo, an
@@ -110,8 +112,9 @@ static void check_cache_each_code_point(void)
     pd_normcache nc[PD_NORM_DEFAULT + 1];
     memset(nc, 0, sizeof nc);
     unsigned differ = 0;
-    for (int32_t cp = 0x80; cp < 0x10000; cp++) {
-        if (cp >= 0xD800 && cp <= 0xDFFF)
+    for (int32_t cp = 0x80; cp < 0x110000; cp++) {
+        bool emoji = cp >= 0x1F000 && cp <= 0x1FFFF;
+        if ((cp >= 0xD800 && cp <= 0xDFFF) || (cp >= 0x10000 && !emoji && cp % 61))
             continue;
         char u[4];
         size_t n = (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)u);
@@ -138,18 +141,21 @@ static void check_cache_each_code_point(void)
 /* Random text of code points that interact with their neighbours or not:
  * letters of several scripts, combining marks, Hangul jamo and syllables,
  * Indic letters and vowel signs, apostrophes, ignorables, ligatures and
- * compatibility forms, 4-byte characters, bad bytes, NUL and ASCII. */
+ * compatibility forms, 4-byte characters (an emoji, Han, a mathematical
+ * letter), bad bytes (4-byte ones too), NUL and ASCII. */
 static void check_cache_random_text(void)
 {
     static const char *const pieces[] = {
         "\xD0\x9F", "\xD1\x80", "\xCE\xA9", "\xE2\x84\xA6", "\xE2\x84\xAB", "\xC3\x9F",
         "\xC4\xB0", "\xC3\xA9", "\xCC\x81", "\xCC\x88", "\xE3\x82\x99", "\xE6\x9D\xB1",
-        "\xE3\x81\x8B", "\xEA\xB0\x80", "\xE1\x84\x80", "\xE1\x85\xA1", "\xE1\x86\xA8",
-        "\xE0\xA4\x95", "\xE0\xA4\xBE", "\xE0\xA4\xBC", "\xEA\xB0\x81", "\xE0\xAD\x87", "\xE0\xAC\xBE", "\xE2\x80\x99",
-        "\xE2\x80\x98", "\xCA\xBC", "\xC2\xAD", "\xE2\x80\x8B", "\xEF\xAC\x81",
-        "\xEF\xAC\x83", "\xC2\xBD", "\xEF\xBC\xA1", "\xEF\xB7\xBA", "\xE2\x80\x94",
-        "\xC2\xA0", "\xF0\x9F\x98\x80", "\xFF", "\xE2\x82", "\xED\xA0\x80", "\0",
-        "a", "Z", " ", "  ", ".", "'", ",", "-", "e", "U"};
+        "\xE3\x81\x8B", "\xEA\xB0\x80", "\xEA\xB0\x81", "\xE1\x84\x80", "\xE1\x85\xA1",
+        "\xE1\x86\xA8", "\xE1\x86\xA7", "\xE0\xA4\x95", "\xE0\xA4\xBE", "\xE0\xA4\xBC",
+        "\xE0\xAD\x87", "\xE0\xAC\xBE", "\xE0\xAE\x95", "\xE0\xAF\x86", "\xE0\xAE\xBE",
+        "\xE2\x80\x99", "\xE2\x80\x98", "\xCA\xBC", "\xC2\xAD", "\xE2\x80\x8B",
+        "\xEF\xAC\x81", "\xEF\xAC\x83", "\xC2\xBD", "\xEF\xBC\xA1", "\xEF\xB7\xBA",
+        "\xE2\x80\x94", "\xC2\xA0", "\xF0\x9F\x98\x80", "\xF0\xA0\x80\x80",
+        "\xF0\x9D\x90\x80", "\xF0\x9F\x98", "\xF0\x80\x80\x80", "\xF4\x90\x80\x80", "\xFF",
+        "\xE2\x82", "\xED\xA0\x80", "\0", "a", "Z", " ", "  ", ".", "'", ",", "-", "e", "U"};
     enum { N_PIECES = sizeof pieces / sizeof *pieces };
     pd_normcache nc[PD_NORM_DEFAULT + 1];
     memset(nc, 0, sizeof nc);
