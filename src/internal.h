@@ -101,6 +101,7 @@ size_t pd_segment_sentence_start(const char *data, size_t from, size_t to);
 typedef struct pd_normcache {
     uint64_t *cp;     /* an entry per code point of the BMP, then a few for others */
     uint32_t *sup_cp; /* the code point each of those few holds */
+    struct pd_run_slot *runs; /* short runs utf8proc wrote, with what they wrote */
     unsigned flags;
 } pd_normcache;
 void pd_normcache_release(pd_normcache *c);

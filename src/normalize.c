@@ -24,7 +24,10 @@
  * bytes >= 0x80 is written from a cache of what each code point becomes
  * (pd_normcache, one per thread) when none of its code points can compose or
  * reorder with a neighbour: utf8proc is then called once per code point the
- * thread meets, not once per occurrence. Other runs go through utf8proc.
+ * thread meets, not once per occurrence. Another run (a word whose vowel
+ * signs compose, combining marks) is read by utf8proc into a program of
+ * writes, which the same cache keeps for short runs, so that a word met
+ * again is written without utf8proc.
  */
 #include "internal.h"
 
@@ -95,17 +98,6 @@ typedef struct writer {
     bool recompose; /* a deletion put a combining mark next to a base */
 } writer;
 
-static pd_status put_cp(writer *w, utf8proc_int32_t cp, bool alone)
-{
-    pd_buf *o = w->out;
-    PD_TRY(pd_buf_reserve(o, o->len + 8));
-    if ((w->pending || alone) && o->len > 0 && o->data[o->len - 1] != ' ')
-        o->data[o->len++] = ' ';
-    w->pending = alone;
-    o->len += (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)o->data + o->len);
-    return PD_OK;
-}
-
 static utf8proc_option_t utf8proc_options(unsigned flags)
 {
     utf8proc_option_t o = UTF8PROC_IGNORE;
@@ -163,33 +155,105 @@ static cp_op classify(utf8proc_int32_t *cp, unsigned flags)
     return is_cjk(*cp) ? OP_ALONE : OP_WORD;
 }
 
-/* Emit code points cps[0..n) after decomposition, mark stripping, case
- * folding and recomposition, classifying each. */
-static pd_status emit_run(writer *w, const utf8proc_int32_t *cps, size_t n, unsigned flags)
+/* Room for `need` bytes in b, with a call only when it must grow. */
+static inline pd_status room_for(pd_buf *b, size_t need)
+{
+    return need <= b->cap ? PD_OK : pd_buf_reserve(b, need);
+}
+
+/* A run's writes, recorded as a program that replay() carries out: the
+ * bytes of each code point written as part of a word, and below 0x20 (where
+ * no written byte lies) the other writes. A run of non-ASCII is read into a
+ * program and the program replayed, so that the programs of frequent runs
+ * can be kept (see run_slot). */
+enum {
+    P_SPACE = 1,   /* a separator */
+    P_DELETE,      /* a deleted dot or apostrophe */
+    P_ALONE,       /* the code point after it is a word of its own */
+    P_RECOMPOSE,   /* normalize the result again (see recompose) */
+    P_TAKE_BACK,   /* the last byte written is part of this run */
+    P_BYTES = 0x20, /* from here up, bytes written */
+    P_MAX_PER_CP = 5 /* program bytes a decomposed code point makes, at most */
+};
+
+/* Record code points cps[0..n), after decomposition, mark stripping, case
+ * folding and recomposition, each classified, at prog (room for
+ * P_MAX_PER_CP bytes for each of up to 64 * 20 code points); returns the
+ * program's length, or -1. */
+static utf8proc_ssize_t run_program(const utf8proc_int32_t *cps, size_t n, unsigned flags,
+                                    unsigned char *prog)
 {
     utf8proc_int32_t dec[64 * 20];
-    utf8proc_ssize_t m = decompose_run(cps, n, flags, dec);
-    if (m < 0)
-        return PD_EINVAL;
+    utf8proc_ssize_t m = decompose_run(cps, n, flags, dec), len = 0;
     for (utf8proc_ssize_t i = 0; i < m; i++) {
         utf8proc_int32_t cp = dec[i];
-        w->deleted = false;
         cp_op op = classify(&cp, flags);
         switch (op) {
         case OP_DELETE:
             /* Composition ran with the dot in place: a mark after it now
              * follows the base before it, and must compose with it. */
             if (i + 1 < m && utf8proc_get_property(dec[i + 1])->combining_class != 0)
-                w->recompose = true;
-            w->deleted = true;
+                prog[len++] = P_RECOMPOSE;
+            prog[len++] = P_DELETE;
             break;
         case OP_SPACE:
-            w->pending = true;
+            prog[len++] = P_SPACE;
             break;
         case OP_WORD:
         case OP_ALONE:
-            PD_TRY(put_cp(w, cp, op == OP_ALONE));
+            if (op == OP_ALONE)
+                prog[len++] = P_ALONE;
+            len += utf8proc_encode_char(cp, prog + len);
             break;
+        }
+    }
+    return m < 0 ? -1 : len;
+}
+
+/* The bytes of the UTF-8 sequence that starts with byte c (of a program). */
+static size_t utf8_length(unsigned char c)
+{
+    return c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+}
+
+/* Carry out program prog[0..n). */
+static pd_status replay(writer *w, const unsigned char *prog, size_t n)
+{
+    pd_buf *o = w->out;
+    /* a code point's k bytes (after P_ALONE, or not) write at most k + 1 */
+    PD_TRY(room_for(o, o->len + 2 * n + 1));
+    for (size_t i = 0; i < n;) {
+        switch (prog[i]) {
+        case P_SPACE:
+            w->deleted = false;
+            w->pending = true;
+            i++;
+            break;
+        case P_DELETE:
+            w->deleted = true;
+            i++;
+            break;
+        case P_RECOMPOSE:
+            w->recompose = true;
+            i++;
+            break;
+        case P_TAKE_BACK:
+            o->len--;
+            i++;
+            break;
+        default: {
+            bool alone = prog[i] == P_ALONE;
+            i += alone;
+            size_t k = utf8_length(prog[i]);
+            w->deleted = false;
+            if ((w->pending || alone) && o->len > 0 && o->data[o->len - 1] != ' ')
+                o->data[o->len++] = ' ';
+            w->pending = alone;
+            memcpy(o->data + o->len, prog + i, k);
+            o->len += k;
+            i += k;
+            break;
+        }
         }
     }
     return PD_OK;
@@ -208,27 +272,28 @@ static bool starts_with_mark(const utf8proc_int32_t *cps, size_t n)
 }
 
 /* Decode the run of non-ASCII bytes starting at text[*i] (at most 64 code
- * points, cut before a starter once 32 are read) and emit it. */
-static pd_status non_ascii_run(writer *w, const char *text, size_t len, size_t *i, unsigned flags,
-                               pd_norm_stats *st, size_t *first_bad)
+ * points, cut before a starter once 32 are read) into cps, moving *i past
+ * it; returns how many, and counts the bytes that are not UTF-8 in *bad. */
+static size_t decode_run(const char *text, size_t len, size_t *i, utf8proc_int32_t *cps,
+                         pd_norm_stats *st, size_t *first_bad, size_t *bad)
 {
-    utf8proc_int32_t cps[65];
     size_t n = 0, j = *i;
-    bool after_delete = w->deleted;
+    *bad = 0;
     while (j < len && (unsigned char)text[j] >= 0x80 && n < 64) {
         utf8proc_int32_t cp;
         utf8proc_ssize_t r = utf8proc_iterate((const utf8proc_uint8_t *)text + j,
                                               (utf8proc_ssize_t)(len - j), &cp);
-        bool bad = r < 0;
-        if (bad) {
+        bool invalid = r < 0;
+        if (invalid) {
             cp = 0xFFFD;
             r = 1;
         }
         /* Cut only before a starter, so composition sees whole sequences. */
         if (n >= 32 && utf8proc_get_property(cp)->combining_class == 0)
             break;
-        if (bad) {
+        if (invalid) {
             st->invalid_bytes++;
+            ++*bad;
             if (j < *first_bad)
                 *first_bad = j;
         }
@@ -236,20 +301,129 @@ static pd_status non_ascii_run(writer *w, const char *text, size_t len, size_t *
         j += (size_t)r;
     }
     *i = j;
-    if (starts_with_mark(cps, n)) {
-        pd_buf *o = w->out;
-        if (!w->pending && o->len > 0 && (unsigned char)o->data[o->len - 1] < 0x80 &&
-            o->data[o->len - 1] != ' ') {
-            /* A mark after an ASCII letter (e + U+0301): take the letter back
-             * so that the run composes it (é), as if it were precomposed. */
-            memmove(cps + 1, cps, n * sizeof *cps);
-            cps[0] = (unsigned char)o->data[--o->len];
-            n++;
-        } else if (after_delete) {
-            w->recompose = true; /* a deleted dot stood between a base and this mark */
-        }
+    return n;
+}
+
+/* What a run that starts with a combining mark does with what is written
+ * before it: takes back the ASCII letter written last, so that the run
+ * composes it (e + U+0301 is é, as if it were precomposed; the letter is the
+ * context), or, after a deleted dot or apostrophe, asks for the result to be
+ * normalized again (RUN_RECOMPOSE); else nothing (RUN_ALONE, and 0 for a run
+ * that does not start with a mark). */
+enum { RUN_ALONE = 0x80, RUN_RECOMPOSE = 0x81 };
+
+/* The context of a run that starts with a mark. */
+static unsigned mark_context(const writer *w)
+{
+    const pd_buf *o = w->out;
+    if (!w->pending && o->len > 0 && (unsigned char)o->data[o->len - 1] < 0x80 &&
+        o->data[o->len - 1] != ' ')
+        return (unsigned char)o->data[o->len - 1];
+    return w->deleted ? RUN_RECOMPOSE : RUN_ALONE;
+}
+
+static unsigned run_context(const writer *w, const utf8proc_int32_t *cps, size_t n)
+{
+    return starts_with_mark(cps, n) ? mark_context(w) : 0;
+}
+
+/* The program of code points cps[0..n) in context ctx, at prog (room for
+ * 2 + P_MAX_PER_CP * 64 * 20 bytes); returns its length, or -1. */
+static utf8proc_ssize_t context_program(utf8proc_int32_t *cps, size_t n, unsigned ctx,
+                                        unsigned flags, unsigned char *prog)
+{
+    utf8proc_ssize_t len = 0;
+    if (ctx == RUN_RECOMPOSE) {
+        prog[len++] = P_RECOMPOSE; /* a deleted dot stood between a base and this mark */
+    } else if (ctx > 0 && ctx < 0x80) {
+        prog[len++] = P_TAKE_BACK;
+        memmove(cps + 1, cps, n * sizeof *cps);
+        cps[0] = (utf8proc_int32_t)ctx;
+        n++;
     }
-    return emit_run(w, cps, n, flags);
+    utf8proc_ssize_t r = run_program(cps, n, flags, prog + len);
+    return r < 0 ? -1 : len + r;
+}
+
+/* The cache of runs (pd_normcache.runs): short runs met often (words of
+ * scripts whose letters compose with what follows, text in decomposed form)
+ * with their context and program, a slot for the last run met with its hash.
+ * A slot is 128 bytes; a run of more than RUN_KEY bytes, or with bytes that
+ * are not UTF-8, or a program of more than RUN_PROG, is not kept. */
+enum { RUN_SLOTS = 2048, RUN_KEY = 46, RUN_PROG = 78 };
+
+struct pd_run_slot {
+    unsigned char ctx, klen, plen; /* plen 0: nothing kept */
+    char key[RUN_KEY];
+    unsigned char prog[RUN_PROG];
+};
+
+/* The slot for run[0..n), a run of at most RUN_KEY bytes; the slot holds it
+ * when its klen and key are the run's (and plen is not 0). */
+static struct pd_run_slot *run_slot_of(pd_normcache *c, const char *run, size_t n)
+{
+    const uint64_t k = UINT64_C(0x9E3779B97F4A7C15);
+    uint64_t h = n * k, v;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&v, run + i, 8);
+        h = (h ^ v) * k;
+        h ^= h >> 29;
+    }
+    v = 0; /* the last bytes in a register (a copy to memory would stall the load) */
+    for (size_t b = 0; i + b < n; b++)
+        v |= (uint64_t)(unsigned char)run[i + b] << (8 * b);
+    h = (h ^ v) * k;
+    return &c->runs[(h ^ h >> 32) & (RUN_SLOTS - 1)];
+}
+
+static bool run_slot_holds(const struct pd_run_slot *slot, const char *run, size_t n)
+{
+    return slot->plen > 0 && slot->klen == n && !memcmp(slot->key, run, n);
+}
+
+static void run_slot_keep(struct pd_run_slot *slot, unsigned ctx, const char *run, size_t n,
+                          const unsigned char *prog, size_t plen)
+{
+    if (plen > RUN_PROG)
+        return;
+    slot->ctx = (unsigned char)ctx;
+    slot->klen = (unsigned char)n;
+    slot->plen = (unsigned char)plen;
+    memcpy(slot->key, run, n);
+    memcpy(slot->prog, prog, plen);
+}
+
+/* Read the run of non-ASCII bytes starting at text[*i] (see decode_run) and
+ * write it. A run of at most RUN_KEY bytes is looked up in the thread's
+ * cache of runs first: a run kept there is well-formed and was read whole
+ * (it has fewer than 32 code points), so it is written without being read
+ * again when its context is the same (a run that does not start with a mark
+ * has none). Otherwise its program is made, and kept when the run is
+ * well-formed. */
+static pd_status non_ascii_run(writer *w, const char *text, size_t len, size_t *i, unsigned flags,
+                               pd_norm_stats *st, size_t *first_bad, pd_normcache *cache)
+{
+    utf8proc_int32_t cps[65];
+    unsigned char prog[2 + P_MAX_PER_CP * 64 * 20];
+    size_t start = *i, end = start, bad;
+    while (end < len && (unsigned char)text[end] >= 0x80 && end - start <= RUN_KEY)
+        end++;
+    struct pd_run_slot *slot = cache && end - start <= RUN_KEY
+                                   ? run_slot_of(cache, text + start, end - start) : NULL;
+    if (slot && run_slot_holds(slot, text + start, end - start) &&
+        (slot->ctx == 0 || slot->ctx == mark_context(w))) {
+        *i = end;
+        return replay(w, slot->prog, slot->plen);
+    }
+    size_t n = decode_run(text, len, i, cps, st, first_bad, &bad);
+    unsigned ctx = run_context(w, cps, n);
+    utf8proc_ssize_t plen = context_program(cps, n, ctx, flags, prog);
+    if (plen < 0)
+        return PD_EINVAL; /* cannot happen: a code point expands to at most 18 */
+    if (slot && !bad && *i == end)
+        run_slot_keep(slot, ctx, text + start, end - start, prog, (size_t)plen);
+    return replay(w, prog, (size_t)plen);
 }
 
 /* Starters that may compose with a character before them: the second parts
@@ -278,9 +452,9 @@ bool pd_norm_may_follow(int32_t cp)
 
 /* The code point cache (pd_normcache): an entry says how a code point is
  * written when it cannot interact with its neighbours, so that a run of such
- * code points is written as emit_run() would write it, one entry at a time.
- * Its low 3 bits are the kind, the next 3 the length of the bytes written (at
- * most 7), from bit 8 on those bytes. */
+ * code points is written as its program (run_program) writes it, one entry
+ * at a time. Its low 3 bits are the kind, the next 3 the length of the bytes
+ * written (at most 7), from bit 8 on those bytes. */
 enum { CE_UNKNOWN, CE_SLOW, CE_NOTHING, CE_SPACE, CE_DELETE, CE_WORD, CE_ALONE };
 
 static uint64_t entry_kind(uint64_t e)
@@ -291,12 +465,14 @@ static uint64_t entry_kind(uint64_t e)
 /* What cp becomes (flags without PD_NORM_BYTE_LOOP). Its own combining
  * class is 0 and the first code point of its decomposition is a starter
  * that composes with nothing before it, or there is none; then no
- * reordering or composition reaches across it, and its writes are those it
- * makes alone. CE_SLOW when that does not hold, or when they are more than
- * one kind of write (a word, a space, a word), or longer than 7 bytes. */
+ * reordering or composition reaches across it, and its writes are its own
+ * program's. CE_SLOW when that does not hold, or when the program is not one
+ * kind of write (a word's bytes, at most 7; a word of its own; separators;
+ * deletions). */
 static uint64_t cp_entry(utf8proc_int32_t cp, unsigned flags)
 {
     utf8proc_int32_t dec[64 * 20];
+    unsigned char prog[P_MAX_PER_CP * 64 * 20];
     if (utf8proc_get_property(cp)->combining_class != 0)
         return CE_SLOW;
     utf8proc_ssize_t r = utf8proc_decompose_char(cp, dec, 64 * 20, utf8proc_options(flags), NULL);
@@ -304,30 +480,25 @@ static uint64_t cp_entry(utf8proc_int32_t cp, unsigned flags)
         (r > 0 && (utf8proc_get_property(dec[0])->combining_class != 0 ||
                    pd_norm_may_follow(dec[0]))))
         return CE_SLOW;
-    utf8proc_ssize_t m = decompose_run(&cp, 1, flags, dec);
-    uint64_t kind = CE_NOTHING, bytes = 0;
-    unsigned len = 0;
-    for (utf8proc_ssize_t i = 0; i < m; i++) {
-        utf8proc_int32_t c = dec[i];
-        cp_op op = classify(&c, flags);
-        uint64_t k = op == OP_WORD    ? CE_WORD
-                     : op == OP_ALONE ? CE_ALONE
-                     : op == OP_SPACE ? CE_SPACE
-                                      : CE_DELETE;
-        if ((kind != CE_NOTHING && k != kind) || (k == CE_ALONE && len > 0) ||
-            (op == OP_DELETE && i + 1 < m && utf8proc_get_property(dec[i + 1])->combining_class))
-            return CE_SLOW;
-        kind = k;
-        if (k == CE_WORD || k == CE_ALONE) {
-            utf8proc_uint8_t u[4];
-            utf8proc_ssize_t n = utf8proc_encode_char(c, u);
-            if (len + (unsigned)n > 7)
-                return CE_SLOW;
-            for (utf8proc_ssize_t j = 0; j < n; j++)
-                bytes |= (uint64_t)u[j] << (8 * len++);
-        }
+    utf8proc_ssize_t n = run_program(&cp, 1, flags, prog);
+    if (n <= 0)
+        return n < 0 ? CE_SLOW : CE_NOTHING;
+    uint64_t kind = prog[0] == P_SPACE    ? CE_SPACE
+                    : prog[0] == P_DELETE ? CE_DELETE
+                    : prog[0] == P_ALONE  ? CE_ALONE
+                    : prog[0] >= P_BYTES  ? CE_WORD
+                                          : CE_SLOW; /* P_RECOMPOSE */
+    size_t from = kind == CE_ALONE; /* the bytes written start here */
+    if (kind == CE_SLOW || n - from > 7)
+        return CE_SLOW;
+    uint64_t bytes = 0; /* (a second word of its own would start with P_ALONE) */
+    for (utf8proc_ssize_t i = (utf8proc_ssize_t)from; i < n; i++) {
+        if ((kind == CE_WORD || kind == CE_ALONE) ? prog[i] < P_BYTES : prog[i] != prog[0])
+            return CE_SLOW; /* writes of two kinds */
+        bytes |= (uint64_t)prog[i] << (8 * (i - (utf8proc_ssize_t)from));
     }
-    return m < 0 ? CE_SLOW : kind | (uint64_t)len << 3 | bytes << 8;
+    size_t len = kind == CE_WORD || kind == CE_ALONE ? (size_t)n - from : 0;
+    return kind | (uint64_t)len << 3 | (len ? bytes : 0) << 8;
 }
 
 /* The code point of the well-formed UTF-8 sequence of 2 to 4 bytes at s, of
@@ -360,13 +531,14 @@ static int32_t decode_utf8(const unsigned char *s, size_t avail, size_t *k)
 enum { BMP = 1 << 16, SUPPLEMENTARY = 1 << 12 };
 
 /* The cache, for flags: emptied when it was for others; false when out of
- * memory (the text then takes emit_run's way). */
+ * memory (the text then takes utf8proc's way). */
 static bool cache_ready(pd_normcache *c, unsigned flags)
 {
     if (!c->cp) {
         c->cp = calloc(BMP + SUPPLEMENTARY, sizeof *c->cp);
         c->sup_cp = calloc(SUPPLEMENTARY, sizeof *c->sup_cp);
-        if (!c->cp || !c->sup_cp) {
+        c->runs = calloc(RUN_SLOTS, sizeof *c->runs);
+        if (!c->cp || !c->sup_cp || !c->runs) {
             pd_normcache_release(c);
             return false;
         }
@@ -375,6 +547,7 @@ static bool cache_ready(pd_normcache *c, unsigned flags)
     if (c->flags != flags) {
         memset(c->cp, 0, (BMP + SUPPLEMENTARY) * sizeof *c->cp);
         memset(c->sup_cp, 0, SUPPLEMENTARY * sizeof *c->sup_cp);
+        memset(c->runs, 0, RUN_SLOTS * sizeof *c->runs);
         c->flags = flags;
     }
     return true;
@@ -397,17 +570,13 @@ void pd_normcache_release(pd_normcache *c)
 {
     free(c->cp);
     free(c->sup_cp);
+    free(c->runs);
     c->cp = NULL;
     c->sup_cp = NULL;
+    c->runs = NULL;
 }
 
-/* Room for `need` bytes in b, with a call only when it must grow. */
-static inline pd_status room_for(pd_buf *b, size_t need)
-{
-    return need <= b->cap ? PD_OK : pd_buf_reserve(b, need);
-}
-
-/* Write code point entry e as emit_run() writes its code point. */
+/* Write code point entry e as replay() writes its code point's program. */
 static void write_entry(writer *w, uint64_t e)
 {
     pd_buf *o = w->out;
@@ -633,6 +802,15 @@ bool pd_normalize_wide(void)
 #endif
 }
 
+/* Whether one of the 16 bytes at p is >= 0x80. */
+static inline bool high_bytes16(const char *p)
+{
+    uint64_t a, b;
+    memcpy(&a, p, 8);
+    memcpy(&b, p + 8, 8);
+    return ((a | b) & UINT64_C(0x8080808080808080)) != 0;
+}
+
 pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *out,
                           pd_norm_stats *st, size_t *first_bad, pd_normcache *cache)
 {
@@ -656,7 +834,9 @@ pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *
 #endif
     while (i < len) {
 #ifdef PD_ASCII_VBMI2
-        if (wide) {
+        /* not for a few ASCII bytes between two runs of non-ASCII (text in
+         * decomposed form): the byte loop takes them for less */
+        if (wide && !(i + 16 <= len && high_bytes16(text + i))) {
             ascii_state a = {i, n, pending, deleted, 0};
             ascii_run_vbmi2(text, len, d, map, &a);
             i = a.i;
@@ -690,7 +870,8 @@ pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *
             if (cached)
                 PD_TRY(cached_run(cache, map, text, len, &i, &w, flags & PD_NORM_DEFAULT, &done));
             if (!done)
-                PD_TRY(non_ascii_run(&w, text, len, &i, flags, st, first_bad));
+                PD_TRY(non_ascii_run(&w, text, len, &i, flags, st, first_bad,
+                                     cached ? cache : NULL));
             deleted = w.deleted; /* the run may end with a deleted dot */
             /* Each ASCII byte writes at most one byte, plus one pending space. */
             PD_TRY(room_for(out, out->len + (len - i) + 3 + ASCII_SLACK));
