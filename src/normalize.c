@@ -110,17 +110,20 @@ static utf8proc_option_t utf8proc_options(unsigned flags)
     return o;
 }
 
+/* A run is read 64 code points at most (non_ascii_run), and a code point
+ * decomposes to at most 18: the most a run's decomposition holds. */
+enum { DEC_MAX = 64 * 20 };
+
 /* Code points cps[0..n) decomposed (with mark stripping and case folding)
- * and recomposed, at dec (room for 64 * 20); returns how many. */
+ * and recomposed, at dec (room for DEC_MAX); returns how many, or -1. */
 static utf8proc_ssize_t decompose_run(const utf8proc_int32_t *cps, size_t n, unsigned flags,
                                       utf8proc_int32_t *dec)
 {
     utf8proc_option_t opt = utf8proc_options(flags);
     utf8proc_ssize_t m = 0;
     for (size_t i = 0; i < n; i++) {
-        utf8proc_ssize_t r = utf8proc_decompose_char(cps[i], dec + m, (utf8proc_ssize_t)(64 * 20 - m),
-                                                     opt, NULL);
-        if (r < 0 || m + r > 64 * 20)
+        utf8proc_ssize_t r = utf8proc_decompose_char(cps[i], dec + m, DEC_MAX - m, opt, NULL);
+        if (r < 0 || m + r > DEC_MAX)
             return -1; /* cannot happen: a code point expands to at most 18 */
         m += r;
     }
@@ -178,12 +181,12 @@ enum {
 
 /* Record code points cps[0..n), after decomposition, mark stripping, case
  * folding and recomposition, each classified, at prog (room for
- * P_MAX_PER_CP bytes for each of up to 64 * 20 code points); returns the
+ * P_MAX_PER_CP bytes for each of up to DEC_MAX code points); returns the
  * program's length, or -1. */
 static utf8proc_ssize_t run_program(const utf8proc_int32_t *cps, size_t n, unsigned flags,
                                     unsigned char *prog)
 {
-    utf8proc_int32_t dec[64 * 20];
+    utf8proc_int32_t dec[DEC_MAX];
     utf8proc_ssize_t m = decompose_run(cps, n, flags, dec), len = 0;
     for (utf8proc_ssize_t i = 0; i < m; i++) {
         utf8proc_int32_t cp = dec[i];
@@ -328,7 +331,7 @@ static unsigned run_context(const writer *w, const utf8proc_int32_t *cps, size_t
 }
 
 /* The program of code points cps[0..n) in context ctx, at prog (room for
- * 2 + P_MAX_PER_CP * 64 * 20 bytes); returns its length, or -1. */
+ * 2 + P_MAX_PER_CP * DEC_MAX bytes); returns its length, or -1. */
 static utf8proc_ssize_t context_program(utf8proc_int32_t *cps, size_t n, unsigned ctx,
                                         unsigned flags, unsigned char *prog)
 {
@@ -405,7 +408,7 @@ static pd_status non_ascii_run(writer *w, const char *text, size_t len, size_t *
                                pd_norm_stats *st, size_t *first_bad, pd_normcache *cache)
 {
     utf8proc_int32_t cps[65];
-    unsigned char prog[2 + P_MAX_PER_CP * 64 * 20];
+    unsigned char prog[2 + P_MAX_PER_CP * DEC_MAX];
     size_t start = *i, end = start, bad;
     while (end < len && (unsigned char)text[end] >= 0x80 && end - start <= RUN_KEY)
         end++;
@@ -471,12 +474,12 @@ static uint64_t entry_kind(uint64_t e)
  * deletions). */
 static uint64_t cp_entry(utf8proc_int32_t cp, unsigned flags)
 {
-    utf8proc_int32_t dec[64 * 20];
-    unsigned char prog[P_MAX_PER_CP * 64 * 20];
+    utf8proc_int32_t dec[DEC_MAX];
+    unsigned char prog[P_MAX_PER_CP * DEC_MAX];
     if (utf8proc_get_property(cp)->combining_class != 0)
         return CE_SLOW;
-    utf8proc_ssize_t r = utf8proc_decompose_char(cp, dec, 64 * 20, utf8proc_options(flags), NULL);
-    if (r < 0 || r > 64 * 20 ||
+    utf8proc_ssize_t r = utf8proc_decompose_char(cp, dec, DEC_MAX, utf8proc_options(flags), NULL);
+    if (r < 0 || r > DEC_MAX ||
         (r > 0 && (utf8proc_get_property(dec[0])->combining_class != 0 ||
                    pd_norm_may_follow(dec[0]))))
         return CE_SLOW;
