@@ -95,9 +95,9 @@ size_t pd_segment_cut(const char *data, size_t len, size_t want, pd_unit_kind ki
  * around it only), or 0 if none is found. Reads data[from - 1, to). */
 size_t pd_segment_sentence_start(const char *data, size_t from, size_t to);
 
-/* normalize.c: what code points become under one set of flags, learned as
- * they are met: most are written from here, without utf8proc. One per
- * thread; zeroed, it is empty. */
+/* normalize.c: what code points, and short runs that utf8proc must read,
+ * become under one set of flags, learned as they are met: most are written
+ * from here, without utf8proc. One per thread; zeroed, it is empty. */
 typedef struct pd_normcache {
     uint64_t *cp;     /* an entry per code point of the BMP, then a few for others */
     uint32_t *sup_cp; /* the code point each of those few holds */

@@ -89,7 +89,8 @@ static bool same_with_cache(const char *text, size_t len, unsigned flags, pd_nor
     bool same = st_a == PD_OK && st_b == PD_OK && a.len == b.len &&
                 !memcmp(a.data, b.data, a.len) && sa.nul_bytes == sb.nul_bytes &&
                 sa.invalid_bytes == sb.invalid_bytes && bad_a == bad_b;
-    if (!same)
+    static unsigned shown;
+    if (!same && shown++ < 5)
         fprintf(stderr, "flags %u \"%.*s\": cached \"%.*s\", utf8proc \"%.*s\"\n", flags,
                 (int)len, text, (int)a.len, a.data, (int)b.len, b.data);
     return same;
