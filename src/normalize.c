@@ -98,6 +98,18 @@ typedef struct writer {
     bool recompose; /* a deletion put a combining mark next to a base */
 } writer;
 
+/* Before the bytes of a code point that is part of a word (or, alone, a
+ * word of its own): the space that parts it from the word before, if one is
+ * due, and the state after it. Room is the caller's to make. */
+static inline void begin_word(writer *w, bool alone)
+{
+    pd_buf *o = w->out;
+    if ((w->pending || alone) && o->len > 0 && o->data[o->len - 1] != ' ')
+        o->data[o->len++] = ' ';
+    w->pending = alone;
+    w->deleted = false;
+}
+
 static utf8proc_option_t utf8proc_options(unsigned flags)
 {
     utf8proc_option_t o = UTF8PROC_IGNORE;
@@ -248,10 +260,7 @@ static pd_status replay(writer *w, const unsigned char *prog, size_t n)
             bool alone = prog[i] == P_ALONE;
             i += alone;
             size_t k = utf8_length(prog[i]);
-            w->deleted = false;
-            if ((w->pending || alone) && o->len > 0 && o->data[o->len - 1] != ' ')
-                o->data[o->len++] = ' ';
-            w->pending = alone;
+            begin_word(w, alone);
             memcpy(o->data + o->len, prog + i, k);
             o->len += k;
             i += k;
@@ -593,11 +602,7 @@ static void write_entry(writer *w, uint64_t e)
         break;
     case CE_WORD:
     case CE_ALONE: {
-        bool alone = entry_kind(e) == CE_ALONE;
-        if ((w->pending || alone) && o->len > 0 && o->data[o->len - 1] != ' ')
-            o->data[o->len++] = ' ';
-        w->pending = alone;
-        w->deleted = false;
+        begin_word(w, entry_kind(e) == CE_ALONE);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
         uint64_t bytes = e >> 8; /* all 8 stored, the first (e >> 3 & 7) kept */
         memcpy(o->data + o->len, &bytes, 8);
@@ -618,10 +623,9 @@ static void write_ascii(writer *w, const unsigned char *map, unsigned char c)
 {
     unsigned char m = map[c];
     if (m > A_DELETE) {
-        if (w->pending && w->out->len > 0)
-            w->out->data[w->out->len++] = ' ';
+        begin_word(w, false);
         w->out->data[w->out->len++] = (char)m;
-        w->pending = false;
+        return;
     }
     w->pending |= m == A_SPACE;
     w->deleted = m == A_DELETE;
