@@ -182,3 +182,9 @@ $P scan -q -j1 -o "$D/.j1.csv" "$D/news10" && $P scan -q -j2 -o "$D/.j2.csv" "$D
     cmp -s "$D/.j1.csv" "$D/.j8.csv" && echo "output identical for -j1, -j2, -j8 (10 MB)"
 echo
 $B/accuracy "$D/news10"
+# The same in seven scripts: the reference normalizes with the library's
+# pd_normalize(), which has no cache, and the scan with its threads' caches.
+[ -d "$D/world10" ] || $B/gen "$D/world10" 10 10 world >/dev/null
+echo
+echo "the same corpus in seven scripts (gen ... world):"
+$B/accuracy "$D/world10"
