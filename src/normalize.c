@@ -640,10 +640,12 @@ enum { CACHED_GAP = 16 };
  * code points are met), and the runs after it while short gaps of ASCII
  * part them, and move *i past what was written. A run with a code point
  * that cannot be written alone (CE_SLOW) or that is not well-formed is not
- * written: the text stops before it, and false is returned if it is the
- * first (it then takes non_ascii_run()). */
+ * written: the text stops before it, *slow_at is where that code point
+ * starts, and *done is false if the run is the first (it then takes
+ * non_ascii_run()). */
 static pd_status cached_run(pd_normcache *nc, const unsigned char *map, const char *text,
-                            size_t len, size_t *i, writer *w, unsigned flags, bool *done)
+                            size_t len, size_t *i, writer *w, unsigned flags, bool *done,
+                            size_t *slow_at)
 {
     pd_buf *o = w->out;
     size_t j = *i;
@@ -661,6 +663,7 @@ static pd_status cached_run(pd_normcache *nc, const unsigned char *map, const ch
                 o->len = at; /* back to the end of the last gap */
                 w->pending = pending;
                 w->deleted = deleted;
+                *slow_at = j;
                 return PD_OK;
             }
             write_entry(w, e);
@@ -836,6 +839,7 @@ pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *
     uint64_t nul = 0;
     bool pending = false, deleted = false;
     bool cached = false; /* the cache is ready (once non-ASCII is met) */
+    size_t cache_from = 0; /* where cached_run() may be tried next */
 #ifdef PD_ASCII_VBMI2
     bool wide = !(flags & PD_NORM_BYTE_LOOP) && pd_normalize_wide();
 #endif
@@ -874,8 +878,16 @@ pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *
             bool done = false;
             if (cache && !cached)
                 cached = cache_ready(cache, flags & PD_NORM_DEFAULT);
-            if (cached)
-                PD_TRY(cached_run(cache, map, text, len, &i, &w, flags & PD_NORM_DEFAULT, &done));
+            /* Not again before the code point it stopped at last: a long run
+             * (Han with no ASCII) would be read once for every 64 code
+             * points that non_ascii_run() takes up to there. */
+            if (cached && i >= cache_from) {
+                size_t slow_at = SIZE_MAX; /* it stopped at no code point */
+                PD_TRY(cached_run(cache, map, text, len, &i, &w, flags & PD_NORM_DEFAULT, &done,
+                                  &slow_at));
+                if (slow_at != SIZE_MAX)
+                    cache_from = slow_at + 1;
+            }
             if (!done)
                 PD_TRY(non_ascii_run(&w, text, len, &i, flags, st, first_bad,
                                      cached ? cache : NULL));

@@ -179,6 +179,36 @@ static void check_cache_random_text(void)
         pd_normcache_release(&nc[f]);
 }
 
+/* Long runs with no ASCII (Han without spaces), with a code point the
+ * cache cannot write (a combining voiced mark, a Hangul final jamo) early,
+ * late or twice: written as without the cache, where utf8proc reads a run
+ * 64 code points at a time. */
+static void check_cache_long_runs(void)
+{
+    static const char *const slow[] = {"\xE3\x82\x99", "\xE1\x86\xA8"};
+    static const size_t at[][2] = {{3, 0}, {900, 0}, {63, 64}, {200, 700}, {999, 1000}};
+    pd_normcache nc;
+    memset(&nc, 0, sizeof nc);
+    unsigned differ = 0;
+    char text[1100 * 3 + 2 * 3];
+    for (size_t s = 0; s < 2; s++)
+        for (size_t a = 0; a < sizeof at / sizeof *at; a++) {
+            size_t n = 0;
+            for (size_t k = 0; k < 1100; k++) {
+                memcpy(text + n, k % 3 ? "\xE6\x9D\xB1" : "\xE3\x81\x8B", 3); /* Han, kana */
+                n += 3;
+                if (k == at[a][0] || (at[a][1] && k == at[a][1])) {
+                    memcpy(text + n, slow[s], 3);
+                    n += 3;
+                }
+            }
+            differ += !same_with_cache(text, n, PD_NORM_DEFAULT, &nc);
+            differ += !same_with_cache(text, n, PD_NORM_DEFAULT & ~PD_NORM_ACCENTS, &nc);
+        }
+    CHECK(differ == 0);
+    pd_normcache_release(&nc);
+}
+
 /* pd_norm_may_follow() holds for every starter that follows another in a
  * canonical decomposition utf8proc knows: the characters that can compose
  * with a starter before them, which the cache must leave to utf8proc. */
@@ -286,5 +316,6 @@ int main(void)
     check_may_follow();
     check_cache_each_code_point();
     check_cache_random_text();
+    check_cache_long_runs();
     return check_done("test_normalize");
 }
