@@ -419,8 +419,8 @@ static pd_status non_ascii_run(writer *w, const char *text, size_t len, size_t *
     utf8proc_int32_t cps[65];
     unsigned char prog[2 + P_MAX_PER_CP * DEC_MAX];
     size_t start = *i, end = start, bad;
-    while (end < len && (unsigned char)text[end] >= 0x80 && end - start <= RUN_KEY)
-        end++;
+    while (cache && end < len && (unsigned char)text[end] >= 0x80 && end - start <= RUN_KEY)
+        end++; /* the run's extent, for the cache only */
     struct pd_run_slot *slot = cache && end - start <= RUN_KEY
                                    ? run_slot_of(cache, text + start, end - start) : NULL;
     if (slot && run_slot_holds(slot, text + start, end - start) &&
