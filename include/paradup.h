@@ -299,8 +299,10 @@ typedef struct pd_input_stats {
  * known by their magic bytes) are read through a decompressor; JSONL and CSV
  * records, compressed files, pipes and standard input are decoded once, as
  * they are added, into an unlinked temporary file (in $TMPDIR), which later
- * stages read back: memory stays bounded, disk holds the decoded text. Small
- * files that cannot all be kept open are copied there when first read.
+ * stages read back: memory stays bounded, disk holds the decoded text. The
+ * small plain files of a walk or a list (pd_files_add_paths) are copied
+ * there as they are added, on the pool's threads; other small files that
+ * cannot all be kept open are copied there when first read.
  * Failures to open, walk or decode a path and malformed records are reported
  * through `diag` (which may be NULL), in input order for the records of a
  * file, one call at a time but not always from the caller's thread (files
@@ -319,6 +321,12 @@ void pd_files_free(pd_files *fs);
  * before the damage), PD_EPARSE for a malformed record when strict, and
  * PD_ENOMEM when out of memory. */
 pd_status pd_files_add(pd_files *fs, const char *path);
+/* Add paths[0..n) in order, as pd_files_add() would one by one, but with
+ * the files among them opened and read on the pool's threads (a list of many
+ * small files is mostly opening each one). Returns the first status other
+ * than PD_OK or PD_EIO, which stops the list there, as PD_EIO does when
+ * opts.strict is set; else PD_EIO if any path failed. */
+pd_status pd_files_add_paths(pd_files *fs, const char *const *paths, size_t n);
 const pd_input_stats *pd_files_stats(const pd_files *fs);
 
 /* A view of fs as a pd_source, valid while fs lives and is not added to. */

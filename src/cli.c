@@ -185,7 +185,7 @@ static void on_decode(void *ctx, uint64_t bytes)
     if (t - c->start < 1.0 || t - c->last_progress < 0.25)
         return;
     c->last_progress = t;
-    fprintf(stderr, "\rparadup: decoding inputs, %.0f MB\033[K", (double)bytes / 1e6);
+    fprintf(stderr, "\rparadup: reading inputs, %.0f MB\033[K", (double)bytes / 1e6);
     c->progress_shown = true;
 }
 
@@ -565,42 +565,72 @@ static void summary(cli *c, const pd_stats *s, const pd_input_stats *in, double 
                 s->secs_cluster, s->secs_report);
 }
 
-/* Add one input path; false to stop the run (out of memory, or --strict). */
-static bool add_input(cli *c, pd_files *fs, const char *path)
+/* Add input paths; false to stop the run (out of memory, or --strict). */
+static bool add_inputs(cli *c, pd_files *fs, const char *const *paths, size_t n)
 {
-    pd_status st = pd_files_add(fs, path);
+    pd_status st = pd_files_add_paths(fs, paths, n);
     if (st == PD_ENOMEM)
-        msg(c, "out of memory while reading '%s'", path);
+        msg(c, "out of memory while reading the inputs");
     if (st != PD_OK)
         c->errors += st != PD_EPARSE;
     return st == PD_OK || (st != PD_ENOMEM && !c->o.strict);
 }
 
-/* Add the paths listed in c->files_from, one per line. */
+/* Add the paths listed in c->files_from, one per line, LISTED_BATCH at a
+ * time. */
+enum { LISTED_BATCH = 1 << 16 };
+
+static bool add_batch(cli *c, pd_files *fs, char **batch, size_t *n)
+{
+    bool go = add_inputs(c, fs, (const char *const *)batch, *n);
+    for (size_t i = 0; i < *n; i++)
+        free(batch[i]);
+    *n = 0;
+    return go;
+}
+
 static bool add_listed(cli *c, pd_files *fs)
 {
     bool is_stdin = strcmp(c->files_from, "-") == 0;
     FILE *f = is_stdin ? stdin : fopen(c->files_from, "r");
-    if (!f) {
-        msg(c, "%s: cannot open: %s", c->files_from, strerror(errno));
+    char **batch = malloc(LISTED_BATCH * sizeof *batch);
+    if (!f || !batch) {
+        if (f)
+            msg(c, "out of memory");
+        else
+            msg(c, "%s: cannot open: %s", c->files_from, strerror(errno));
+        if (f && !is_stdin)
+            fclose(f);
+        free(batch);
         c->errors++;
-        return !c->o.strict;
+        return !f && !c->o.strict;
     }
     char *line = NULL;
-    size_t cap = 0;
+    size_t cap = 0, n_batch = 0;
     ssize_t n;
     bool go = true;
     while (go && (n = getline(&line, &cap, f)) >= 0) {
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
             line[--n] = 0;
-        if (n > 0)
-            go = add_input(c, fs, line);
+        if (n > 0 && !(batch[n_batch++] = strdup(line))) {
+            n_batch--;
+            msg(c, "out of memory");
+            c->errors++;
+            go = false;
+        }
+        if (go && n_batch == LISTED_BATCH)
+            go = add_batch(c, fs, batch, &n_batch);
     }
     if (go && ferror(f)) {
         msg(c, "%s: cannot read: %s", c->files_from, strerror(errno));
         c->errors++;
         go = !c->o.strict;
     }
+    if (go && n_batch > 0)
+        go = add_batch(c, fs, batch, &n_batch);
+    for (size_t i = 0; i < n_batch; i++)
+        free(batch[i]);
+    free(batch);
     free(line);
     if (!is_stdin)
         fclose(f);
@@ -626,9 +656,8 @@ static int scan(cli *c, int argc, char **argv)
         msg(c, "out of memory");
         return 1;
     }
-    for (int i = optind; i < argc; i++)
-        if (!add_input(c, fs, argv[i]))
-            goto done;
+    if (optind < argc && !add_inputs(c, fs, (const char *const *)argv + optind, (size_t)(argc - optind)))
+        goto done;
     if (c->files_from && !add_listed(c, fs))
         goto done;
     pd_source src = pd_files_source(fs);

@@ -7,16 +7,19 @@
  * it the report, does not depend on the file system. Symbolic links to files
  * are followed, links to directories are not (no cycles).
  *
- * An uncompressed regular text file is its own document and is read where it
- * lies. Everything else (standard input, pipes, compressed files, JSONL and
- * CSV records) is decoded once, while it is added, into one unlinked spool
- * file, and its documents are ranges of the spool. Later stages map a
- * document (small ones are read into memory, large ones mapped) and re-read
- * units' bytes with preadv(), possibly on several threads at once. A file's
- * descriptor, once opened, stays open for those reads while fewer than
- * pd_input_options.keep_open are; a small file beyond that is copied into the
- * spool when it is first read (spool_copy), so a corpus of many small files
- * is not opened again for every block of the verification and the report.
+ * An uncompressed regular text file is its own document. A small one found
+ * by a walk or given in a list (pd_files_add_paths) is copied into one
+ * unlinked spool file as it is added, on the pool's threads; a larger one,
+ * or one added alone, is read where it lies. Everything else (standard
+ * input, pipes, compressed files, JSONL and CSV records) is decoded once,
+ * while it is added, into the spool, and its documents are ranges of the
+ * spool. Later stages map a document (small ones are read into memory,
+ * large ones mapped) and re-read units' bytes with preadv(), possibly on
+ * several threads at once. A file's descriptor, once opened, stays open for
+ * those reads while fewer than pd_input_options.keep_open are; a small file
+ * beyond that is copied into the spool when it is first read (spool_copy),
+ * so files added one by one are not opened again for every block of the
+ * verification and the report.
  */
 #define _GNU_SOURCE
 #include "internal.h"
@@ -559,19 +562,31 @@ static pd_status walk(pd_files *fs, const char *dir, walker *w)
     return st;
 }
 
-/* Which walked files are plain text, to be read in place: found on several
- * threads, as a walk of many small files is mostly opening each one to read
- * its first bytes. Anything else (another format, compression, a failure)
- * is left to add_path(), which adds it, or reports it, in order. */
+/* Which walked files are plain text, found on several threads, as a walk of
+ * many small files is mostly opening each one. A plain file of less than
+ * SMALL_FILE bytes is read whole there and copied into the spool, the files
+ * of a block together with one pwrite(): the scan then reads it with the
+ * spool's other documents, and it is opened once, not sniffed, kept open and
+ * read again (31,075 files of 3 KB at -j2: ...). A larger plain file is read
+ * in place. Anything else (another format, compression, a failure) is left
+ * to add_path(), which adds it, or reports it, in order. */
+enum { SMALL_FILE = 64 << 10, SNIFF_BLOCK = 64, SNIFF_BUF = 1 << 20 };
+#define NOT_SPOOLED UINT64_MAX
+
 typedef struct sniff_job {
     pd_files *fs;
-    char **list;
+    const char *const *list;
+    size_t n;
+    bool walked;    /* the list is a walk's regular files */
     int *fd;        /* a plain file's descriptor, or PLAIN_CLOSED; else -1 */
     uint64_t *size; /* a plain file's size */
+    uint64_t *at;   /* where a small plain file lies in the spool, or NOT_SPOOLED */
+    char *buf[PD_MAX_THREADS]; /* each thread's files not yet written */
     _Atomic size_t room; /* descriptors that may still be kept */
+    _Atomic bool spool;  /* small files go to the spool (until a write fails) */
 } sniff_job;
 
-enum { PLAIN_CLOSED = -2 }; /* plain, but not kept open: no room */
+enum { PLAIN_CLOSED = -2 }; /* plain, but not kept open (no room), or not spooled */
 
 static bool take_room(_Atomic size_t *room)
 {
@@ -581,32 +596,172 @@ static bool take_room(_Atomic size_t *room)
     return r > 0;
 }
 
-static void sniff(void *ctx, unsigned tid, size_t i)
+/* Read the len bytes of small file fd into buf; *got is fewer when it ended
+ * sooner. */
+static pd_status read_small(int fd, char *buf, size_t len, size_t *got)
 {
-    PD_UNUSED(tid);
-    sniff_job *j = ctx;
-    char delim, magic[4];
-    pd_format fmt = format_of(j->fs, j->list[i], &delim);
-    j->fd[i] = -1;
-    if (fmt != PD_FORMAT_TEXT)
-        return; /* no need to open it */
-    int fd = open(j->list[i], O_RDONLY | O_CLOEXEC);
-    struct stat sb;
-    if (fd < 0)
-        return;
-    if (fstat(fd, &sb) == 0) {
-        ssize_t n = pread(fd, magic, sizeof magic, 0);
-        if (n >= 0 &&
-            read_in_place(fmt, S_ISREG(sb.st_mode), pd_compression_of(magic, (size_t)n))) {
-            j->size[i] = (uint64_t)sb.st_size;
-            if (take_room(&j->room)) {
-                j->fd[i] = fd;
-                return;
-            }
+    *got = 0;
+    while (*got < len) {
+        ssize_t r = pread(fd, buf + *got, len - *got, (off_t)*got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return PD_EIO;
+        if (r == 0)
+            break;
+        *got += (size_t)r;
+    }
+    return PD_OK;
+}
+
+/* Write the `used` bytes of buf, the files from `first` on that were read
+ * into it, to the end of the spool. When that fails they are read in place. */
+static void spool_files(sniff_job *j, const char *buf, size_t used, size_t first, size_t end)
+{
+    pd_files *fs = j->fs;
+    pthread_mutex_lock(&fs->fd_lock);
+    bool ok = spool_create(fs, true) == PD_OK;
+    uint64_t off = fs->spool_len;
+    if (ok)
+        fs->spool_flushed = fs->spool_len += used;
+    pthread_mutex_unlock(&fs->fd_lock);
+    ok = ok && write_at(fs->spool_fd, buf, used, off) == PD_OK;
+    if (!ok)
+        atomic_store(&j->spool, false);
+    for (size_t i = first; i < end; i++) {
+        if (j->at[i] == NOT_SPOOLED)
+            continue;
+        if (ok)
+            j->at[i] += off;
+        else {
+            j->at[i] = NOT_SPOOLED;
             j->fd[i] = PLAIN_CLOSED;
         }
     }
-    close(fd);
+    if (fs->opt.progress && off / (16 << 20) != (off + used) / (16 << 20)) {
+        pthread_mutex_lock(&fs->lock);
+        fs->opt.progress(fs->opt.progress_ctx, off + used);
+        pthread_mutex_unlock(&fs->lock);
+    }
+}
+
+/* Sniff file i, of `fmt`, open as fd; a small plain one is read into buf
+ * at *used (at[i] is then its place there). Returns whether fd stays open. */
+static bool sniff_file(sniff_job *j, size_t i, int fd, char *buf, size_t *used)
+{
+    struct stat sb;
+    char magic[4];
+    if (fstat(fd, &sb) != 0)
+        return false;
+    bool small = S_ISREG(sb.st_mode) && (uint64_t)sb.st_size < SMALL_FILE && atomic_load(&j->spool);
+    size_t got;
+    if (small) {
+        if (read_small(fd, buf + *used, (size_t)sb.st_size, &got) != PD_OK)
+            return false;
+        if (pd_compression_of(buf + *used, got) != PD_PLAIN)
+            return false;
+        j->size[i] = got;
+        j->at[i] = *used;
+        *used += got;
+        return false;
+    }
+    ssize_t n = pread(fd, magic, sizeof magic, 0);
+    if (n < 0 || !read_in_place(PD_FORMAT_TEXT, S_ISREG(sb.st_mode),
+                                pd_compression_of(magic, (size_t)n)))
+        return false;
+    j->size[i] = (uint64_t)sb.st_size;
+    if (take_room(&j->room)) {
+        j->fd[i] = fd;
+        return true;
+    }
+    j->fd[i] = PLAIN_CLOSED;
+    return false;
+}
+
+static void sniff_block(void *ctx, unsigned tid, size_t b)
+{
+    sniff_job *j = ctx;
+    size_t first = b * SNIFF_BLOCK, end = first + SNIFF_BLOCK < j->n ? first + SNIFF_BLOCK : j->n;
+    if (!j->buf[tid] && atomic_load(&j->spool) && !(j->buf[tid] = malloc(SNIFF_BUF)))
+        atomic_store(&j->spool, false);
+    char *buf = j->buf[tid];
+    size_t used = 0, from = first;
+    for (size_t i = first; i < end; i++) {
+        char delim;
+        struct stat sb;
+        j->fd[i] = -1;
+        j->at[i] = NOT_SPOOLED;
+        if (format_of(j->fs, j->list[i], &delim) != PD_FORMAT_TEXT)
+            continue; /* no need to open it */
+        /* A path not found by a walk may be "-", a directory or a FIFO,
+         * which opening could block or take data from. */
+        if (!j->walked && (strcmp(j->list[i], "-") == 0 || stat(j->list[i], &sb) != 0 ||
+                           !S_ISREG(sb.st_mode)))
+            continue;
+        if (used > SNIFF_BUF - SMALL_FILE) {
+            spool_files(j, buf, used, from, i);
+            used = 0;
+            from = i;
+        }
+        int fd = open(j->list[i], O_RDONLY | O_CLOEXEC);
+        if (fd >= 0 && !sniff_file(j, i, fd, buf, &used))
+            close(fd);
+    }
+    for (size_t i = from; i < end; i++)
+        if (j->at[i] != NOT_SPOOLED) { /* an empty file, too, is in the spool */
+            spool_files(j, buf, used, from, end);
+            break;
+        }
+}
+
+/* Add the files list[0..n), in order, as pd_files_add() would: plain text
+ * ones found by sniff_block(), the rest by pd_files_add(). `walked`: the list
+ * is a walk's regular files; else a failed path stops the list when strict. */
+static pd_status add_list(pd_files *fs, const char *const *list, size_t n, bool walked,
+                          bool *failed)
+{
+    sniff_job j = {.fs = fs, .list = list, .n = n, .walked = walked};
+    j.fd = malloc((n + 1) * sizeof *j.fd);
+    j.size = malloc((n + 1) * sizeof *j.size);
+    j.at = malloc((n + 1) * sizeof *j.at);
+    pd_status st = j.fd && j.size && j.at ? PD_OK : PD_ENOMEM;
+    bool sniffed = st == PD_OK;
+    if (sniffed) {
+        /* the spool's buffered records were written when their file ended */
+        atomic_init(&j.spool, fs->wlen == 0 && fs->spool_copies);
+        atomic_init(&j.room, fs->max_kept - fs->n_kept);
+        size_t blocks = (n + SNIFF_BLOCK - 1) / SNIFF_BLOCK;
+        pd_parallel_for(fs->pool, pd_pool_size(fs->pool), blocks, sniff_block, &j);
+        for (size_t t = 0; t < PD_MAX_THREADS; t++)
+            free(j.buf[t]);
+    }
+    for (size_t i = 0; i < n && st == PD_OK; i++) {
+        uint32_t file;
+        pd_status fst = PD_OK;
+        bool spooled = j.at[i] != NOT_SPOOLED, plain = j.fd[i] != -1;
+        if ((spooled || plain) && (fst = push_path(fs, list[i], &file)) == PD_OK) {
+            doc d = in_place(file, j.size[i]);
+            if (spooled) {
+                d.off = j.at[i];
+                d.spooled = true;
+            } else if (j.fd[i] >= 0 && keep_fd(fs, file, j.fd[i]))
+                j.fd[i] = -1;
+            fst = push_doc(fs, d);
+        } else if (!spooled && !plain) {
+            fst = walked ? add_path(fs, list[i]) : pd_files_add(fs, list[i]);
+        }
+        if (fst == PD_EIO && (walked || !fs->opt.strict))
+            *failed = true;
+        else
+            st = fst;
+    }
+    for (size_t i = 0; sniffed && i < n; i++)
+        if (j.fd[i] >= 0) /* not kept, or not added after a failure */
+            close(j.fd[i]);
+    free(j.fd);
+    free(j.size);
+    free(j.at);
+    return st;
 }
 
 static pd_status add_dir(pd_files *fs, const char *dir)
@@ -614,38 +769,21 @@ static pd_status add_dir(pd_files *fs, const char *dir)
     walker w = {NULL, 0, 0, strlen(dir), false};
     w.root_len += dir[w.root_len - 1] != '/';
     pd_status st = walk(fs, dir, &w);
-    int *fd = st == PD_OK ? malloc((w.n + 1) * sizeof *fd) : NULL;
-    uint64_t *size = st == PD_OK ? malloc((w.n + 1) * sizeof *size) : NULL;
-    if (st == PD_OK && (!fd || !size))
-        st = PD_ENOMEM;
     if (st == PD_OK) {
         qsort(w.list, w.n, sizeof *w.list, cmp_str);
-        sniff_job j = {fs, w.list, fd, size, fs->max_kept - fs->n_kept};
-        pd_parallel_for(fs->pool, w.n < 64 ? 1 : pd_pool_size(fs->pool), w.n, sniff, &j);
+        st = add_list(fs, (const char *const *)w.list, w.n, true, &w.failed);
     }
-    for (size_t i = 0; i < w.n; i++) {
-        uint32_t file;
-        pd_status fst = PD_OK;
-        bool plain = fd && fd[i] != -1; /* fd is set when the sniffing ran */
-        if (st == PD_OK && plain && (fst = push_path(fs, w.list[i], &file)) == PD_OK) {
-            if (fd[i] >= 0 && keep_fd(fs, file, fd[i]))
-                fd[i] = -1;
-            fst = push_doc(fs, in_place(file, size[i]));
-        } else if (st == PD_OK && !plain) {
-            fst = add_path(fs, w.list[i]);
-        }
-        if (fd && fd[i] >= 0) /* not kept, or not added after a failure */
-            close(fd[i]);
-        if (fst == PD_EIO)
-            w.failed = true;
-        else
-            st = fst;
+    for (size_t i = 0; i < w.n; i++)
         free(w.list[i]);
-    }
     free(w.list);
-    free(fd);
-    free(size);
     return st != PD_OK ? st : w.failed ? PD_EIO : PD_OK;
+}
+
+pd_status pd_files_add_paths(pd_files *fs, const char *const *paths, size_t n)
+{
+    bool failed = false;
+    pd_status st = n == 1 ? pd_files_add(fs, paths[0]) : add_list(fs, paths, n, false, &failed);
+    return st != PD_OK ? st : failed ? PD_EIO : PD_OK;
 }
 
 pd_status pd_files_add(pd_files *fs, const char *path)

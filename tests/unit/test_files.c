@@ -1,6 +1,7 @@
-/* test_files.c - a directory read through pd_files: a file that got shorter
- * between the walk and the scan is reported and skipped, and one that grew
- * is read as it was when it was added; the other files are read whole. And
+/* test_files.c - files read through pd_files: a file read where it lies that
+ * got shorter between its adding and the scan is reported and skipped, and
+ * one that grew is read as it was when it was added; the other files are
+ * read whole. A walk or a list reads its small files as it adds them. And
  * read_ranges(): scattered ranges land where they are asked to, across long
  * gaps and more ranges than one call takes. And files whose first batch
  * misleads the scan's reservation of room for their units. */
@@ -8,6 +9,7 @@
 #include "paradup.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char said[4096];
@@ -159,8 +161,10 @@ static pd_status report_after_removal(const char *dir, const char *tmpdir, char 
     in.keep_open = 1;
     pd_files *fs;
     CHECK(pd_files_new(&in, diag, NULL, &fs) == PD_OK);
-    snprintf(path, sizeof path, "%s", dir);
-    CHECK(pd_files_add(fs, path) == PD_OK);
+    for (int i = 0; i < 5; i++) { /* one by one: a walk would spool them now */
+        snprintf(path, sizeof path, "%s/k%d.txt", dir, i);
+        CHECK(pd_files_add(fs, path) == PD_OK);
+    }
     const char *saved = getenv("TMPDIR");
     char *keep = saved ? strdup(saved) : NULL;
     setenv("TMPDIR", tmpdir, 1);
@@ -218,7 +222,11 @@ static void test_add_after_copies(const char *dir)
     in.keep_open = 1;
     pd_files *fs;
     CHECK(pd_files_new(&in, diag, NULL, &fs) == PD_OK);
-    CHECK(pd_files_add(fs, dir) == PD_OK);
+    for (int i = 0; i < 3; i++) { /* one by one: copied when first read */
+        char path[512];
+        snprintf(path, sizeof path, "%s/k%d.txt", dir, i);
+        CHECK(pd_files_add(fs, path) == PD_OK);
+    }
     pd_options o;
     pd_options_init(&o);
     o.threshold = 1;
@@ -297,6 +305,106 @@ static void test_estimates(const char *dir)
     }
 }
 
+/* A text of at least `size` bytes: `first`, then lines of its own. */
+static char *large_text(const char *first, size_t size)
+{
+    char *text = malloc(size + 64);
+    size_t n = (size_t)sprintf(text, "%s\n", first);
+    for (int i = 0; n < size; i++)
+        n += (size_t)sprintf(text + n, "line %d of the large file\n", i);
+    return text;
+}
+
+/* The exact repeats of "the shared line" in src: how many rows, and the
+ * documents' names in their order, after `dir`/. */
+static size_t shared_rows(const pd_source *src, const char *dir, char *names, size_t cap)
+{
+    pd_scan *sc = exact_scan(src);
+    names[0] = 0;
+    for (uint32_t d = 0; d < src->n_docs; d++) {
+        const char *name = src->name(src->ctx, d) + strlen(dir) + 1;
+        snprintf(names + strlen(names), cap - strlen(names), "%s ", name);
+    }
+    char *out = NULL;
+    size_t len = 0, rows = 0;
+    FILE *f = open_memstream(&out, &len);
+    CHECK(pd_scan_write_csv(sc, src, 0, f) == PD_OK);
+    fclose(f);
+    for (const char *p = out; p && (p = strstr(p, ",\"the shared line\",")); p++)
+        rows++;
+    free(out);
+    pd_scan_free(sc);
+    return rows;
+}
+
+/* A walk reads its small plain files as it adds them (into the spool), and
+ * leaves larger ones where they lie: after the walk, a small file that got
+ * shorter is read as it was; a large one is reported. */
+static void test_walk_small_files(const char *dir)
+{
+    char sub[512], path[600], names[256];
+    snprintf(sub, sizeof sub, "%s/walk", dir);
+    CHECK(mkdir(sub, 0700) == 0);
+    write_file(sub, "a.txt", "the shared line\nonly in a\n");
+    write_file(sub, "b.txt", "the shared line\nonly in b\n");
+    write_file(sub, "c.jsonl", "{\"text\": \"the shared line\"}\n");
+    char *text = large_text("the shared line", 100000);
+    write_file(sub, "d.txt", text);
+    free(text);
+    pd_files *fs;
+    CHECK(pd_files_new(NULL, diag, NULL, &fs) == PD_OK);
+    CHECK(pd_files_add(fs, sub) == PD_OK);
+    for (const char *n = "a.txt\0d.txt\0"; *n; n += strlen(n) + 1) {
+        snprintf(path, sizeof path, "%s/%s", sub, n);
+        CHECK(truncate(path, 5) == 0);
+    }
+    said[0] = 0;
+    pd_source src = pd_files_source(fs);
+    CHECK(src.n_docs == 4);
+    CHECK(shared_rows(&src, sub, names, sizeof names) == 3);
+    CHECK_STR(names, "a.txt b.txt c.jsonl:1 d.txt ");
+    CHECK_STR(said, "d.txt: cannot read: the file got shorter\n");
+    pd_files_free(fs);
+
+    /* The same files listed, with the directory, a missing file and the
+     * large one again: each in its place; strict stops at the missing one. */
+    write_file(sub, "a.txt", "the shared line\nonly in a\n");
+    text = large_text("the shared line", 100000);
+    write_file(sub, "d.txt", text);
+    free(text);
+    char paths[5][600];
+    const char *list[5];
+    const char *const tail[5] = {"b.txt", "", "missing.txt", "a.txt", "d.txt"};
+    for (int i = 0; i < 5; i++) {
+        snprintf(paths[i], sizeof paths[i], "%s%s%s", sub, *tail[i] ? "/" : "", tail[i]);
+        list[i] = paths[i];
+    }
+    for (int strict = 0; strict < 2; strict++) {
+        pd_input_options in;
+        pd_input_options_init(&in);
+        in.strict = strict;
+        CHECK(pd_files_new(&in, diag, NULL, &fs) == PD_OK);
+        said[0] = 0;
+        CHECK(pd_files_add_paths(fs, list, 5) == PD_EIO);
+        CHECK_STR(said, "missing.txt: cannot open: No such file or directory\n");
+        src = pd_files_source(fs);
+        size_t rows = shared_rows(&src, sub, names, sizeof names);
+        if (strict) {
+            CHECK(rows == 5);
+            CHECK_STR(names, "b.txt a.txt b.txt c.jsonl:1 d.txt ");
+        } else {
+            CHECK(rows == 7);
+            CHECK_STR(names, "b.txt a.txt b.txt c.jsonl:1 d.txt a.txt d.txt ");
+        }
+        pd_files_free(fs);
+    }
+    for (const char *n = "a.txt\0b.txt\0c.jsonl\0d.txt\0"; *n; n += strlen(n) + 1) {
+        snprintf(path, sizeof path, "%s/%s", sub, n);
+        unlink(path);
+    }
+    rmdir(sub);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/paradup-test-files-XXXXXX";
@@ -304,11 +412,15 @@ int main(void)
     write_file(dir, "a.txt", "the same line in three files\nonly in a\n");
     write_file(dir, "b.txt", "the same line in three files\nonly in b, and more to come\n");
     write_file(dir, "c.txt", "the same line in three files\nonly in c\n");
+    /* Files added one by one are read where they lie, when the scan gets
+     * to them. After they are added: b gets shorter, c grows. */
     pd_files *fs;
     CHECK(pd_files_new(NULL, diag, NULL, &fs) == PD_OK);
-    CHECK(pd_files_add(fs, dir) == PD_OK);
-    /* After the walk: b gets shorter, c grows. */
     char path[512];
+    for (const char *n = "a.txt\0b.txt\0c.txt\0"; *n; n += strlen(n) + 1) {
+        snprintf(path, sizeof path, "%s/%s", dir, n);
+        CHECK(pd_files_add(fs, path) == PD_OK);
+    }
     snprintf(path, sizeof path, "%s/b.txt", dir);
     CHECK(truncate(path, 10) == 0);
     write_file(dir, "c.txt", "the same line in three files\nonly in c\nthe same line in three files\n");
@@ -331,6 +443,7 @@ int main(void)
         snprintf(path, sizeof path, "%s/%s", dir, n);
         unlink(path);
     }
+    test_walk_small_files(dir);
     test_read_ranges(dir);
     test_read_ranges_records(dir);
     test_spooled_copies(dir);
