@@ -89,6 +89,46 @@ static void test_sentence_start(void)
     CHECK(wrong == 0);
 }
 
+/* Lines of sentences whose terminators fall at every offset of an 8-byte
+ * word, among bytes one bit away from a terminator ('/', '-', '>', and the
+ * continuation bytes of ® ¿ ¡), which must not end one: each generated
+ * sentence is one unit. */
+static void test_terminator_offsets(void)
+{
+    static const char *const near[] = {"a/b", "c-d", "e>f", "g\xC2\xAEh", "\xC2\xBFi", "j\xC2\xA1"};
+    static char line[4096], want[4096];
+    unsigned bad = 0, sentences = 0;
+    for (unsigned seed = 0; seed < 64; seed++) {
+        size_t n = 0, w = 0;
+        unsigned x = seed * 2654435761u + 7;
+        for (int k = 0; k < 12; k++) {
+            size_t from = n;
+            x = x * 1103515245u + 12345u;
+            n += (size_t)sprintf(line + n, "%sWord %s %.*s%c", k ? " " : "",
+                                 near[(x >> 10) % 6], 6 + (int)((x >> 16) % 9), "xxxxxxxxxxxxxxx",
+                                 ".!?"[(x >> 20) % 3]);
+            from += k ? 1 : 0;
+            w += (size_t)sprintf(want + w, "%.*s|", (int)(n - from), line + from);
+            sentences++;
+        }
+        char *copy = malloc(n); /* exactly its length: a read past it shows under ASan */
+        memcpy(copy, line, n);
+        pd_segmenter sg;
+        pd_unit u;
+        char got[4096];
+        size_t g = 0;
+        pd_segment_init(&sg, copy, n, PD_UNIT_SENTENCE);
+        while (pd_segment_next(&sg, &u) && g < sizeof got - 600)
+            g += (size_t)sprintf(got + g, "%.*s|", (int)(u.byte_end - u.byte_start),
+                                 copy + u.byte_start);
+        if (strcmp(got, want) != 0 && !bad++)
+            fprintf(stderr, "seed %u:\n got  %s\n want %s\n", seed, got, want);
+        free(copy);
+    }
+    CHECK(sentences == 64 * 12);
+    CHECK(bad == 0);
+}
+
 int main(void)
 {
     static const struct {
@@ -136,5 +176,6 @@ int main(void)
         CHECK(strncmp(doc + u.byte_start, want[i], (size_t)(u.byte_end - u.byte_start)) == 0 &&
               strlen(want[i]) == u.byte_end - u.byte_start);
     test_sentence_start();
+    test_terminator_offsets();
     return check_done("test_segment");
 }
