@@ -275,7 +275,9 @@ typedef struct pd_input_options {
     const char *const *exclude;
     size_t n_exclude;
     int strict; /* the first malformed record is an error (PD_EPARSE) */
-    unsigned threads; /* for parsing JSONL records; 0 = all cores */
+    unsigned threads; /* for parsing JSONL records, and 4 times as many (at
+                       * most 32) to read the small files of a walk or a
+                       * list; 0 = all cores */
     /* Input files that may stay open between reads (a corpus of many small
      * files is read again in blocks); 0 = half of the process's soft limit
      * on open files, at most 65,536. Others are opened for each read. */

@@ -88,7 +88,8 @@ struct pd_files {
     bool spool_copies;
     pd_diag_fn diag;
     void *diag_ctx;
-    pd_pool *pool; /* opt.threads threads, for sniffing files and parsing records */
+    pd_pool *pool; /* opt.threads threads, for parsing records */
+    pd_pool *io_pool; /* more, for reading many small files (io_threads) */
 };
 
 void pd_files_report(pd_files *fs, const char *path, uint64_t line, const char *fmt, ...)
@@ -152,6 +153,7 @@ void pd_files_free(pd_files *fs)
     free(fs->names);
     free(fs->wbuf);
     pd_pool_free(fs->pool);
+    pd_pool_free(fs->io_pool);
     pthread_mutex_destroy(&fs->lock);
     pthread_mutex_destroy(&fs->fd_lock);
     for (size_t i = 0; i < fs->n_paths; i++)
@@ -571,7 +573,7 @@ static pd_status walk(pd_files *fs, const char *dir, walker *w)
  * plain file is read in place. Anything else (another format, compression,
  * a failure) is left to add_path() or pd_files_add(), which add it, or
  * report it, in order. */
-enum { SMALL_FILE = 64 << 10, SNIFF_BLOCK = 64, SNIFF_BUF = 1 << 20 };
+enum { SMALL_FILE = 64 << 10, SNIFF_BLOCK = 64, SNIFF_BUF = 256 << 10 };
 #define NOT_SPOOLED UINT64_MAX
 
 typedef struct sniff_job {
@@ -715,6 +717,21 @@ static void sniff_block(void *ctx, unsigned tid, size_t b)
         }
 }
 
+/* Threads that read small files, IO_PER_THREAD a worker thread, at most
+ * IO_THREADS_MAX: files not in the page cache are read faster with more
+ * reads in flight, and a thread waiting for the disk takes no CPU. 100 MB
+ * in 31,075 files, near -j2, caches dropped: 2.13 s with 2 threads, 1.36 s
+ * with 8, 1.16 s with 16; cached, 558, 565 and 606 ms (7 alternating runs). */
+enum { IO_PER_THREAD = 4, IO_THREADS_MAX = 32 };
+
+static pd_pool *io_pool(pd_files *fs)
+{
+    unsigned n = pd_pool_size(fs->pool) * IO_PER_THREAD;
+    if (!fs->io_pool)
+        fs->io_pool = pd_pool_new(n < IO_THREADS_MAX ? n : IO_THREADS_MAX);
+    return fs->io_pool ? fs->io_pool : fs->pool;
+}
+
 /* Add the files list[0..n), in order, as pd_files_add() would: plain text
  * ones found by sniff_block(), the rest by pd_files_add(). `walked`: the list
  * is a walk's regular files; else a failed path stops the list when strict. */
@@ -732,7 +749,8 @@ static pd_status add_list(pd_files *fs, const char *const *list, size_t n, bool 
         atomic_init(&j.spool, fs->wlen == 0 && fs->spool_copies);
         atomic_init(&j.room, fs->max_kept - fs->n_kept);
         size_t blocks = (n + SNIFF_BLOCK - 1) / SNIFF_BLOCK;
-        pd_parallel_for(fs->pool, pd_pool_size(fs->pool), blocks, sniff_block, &j);
+        pd_pool *pool = blocks > 1 ? io_pool(fs) : fs->pool;
+        pd_parallel_for(pool, pd_pool_size(pool), blocks, sniff_block, &j);
         for (size_t t = 0; t < PD_MAX_THREADS; t++)
             free(j.buf[t]);
     }
