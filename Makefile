@@ -166,7 +166,7 @@ tsan: ## run the unit tests and the CLI tests under ThreadSanitizer
 limits: $(NEED_DEPS) all ## large-input cases: a 5M-line document, a 4.5 GiB file (minutes, ~10 GB disk)
 	$(Q)sh tests/limits.sh
 
-bench: $(NEED_DEPS) all $(BENCH_BIN) ## run the benchmarks (BENCH_LARGE=1 adds 1 GB)
+bench: $(NEED_DEPS) all $(BENCH_BIN) ## run the benchmarks (BENCH_LARGE=1 adds 1 GB; BENCH_COLD=1, as root, a directory read with the page cache dropped)
 	$(Q)sh bench/run.sh
 
 demo: $(NEED_DEPS) all ## run paradup on examples/ and print a summary

@@ -35,6 +35,7 @@ measure() {
     i=-1; : > "$D/.times"
     while [ $i -lt "$RUNS" ]; do
         [ "${PAUSE:-0}" = 0 ] || sleep "$PAUSE"
+        [ -z "${BEFORE:-}" ] || sh -c "$BEFORE"
         /usr/bin/time -f "%e %M" -o "$D/.t" "$@" >/dev/null 2>"$D/.err" || { cat "$D/.err"; exit 1; }
         [ $i -lt 0 ] || cat "$D/.t" >> "$D/.times"; i=$((i + 1))
     done
@@ -97,7 +98,11 @@ printf '%-26s %8s %8s %10s %9s %9s\n' "run" "MB" "sec" "MB/s" "units/s" "B/unit"
 for s in $sizes; do
     f="$D/news$s.txt"; m=$(mb "$f"); u=$(units_of "$f")
     eval "u_$s=$u"
-    for mode in "near -j2" "near -j1" "exact -j2" "exact -j1" "exact-to-file -j2" "near-dir -j2" "near-jsonl.zst -j2"; do
+    # BENCH_COLD=1 (as root) adds the directory read with the page cache
+    # dropped before each run: the whole machine's cache.
+    cold=""; [ "${BENCH_COLD:-0}" = 1 ] && [ -w /proc/sys/vm/drop_caches ] && cold="near-dir-cold -j2"
+    for mode in "near -j2" "near -j1" "exact -j2" "exact -j1" "exact-to-file -j2" "near-sentence -j2" \
+        "near-dir -j2" ${cold:+"$cold"} "near-jsonl.zst -j2"; do
         set -- $mode
         m1=measure; [ "$2" = -j1 ] && m1=measure1
         case $1 in
@@ -105,7 +110,9 @@ for s in $sizes; do
         exact) r=$($m1 $P scan -q -t 1 $2 -o /dev/null "$f") ;;
         # the report written to a file, as a user would, not to /dev/null
         exact-to-file) r=$(measure $P scan -q -t 1 $2 -o "$D/.report.csv" "$f"); rm -f "$D/.report.csv" ;;
+        near-sentence) r=$(measure $P scan -q -u sentence $2 -o /dev/null "$f") ;;
         near-dir) r=$(measure $P scan -q $2 -o /dev/null "$D/news$s") ;;
+        near-dir-cold) r=$(BEFORE="sync; echo 3 >/proc/sys/vm/drop_caches" measure $P scan -q $2 -o /dev/null "$D/news$s") ;;
         near-jsonl.zst) r=$(measure $P scan -q $2 -o /dev/null "$D/news$s.jsonl.zst") ;;
         esac
         t=${r% *}; rss=${r#* }
