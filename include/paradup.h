@@ -283,8 +283,9 @@ typedef struct pd_input_options {
      * on open files, at most 65,536. Others are opened for each read. */
     size_t keep_open;
     /* Called now and then (every 16 MB) with the bytes decoded so far, while
-     * compressed, JSONL and CSV inputs and standard input are added; one call
-     * at a time, perhaps from a thread of the pool that parses JSONL. */
+     * compressed, JSONL and CSV inputs and standard input are added and small
+     * files copied (pd_files_add_paths, walks); one call at a time, perhaps
+     * from a thread of the pools that parse JSONL and read small files. */
     void (*progress)(void *ctx, uint64_t bytes_decoded);
     void *progress_ctx;
 } pd_input_options;
