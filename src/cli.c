@@ -656,7 +656,8 @@ static int scan(cli *c, int argc, char **argv)
         msg(c, "out of memory");
         return 1;
     }
-    if (optind < argc && !add_inputs(c, fs, (const char *const *)argv + optind, (size_t)(argc - optind)))
+    const char *const *paths = (const char *const *)argv + optind;
+    if (optind < argc && !add_inputs(c, fs, paths, (size_t)(argc - optind)))
         goto done;
     if (c->files_from && !add_listed(c, fs))
         goto done;
