@@ -303,9 +303,9 @@ typedef struct pd_input_stats {
  * records, compressed files, pipes and standard input are decoded once, as
  * they are added, into an unlinked temporary file (in $TMPDIR), which later
  * stages read back: memory stays bounded, disk holds the decoded text. The
- * small plain files of a walk or a list (pd_files_add_paths) are copied
- * there as they are added, on the pool's threads; other small files that
- * cannot all be kept open are copied there when first read.
+ * small text files of a walk or a list (pd_files_add_paths) are copied (or
+ * decoded) there as they are added, on a pool of threads; other small files
+ * that cannot all be kept open are copied there when first read.
  * Failures to open, walk or decode a path and malformed records are reported
  * through `diag` (which may be NULL), in input order for the records of a
  * file, one call at a time but not always from the caller's thread (files

@@ -1,7 +1,7 @@
 /*
- * instream.c - a byte stream over a file descriptor that undoes gzip or
- * zstd compression, recognized by the magic bytes at its start (never by the
- * file name), so compressed standard input works too.
+ * instream.c - a byte stream over a file descriptor (or bytes in memory)
+ * that undoes gzip or zstd compression, recognized by the magic bytes at its
+ * start (never by the file name), so compressed standard input works too.
  *
  * Concatenated gzip members and zstd frames are read one after another, as
  * gzip(1) and zstd(1) do. A stream that ends inside a member or frame is an
@@ -31,6 +31,7 @@ struct pd_instream {
     ZSTD_DStream *zs;
     const char *err;    /* static message after a failure */
     pd_status failed;   /* once a failure is said, it stays */
+    bool borrowed;      /* `in` is the caller's bytes (pd_instream_open_mem) */
 };
 
 /* Refill the raw buffer; false at end of file or on error (s->err set). */
@@ -65,6 +66,22 @@ pd_compression pd_compression_of(const void *start, size_t n)
     return PD_PLAIN;
 }
 
+/* Tell the compression by the magic bytes at the start of s->in, and make
+ * its decoder. */
+static pd_status start_decoder(pd_instream *s)
+{
+    s->kind = pd_compression_of(s->in, s->in_len);
+    if (s->kind == PD_GZIP) {
+        if (inflateInit2(&s->z, 16 + MAX_WBITS) != Z_OK)
+            return PD_ENOMEM;
+        s->z_ready = true;
+    } else if (s->kind == PD_ZSTD) {
+        if (!(s->zs = ZSTD_createDStream()) || ZSTD_isError(ZSTD_initDStream(s->zs)))
+            return PD_ENOMEM;
+    }
+    return PD_OK;
+}
+
 pd_status pd_instream_open(int fd, pd_instream **out)
 {
     pd_instream *s = calloc(1, sizeof *s);
@@ -87,16 +104,20 @@ pd_status pd_instream_open(int fd, pd_instream **out)
             return PD_EIO;
         }
     }
-    s->kind = pd_compression_of(s->in, s->in_len);
-    if (s->kind == PD_GZIP) {
-        if (inflateInit2(&s->z, 16 + MAX_WBITS) != Z_OK)
-            return PD_ENOMEM;
-        s->z_ready = true;
-    } else if (s->kind == PD_ZSTD) {
-        if (!(s->zs = ZSTD_createDStream()) || ZSTD_isError(ZSTD_initDStream(s->zs)))
-            return PD_ENOMEM;
-    }
-    return PD_OK;
+    return start_decoder(s);
+}
+
+pd_status pd_instream_open_mem(const void *data, size_t n, pd_instream **out)
+{
+    pd_instream *s = calloc(1, sizeof *s);
+    *out = s;
+    if (!s)
+        return PD_ENOMEM;
+    s->fd = -1;
+    s->in = (unsigned char *)data; /* only read: there is no fd to refill it from */
+    s->in_len = n;
+    s->eof = s->borrowed = true;
+    return start_decoder(s);
 }
 
 pd_compression pd_instream_kind(const pd_instream *s)
@@ -194,6 +215,7 @@ void pd_instream_close(pd_instream *s)
     if (s->z_ready)
         inflateEnd(&s->z);
     ZSTD_freeDStream(s->zs);
-    free(s->in);
+    if (!s->borrowed)
+        free(s->in);
     free(s);
 }

@@ -251,6 +251,8 @@ void pd_sort_spread(uint64_t *v, size_t n, uint64_t *tmp);
 typedef enum pd_compression { PD_PLAIN = 0, PD_GZIP, PD_ZSTD } pd_compression;
 typedef struct pd_instream pd_instream;
 pd_status pd_instream_open(int fd, pd_instream **out); /* *out to close even on failure */
+/* The same over n bytes in memory, which must outlive the stream. */
+pd_status pd_instream_open_mem(const void *data, size_t n, pd_instream **out);
 pd_compression pd_instream_kind(const pd_instream *s);
 /* The compression that the first n (up to 4) bytes of a stream announce. */
 pd_compression pd_compression_of(const void *start, size_t n);

@@ -8,9 +8,12 @@
 #include "check.h"
 #include "paradup.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
 
 static char said[4096];
 
@@ -405,6 +408,101 @@ static void test_walk_small_files(const char *dir)
     rmdir(sub);
 }
 
+/* Write text (n bytes) to dir/name gzip- or zstd-compressed, the file cut
+ * to `keep` of its bytes when keep > 0. */
+static void write_compressed(const char *dir, const char *name, const char *text, size_t n,
+                             bool zstd, long keep)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (zstd) {
+        size_t cap = ZSTD_compressBound(n);
+        char *z = malloc(cap);
+        size_t k = ZSTD_compress(z, cap, text, n, 3);
+        CHECK(!ZSTD_isError(k));
+        FILE *f = fopen(path, "wb");
+        fwrite(z, 1, k, f);
+        fclose(f);
+        free(z);
+    } else {
+        gzFile g = gzopen(path, "wb");
+        CHECK(g && gzwrite(g, text, (unsigned)n) == (int)n);
+        gzclose(g);
+    }
+    if (keep > 0)
+        CHECK(truncate(path, keep) == 0);
+}
+
+/* The report of the files in `sub` as a walk adds them (the small
+ * compressed ones decoded on the reading threads) and as they are added one
+ * by one, in the same order (each decoded as it is added). */
+static char *report_of(const char *sub, bool walk, const char *const *names, size_t n)
+{
+    pd_files *fs;
+    CHECK(pd_files_new(NULL, diag, NULL, &fs) == PD_OK);
+    char path[600];
+    said[0] = 0;
+    if (walk)
+        CHECK(pd_files_add(fs, sub) == PD_EIO);
+    for (size_t i = 0; !walk && i < n; i++) {
+        snprintf(path, sizeof path, "%s/%s", sub, names[i]);
+        pd_files_add(fs, path);
+    }
+    pd_source src = pd_files_source(fs);
+    pd_scan *sc = exact_scan(&src);
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    CHECK(pd_scan_write_csv(sc, &src, 0, f) == PD_OK);
+    fclose(f);
+    CHECK(src.n_docs == 4);
+    pd_scan_free(sc);
+    pd_files_free(fs);
+    return out;
+}
+
+/* Small compressed files in a walk are decoded as they are read, on the
+ * reading threads; one cut short is reported, one that decodes to more than
+ * a reading thread holds is read as any larger file. The report is the one
+ * of the same files added one by one. */
+static void test_walk_compressed(const char *dir)
+{
+    char sub[512], path[600];
+    snprintf(sub, sizeof sub, "%s/walkz", dir);
+    CHECK(mkdir(sub, 0700) == 0);
+    const char *e = "the shared line\nonly in e\n";
+    write_compressed(sub, "e.txt.gz", e, strlen(e), false, 0);
+    write_compressed(sub, "e2.txt.zst", e, strlen(e), true, 0);
+    char *text = large_text("the shared line", 30000);
+    write_compressed(sub, "f.txt.gz", text, strlen(text), false, 2000);
+    free(text);
+    enum { BLANK = 3 << 20 }; /* lines with nothing to compare, past any room */
+    text = malloc(BLANK + 32);
+    size_t n = (size_t)sprintf(text, "the shared line\n");
+    memset(text + n, '\n', BLANK);
+    write_compressed(sub, "g.txt.gz", text, n + BLANK, false, 0);
+    free(text);
+    write_file(sub, "h.txt", "the shared line\n");
+    const char *names[] = {"e.txt.gz", "e2.txt.zst", "f.txt.gz", "g.txt.gz", "h.txt"};
+    char *walked = report_of(sub, true, names, 5);
+    CHECK_STR(said, "f.txt.gz: cannot read: truncated gzip data\n");
+    char *alone = report_of(sub, false, names, 5);
+    CHECK_STR(said, "f.txt.gz: cannot read: truncated gzip data\n");
+    CHECK(walked && alone && strcmp(walked, alone) == 0);
+    size_t rows = 0;
+    for (const char *p = walked; p && (p = strstr(p, ",\"the shared line\",")); p++)
+        rows++;
+    CHECK(rows == 4);
+    CHECK(walked && strstr(walked, "g.txt.gz"));
+    free(walked);
+    free(alone);
+    for (size_t i = 0; i < 5; i++) {
+        snprintf(path, sizeof path, "%s/%s", sub, names[i]);
+        unlink(path);
+    }
+    rmdir(sub);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/paradup-test-files-XXXXXX";
@@ -444,6 +542,7 @@ int main(void)
         unlink(path);
     }
     test_walk_small_files(dir);
+    test_walk_compressed(dir);
     test_read_ranges(dir);
     test_read_ranges_records(dir);
     test_spooled_copies(dir);
