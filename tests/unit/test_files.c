@@ -154,7 +154,7 @@ static pd_status report_after_removal(const char *dir, const char *tmpdir, char 
 {
     char path[512];
     for (int i = 0; i < 5; i++) {
-        char name[16], text[128];
+        char name[32], text[128];
         snprintf(name, sizeof name, "k%d.txt", i);
         snprintf(text, sizeof text, "%s\nstory %d is its own\n", banners[i], i);
         write_file(dir, name, text);
@@ -216,7 +216,7 @@ static void test_spooled_copies(const char *dir)
 static void test_add_after_copies(const char *dir)
 {
     for (int i = 0; i < 3; i++) {
-        char name[16];
+        char name[32];
         snprintf(name, sizeof name, "k%d.txt", i);
         write_file(dir, name, "Subscribe now to the daily letter\nits own line\n");
     }
