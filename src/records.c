@@ -389,6 +389,8 @@ typedef struct csv_reader {
     uint64_t row_bytes; /* bytes fed since the row began */
     bool at_start;     /* the next byte fed begins a line */
     bool after_cr;     /* the last block ended in "\r": a "\n" may follow */
+    bool blank_so_far; /* the line fed so far began between rows and is blank */
+    char delim;
     size_t header_cols;
     uint64_t line, row_line;
     pd_buf text, id, names; /* names: the header's fields, for messages */
@@ -488,6 +490,20 @@ static size_t line_end(const char *data, size_t n)
     return nl ? k + 1 : cr ? (size_t)(cr - data) + 1 : n;
 }
 
+/* Is the line data[0..k), at a row's start, one that libcsv skips: blanks
+ * (spaces and tabs that are not the delimiter) and its line end? */
+static bool blank_line(const char *data, size_t k, char delim)
+{
+    if (k > 0 && data[k - 1] == '\n')
+        k--;
+    if (k > 0 && data[k - 1] == '\r')
+        k--;
+    for (size_t i = 0; i < k; i++)
+        if ((data[i] != ' ' && data[i] != '\t') || data[i] == delim)
+            return false;
+    return true;
+}
+
 /* Feed one block, a line at a time, so that each row knows the line it
  * began on (a quoted field may span lines). */
 static void feed(csv_reader *r, struct csv_parser *p, const char *data, size_t n)
@@ -509,10 +525,11 @@ static void feed(csv_reader *r, struct csv_parser *p, const char *data, size_t n
         csv_parse(p, data, k, on_field, on_row, r);
         /* A line that ends no row leaves one open (a quoted newline), unless
          * it is blank: libcsv skips blank lines between rows. */
-        bool blank = r->at_start && (k == 1 || (k == 2 && data[0] == '\r'));
+        bool blank = (r->at_start ? !r->row_open : r->blank_so_far) && blank_line(data, k, r->delim);
         if (ended && r->rows == rows && !blank)
             r->row_open = true;
         r->row_bytes += k;
+        r->blank_so_far = blank;
         r->at_start = ended;
         r->line += ended;
         r->after_cr = k == n && data[k - 1] == '\r';
@@ -527,7 +544,7 @@ pd_status pd_read_csv(pd_files *fs, uint32_t file, pd_instream *in, char delim)
     csv_reader r = {.fs = fs, .file = file, .o = o, .header = true, .at_start = true,
                     .text_col = column_index(o->text_column),
                     .id_col = o->id_column ? column_index(o->id_column) : -1,
-                    .line = 1, .row_line = 1, .st = PD_OK};
+                    .line = 1, .row_line = 1, .delim = delim, .st = PD_OK};
     struct csv_parser p;
     if (csv_init(&p, CSV_APPEND_NULL) != 0)
         return PD_ENOMEM;
