@@ -299,6 +299,11 @@ static pd_status spool_flush(pd_files *fs)
     return PD_OK;
 }
 
+pd_status pd_files_flush(pd_files *fs)
+{
+    return fs->wlen ? spool_flush(fs) : PD_OK;
+}
+
 static pd_status spool_write(pd_files *fs, const char *data, size_t len)
 {
     PD_TRY(spool_open(fs));
@@ -443,11 +448,9 @@ static pd_status add_file(pd_files *fs, const char *path, int fd, bool regular, 
     else if (fmt == PD_FORMAT_JSONL)
         st = pd_read_jsonl(fs, file, in);
     else
-        st = pd_read_csv(fs, file, in, delim);
-    if (fs->wlen) { /* records read before a failure are kept */
-        pd_status fst = spool_flush(fs);
-        st = st == PD_OK ? fst : st;
-    }
+        st = pd_read_csv(fs, file, in, delim, true);
+    pd_status fst = pd_files_flush(fs); /* records read before a failure are kept */
+    st = st == PD_OK ? fst : st;
     if (in && pd_instream_error(in)) {
         report(fs, path, "cannot read: %s", pd_instream_error(in));
         st = PD_EIO;

@@ -273,6 +273,10 @@ const char *pd_files_path(const pd_files *fs, uint32_t file);
  * `file`; id NULL: the document id is FILE:LINE. */
 pd_status pd_files_record(pd_files *fs, uint32_t file, uint64_t line, const char *id,
                           size_t id_len, const char *text, size_t len);
+/* Write the records appended so far to the spool, where they are read;
+ * done when a file's records end (and by the tests, which call the record
+ * readers themselves). */
+pd_status pd_files_flush(pd_files *fs);
 /* Report a malformed record and count it: PD_EPARSE when strict, else PD_OK. */
 pd_status pd_files_malformed(pd_files *fs, uint32_t file, uint64_t line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -282,7 +286,9 @@ void pd_files_report(pd_files *fs, const char *path, uint64_t line, const char *
 
 /* records.c: read the records of `file` from `in` into fs. */
 pd_status pd_read_jsonl(pd_files *fs, uint32_t file, pd_instream *in);
-pd_status pd_read_csv(pd_files *fs, uint32_t file, pd_instream *in, char delim);
+/* fast: plain rows are read without libcsv, as libcsv reads them (false:
+ * libcsv reads every row; the tests compare the two). */
+pd_status pd_read_csv(pd_files *fs, uint32_t file, pd_instream *in, char delim, bool fast);
 
 #endif
 

@@ -1,6 +1,8 @@
 /*
  * records.c - the record readers: JSONL (with jansson) and CSV/TSV (with
- * libcsv) streams turned into documents of a pd_files.
+ * libcsv) streams turned into documents of a pd_files. A plain CSV row (see
+ * fast_row) is read without libcsv, the way libcsv reads it; test_csv
+ * compares the two on generated CSV.
  *
  * Both read a pd_instream in blocks, so a file of any size streams through
  * bounded memory: CSV holds one record at a time, JSONL a batch of lines of
@@ -391,6 +393,8 @@ typedef struct csv_reader {
     bool after_cr;     /* the last block ended in "\r": a "\n" may follow */
     bool blank_so_far; /* the line fed so far began between rows and is blank */
     char delim;
+    bool fast;         /* plain rows are read without libcsv (fast_row) */
+    pd_buf unescaped;  /* a quoted field with "" in it, read by fast_row() */
     size_t header_cols;
     uint64_t line, row_line;
     pd_buf text, id, names; /* names: the header's fields, for messages */
@@ -504,6 +508,131 @@ static bool blank_line(const char *data, size_t k, char delim)
     return true;
 }
 
+/* The fast path: a row read without libcsv when it is plain, exactly as
+ * libcsv (not strict, no options but CSV_APPEND_NULL) reads it. A plain row
+ * starts between rows and ends, within the block, at "\n", "\r\n" or a
+ * lone "\r" (a "\r" must not be the block's last byte); its fields are
+ * unquoted (blanks around them dropped, a quote in them kept) or quoted,
+ * with "" for a quote and nothing but blanks between the closing quote and
+ * the delimiter or the line end. Anything else (a blank line, a quote with
+ * something after it, a row the block cuts) is left to libcsv. Blanks are
+ * spaces and tabs that are not the delimiter. */
+static bool csv_blank(char c, char delim)
+{
+    return (c == ' ' || c == '\t') && c != delim;
+}
+
+/* The end of the quoted field whose content starts at d[i]: the index of
+ * its closing quote, or n when it is not closed in d[0..n). *escaped is set
+ * when it holds a "". */
+static size_t closing_quote(const char *d, size_t i, size_t n, bool *escaped)
+{
+    for (;;) {
+        const char *q = memchr(d + i, '"', n - i);
+        if (!q)
+            return n;
+        i = (size_t)(q - d);
+        if (i + 1 < n && d[i + 1] == '"') {
+            *escaped = true;
+            i += 2;
+            continue;
+        }
+        return i;
+    }
+}
+
+/* Read the plain row at d[0..n): with `emit`, give its fields and its end
+ * to on_field() and on_row(). Returns the bytes it takes with its line end,
+ * or 0 when it is not plain (see above). */
+static size_t fast_row(csv_reader *r, const char *d, size_t n, bool emit)
+{
+    char delim = r->delim;
+    size_t i = 0;
+    while (i < n && csv_blank(d[i], delim))
+        i++;
+    if (i == n || d[i] == '\n' || d[i] == '\r')
+        return 0; /* a blank line, or a cut one */
+    for (;;) { /* at the start of a field, blanks skipped */
+        size_t b = i, e;
+        if (i < n && d[i] == '"') {
+            bool escaped = false;
+            e = closing_quote(d, i + 1, n, &escaped);
+            if (e == n)
+                return 0;
+            i = e + 1;
+            while (i < n && csv_blank(d[i], delim))
+                i++;
+            if (i == n || (d[i] != delim && d[i] != '\n' && d[i] != '\r'))
+                return 0;
+            if (emit && !escaped)
+                on_field((void *)(d + b + 1), e - b - 1, r);
+            else if (emit) {
+                pd_buf *u = &r->unescaped;
+                if ((r->st = pd_buf_reserve(u, e - b)) != PD_OK)
+                    return 0;
+                u->len = 0;
+                for (size_t k = b + 1; k < e;) { /* "" is one quote */
+                    const char *q = memchr(d + k, '"', e - k);
+                    size_t stop = q ? (size_t)(q - d) + 1 : e;
+                    memcpy(u->data + u->len, d + k, stop - k);
+                    u->len += stop - k;
+                    k = q ? stop + 1 : e;
+                }
+                on_field(u->data, u->len, r);
+            }
+        } else {
+            while (i < n && d[i] != delim && d[i] != '\n' && d[i] != '\r')
+                i++;
+            if (i == n)
+                return 0;
+            for (e = i; e > b && csv_blank(d[e - 1], delim);)
+                e--;
+            if (emit)
+                on_field((void *)(d + b), e - b, r);
+        }
+        if (d[i] != delim)
+            break;
+        i++;
+        while (i < n && csv_blank(d[i], delim))
+            i++;
+    }
+    /* d[i] ends the row: "\r" then maybe "\n", or "\n" */
+    if (d[i] == '\r' && i + 1 == n)
+        return 0; /* its "\n" may be in the next block */
+    if (emit)
+        on_row(d[i], r);
+    return i + 1 + (d[i] == '\r' && d[i + 1] == '\n');
+}
+
+/* The lines d[0..n) spans, as line_end() counts them. */
+static uint64_t lines_in(const char *d, size_t n)
+{
+    uint64_t lines = 0;
+    for (const char *p = d, *end = d + n; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+        lines++;
+    for (const char *p = d, *end = d + n; (p = memchr(p, '\r', (size_t)(end - p))); p++)
+        lines += p + 1 == end || p[1] != '\n';
+    return lines;
+}
+
+/* Read plain rows at d[0..n) without libcsv, while the reader is between
+ * rows; returns the bytes read. */
+static size_t fast_rows(csv_reader *r, const char *d, size_t n)
+{
+    size_t done = 0;
+    while (r->fast && r->at_start && !r->row_open && r->st == PD_OK && done < n) {
+        size_t k = fast_row(r, d + done, n - done, false);
+        if (k == 0)
+            break;
+        r->row_line = r->line;
+        fast_row(r, d + done, n - done, true);
+        r->row_bytes = k;
+        r->line += lines_in(d + done, k);
+        done += k;
+    }
+    return done;
+}
+
 /* Feed one block, a line at a time, so that each row knows the line it
  * began on (a quoted field may span lines). */
 static void feed(csv_reader *r, struct csv_parser *p, const char *data, size_t n)
@@ -515,6 +644,11 @@ static void feed(csv_reader *r, struct csv_parser *p, const char *data, size_t n
     }
     r->after_cr = false;
     while (n > 0 && r->st == PD_OK) {
+        size_t fast = fast_rows(r, data, n);
+        data += fast;
+        n -= fast;
+        if (n == 0)
+            break;
         size_t k = line_end(data, n);
         bool ended = data[k - 1] == '\n' || data[k - 1] == '\r';
         if (r->at_start && !r->row_open) {
@@ -538,13 +672,14 @@ static void feed(csv_reader *r, struct csv_parser *p, const char *data, size_t n
     }
 }
 
-pd_status pd_read_csv(pd_files *fs, uint32_t file, pd_instream *in, char delim)
+pd_status pd_read_csv(pd_files *fs, uint32_t file, pd_instream *in, char delim, bool fast)
 {
     const pd_input_options *o = pd_files_options(fs);
     csv_reader r = {.fs = fs, .file = file, .o = o, .header = true, .at_start = true,
                     .text_col = column_index(o->text_column),
                     .id_col = o->id_column ? column_index(o->id_column) : -1,
-                    .line = 1, .row_line = 1, .delim = delim, .st = PD_OK};
+                    .line = 1, .row_line = 1, .delim = delim, .st = PD_OK,
+                    .fast = fast && delim != '"' && delim != '\n' && delim != '\r'};
     struct csv_parser p;
     if (csv_init(&p, CSV_APPEND_NULL) != 0)
         return PD_ENOMEM;
@@ -580,5 +715,6 @@ pd_status pd_read_csv(pd_files *fs, uint32_t file, pd_instream *in, char delim)
     pd_buf_release(&r.text);
     pd_buf_release(&r.id);
     pd_buf_release(&r.names);
+    pd_buf_release(&r.unescaped);
     return st != PD_OK ? st : r.st;
 }
