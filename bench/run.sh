@@ -21,6 +21,12 @@ for s in $sizes; do
         FNR == 1 { flush(); cur = FILENAME; buf = "" }
         { s = $0; gsub(/\\/, "\\\\\\\\", s); gsub(/"/, "\\\"", s); gsub(/\t/, "\\t", s); buf = buf s "\\n" }
         END { flush() }' | zstd -q -3 > "$D/news$s.jsonl.zst"
+    # And as CSV: an id column and the article quoted, its lines inside the quotes.
+    [ -f "$D/news$s.csv" ] || { echo "id,text"; find "$D/news$s" -type f | LC_ALL=C sort | xargs awk '
+        function flush() { if (cur != "") printf "%s,\"%s\"\n", cur, buf }
+        FNR == 1 { flush(); cur = FILENAME; buf = ""; sep = "" }
+        { s = $0; gsub(/"/, "\"\"", s); buf = buf sep s; sep = "\n" }
+        END { flush() }'; } > "$D/news$s.csv"
 done
 head -c 1000 "$D/news10.txt" > "$D/tiny.txt"
 
@@ -102,7 +108,7 @@ for s in $sizes; do
     # dropped before each run: the whole machine's cache.
     cold=""; [ "${BENCH_COLD:-0}" = 1 ] && [ -w /proc/sys/vm/drop_caches ] && cold="near-dir-cold -j2"
     for mode in "near -j2" "near -j1" "exact -j2" "exact -j1" "exact-to-file -j2" "near-sentence -j2" \
-        "near-dir -j2" ${cold:+"$cold"} "near-jsonl.zst -j2"; do
+        "near-dir -j2" ${cold:+"$cold"} "near-jsonl.zst -j2" "near-csv -j2"; do
         set -- $mode
         m1=measure; [ "$2" = -j1 ] && m1=measure1
         case $1 in
@@ -114,6 +120,7 @@ for s in $sizes; do
         near-dir) r=$(measure $P scan -q $2 -o /dev/null "$D/news$s") ;;
         near-dir-cold) r=$(BEFORE="sync; echo 3 >/proc/sys/vm/drop_caches" measure $P scan -q $2 -o /dev/null "$D/news$s") ;;
         near-jsonl.zst) r=$(measure $P scan -q $2 -o /dev/null "$D/news$s.jsonl.zst") ;;
+        near-csv) r=$(measure $P scan -q $2 -o /dev/null "$D/news$s.csv") ;;
         esac
         t=${r% *}; rss=${r#* }
         eval "t_$(echo "$1" | tr -c 'a-z0-9\n' '_')_${2#-}_$s=$t"
