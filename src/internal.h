@@ -71,6 +71,26 @@ void pd_prefault(void *p, size_t bytes);
  * so at most this many shingles: enough room for one pd_shingles() pass. */
 #define PD_SHINGLE_MAX(len) ((len) / 2 + 1)
 
+/* Eight bytes at p as a word whose byte j is bits 8j..8j+7, whatever the
+ * machine's byte order; and the top bit of each zero byte of a word. The
+ * scans for spaces (shingle.c) and sentence ends (segment.c) test eight
+ * bytes at a time with them. */
+static inline uint64_t pd_load8(const char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+static inline uint64_t pd_zero_bytes(uint64_t v)
+{
+    const uint64_t low7 = UINT64_C(0x7f7f7f7f7f7f7f7f);
+    return ~(((v & low7) + low7) | v) & ~low7;
+}
+
 /* segment.c: a blank byte within a line (space, tab, CR, FF, VT). */
 bool pd_segment_blank(unsigned char c);
 

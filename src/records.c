@@ -494,20 +494,6 @@ static size_t line_end(const char *data, size_t n)
     return nl ? k + 1 : cr ? (size_t)(cr - data) + 1 : n;
 }
 
-/* Is the line data[0..k), at a row's start, one that libcsv skips: blanks
- * (spaces and tabs that are not the delimiter) and its line end? */
-static bool blank_line(const char *data, size_t k, char delim)
-{
-    if (k > 0 && data[k - 1] == '\n')
-        k--;
-    if (k > 0 && data[k - 1] == '\r')
-        k--;
-    for (size_t i = 0; i < k; i++)
-        if ((data[i] != ' ' && data[i] != '\t') || data[i] == delim)
-            return false;
-    return true;
-}
-
 /* The fast path: a row read without libcsv when it is plain, exactly as
  * libcsv (not strict, no options but CSV_APPEND_NULL) reads it. A plain row
  * starts between rows and ends, within the block, at "\n", "\r\n" or a
@@ -520,6 +506,20 @@ static bool blank_line(const char *data, size_t k, char delim)
 static bool csv_blank(char c, char delim)
 {
     return (c == ' ' || c == '\t') && c != delim;
+}
+
+/* Is the line data[0..k), at a row's start, one that libcsv skips: blanks
+ * and its line end? */
+static bool blank_line(const char *data, size_t k, char delim)
+{
+    if (k > 0 && data[k - 1] == '\n')
+        k--;
+    if (k > 0 && data[k - 1] == '\r')
+        k--;
+    for (size_t i = 0; i < k; i++)
+        if (!csv_blank(data[i], delim))
+            return false;
+    return true;
 }
 
 /* The end of the quoted field whose content starts at d[i]: the index of

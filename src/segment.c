@@ -135,28 +135,15 @@ static bool starts_sentence(const char *p, size_t i, size_t e)
            cat == UTF8PROC_CATEGORY_ND;
 }
 
-/* The end of the sentence that starts at `b` in the trimmed line [b, e):
- * sets *next to where the following sentence starts (e if none). */
-/* The high bit of each zero byte of v. */
-static uint64_t zero_bytes(uint64_t v)
-{
-    const uint64_t low7 = UINT64_C(0x7f7f7f7f7f7f7f7f);
-    return ~(((v & low7) + low7) | v) & ~low7;
-}
-
 /* The first '.', '!' or '?' in p[i, e), or e. Eight bytes at a time: looked
  * for byte by byte, terminators took a fifth of a sentence scan. */
 static size_t next_terminator(const char *p, size_t i, size_t e)
 {
     const uint64_t ones = UINT64_C(0x0101010101010101);
     for (; i + 8 <= e; i += 8) {
-        uint64_t v;
-        memcpy(&v, p + i, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-        v = __builtin_bswap64(v); /* byte j in bits 8j..8j+7 */
-#endif
-        uint64_t m = zero_bytes(v ^ ones * '.') | zero_bytes(v ^ ones * '!') |
-                     zero_bytes(v ^ ones * '?');
+        uint64_t v = pd_load8(p + i);
+        uint64_t m = pd_zero_bytes(v ^ ones * '.') | pd_zero_bytes(v ^ ones * '!') |
+                     pd_zero_bytes(v ^ ones * '?');
         if (m)
             return i + (size_t)__builtin_ctzll(m) / 8;
     }
@@ -166,6 +153,8 @@ static size_t next_terminator(const char *p, size_t i, size_t e)
     return e;
 }
 
+/* The end of the sentence that starts at `b` in the trimmed line [b, e):
+ * sets *next to where the following sentence starts (e if none). */
 static size_t sentence_end(const char *p, size_t b, size_t e, size_t *next)
 {
     for (size_t i = next_terminator(p, b, e); i < e; i = next_terminator(p, i + 1, e)) {

@@ -17,16 +17,10 @@
  * memchr() per word (which took two thirds of the time here). */
 static uint64_t spaces64(const char *p)
 {
-    const uint64_t low7 = UINT64_C(0x7f7f7f7f7f7f7f7f);
     uint64_t m = 0;
     for (int i = 0; i < 8; i++) {
-        uint64_t v;
-        memcpy(&v, p + 8 * i, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-        v = __builtin_bswap64(v); /* byte j in bits 8j..8j+7 */
-#endif
-        v ^= UINT64_C(0x2020202020202020);          /* a space becomes 0 */
-        uint64_t zero = ~(((v & low7) + low7) | v) & ~low7; /* the top bit of each 0 byte */
+        /* a space becomes 0, and its byte's top bit is set */
+        uint64_t zero = pd_zero_bytes(pd_load8(p + 8 * i) ^ UINT64_C(0x2020202020202020));
         m |= ((zero >> 7) * UINT64_C(0x0102040810204080) >> 56) << (8 * i);
     }
     return m;
