@@ -605,22 +605,37 @@ static bool take_room(_Atomic size_t *room)
     return r > 0;
 }
 
-/* Read the len bytes of small file fd into buf; *got is fewer when it ended
- * sooner. */
-static pd_status read_small(int fd, char *buf, size_t len, size_t *got)
+/* preadv() until the buffers are full; a short read moves along them. The
+ * end of the file before then is PD_EIO with errno 0. */
+static pd_status readv_at(int fd, struct iovec *iov, int n, uint64_t off)
 {
-    *got = 0;
-    while (*got < len) {
-        ssize_t r = pread(fd, buf + *got, len - *got, (off_t)*got);
+    for (;;) {
+        for (; n > 0 && iov->iov_len == 0; iov++, n--)
+            ;
+        if (n == 0)
+            return PD_OK;
+        ssize_t r = preadv(fd, iov, n, (off_t)off);
         if (r < 0 && errno == EINTR)
             continue;
-        if (r < 0)
+        if (r <= 0) {
+            if (r == 0)
+                errno = 0;
             return PD_EIO;
-        if (r == 0)
-            break;
-        *got += (size_t)r;
+        }
+        off += (uint64_t)r;
+        for (; n > 0 && (size_t)r >= iov->iov_len; iov++, n--)
+            r -= (ssize_t)iov->iov_len;
+        if (n > 0) {
+            iov->iov_base = (char *)iov->iov_base + r;
+            iov->iov_len -= (size_t)r;
+        }
     }
-    return PD_OK;
+}
+
+static pd_status read_at(int fd, char *buf, size_t len, uint64_t off)
+{
+    struct iovec iov = {buf, len};
+    return readv_at(fd, &iov, 1, off);
 }
 
 /* Write the `used` bytes of buf, the files from `first` on that were read
@@ -685,8 +700,9 @@ static bool sniff_file(sniff_job *j, size_t i, int fd, char *buf, size_t *used)
     size_t got;
     if (small) {
         char *at = buf + *used;
-        if (read_small(fd, at, (size_t)sb.st_size, &got) != PD_OK)
-            return false;
+        got = (size_t)sb.st_size;
+        if (read_at(fd, at, got, 0) != PD_OK)
+            return false; /* add_path() reads it as it is now, or says why not */
         if (pd_compression_of(at, got) != PD_PLAIN) {
             size_t len = decode_small(at, got, at + got, SNIFF_BUF - *used - got);
             if (len == SIZE_MAX)
@@ -902,39 +918,6 @@ static void done_fd(pd_files *fs, uint32_t d, int fd)
     pthread_mutex_unlock(&fs->fd_lock);
     if (!kept)
         close(fd);
-}
-
-/* preadv() until the buffers are full; a short read moves along them. The
- * end of the file before then is PD_EIO with errno 0. */
-static pd_status readv_at(int fd, struct iovec *iov, int n, uint64_t off)
-{
-    for (;;) {
-        for (; n > 0 && iov->iov_len == 0; iov++, n--)
-            ;
-        if (n == 0)
-            return PD_OK;
-        ssize_t r = preadv(fd, iov, n, (off_t)off);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            if (r == 0)
-                errno = 0;
-            return PD_EIO;
-        }
-        off += (uint64_t)r;
-        for (; n > 0 && (size_t)r >= iov->iov_len; iov++, n--)
-            r -= (ssize_t)iov->iov_len;
-        if (n > 0) {
-            iov->iov_base = (char *)iov->iov_base + r;
-            iov->iov_len -= (size_t)r;
-        }
-    }
-}
-
-static pd_status read_at(int fd, char *buf, size_t len, uint64_t off)
-{
-    struct iovec iov = {buf, len};
-    return readv_at(fd, &iov, 1, off);
 }
 
 /* The length of document d, from fd for a file read in place. */
