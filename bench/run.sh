@@ -210,3 +210,10 @@ $B/accuracy "$D/news10"
 echo
 echo "the same corpus in seven scripts (gen ... world):"
 $B/accuracy "$D/world10"
+# Sentences of hard-wrapped text found whole (bench/wrapped.sh), on the
+# licences the system ships, when it has them.
+if [ -r /usr/share/common-licenses/GPL-3 ]; then
+    echo
+    echo "sentences of hard-wrapped text found whole (bench/wrapped.sh):"
+    PARADUP=$P sh bench/wrapped.sh
+fi

@@ -71,12 +71,13 @@ void pd_buf_release(pd_buf *b);
 typedef enum pd_unit_kind {
     PD_UNIT_LINE = 0,  /* every line not blank after trimming (default) */
     PD_UNIT_PARAGRAPH, /* blocks separated by blank lines */
-    PD_UNIT_SENTENCE   /* sentences within each line */
+    PD_UNIT_SENTENCE   /* sentences within each line, or run across wrapped lines */
 } pd_unit_kind;
 
 /* One unit of a document. Lines are 1-based and inclusive; byte offsets are
  * 0-based, [byte_start, byte_end), and cover the unit's trimmed text in the
- * raw document (a paragraph spans from its first line's text to its last's). */
+ * raw document (a paragraph, or a sentence of wrapped lines, spans from its
+ * first line's text to its last's). */
 typedef struct pd_unit {
     uint32_t index;      /* 1-based position among the document's units */
     uint32_t line_start;
@@ -86,15 +87,17 @@ typedef struct pd_unit {
 } pd_unit;
 
 /* A caller-owned iterator over the units of a document held in memory. The
- * fields are private. `\n` and `\r\n` line ends are both accepted, the last
+ * fields are private. Sentences run across the lines of a document that
+ * looks hard-wrapped (judged on its first 64 KB, see the README). `\n` and `\r\n` line ends are both accepted, the last
  * line needs no newline, and a leading UTF-8 byte-order mark is skipped. */
 typedef struct pd_segmenter {
     const char *data;
     size_t len, pos;
     uint32_t line, index;
     pd_unit_kind kind;
-    size_t line_begin, line_stop; /* sentence mode: the line being split */
+    size_t line_begin, line_stop; /* sentence mode: the stretch being split */
     uint32_t line_no;
+    unsigned wrap, lead; /* sentence mode: the width the text is wrapped at */
 } pd_segmenter;
 
 /* Start iterating `data[0..len)`, which stays borrowed until the last call. */
@@ -103,8 +106,9 @@ void pd_segment_init(pd_segmenter *s, const char *data, size_t len, pd_unit_kind
 /* Store the next unit in *u and return 1, or return 0 at the end. */
 int pd_segment_next(pd_segmenter *s, pd_unit *u);
 
-/* The unit's text as the CSV shows it: its bytes in `data`, except that a
- * paragraph's lines are trimmed and joined by one space. Replaces out's
+/* The unit's text as the CSV shows it: its bytes in `data`, except that the
+ * lines of a paragraph, or of a sentence that runs across lines, are trimmed
+ * and joined by one space. Replaces out's
  * contents. Returns PD_ENOMEM or PD_OK. */
 pd_status pd_unit_text(const char *data, size_t len, const pd_unit *u, pd_unit_kind kind,
                        pd_buf *out);

@@ -4,8 +4,8 @@
  * Every field is quoted as libcsv's csv_write() quotes it: valid CSV that
  * every reader takes (a field without a quote is copied whole between quotes,
  * which is what csv_write() would write). A unit's text is read back from the source by its
- * byte offsets (nothing of it was kept) and, for paragraphs, its lines are
- * trimmed and joined by one space (pd_unit_text). Numbers are written with
+ * byte offsets (nothing of it was kept) and, for a paragraph or a sentence of
+ * wrapped lines, its lines are trimmed and joined by one space (pd_unit_text). Numbers are written with
  * fixed formats so the same input gives byte-identical output.
  */
 #include "internal.h"
@@ -245,7 +245,7 @@ typedef struct block {
     uint32_t *read_doc;    /* and the document it could not read */
     size_t cap_read_st, cap_read_doc;
     pd_tbuf *raw;          /* per thread: a span's bytes, for a source without read_ranges */
-    pd_tbuf *join;         /* per thread: a paragraph's lines joined */
+    pd_tbuf *join;         /* per thread: a unit's lines joined */
     pd_tbuf *rows;         /* per thread: the pieces it formatted */
     struct piece {
         unsigned tid;      /* in rows[tid], at [off, off + len) */
@@ -267,14 +267,16 @@ typedef struct report {
 enum { READ_UNITS = 500 };
 #define NONE UINT32_MAX
 
-/* A paragraph's lines trimmed and joined by one space, in its place:
- * joining never lengthens a text. */
+/* The lines of a unit that spans lines trimmed and joined by one space, in
+ * its place: joining never lengthens a text. */
 static pd_status join_lines(report *r, unsigned tid, size_t row, uint32_t unit)
 {
     block *b = r->b;
     char *text = b->arena.data + b->off[row];
     const pd_urec *u = &r->sc->units[unit];
     pd_unit local = {u->index, u->line_start, pd_urec_line_end(r->sc, unit), 0, b->len[row]};
+    if (local.line_end == local.line_start)
+        return PD_OK;
     pd_buf *join = &b->join[tid].b;
     PD_TRY(pd_unit_text(text, b->len[row], &local, PD_UNIT_PARAGRAPH, join));
     if (join->len > 0)
@@ -302,7 +304,7 @@ static void read_job(void *ctx, unsigned tid, size_t i)
             rg[n++] = (pd_range){u->doc, u->byte_start, b->len[row], b->arena.data + b->off[row]};
     }
     pd_status st = n > 0 ? pd_read_ranges(r->src, &b->raw[tid].b, rg, n, &b->read_doc[i]) : PD_OK;
-    for (size_t j = from; j < stop && st == PD_OK && sc->o.unit == PD_UNIT_PARAGRAPH; j++)
+    for (size_t j = from; j < stop && st == PD_OK && sc->o.unit != PD_UNIT_LINE; j++)
         st = join_lines(r, tid, (uint32_t)b->order[j], (uint32_t)(b->order[j] >> 32));
     b->read_st[i] = st;
 }
@@ -394,7 +396,7 @@ static pd_status read_block(report *r, size_t first)
     for (; k < rows && (k == 0 || at < read_bytes); k++) {
         const pd_rrow *row = &sc->report[first + k];
         size_t len = row->len;
-        b->len[k] = len; /* as read; join_lines() shortens a paragraph's */
+        b->len[k] = len; /* as read; join_lines() shortens a unit's of lines */
         if ((b->same[k] = repeat_of(b, row->same_bytes, len, (uint32_t)k)) != NONE)
             continue;
         b->order[b->reads++] = (uint64_t)row->unit << 32 | k;

@@ -91,8 +91,11 @@ static inline uint64_t pd_zero_bytes(uint64_t v)
     return ~(((v & low7) + low7) | v) & ~low7;
 }
 
-/* segment.c: a blank byte within a line (space, tab, CR, FF, VT). */
-bool pd_segment_blank(unsigned char c);
+/* A blank byte within a line (space, tab, CR, FF, VT). */
+static inline bool pd_segment_blank(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
 
 /* segment.c: the length of a UTF-8 byte-order mark at the start of data. */
 size_t pd_segment_bom(const char *data, size_t len);
@@ -110,10 +113,22 @@ void pd_segment_range(pd_segmenter *s, const char *data, size_t start, size_t en
 /* segment.c: where a work chunk that should end near `want` may end: just
  * after a newline (after a blank line for paragraphs), or at len. */
 size_t pd_segment_cut(const char *data, size_t len, size_t want, pd_unit_kind kind);
-/* segment.c: a place in [from, to) of a line where a sentence starts
- * whatever the line holds before `from` (a boundary depends on a few bytes
- * around it only), or 0 if none is found. Reads data[from - 1, to). */
+/* segment.c: a place in [from, to) of a stretch where a sentence starts
+ * whatever the stretch holds before `from` (a boundary depends on a few
+ * bytes around it only), or 0 if none is found. Reads data[from - 1, to). */
 size_t pd_segment_sentence_start(const char *data, size_t from, size_t to);
+/* segment.c: the width in characters a document's lines are hard-wrapped
+ * at, judged from its first 64 KB, or 0 when they do not look wrapped: a
+ * segmenter of sentences is given it (pd_segmenter.wrap) to join a line to
+ * the next where the next one's first word would not have fitted. */
+unsigned pd_segment_wrap(const char *data, size_t len);
+/* segment.c: does the line that the newline data[nl] ends run on into the
+ * next (data[0, len) is read; the line begins after a newline, or at
+ * floor)? Always false when wrap is 0. */
+bool pd_segment_runs_on(const char *data, size_t floor, size_t len, size_t nl, unsigned wrap);
+/* segment.c: the characters of the trimmed line before data[at], as a
+ * segmenter that starts at `at` inside a line is told (pd_segmenter.lead). */
+unsigned pd_segment_lead(const char *data, size_t floor, size_t at);
 
 /* normalize.c: what code points, and short runs that utf8proc must read,
  * become under one set of flags, learned as they are met: most are written
@@ -320,8 +335,9 @@ pd_status pd_read_csv(pd_files *fs, uint32_t file, pd_instream *in, char delim, 
 #define PD_MAX_UNIT_LEN (UINT32_MAX - 1)
 #endif
 
-/* One unit, 24 bytes: where it is, never its text. A paragraph's last line
- * is kept apart (pd_scan.line_end); other units end on the line they start. */
+/* One unit, 24 bytes: where it is, never its text. The last line of a
+ * paragraph or a sentence is kept apart (pd_scan.line_end); a line ends on
+ * the line it starts. */
 typedef struct pd_urec {
     uint64_t byte_start;
     uint32_t len, doc, index, line_start;
@@ -359,7 +375,7 @@ struct pd_scan {
     /* units in input order; text[u] is the id of unit u's normalized text */
     pd_urec *units;
     uint32_t *text;
-    uint32_t *line_end; /* paragraphs only: each unit's last line */
+    uint32_t *line_end; /* paragraphs and sentences: each unit's last line */
     /* bit u: unit u's bytes are those of its text's first unit (the same
      * XXH3-64 hash of its bytes as they lie), so the report reads them once */
     uint64_t *as_first;

@@ -18,7 +18,7 @@
  * repeated a million times costs one LSH entry.
  *
  * Nothing of a unit's text is kept: 24 bytes of position per unit (28 for a
- * paragraph), 4 for its text id, a bit (as_first), and per distinct text 8
+ * paragraph or a sentence), 4 for its text id, a bit (as_first), and per distinct text 8
  * (the hash of its first unit's bytes) + 4 (first unit) + 21 to 43 (the
  * table, which holds the text's hash); the band keys go to a temporary file
  * (keys.c). The report re-reads texts by offset.
@@ -198,11 +198,15 @@ typedef struct chunk {
     /* A small document, mapped by the thread that processes it (see
      * cut_batch); unreadable when map() failed, and then skipped. */
     bool lazy, unreadable;
+    /* Sentences: the width the document is wrapped at (pd_segment_wrap),
+     * and the characters of the line before start when the chunk begins
+     * inside one. */
+    unsigned wrap, lead;
     pd_status st;
     /* Its units and signatures, in the buffers of the thread that made them
      * (scratch.out, from uoff and soff; see bind_chunk): */
     pd_urec *u; /* local index and line numbers (1-based within the chunk) */
-    uint32_t *line_end; /* paragraphs only: each unit's last line, local */
+    uint32_t *line_end; /* paragraphs and sentences: each unit's last line, local */
     pd_h128 *h;
     /* the XXH3-64 hash of each unit's bytes as they lie; once its text is
      * found known, 1 when those are the bytes of the text's first unit, else 0 */
@@ -294,6 +298,7 @@ typedef struct pass1 {
     uint32_t doc;
     const char *data;
     size_t len, pos;
+    unsigned wrap, lead; /* sentences: its width (or 0), and the next chunk's lead */
     uint64_t batches; /* cut so far */
     uint64_t input_bytes; /* the input's length, as far as it is known (input_length) */
     size_t texts_ahead;   /* room reserve_ahead() wants in sc->first_bytes, or 0 */
@@ -430,21 +435,20 @@ static pd_status add_piece(pd_scan *sc, scratch *s, chunk *c, uint64_t start, ui
     }
     struct chunk_out *o = &s->out[s->signing];
     size_t need = c->uoff + c->n + 1;
-    bool para = sc->o.unit == PD_UNIT_PARAGRAPH;
+    bool spans = sc->o.unit != PD_UNIT_LINE; /* a unit may span lines */
     if (need > o->cap_u || need > o->cap_h || need > o->cap_bytes || need > o->cap_known ||
-        (para && need > o->cap_line_end)) {
+        (spans && need > o->cap_line_end)) {
         PD_TRY(PD_GROW(o->u, o->cap_u, need));
-        if (para)
+        if (spans)
             PD_TRY(PD_GROW(o->line_end, o->cap_line_end, need));
         PD_TRY(PD_GROW(o->h, o->cap_h, need));
         PD_TRY(PD_GROW(o->bytes, o->cap_bytes, need));
         PD_TRY(PD_GROW(o->known, o->cap_known, need));
         bind_chunk(c, o, sc->bands);
     }
-    /* Only a paragraph spans lines: a sentence ends at its line's end. */
     assert(len <= PD_MAX_UNIT_LEN); /* longer ones were split (unit_limit) */
     c->u[c->n] = (pd_urec){start, (uint32_t)len, c->doc, index, line};
-    if (para)
+    if (spans)
         c->line_end[c->n] = line + count_newlines(text, len);
     c->bytes[c->n] = XXH3_64bits(text, len);
     XXH128_hash_t h = XXH3_128bits(norm->data, norm->len);
@@ -556,6 +560,8 @@ static pd_status process_chunk(pd_scan *sc, const pd_source *src, scratch *s, ch
     uint32_t extra = 0; /* pieces beyond the first of split units so far */
     open_view(src, s, c);
     pd_segment_range(&seg, s->d, c->start - s->origin, c->end - s->origin, 1, sc->o.unit);
+    seg.wrap = c->wrap;
+    seg.lead = c->lead;
     s->waiting = false;
     for (bool more = next_unit(&seg, s, &u); more;) {
         pd_unit next;
@@ -604,6 +610,8 @@ static void process_chunk_job(void *ctx, unsigned tid, size_t i)
         }
         c->start = pd_segment_bom(c->data, len);
         c->end = len;
+        if (b->p->sc->o.unit == PD_UNIT_SENTENCE)
+            c->wrap = pd_segment_wrap(c->data, len);
     }
     c->st = process_chunk(b->p->sc, src, s, c);
     o->units = c->uoff + c->n;
@@ -656,6 +664,8 @@ static pd_status open_next_doc(pass1 *p, bool *got)
             p->data = m->data;
             p->len = m->len;
             p->pos = pd_segment_bom(m->data, m->len);
+            p->wrap = sc->o.unit == PD_UNIT_SENTENCE ? pd_segment_wrap(m->data, m->len) : 0;
+            p->lead = 0;
             p->mapped = p->fresh = true;
             p->run_from = p->run_end = 0;
             *got = true;
@@ -800,22 +810,30 @@ static size_t cut_paragraph(pass1 *p, bool *inside, bool *unit_on)
 }
 
 /* Where the chunk ends when units are sentences: after the first newline
- * from `want` on or, in a line that goes on, at the start of a sentence
- * (*inside). Both are looked for a step at a time, so a chunk usually ends
- * within a step of `want`; only a sentence longer than a chunk makes the
- * chunk longer. */
-static size_t cut_sentences(pass1 *p, size_t want, bool *inside)
+ * from `want` on that ends a stretch (one that no sentence runs across, see
+ * pd_segment_runs_on) or, in a stretch that goes on, at the start of a
+ * sentence (*inside; the chunk then tells its segmenter the characters of
+ * the line before, *lead). Both are looked for a step at a time, so a chunk
+ * usually ends within a step of `want`; only a sentence longer than a chunk
+ * makes the chunk longer. */
+static size_t cut_sentences(pass1 *p, size_t want, bool *inside, unsigned *lead)
 {
     enum { STEP = 64 << 10 };
     const char *d = p->data;
+    size_t floor = pd_segment_bom(d, p->len);
     for (size_t from = want; from < p->len; from += STEP) {
         size_t to = p->len - from < STEP ? p->len : from + STEP;
-        const char *nl = memchr(d + from, '\n', to - from);
-        if (nl)
-            return (size_t)(nl - d) + 1;
-        size_t k = pd_segment_sentence_start(d, from, to);
+        for (const char *nl = d + from; (nl = memchr(nl, '\n', (size_t)(d + to - nl))) != NULL;)
+            if (!pd_segment_runs_on(d, floor, p->len, (size_t)(nl++ - d), p->wrap))
+                return (size_t)(nl - d);
+        size_t k = pd_segment_sentence_start(d, from, to), b = k;
+        while (b > from && pd_segment_blank((unsigned char)d[b - 1]))
+            b--;
+        if (k && d[b - 1] == '\n')
+            return b; /* at the start of a line a sentence runs on into */
         if (k) {
             *inside = true;
+            *lead = pd_segment_lead(d, floor, k);
             return k;
         }
     }
@@ -831,15 +849,16 @@ static size_t cut_sentences(pass1 *p, size_t want, bool *inside)
  * the chunk. The cutter and the workers read a window at a time, never the
  * whole line, and the pages of a line of gigabytes are released as its
  * chunks are merged. */
-static size_t cut_chunk(pass1 *p, bool *inside, bool *unit_on)
+static size_t cut_chunk(pass1 *p, bool *inside, bool *unit_on, unsigned *lead)
 {
     const char *d = p->data;
     size_t want = p->pos + p->chunk_bytes, max = p->sc->o.max_unit_bytes;
     *inside = *unit_on = false;
+    *lead = 0;
     if (want >= p->len)
         return p->len;
     if (p->sc->o.unit == PD_UNIT_SENTENCE)
-        return cut_sentences(p, want, inside);
+        return cut_sentences(p, want, inside, lead);
     if (max == 0 || max > LONG_PIECE_MAX)
         return pd_segment_cut(d, p->len, want, p->sc->o.unit);
     if (p->sc->o.unit == PD_UNIT_PARAGRAPH)
@@ -913,6 +932,7 @@ static void small_chunk(pass1 *p, batch *b)
     c->doc = p->doc++;
     c->data = NULL;
     c->start = c->end = 0;
+    c->wrap = c->lead = 0; /* the thread that maps it finds its width */
     c->first = c->last = c->lazy = true;
     c->open_start = c->open_end = c->open_unit = c->copy = false;
 }
@@ -949,12 +969,16 @@ static pd_status cut_batch(pass1 *p, batch *b)
         p->chunk_bytes = threads == 1 || share >= CHUNK_BYTES ? CHUNK_BYTES
                          : share < TAIL_CHUNK_MIN          ? TAIL_CHUNK_MIN
                                                            : share;
-        size_t end = cut_chunk(p, &inside, &unit_on);
+        unsigned lead;
+        size_t end = cut_chunk(p, &inside, &unit_on, &lead);
         chunk *c = new_chunk(b);
         c->doc = p->doc;
         c->data = p->data;
         c->start = p->pos;
         c->end = end;
+        c->wrap = p->wrap;
+        c->lead = p->lead;
+        p->lead = lead;
         c->first = p->fresh;
         c->last = end == p->len;
         c->open_start = p->in_line;
@@ -1141,7 +1165,7 @@ static pd_status grow_merged(pd_scan *sc, size_t units, size_t texts)
 {
     PD_TRY(PD_GROW(sc->units, sc->cap_units, units));
     PD_TRY(PD_GROW(sc->text, sc->cap_text, units));
-    if (sc->o.unit == PD_UNIT_PARAGRAPH)
+    if (sc->o.unit != PD_UNIT_LINE)
         PD_TRY(PD_GROW(sc->line_end, sc->cap_line_end, units));
     PD_TRY(PD_GROW(sc->as_first, sc->cap_as_first, (units + 63) / 64));
     return PD_GROW(sc->first, sc->cap_first, texts);

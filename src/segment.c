@@ -7,9 +7,11 @@
  *   line       every non-blank line (scraped pages put banners, bylines and
  *              captions on consecutive lines, so a line is their paragraph);
  *   paragraph  a run of non-blank lines, ended by a blank line or the end;
- *   sentence   the sentences of each non-blank line, split after . ! ? (and
+ *   sentence   the sentences of each stretch of text, split after . ! ? (and
  *              closing quotes) when a space and a capital, digit or opening
- *              quote follow, but not after an abbreviation or an initial.
+ *              quote follow, but not after an abbreviation or an initial. A
+ *              stretch is a non-blank line, or, in a hard-wrapped document,
+ *              the lines a sentence runs across (see pd_segment_wrap).
  * Every unit records its line span and the byte span of its trimmed text in
  * the raw document, so later stages re-read it instead of keeping it.
  */
@@ -18,9 +20,10 @@
 #include <ctype.h>
 #include <utf8proc.h>
 
-bool pd_segment_blank(unsigned char c)
+/* A blank or a newline: what separates words in a stretch of wrapped lines. */
+static bool is_space(unsigned char c)
 {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+    return c == '\n' || pd_segment_blank(c);
 }
 
 void pd_segment_range(pd_segmenter *s, const char *data, size_t start, size_t end,
@@ -42,6 +45,8 @@ size_t pd_segment_bom(const char *data, size_t len)
 void pd_segment_init(pd_segmenter *s, const char *data, size_t len, pd_unit_kind kind)
 {
     pd_segment_range(s, data, pd_segment_bom(data, len), len, 1, kind);
+    if (kind == PD_UNIT_SENTENCE)
+        s->wrap = pd_segment_wrap(data, len);
 }
 
 /* Read the next line at s->pos: its trimmed span [*b, *e) and its number.
@@ -79,7 +84,7 @@ static const char *const abbreviations[] = {
 static bool ends_abbreviation(const char *p, size_t begin, size_t dot)
 {
     size_t w = dot;
-    while (w > begin && !pd_segment_blank((unsigned char)p[w - 1]))
+    while (w > begin && !is_space((unsigned char)p[w - 1]))
         w--;
     while (w < dot && strchr("\"'([", p[w]))
         w++;
@@ -153,7 +158,7 @@ static size_t next_terminator(const char *p, size_t i, size_t e)
     return e;
 }
 
-/* The end of the sentence that starts at `b` in the trimmed line [b, e):
+/* The end of the sentence that starts at `b` in the trimmed stretch [b, e):
  * sets *next to where the following sentence starts (e if none). */
 static size_t sentence_end(const char *p, size_t b, size_t e, size_t *next)
 {
@@ -164,10 +169,10 @@ static size_t sentence_end(const char *p, size_t b, size_t e, size_t *next)
             j++;
         for (size_t n; j < e && (n = closer_len(p, j, e)) > 0;)
             j += n;
-        if (j >= e || !pd_segment_blank((unsigned char)p[j]))
+        if (j >= e || !is_space((unsigned char)p[j]))
             continue;
         size_t k = j;
-        while (k < e && pd_segment_blank((unsigned char)p[k]))
+        while (k < e && is_space((unsigned char)p[k]))
             k++;
         if (!starts_sentence(p, k, e))
             continue;
@@ -189,13 +194,162 @@ static size_t sentence_end(const char *p, size_t b, size_t e, size_t *next)
  * blanks are left out, so that nothing at `to` is read. */
 size_t pd_segment_sentence_start(const char *data, size_t from, size_t to)
 {
-    while (from < to && !pd_segment_blank((unsigned char)data[from - 1]))
+    while (from < to && !is_space((unsigned char)data[from - 1]))
         from++;
-    while (to > from && pd_segment_blank((unsigned char)data[to - 1]))
+    while (to > from && is_space((unsigned char)data[to - 1]))
         to--;
     size_t next;
     sentence_end(data, from, to, &next);
     return next < to ? next : 0;
+}
+
+/* --- hard-wrapped text --------------------------------------------------- */
+
+/* Plain-text books, e-mail, licences and old corpora break every line near a
+ * width, so a sentence runs across lines, and copies wrapped at other widths
+ * break it elsewhere. In a document whose lines look wrapped
+ * (pd_segment_wrap), a line runs on into the next where the next one's first
+ * word would (almost) not have fitted: the sentences of the stretch are then
+ * the same whatever the width. A line's width counts its indent, as the
+ * tools that fill text do; the slack allows for hand-wrapped and ragged text
+ * (in the licences and release notes of a Debian system, 83-99% of the lines
+ * followed by text are full with it, 54-96% without). A scraped page puts a
+ * paragraph, a banner or a caption on a line of its own: its lines are
+ * longer than WRAP_MAX, or too uneven to look wrapped, and no line runs on. */
+enum {
+    WRAP_SAMPLE = 64 << 10, /* the document's first bytes decide */
+    WRAP_MIN = 30,          /* widths in characters */
+    WRAP_MAX = 200,
+    WRAP_SLACK = 6,
+    WRAP_PAIRS = 4,         /* at least this many lines followed by text */
+    CHARS_CAP = WRAP_MAX + 1 /* characters are counted up to this */
+};
+
+/* Code points in p[b, e), CHARS_CAP at most: bytes that do not continue a
+ * UTF-8 sequence (10xxxxxx), eight at a time; a multiply adds up the flags
+ * (no popcount instruction in the baseline x86-64). */
+static unsigned count_chars(const char *p, size_t b, size_t e)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101);
+    size_t n = 0;
+    for (; b + 8 <= e && n < CHARS_CAP; b += 8) {
+        uint64_t v = pd_load8(p + b);
+        n += 8 - (size_t)(((v & ~(v << 1) & ones << 7) >> 7) * ones >> 56);
+    }
+    for (; b < e && n < CHARS_CAP; b++)
+        n += ((unsigned char)p[b] & 0xC0) != 0x80;
+    return n < CHARS_CAP ? (unsigned)n : CHARS_CAP;
+}
+
+/* Does the line after the newline at nl (of data[0, len)) start with text
+ * that may continue a sentence? Then *word is its first word's length in
+ * characters, and *at where it starts. Not a blank line, the end, or a list
+ * or quote marker. */
+static bool next_word(const char *p, size_t len, size_t nl, unsigned *word, size_t *at)
+{
+    size_t k = nl + 1, w;
+    while (k < len && pd_segment_blank((unsigned char)p[k]))
+        k++;
+    if (k == len)
+        return false;
+    switch (p[k]) {
+    case '\n': case '-': case '*': case '+': case '>': case '#': case '|':
+        return false;
+    }
+    if (len - k >= 3 && memcmp(p + k, "\xE2\x80\xA2", 3) == 0) /* • */
+        return false;
+    for (w = k; w < len && w - k <= 4 * CHARS_CAP && !is_space((unsigned char)p[w]);)
+        w++;
+    *word = count_chars(p, k, w);
+    *at = k;
+    return true;
+}
+
+/* Is p[i] (of p[0, e)) a lower-case letter? */
+static bool lower_at(const char *p, size_t i, size_t e)
+{
+    unsigned char c = (unsigned char)p[i];
+    if (c < 0x80)
+        return c >= 'a' && c <= 'z';
+    utf8proc_int32_t cp;
+    return utf8proc_iterate((const utf8proc_uint8_t *)p + i, (utf8proc_ssize_t)(e - i), &cp) > 0 &&
+           utf8proc_category(cp) == UTF8PROC_CATEGORY_LL;
+}
+
+/* Is a line of `width` characters full in text wrapped at `wrap`, when the
+ * next line's first word has `word`? */
+static bool full(unsigned width, unsigned word, unsigned wrap)
+{
+    return width + 1 + word + WRAP_SLACK > wrap;
+}
+
+/* Does a line `width` characters wide, ended by the newline at nl, run on
+ * into the next one in a document wrapped at `wrap` (0: not wrapped)? */
+static bool runs_on(const char *p, size_t len, size_t nl, unsigned wrap, unsigned width)
+{
+    unsigned word;
+    size_t at;
+    return wrap && next_word(p, len, nl, &word, &at) && full(width, word, wrap);
+}
+
+/* The width of the line that ends at data[e] (its trailing blanks left out
+ * by the caller), from its start: after a newline, or at floor. */
+static unsigned width_before(const char *data, size_t floor, size_t e)
+{
+    size_t b = e;
+    while (b > floor && data[b - 1] != '\n')
+        if (e - --b > 4 * CHARS_CAP)
+            return CHARS_CAP;
+    return count_chars(data, b, e);
+}
+
+unsigned pd_segment_wrap(const char *data, size_t len)
+{
+    size_t at = pd_segment_bom(data, len), b = at;
+    size_t stop = len - at > WRAP_SAMPLE ? at + WRAP_SAMPLE : len, pairs = 0, lower = 0;
+    /* The lines followed by text (not a list item): how many are each
+     * width, and each width with the next line's first word after it. */
+    uint32_t widths[CHARS_CAP + 1] = {0}, with_word[2 * CHARS_CAP + 2] = {0};
+    for (const char *q; (q = memchr(data + b, '\n', stop - b)) != NULL; b = (size_t)(q - data) + 1) {
+        size_t nl = (size_t)(q - data), e = nl;
+        unsigned word;
+        size_t next;
+        while (e > b && pd_segment_blank((unsigned char)data[e - 1]))
+            e--;
+        if (e > b && next_word(data, len, nl, &word, &next)) {
+            unsigned n = count_chars(data, b, e);
+            widths[n]++;
+            with_word[n + 1 + word]++;
+            pairs++;
+            lower += lower_at(data, next, len);
+        }
+    }
+    /* The width: the widest of those lines, the widest twentieth left out. */
+    unsigned wrap = 0;
+    for (size_t seen = 0; wrap < CHARS_CAP && (seen += widths[wrap]) * 20 < pairs * 19;)
+        wrap++;
+    if (pairs < WRAP_PAIRS || wrap < WRAP_MIN || wrap > WRAP_MAX)
+        return 0;
+    /* Wrapped if four in five of them are full, and prose: at least half of
+     * the lines after them go on in lower case (lists, headlines, tables and
+     * logs do not; nor does text in a script without case, left as it is). */
+    size_t n_full = 0;
+    for (unsigned n = 0; n < 2 * CHARS_CAP + 2; n++)
+        n_full += n + WRAP_SLACK > wrap ? with_word[n] : 0;
+    return n_full * 5 >= pairs * 4 && lower * 2 >= pairs ? wrap : 0;
+}
+
+unsigned pd_segment_lead(const char *data, size_t floor, size_t at)
+{
+    return width_before(data, floor, at);
+}
+
+bool pd_segment_runs_on(const char *data, size_t floor, size_t len, size_t nl, unsigned wrap)
+{
+    size_t e = nl;
+    while (e > floor && pd_segment_blank((unsigned char)data[e - 1]))
+        e--;
+    return wrap && runs_on(data, len, nl, wrap, width_before(data, floor, e));
 }
 
 /* --- the iterator -------------------------------------------------------- */
@@ -209,21 +363,54 @@ static void set_unit(pd_segmenter *s, pd_unit *u, size_t b, size_t e, uint32_t l
     u->byte_end = e;
 }
 
+/* Newlines in p[b, e). */
+static uint32_t newlines(const char *p, size_t b, size_t e)
+{
+    uint32_t n = 0;
+    for (const char *q; b < e && (q = memchr(p + b, '\n', e - b)) != NULL; b = (size_t)(q - p) + 1)
+        n++;
+    return n;
+}
+
+/* The next stretch of text to split into sentences: a non-blank line, and
+ * the lines it runs on into (runs_on). False at the end of the range. */
+static bool next_stretch(pd_segmenter *s)
+{
+    size_t b, e, raw;
+    uint32_t no;
+    do {
+        raw = s->pos;
+        if (!next_line(s, &b, &e, &no))
+            return false;
+    } while (b == e);
+    /* the range may begin inside its first line: the lead is the rest */
+    unsigned width = s->wrap ? s->lead + count_chars(s->data, raw, e) : 0;
+    s->lead = 0;
+    s->line_begin = b;
+    s->line_no = no;
+    while (s->wrap && s->data[s->pos - 1] == '\n' &&
+           runs_on(s->data, s->len, s->pos - 1, s->wrap, width < CHARS_CAP ? width : CHARS_CAP)) {
+        raw = s->pos;
+        next_line(s, &b, &e, &no);
+        width = count_chars(s->data, raw, e);
+    }
+    s->line_stop = e;
+    return true;
+}
+
 int pd_segment_next(pd_segmenter *s, pd_unit *u)
 {
     size_t b, e;
     uint32_t no;
 
     if (s->kind == PD_UNIT_SENTENCE) {
-        while (s->line_begin >= s->line_stop) {
-            if (!next_line(s, &b, &e, &no))
+        while (s->line_begin >= s->line_stop)
+            if (!next_stretch(s))
                 return 0;
-            s->line_begin = b;
-            s->line_stop = e;
-            s->line_no = no;
-        }
         size_t next, end = sentence_end(s->data, s->line_begin, s->line_stop, &next);
-        set_unit(s, u, s->line_begin, end, s->line_no, s->line_no);
+        uint32_t last = s->line_no + newlines(s->data, s->line_begin, end);
+        set_unit(s, u, s->line_begin, end, s->line_no, last);
+        s->line_no = last + newlines(s->data, end, next);
         s->line_begin = next;
         return 1;
     }
@@ -277,7 +464,7 @@ pd_status pd_unit_text(const char *data, size_t len, const pd_unit *u, pd_unit_k
         return PD_EINVAL;
     PD_TRY(pd_buf_reserve(out, e - b + 1));
     out->len = 0;
-    if (kind != PD_UNIT_PARAGRAPH) {
+    if (kind == PD_UNIT_LINE || !memchr(data + b, '\n', e - b)) {
         memcpy(out->data, data + b, e - b);
         out->len = e - b;
     } else {

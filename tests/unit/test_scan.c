@@ -9,6 +9,7 @@
  * against its keep row, many clusters placed in parallel, a huge LSH
  * bucket, and the pair list. */
 #include "check.h"
+#include "internal.h" /* pd_segment_wrap */
 #include "memsrc.h"
 
 #include <math.h>
@@ -176,6 +177,117 @@ static void test_sentence_chunks(void)
     }
     free(first);
     free(line);
+}
+
+/* Words for generated prose: lower case, capitalized, abbreviations. */
+static const char *const prose_words[] = {
+    "the", "council", "voted", "on", "a", "budget", "that", "increases", "spending",
+    "for", "transit", "by", "percent", "and", "said", "Mayor", "Smith", "Harbor",
+    "Bridge", "Mr.", "U.S.", "officials", "would", "begin", "next", "spring", "of",
+    "construction", "expected", "to", "take", "years", "March", "Tuesday", "\"we",
+    "know\"", "(in", "2019)", "I", "service", "ferry", "commuters", "Port", "City"};
+
+/* Append a paragraph of `sentences` sentences drawn by *seed, wrapped at
+ * `width` bytes (the words are ASCII), to out; returns the new length. */
+static size_t wrapped_paragraph(char *out, size_t n, uint64_t seed, unsigned sentences,
+                                unsigned width, const char *indent)
+{
+    size_t col = 0;
+    uint64_t x = seed;
+    for (unsigned s = 0; s < sentences; s++) {
+        unsigned words = 6 + (unsigned)(x % 19);
+        for (unsigned w = 0; w < words; w++) {
+            x = x * 6364136223846793005u + 1442695040888963407u;
+            char word[32];
+            const char *pick = prose_words[(x >> 33) % (sizeof prose_words / sizeof *prose_words)];
+            snprintf(word, sizeof word, "%s%s", pick, w + 1 == words ? "." : "");
+            if (w == 0 && word[0] >= 'a' && word[0] <= 'z')
+                word[0] = (char)(word[0] - 'a' + 'A');
+            size_t len = strlen(word);
+            if (col > 0 && col + 1 + len > width) {
+                n += (size_t)sprintf(out + n, "\n%s", indent);
+                col = 0;
+            } else if (col > 0) {
+                out[n++] = ' ';
+                col++;
+            } else if (n == 0 || out[n - 1] == '\n') {
+                n += (size_t)sprintf(out + n, "%s", indent);
+            }
+            memcpy(out + n, word, len);
+            n += len;
+            col += len;
+        }
+    }
+    out[n++] = '\n';
+    return n;
+}
+
+/* Sentences run across hard-wrapped lines: two documents hold the same
+ * paragraphs, wrapped at 72 and at 58 columns (some with no blank line
+ * between them, some indented, some far longer than a chunk). Each scans
+ * into the units the segmenter finds in the whole document, whatever the
+ * threads and wherever chunks end (inside a stretch too, where the chunk
+ * tells its segmenter how the line began); each sentence then meets its
+ * twin in the other document, and nothing else. */
+static void test_wrapped_sentences(void)
+{
+    size_t cap = 12u << 20, n[2] = {0, 0};
+    char *doc[2] = {malloc(cap), malloc(cap)};
+    for (uint64_t p = 1; n[0] < (3u << 20); p++) {
+        unsigned sentences = p % 29 == 0 ? 9000 : 1 + (unsigned)(p % 7);
+        for (int d = 0; d < 2; d++) {
+            n[d] = wrapped_paragraph(doc[d], n[d], p * 0x9E3779B97F4A7C15u, sentences,
+                                     d ? 58 : 72, d && p % 5 == 0 ? "  " : "");
+            n[d] += (size_t)sprintf(doc[d] + n[d], p % 3 || d ? "\n" : "");
+        }
+    }
+    CHECK(pd_segment_wrap(doc[0], n[0]) == 72 && pd_segment_wrap(doc[1], n[1]) == 58);
+    pd_unit *want[2] = {NULL, NULL};
+    size_t units[2] = {0, 0};
+    for (int d = 0; d < 2; d++) {
+        pd_segmenter seg;
+        pd_unit u;
+        size_t cap_units = 0;
+        pd_segment_init(&seg, doc[d], n[d], PD_UNIT_SENTENCE);
+        while (pd_segment_next(&seg, &u)) {
+            if (units[d] == cap_units)
+                want[d] = realloc(want[d], (cap_units = cap_units * 2 + 1024) * sizeof(pd_unit));
+            want[d][units[d]++] = u;
+        }
+    }
+    CHECK(units[0] > 30000 && units[0] == units[1]);
+    const char *names[] = {"at72", "at58"}, *texts[] = {doc[0], doc[1]};
+    pd_options o;
+    pd_options_init(&o);
+    o.unit = PD_UNIT_SENTENCE;
+    o.threshold = 1.0;
+    for (unsigned threads = 1; threads <= 3; threads++) {
+        memsrc m = {.names = names, .texts = texts};
+        o.threads = threads;
+        pd_scan *sc = run(&m, 2, &o);
+        CHECK(sc != NULL);
+        if (!sc)
+            break;
+        const pd_stats *st = pd_scan_stats(sc);
+        CHECK(st->units == 2 * units[0] && st->clusters == units[0]);
+        CHECK(pd_scan_row_count(sc) == 2 * units[0]);
+        size_t bad = 0;
+        for (size_t i = 0; i < pd_scan_row_count(sc); i++) {
+            pd_row r;
+            pd_scan_row(sc, i, &r);
+            const pd_unit *w = &want[r.doc][r.unit.index - 1];
+            bad += r.unit.index > units[r.doc] || r.unit.line_start != w->line_start ||
+                   r.unit.line_end != w->line_end || r.unit.byte_start != w->byte_start ||
+                   r.unit.byte_end != w->byte_end || r.doc != (uint32_t)(i % 2) ||
+                   (i % 2 && r.scope != PD_SCOPE_ACROSS);
+        }
+        CHECK(bad == 0);
+        pd_scan_free(sc);
+    }
+    for (int d = 0; d < 2; d++) {
+        free(want[d]);
+        free(doc[d]);
+    }
 }
 
 /* A document larger than a chunk: unit numbers and lines run on across the
@@ -707,6 +819,7 @@ static void test_many_clusters(void)
 
 int main(void)
 {
+    test_wrapped_sentences();
     test_clusters();
     test_chunks();
     test_sentence_chunks();

@@ -3,8 +3,9 @@
 #include "check.h"
 #include "internal.h"
 
-/* Segment `in` and render units as "index:l0-l1:[b,e):text|..." */
-static const char *seg(const char *in, pd_unit_kind kind)
+/* Segment `in` and render units as "index:l0-l1:[b,e):text|...", or, with
+ * texts_only, as "text|...". */
+static const char *render(const char *in, pd_unit_kind kind, bool texts_only)
 {
     static char out[4096];
     pd_segmenter s;
@@ -16,12 +17,19 @@ static const char *seg(const char *in, pd_unit_kind kind)
     pd_segment_init(&s, in, len, kind);
     while (pd_segment_next(&s, &u)) {
         pd_unit_text(in, len, &u, kind, &text);
-        n += (size_t)snprintf(out + n, sizeof out - n, "%u:%u-%u:[%llu,%llu):%s|", u.index,
-                              u.line_start, u.line_end, (unsigned long long)u.byte_start,
-                              (unsigned long long)u.byte_end, text.len ? text.data : "");
+        if (!texts_only)
+            n += (size_t)snprintf(out + n, sizeof out - n, "%u:%u-%u:[%llu,%llu):", u.index,
+                                  u.line_start, u.line_end, (unsigned long long)u.byte_start,
+                                  (unsigned long long)u.byte_end);
+        n += (size_t)snprintf(out + n, sizeof out - n, "%s|", text.len ? text.data : "");
     }
     pd_buf_release(&text);
     return out;
+}
+
+static const char *seg(const char *in, pd_unit_kind kind)
+{
+    return render(in, kind, false);
 }
 
 /* A line of tokens that test the sentence splitter: terminators, closers,
@@ -129,6 +137,100 @@ static void test_terminator_offsets(void)
     CHECK(bad == 0);
 }
 
+/* The texts of the sentences of `in`, as "text|text|...". */
+static const char *sentence_texts(const char *in)
+{
+    return render(in, PD_UNIT_SENTENCE, true);
+}
+
+/* Hard-wrapped text: a sentence runs across lines, so a paragraph wrapped
+ * at 40 or 72 columns, or at 31 indented by 2 with CRLF, has the sentences of the
+ * same paragraph on one line, whether a line ends before a capital, after
+ * an abbreviation or before a number. A scraped page's lines (banners, a
+ * headline, a byline, paragraphs a line each), headlines of one width and a
+ * list's items are not joined. */
+static void test_wrapped(void)
+{
+    const char *line =
+        "The city council voted on Tuesday to approve a new budget that increases spending on "
+        "public transit by 12 percent, said Mayor Jane Smith of Port City. Officials said work on "
+        "the new line would begin next spring and take about three years, with service from 2029. "
+        "Mr. Alvarez of the U.S. Department of Transportation agreed.\n";
+    const char *at40 =
+        "The city council voted on Tuesday to\napprove a new budget that increases\nspending on "
+        "public transit by 12\npercent, said Mayor Jane Smith of Port\nCity. Officials said work "
+        "on the new\nline would begin next spring and take\nabout three years, with service "
+        "from\n2029. Mr. Alvarez of the U.S. Department\nof Transportation agreed.\n";
+    const char *at31 =
+        "  The city council voted on\r\n  Tuesday to approve a new budget\r\n  that increases "
+        "spending on\r\n  public transit by 12 percent,\r\n  said Mayor Jane Smith of Port\r\n  "
+        "City. Officials said work on\r\n  the new line would begin next\r\n  spring and take "
+        "about three\r\n  years, with service from 2029.\r\n  Mr. Alvarez of the U.S.\r\n  "
+        "Department of Transportation\r\n  agreed.\r\n";
+    const char *at72 =
+        "The city council voted on Tuesday to approve a new budget that increases\nspending on "
+        "public transit by 12 percent, said Mayor Jane Smith of Port\nCity. Officials said work "
+        "on the new line would begin next spring and\ntake about three years, with service from "
+        "2029. Mr. Alvarez of the U.S.\nDepartment of Transportation agreed.\n";
+    CHECK_STR(sentence_texts(line),
+              "The city council voted on Tuesday to approve a new budget that increases spending "
+              "on public transit by 12 percent, said Mayor Jane Smith of Port City.|Officials said "
+              "work on the new line would begin next spring and take about three years, with "
+              "service from 2029.|Mr. Alvarez of the U.S. Department of Transportation agreed.|");
+    CHECK(pd_segment_wrap(line, strlen(line)) == 0);
+    CHECK(pd_segment_wrap(at40, strlen(at40)) == 40 && pd_segment_wrap(at31, strlen(at31)) == 33 &&
+          pd_segment_wrap(at72, strlen(at72)) == 72);
+    char want[1024]; /* sentence_texts() returns the same buffer each time */
+    snprintf(want, sizeof want, "%s", sentence_texts(line));
+    CHECK_STR(sentence_texts(at40), want);
+    CHECK_STR(sentence_texts(at31), want);
+    CHECK_STR(sentence_texts(at72), want);
+    /* lines and bytes: a sentence from its first line's text to its last's */
+    CHECK(strncmp(seg(at72, PD_UNIT_SENTENCE), "1:1-3:[0,150):", 14) == 0);
+    CHECK(strstr(seg(at72, PD_UNIT_SENTENCE), "|2:3-4:[151,262):Officials") != NULL);
+    CHECK(strstr(seg(at72, PD_UNIT_SENTENCE), "|3:4-5:[263,323):Mr. Alvarez") != NULL);
+
+    /* A list after wrapped text: its items are not joined. */
+    char list[1024];
+    snprintf(list, sizeof list, "%s- the first item of the list, long enough to fill\n"
+                                "- a second item\n\xE2\x80\xA2 a bullet\n", at40);
+    CHECK(pd_segment_wrap(list, strlen(list)) == 40);
+    CHECK(strstr(sentence_texts(list), "agreed.|- the first item of the list, long enough to "
+                                       "fill|- a second item|\xE2\x80\xA2 a bullet|") != NULL);
+
+    /* Lines of one width that do not go on in lower case (headlines, a
+     * table, a log) are not prose: not joined. */
+    const char *heads = "Council Approves Record Transit Budget For Port\n"
+                        "Harbor Bridge Will Close For Six Weeks In March\n"
+                        "School Board Weighs Cuts To Music And Sports Now\n"
+                        "Ferry Service Adds Two Runs For North Shore Riders\n"
+                        "Mayor Says Federal Money Covers Most Of The Cost\n";
+    CHECK(pd_segment_wrap(heads, strlen(heads)) == 0);
+
+    /* A scraped page: each line is a stretch of its own. */
+    const char *page =
+        "DAILY LEDGER | Subscribe for $1 a week and get unlimited access to local news\n"
+        "Subscribe now\n"
+        "Harbor Bridge will close for six weeks of repairs starting in March\n"
+        "By Ana Lopez, Staff Writer | Updated Feb. 12, 2026 at 4:15 p.m.\n"
+        "The Harbor Bridge, which carries about 40,000 vehicles a day between the port district "
+        "and downtown, will close to all traffic for six weeks. Officials said the work could "
+        "not be done in stages because the joints sit beneath every lane of the bridge deck.\n"
+        "Photo: Traffic crosses the Harbor Bridge at dusk on Tuesday\n"
+        "Related: City council approves new bus lanes on Fifth Street\n"
+        "Subscribe now\n";
+    CHECK(pd_segment_wrap(page, strlen(page)) == 0);
+    CHECK_STR(sentence_texts(page),
+              "DAILY LEDGER | Subscribe for $1 a week and get unlimited access to local news|"
+              "Subscribe now|Harbor Bridge will close for six weeks of repairs starting in March|"
+              "By Ana Lopez, Staff Writer | Updated Feb. 12, 2026 at 4:15 p.m.|"
+              "The Harbor Bridge, which carries about 40,000 vehicles a day between the port "
+              "district and downtown, will close to all traffic for six weeks.|Officials said the "
+              "work could not be done in stages because the joints sit beneath every lane of the "
+              "bridge deck.|Photo: Traffic crosses the Harbor Bridge at dusk on Tuesday|"
+              "Related: City council approves new bus lanes on Fifth Street|Subscribe now|");
+}
+
 int main(void)
 {
     static const struct {
@@ -177,5 +279,6 @@ int main(void)
               strlen(want[i]) == u.byte_end - u.byte_start);
     test_sentence_start();
     test_terminator_offsets();
+    test_wrapped();
     return check_done("test_segment");
 }
