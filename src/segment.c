@@ -220,7 +220,7 @@ enum {
     WRAP_SAMPLE = 64 << 10, /* the document's first bytes decide */
     WRAP_MIN = 30,          /* widths in characters */
     WRAP_MAX = 200,
-    WRAP_SLACK = 6,
+    WRAP_SLACK = 6,         /* a full line may fall this much short */
     WRAP_PAIRS = 4,         /* at least this many lines followed by text */
     CHARS_CAP = WRAP_MAX + 1 /* characters are counted up to this */
 };
