@@ -95,8 +95,8 @@ typedef struct pd_segmenter {
     size_t len, pos;
     uint32_t line, index;
     pd_unit_kind kind;
-    size_t line_begin, line_stop; /* sentence mode: the stretch being split */
-    uint32_t line_no;
+    size_t line_begin, line_stop; /* sentence mode: the stretch being split, */
+    uint32_t line_no, stretch_end; /* the line at line_begin, its last line */
     unsigned wrap, lead; /* sentence mode: the width the text is wrapped at */
 } pd_segmenter;
 

@@ -375,7 +375,9 @@ struct pd_scan {
     /* units in input order; text[u] is the id of unit u's normalized text */
     pd_urec *units;
     uint32_t *text;
-    uint32_t *line_end; /* paragraphs and sentences: each unit's last line */
+    /* each unit's last line: for paragraphs, and for sentences once one
+     * may span lines (a document looks wrapped); else NULL */
+    uint32_t *line_end;
     /* bit u: unit u's bytes are those of its text's first unit (the same
      * XXH3-64 hash of its bytes as they lie), so the report reads them once */
     uint64_t *as_first;

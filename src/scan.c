@@ -18,10 +18,10 @@
  * repeated a million times costs one LSH entry.
  *
  * Nothing of a unit's text is kept: 24 bytes of position per unit (28 for a
- * paragraph or a sentence), 4 for its text id, a bit (as_first), and per distinct text 8
- * (the hash of its first unit's bytes) + 4 (first unit) + 21 to 43 (the
- * table, which holds the text's hash); the band keys go to a temporary file
- * (keys.c). The report re-reads texts by offset.
+ * paragraph or a sentence), 4 for its text id, a bit (as_first), and per
+ * distinct text 8 (the hash of its first unit's bytes) + 4 (first unit) + 21
+ * to 43 (the table, which holds the text's hash); the band keys go to a
+ * temporary file (keys.c). The report re-reads texts by offset.
  *
  * Output depends only on the input and options, never on thread timing:
  * chunks are cut at fixed places and merged in order.
@@ -202,11 +202,12 @@ typedef struct chunk {
      * and the characters of the line before start when the chunk begins
      * inside one. */
     unsigned wrap, lead;
+    bool spans; /* a unit may span lines: line_end is written */
     pd_status st;
     /* Its units and signatures, in the buffers of the thread that made them
      * (scratch.out, from uoff and soff; see bind_chunk): */
     pd_urec *u; /* local index and line numbers (1-based within the chunk) */
-    uint32_t *line_end; /* paragraphs and sentences: each unit's last line, local */
+    uint32_t *line_end; /* if spans: each unit's last line, local */
     pd_h128 *h;
     /* the XXH3-64 hash of each unit's bytes as they lie; once its text is
      * found known, 1 when those are the bytes of the text's first unit, else 0 */
@@ -435,7 +436,7 @@ static pd_status add_piece(pd_scan *sc, scratch *s, chunk *c, uint64_t start, ui
     }
     struct chunk_out *o = &s->out[s->signing];
     size_t need = c->uoff + c->n + 1;
-    bool spans = sc->o.unit != PD_UNIT_LINE; /* a unit may span lines */
+    bool spans = c->spans;
     if (need > o->cap_u || need > o->cap_h || need > o->cap_bytes || need > o->cap_known ||
         (spans && need > o->cap_line_end)) {
         PD_TRY(PD_GROW(o->u, o->cap_u, need));
@@ -562,6 +563,8 @@ static pd_status process_chunk(pd_scan *sc, const pd_source *src, scratch *s, ch
     pd_segment_range(&seg, s->d, c->start - s->origin, c->end - s->origin, 1, sc->o.unit);
     seg.wrap = c->wrap;
     seg.lead = c->lead;
+    /* A paragraph may span lines; a sentence only in wrapped text. */
+    c->spans = sc->o.unit == PD_UNIT_PARAGRAPH || c->wrap;
     s->waiting = false;
     for (bool more = next_unit(&seg, s, &u); more;) {
         pd_unit next;
@@ -1078,7 +1081,7 @@ static void place_units(pd_scan *sc, const chunk *c)
         dst[j] = r;
         size_t u = c->ubase + j;
         if (sc->line_end)
-            sc->line_end[u] = c->line_end[j] + c->line_base;
+            sc->line_end[u] = c->spans ? c->line_end[j] + c->line_base : r.line_start;
         sc->text[u] = c->known[j];
         if (c->known[j] != UINT32_MAX && c->bytes[j]) /* the worker compared them */
             set_as_first(sc, u);
@@ -1165,7 +1168,7 @@ static pd_status grow_merged(pd_scan *sc, size_t units, size_t texts)
 {
     PD_TRY(PD_GROW(sc->units, sc->cap_units, units));
     PD_TRY(PD_GROW(sc->text, sc->cap_text, units));
-    if (sc->o.unit != PD_UNIT_LINE)
+    if (sc->line_end || sc->o.unit == PD_UNIT_PARAGRAPH)
         PD_TRY(PD_GROW(sc->line_end, sc->cap_line_end, units));
     PD_TRY(PD_GROW(sc->as_first, sc->cap_as_first, (units + 63) / 64));
     return PD_GROW(sc->first, sc->cap_first, texts);
@@ -1178,6 +1181,14 @@ static pd_status reserve_merged(pd_scan *sc, const batch *b)
 {
     size_t units = sc->n_units + b->units, words = (units + 63) / 64;
     PD_TRY(grow_merged(sc, units, sc->n_texts + b->fresh + 1));
+    if (!sc->line_end && units > 0) /* the first units that may span lines */
+        for (size_t i = 0; i < b->n; i++)
+            if (b->c[i].spans && b->c[i].n > 0) {
+                PD_TRY(PD_GROW(sc->line_end, sc->cap_line_end, units));
+                for (size_t u = 0; u < sc->n_units; u++)
+                    sc->line_end[u] = sc->units[u].line_start;
+                break;
+            }
     if (words > sc->zeroed_as_first) { /* bits are set, never cleared */
         memset(sc->as_first + sc->zeroed_as_first, 0,
                (words - sc->zeroed_as_first) * sizeof *sc->as_first);
@@ -1273,7 +1284,7 @@ static void prefetch_bytes(const void *p, size_t bytes)
 static void prefetch_chunk(const pd_scan *sc, const chunk *c)
 {
     prefetch_bytes(c->u, c->n * sizeof *c->u);
-    if (c->line_end)
+    if (c->spans)
         prefetch_bytes(c->line_end, c->n * sizeof *c->line_end);
     prefetch_bytes(c->known, c->n * sizeof *c->known);
     prefetch_bytes(c->h, c->n * sizeof *c->h);

@@ -242,12 +242,11 @@ static unsigned count_chars(const char *p, size_t b, size_t e)
 }
 
 /* Does the line after the newline at nl (of data[0, len)) start with text
- * that may continue a sentence? Then *word is its first word's length in
- * characters, and *at where it starts. Not a blank line, the end, or a list
- * or quote marker. */
-static bool next_word(const char *p, size_t len, size_t nl, unsigned *word, size_t *at)
+ * that may continue a sentence? Then *at is where it starts. Not a blank
+ * line, the end, or a list or quote marker. */
+static bool next_text(const char *p, size_t len, size_t nl, size_t *at)
 {
-    size_t k = nl + 1, w;
+    size_t k = nl + 1;
     while (k < len && pd_segment_blank((unsigned char)p[k]))
         k++;
     if (k == len)
@@ -258,11 +257,17 @@ static bool next_word(const char *p, size_t len, size_t nl, unsigned *word, size
     }
     if (len - k >= 3 && memcmp(p + k, "\xE2\x80\xA2", 3) == 0) /* • */
         return false;
-    for (w = k; w < len && w - k <= 4 * CHARS_CAP && !is_space((unsigned char)p[w]);)
-        w++;
-    *word = count_chars(p, k, w);
     *at = k;
     return true;
+}
+
+/* The width in characters of the word at p[k] (of p[0, len)). */
+static unsigned word_at(const char *p, size_t len, size_t k)
+{
+    size_t w = k;
+    while (w < len && w - k <= 4 * CHARS_CAP && !is_space((unsigned char)p[w]))
+        w++;
+    return count_chars(p, k, w);
 }
 
 /* Is p[i] (of p[0, e)) a lower-case letter? */
@@ -287,9 +292,8 @@ static bool full(unsigned width, unsigned word, unsigned wrap)
  * into the next one in a document wrapped at `wrap` (0: not wrapped)? */
 static bool runs_on(const char *p, size_t len, size_t nl, unsigned wrap, unsigned width)
 {
-    unsigned word;
     size_t at;
-    return wrap && next_word(p, len, nl, &word, &at) && full(width, word, wrap);
+    return wrap && next_text(p, len, nl, &at) && full(width, word_at(p, len, at), wrap);
 }
 
 /* The width of the line that ends at data[e] (its trailing blanks left out
@@ -303,40 +307,71 @@ static unsigned width_before(const char *data, size_t floor, size_t e)
     return count_chars(data, b, e);
 }
 
+/* The end of p[b, e) without its trailing blanks. */
+static size_t trim_end(const char *p, size_t b, size_t e)
+{
+    while (e > b && pd_segment_blank((unsigned char)p[e - 1]))
+        e--;
+    return e;
+}
+
+/* The lines of p[b, stop) that are followed by text (next_text): each
+ * line's [*lb, *le), trimmed at its end, and where the text after it
+ * starts. */
+typedef struct pair_lines {
+    const char *p;
+    size_t len, b, stop;
+} pair_lines;
+
+static bool next_pair_line(pair_lines *it, size_t *lb, size_t *le, size_t *next)
+{
+    for (const char *q; (q = memchr(it->p + it->b, '\n', it->stop - it->b)) != NULL;) {
+        size_t nl = (size_t)(q - it->p);
+        *lb = it->b;
+        it->b = nl + 1;
+        *le = trim_end(it->p, *lb, nl);
+        if (*le > *lb && next_text(it->p, it->len, nl, next))
+            return true;
+    }
+    return false;
+}
+
 unsigned pd_segment_wrap(const char *data, size_t len)
 {
-    size_t at = pd_segment_bom(data, len), b = at;
+    size_t at = pd_segment_bom(data, len), b, e, next;
     size_t stop = len - at > WRAP_SAMPLE ? at + WRAP_SAMPLE : len, pairs = 0, lower = 0;
-    /* The lines followed by text (not a list item): how many are each
-     * width, and each width with the next line's first word after it. */
+    /* Of the lines followed by text (not a list item), half or more must be
+     * followed by lower case: prose (lists, headlines, tables and logs are
+     * not; nor is text in a script without case, left as it is). This is
+     * looked at first, as most documents fail it: a page scraped a
+     * paragraph a line starts each with a capital. */
+    pair_lines it = {data, len, at, stop};
+    while (next_pair_line(&it, &b, &e, &next)) {
+        pairs++;
+        lower += lower_at(data, next, len);
+    }
+    if (pairs < WRAP_PAIRS || lower * 2 < pairs)
+        return 0;
+    /* How many of them are each width, and each width with the next line's
+     * first word after it. */
     uint32_t widths[CHARS_CAP + 1] = {0}, with_word[2 * CHARS_CAP + 2] = {0};
-    for (const char *q; (q = memchr(data + b, '\n', stop - b)) != NULL; b = (size_t)(q - data) + 1) {
-        size_t nl = (size_t)(q - data), e = nl;
-        unsigned word;
-        size_t next;
-        while (e > b && pd_segment_blank((unsigned char)data[e - 1]))
-            e--;
-        if (e > b && next_word(data, len, nl, &word, &next)) {
-            unsigned n = count_chars(data, b, e);
-            widths[n]++;
-            with_word[n + 1 + word]++;
-            pairs++;
-            lower += lower_at(data, next, len);
-        }
+    it = (pair_lines){data, len, at, stop};
+    while (next_pair_line(&it, &b, &e, &next)) {
+        unsigned n = count_chars(data, b, e);
+        widths[n]++;
+        with_word[n + 1 + word_at(data, len, next)]++;
     }
     /* The width: the widest of those lines, the widest twentieth left out. */
     unsigned wrap = 0;
     for (size_t seen = 0; wrap < CHARS_CAP && (seen += widths[wrap]) * 20 < pairs * 19;)
         wrap++;
-    if (pairs < WRAP_PAIRS || wrap < WRAP_MIN || wrap > WRAP_MAX)
+    if (wrap < WRAP_MIN || wrap > WRAP_MAX)
         return 0;
-    /* Wrapped if four in five of them are full, and prose: at least half of
-     * the lines after them go on in lower case (lists, headlines, tables and
-     * logs do not; nor does text in a script without case, left as it is). */
+    /* Wrapped if four in five of them are full. */
     size_t n_full = 0;
     for (unsigned n = 0; n < 2 * CHARS_CAP + 2; n++)
         n_full += n + WRAP_SLACK > wrap ? with_word[n] : 0;
-    return n_full * 5 >= pairs * 4 && lower * 2 >= pairs ? wrap : 0;
+    return n_full * 5 >= pairs * 4 ? wrap : 0;
 }
 
 unsigned pd_segment_lead(const char *data, size_t floor, size_t at)
@@ -346,10 +381,7 @@ unsigned pd_segment_lead(const char *data, size_t floor, size_t at)
 
 bool pd_segment_runs_on(const char *data, size_t floor, size_t len, size_t nl, unsigned wrap)
 {
-    size_t e = nl;
-    while (e > floor && pd_segment_blank((unsigned char)data[e - 1]))
-        e--;
-    return wrap && runs_on(data, len, nl, wrap, width_before(data, floor, e));
+    return wrap && runs_on(data, len, nl, wrap, width_before(data, floor, trim_end(data, floor, nl)));
 }
 
 /* --- the iterator -------------------------------------------------------- */
@@ -395,6 +427,7 @@ static bool next_stretch(pd_segmenter *s)
         width = count_chars(s->data, raw, e);
     }
     s->line_stop = e;
+    s->stretch_end = no;
     return true;
 }
 
@@ -408,9 +441,13 @@ int pd_segment_next(pd_segmenter *s, pd_unit *u)
             if (!next_stretch(s))
                 return 0;
         size_t next, end = sentence_end(s->data, s->line_begin, s->line_stop, &next);
-        uint32_t last = s->line_no + newlines(s->data, s->line_begin, end);
+        uint32_t last = s->line_no;
+        if (s->line_no < s->stretch_end) /* the stretch spans lines */
+            last += newlines(s->data, s->line_begin, end);
         set_unit(s, u, s->line_begin, end, s->line_no, last);
-        s->line_no = last + newlines(s->data, end, next);
+        if (s->line_no < s->stretch_end)
+            last += newlines(s->data, end, next);
+        s->line_no = last;
         s->line_begin = next;
         return 1;
     }
