@@ -336,8 +336,8 @@ pd_status pd_read_csv(pd_files *fs, uint32_t file, pd_instream *in, char delim, 
 #endif
 
 /* One unit, 24 bytes: where it is, never its text. The last line of a
- * paragraph or a sentence is kept apart (pd_scan.line_end); a line ends on
- * the line it starts. */
+ * paragraph, or of a sentence of wrapped lines, is kept apart
+ * (pd_scan.line_end); other units end on the line they start. */
 typedef struct pd_urec {
     uint64_t byte_start;
     uint32_t len, doc, index, line_start;

@@ -18,8 +18,8 @@
  * repeated a million times costs one LSH entry.
  *
  * Nothing of a unit's text is kept: 24 bytes of position per unit (28 for a
- * paragraph or a sentence), 4 for its text id, a bit (as_first), and per
- * distinct text 8 (the hash of its first unit's bytes) + 4 (first unit) + 21
+ * paragraph, and for a sentence once a document looks wrapped), 4 for its
+ * text id, a bit (as_first), and per distinct text 8 (the hash of its first unit's bytes) + 4 (first unit) + 21
  * to 43 (the table, which holds the text's hash); the band keys go to a
  * temporary file (keys.c). The report re-reads texts by offset.
  *

@@ -224,27 +224,34 @@ static size_t wrapped_paragraph(char *out, size_t n, uint64_t seed, unsigned sen
 
 /* Sentences run across hard-wrapped lines: two documents hold the same
  * paragraphs, wrapped at 72 and at 58 columns (some with no blank line
- * between them, some indented, some far longer than a chunk). Each scans
- * into the units the segmenter finds in the whole document, whatever the
- * threads and wherever chunks end (inside a stretch too, where the chunk
- * tells its segmenter how the line began); each sentence then meets its
- * twin in the other document, and nothing else. */
+ * between them, some indented, some far longer than a chunk), after a page
+ * of a line a paragraph, each line twice, that does not look wrapped (its
+ * units' last lines are kept from the first wrapped chunk on). Each
+ * document scans into the units the segmenter finds in it whole, whatever
+ * the threads and wherever chunks end (inside a stretch too, where the
+ * chunk tells its segmenter how the line began); each sentence then meets
+ * its twin, and nothing else. */
 static void test_wrapped_sentences(void)
 {
-    size_t cap = 12u << 20, n[2] = {0, 0};
-    char *doc[2] = {malloc(cap), malloc(cap)};
-    for (uint64_t p = 1; n[0] < (3u << 20); p++) {
+    size_t cap = 12u << 20, n[3] = {0, 0, 0};
+    char *doc[3] = {malloc(cap), malloc(cap), malloc(cap)};
+    for (unsigned i = 0; n[0] < (2u << 20); i++)
+        for (int twice = 0; twice < 2; twice++)
+            n[0] += (size_t)sprintf(doc[0] + n[0], "Line %u says one thing. It says %u more.\n",
+                                    i, i * 7919u);
+    for (uint64_t p = 1; n[1] < (3u << 20); p++) {
         unsigned sentences = p % 29 == 0 ? 9000 : 1 + (unsigned)(p % 7);
-        for (int d = 0; d < 2; d++) {
+        for (int d = 1; d < 3; d++) {
             n[d] = wrapped_paragraph(doc[d], n[d], p * 0x9E3779B97F4A7C15u, sentences,
-                                     d ? 58 : 72, d && p % 5 == 0 ? "  " : "");
-            n[d] += (size_t)sprintf(doc[d] + n[d], p % 3 || d ? "\n" : "");
+                                     d == 2 ? 58 : 72, d == 2 && p % 5 == 0 ? "  " : "");
+            n[d] += (size_t)sprintf(doc[d] + n[d], p % 3 || d == 2 ? "\n" : "");
         }
     }
-    CHECK(pd_segment_wrap(doc[0], n[0]) == 72 && pd_segment_wrap(doc[1], n[1]) == 58);
-    pd_unit *want[2] = {NULL, NULL};
-    size_t units[2] = {0, 0};
-    for (int d = 0; d < 2; d++) {
+    CHECK(pd_segment_wrap(doc[0], n[0]) == 0 && pd_segment_wrap(doc[1], n[1]) == 72 &&
+          pd_segment_wrap(doc[2], n[2]) == 58);
+    pd_unit *want[3] = {NULL, NULL, NULL};
+    size_t units[3] = {0, 0, 0};
+    for (int d = 0; d < 3; d++) {
         pd_segmenter seg;
         pd_unit u;
         size_t cap_units = 0;
@@ -255,8 +262,8 @@ static void test_wrapped_sentences(void)
             want[d][units[d]++] = u;
         }
     }
-    CHECK(units[0] > 30000 && units[0] == units[1]);
-    const char *names[] = {"at72", "at58"}, *texts[] = {doc[0], doc[1]};
+    CHECK(units[0] > 80000 && units[1] > 30000 && units[1] == units[2]);
+    const char *names[] = {"page", "at72", "at58"}, *texts[] = {doc[0], doc[1], doc[2]};
     pd_options o;
     pd_options_init(&o);
     o.unit = PD_UNIT_SENTENCE;
@@ -264,27 +271,29 @@ static void test_wrapped_sentences(void)
     for (unsigned threads = 1; threads <= 3; threads++) {
         memsrc m = {.names = names, .texts = texts};
         o.threads = threads;
-        pd_scan *sc = run(&m, 2, &o);
+        pd_scan *sc = run(&m, 3, &o);
         CHECK(sc != NULL);
         if (!sc)
             break;
         const pd_stats *st = pd_scan_stats(sc);
-        CHECK(st->units == 2 * units[0] && st->clusters == units[0]);
-        CHECK(pd_scan_row_count(sc) == 2 * units[0]);
-        size_t bad = 0;
+        CHECK(st->units == units[0] + 2 * units[1] && st->clusters == units[0] / 2 + units[1]);
+        CHECK(pd_scan_row_count(sc) == st->units);
+        size_t bad = 0, rows[3] = {0, 0, 0};
         for (size_t i = 0; i < pd_scan_row_count(sc); i++) {
             pd_row r;
             pd_scan_row(sc, i, &r);
             const pd_unit *w = &want[r.doc][r.unit.index - 1];
+            rows[r.doc]++;
             bad += r.unit.index > units[r.doc] || r.unit.line_start != w->line_start ||
                    r.unit.line_end != w->line_end || r.unit.byte_start != w->byte_start ||
-                   r.unit.byte_end != w->byte_end || r.doc != (uint32_t)(i % 2) ||
-                   (i % 2 && r.scope != PD_SCOPE_ACROSS);
+                   r.unit.byte_end != w->byte_end ||
+                   (r.role == PD_DUPLICATE &&
+                    r.scope != (r.doc ? PD_SCOPE_ACROSS : PD_SCOPE_WITHIN));
         }
-        CHECK(bad == 0);
+        CHECK(bad == 0 && rows[0] == units[0] && rows[1] == units[1] && rows[2] == units[2]);
         pd_scan_free(sc);
     }
-    for (int d = 0; d < 2; d++) {
+    for (int d = 0; d < 3; d++) {
         free(want[d]);
         free(doc[d]);
     }
