@@ -19,9 +19,10 @@
  *
  * Nothing of a unit's text is kept: 24 bytes of position per unit (28 for a
  * paragraph, and for a sentence once a document looks wrapped), 4 for its
- * text id, a bit (as_first), and per distinct text 8 (the hash of its first unit's bytes) + 4 (first unit) + 21
- * to 43 (the table, which holds the text's hash); the band keys go to a
- * temporary file (keys.c). The report re-reads texts by offset.
+ * text id, a bit (as_first), and per distinct text 8 (the hash of its first
+ * unit's bytes) + 4 (first unit) + 21 to 43 (the table, which holds the
+ * text's hash); the band keys go to a temporary file (keys.c). The report
+ * re-reads texts by offset.
  *
  * Output depends only on the input and options, never on thread timing:
  * chunks are cut at fixed places and merged in order.
