@@ -8,10 +8,13 @@
  *              captions on consecutive lines, so a line is their paragraph);
  *   paragraph  a run of non-blank lines, ended by a blank line or the end;
  *   sentence   the sentences of each stretch of text, split after . ! ? (and
- *              closing quotes) when a space and a capital, digit or opening
- *              quote follow, but not after an abbreviation or an initial. A
- *              stretch is a non-blank line, or, in a hard-wrapped document,
- *              the lines a sentence runs across (see pd_segment_wrap).
+ *              closing quotes) when a space and a capital, digit, opening
+ *              quote or letter without case follow, but not after an
+ *              abbreviation or an initial; and after the marks of Chinese,
+ *              Japanese, Indic scripts, Arabic and Urdu that end a sentence
+ *              whatever follows (strong_len). A stretch is a non-blank line,
+ *              or, in a hard-wrapped document, the lines a sentence runs
+ *              across (see pd_segment_wrap).
  * Every unit records its line span and the byte span of its trimmed text in
  * the raw document, so later stages re-read it instead of keeping it.
  */
@@ -107,21 +110,72 @@ static bool ends_abbreviation(const char *p, size_t begin, size_t dot)
     return false;
 }
 
-/* Length of a closing quote or bracket at p[i], or 0. */
-static size_t closer_len(const char *p, size_t i, size_t e)
+/* The length of p[i, e) when it starts with one of the strings of set[],
+ * or 0. */
+static size_t one_of(const char *p, size_t i, size_t e, const char *const *set, size_t n)
 {
-    unsigned char c = (unsigned char)p[i];
-    if (c == '"' || c == '\'' || c == ')' || c == ']')
-        return 1;
-    if (i + 3 <= e && memcmp(p + i, "\xE2\x80", 2) == 0 &&
-        ((unsigned char)p[i + 2] == 0x9D || (unsigned char)p[i + 2] == 0x99))
-        return 3; /* ” ’ */
-    if (i + 2 <= e && memcmp(p + i, "\xC2\xBB", 2) == 0)
-        return 2; /* » */
+    for (size_t k = 0; k < n; k++) {
+        size_t len = strlen(set[k]);
+        if (len <= e - i && memcmp(p + i, set[k], len) == 0)
+            return len;
+    }
     return 0;
 }
 
-/* Can a sentence start at p[i]: a capital, a digit or an opening quote? */
+/* Length of a closing quote or bracket at p[i], or 0. */
+static size_t closer_len(const char *p, size_t i, size_t e)
+{
+    static const char *const closers[] = {"\xE2\x80\x9D", "\xE2\x80\x99", "\xC2\xBB", /* ” ’ » */
+                                          "\xE3\x80\x8D", "\xE3\x80\x8F", "\xEF\xBC\x89", /* 」 』 ） */
+                                          "\xE3\x80\x8B", "\xE3\x80\x91"}; /* 》 】 */
+    unsigned char c = (unsigned char)p[i];
+    if (c == '"' || c == '\'' || c == ')' || c == ']')
+        return 1;
+    return c >= 0xC2 ? one_of(p, i, e, closers, sizeof closers / sizeof *closers) : 0;
+}
+
+/* Length of a mark at p[i] that ends a sentence whatever follows it, or 0:
+ * the full stops and marks of Chinese and Japanese (no space follows them),
+ * the danda of Devanagari and other Indic scripts, the Arabic question mark,
+ * the Urdu full stop and the Ethiopic one. Their lead bytes are those
+ * may_terminate() takes. */
+static size_t strong_len(const char *p, size_t i, size_t e)
+{
+    const unsigned char *q = (const unsigned char *)p + i;
+    size_t room = e - i;
+    switch (q[0]) {
+    case 0xD8: /* ؟ */
+    case 0xDB: /* ۔ */
+        return room >= 2 && q[1] == (q[0] == 0xD8 ? 0x9F : 0x94) ? 2 : 0;
+    case 0xE3: /* 。 */
+        return room >= 3 && q[1] == 0x80 && q[2] == 0x82 ? 3 : 0;
+    case 0xEF: /* ！ ？ ｡ */
+        return room >= 3 && ((q[1] == 0xBC && (q[2] == 0x81 || q[2] == 0x9F)) ||
+                             (q[1] == 0xBD && q[2] == 0xA1)) ? 3 : 0;
+    case 0xE0: /* । ॥ */
+        return room >= 3 && q[1] == 0xA5 && (q[2] == 0xA4 || q[2] == 0xA5) ? 3 : 0;
+    case 0xE1: /* ። */
+        return room >= 3 && q[1] == 0x8D && q[2] == 0xA2 ? 3 : 0;
+    default:
+        return 0;
+    }
+}
+
+/* The length of the UTF-8 sequence that the byte c starts (1 for a byte that
+ * starts none). */
+static int utf8_len(unsigned char c)
+{
+    return c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+}
+
+/* Length of any terminator at p[i]: '.', '!', '?' or a strong mark. */
+static size_t terminator_len(const char *p, size_t i, size_t e)
+{
+    return p[i] == '.' || p[i] == '!' || p[i] == '?' ? 1 : strong_len(p, i, e);
+}
+
+/* Can a sentence start at p[i]: a capital, a digit, an opening quote, or a
+ * letter of a script without case? */
 static bool starts_sentence(const char *p, size_t i, size_t e)
 {
     unsigned char c = (unsigned char)p[i];
@@ -137,11 +191,21 @@ static bool starts_sentence(const char *p, size_t i, size_t e)
         return false;
     utf8proc_category_t cat = utf8proc_category(cp);
     return cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT ||
-           cat == UTF8PROC_CATEGORY_ND;
+           cat == UTF8PROC_CATEGORY_LO || cat == UTF8PROC_CATEGORY_ND;
 }
 
-/* The first '.', '!' or '?' in p[i, e), or e. Eight bytes at a time: looked
- * for byte by byte, terminators took a fifth of a sentence scan. */
+/* Is c '.', '!', '?' or a lead byte of a strong mark (strong_len)? */
+static bool may_terminate(unsigned char c)
+{
+    return c == '.' || c == '!' || c == '?' || c == 0xE3 || c == 0xEF || c == 0xE0 || c == 0xD8 ||
+           c == 0xDB || c == 0xE1;
+}
+
+/* The first byte in p[i, e) that may start a terminator, or e: '.', '!',
+ * '?', or a lead byte of a strong mark (most of them lead other characters
+ * too). Eight bytes at a time: looked for byte by byte, terminators took a
+ * fifth of a sentence scan; the lead bytes are looked for only in words
+ * that are not ASCII. */
 static size_t next_terminator(const char *p, size_t i, size_t e)
 {
     const uint64_t ones = UINT64_C(0x0101010101010101);
@@ -149,11 +213,15 @@ static size_t next_terminator(const char *p, size_t i, size_t e)
         uint64_t v = pd_load8(p + i);
         uint64_t m = pd_zero_bytes(v ^ ones * '.') | pd_zero_bytes(v ^ ones * '!') |
                      pd_zero_bytes(v ^ ones * '?');
+        if (v & ones << 7)
+            m |= pd_zero_bytes(v ^ ones * 0xE3) | pd_zero_bytes(v ^ ones * 0xEF) |
+                 pd_zero_bytes(v ^ ones * 0xE0) | pd_zero_bytes(v ^ ones * 0xD8) |
+                 pd_zero_bytes(v ^ ones * 0xDB) | pd_zero_bytes(v ^ ones * 0xE1);
         if (m)
             return i + (size_t)__builtin_ctzll(m) / 8;
     }
     for (; i < e; i++)
-        if (p[i] == '.' || p[i] == '!' || p[i] == '?')
+        if (may_terminate((unsigned char)p[i]))
             return i;
     return e;
 }
@@ -162,22 +230,26 @@ static size_t next_terminator(const char *p, size_t i, size_t e)
  * sets *next to where the following sentence starts (e if none). */
 static size_t sentence_end(const char *p, size_t b, size_t e, size_t *next)
 {
-    for (size_t i = next_terminator(p, b, e); i < e; i = next_terminator(p, i + 1, e)) {
-        char c = p[i];
-        size_t j = i + 1;
-        while (j < e && (p[j] == '.' || p[j] == '!' || p[j] == '?'))
-            j++;
-        for (size_t n; j < e && (n = closer_len(p, j, e)) > 0;)
+    for (size_t i = next_terminator(p, b, e), n; i < e; i = next_terminator(p, i + 1, e)) {
+        if ((n = terminator_len(p, i, e)) == 0)
+            continue; /* a lead byte of something else */
+        bool strong = false;
+        size_t j = i;
+        for (; j < e && (n = terminator_len(p, j, e)) > 0; j += n)
+            strong |= n > 1;
+        for (; j < e && (n = closer_len(p, j, e)) > 0;)
             j += n;
-        if (j >= e || !is_space((unsigned char)p[j]))
-            continue;
         size_t k = j;
         while (k < e && is_space((unsigned char)p[k]))
             k++;
-        if (!starts_sentence(p, k, e))
-            continue;
-        if (c == '.' && j == i + 1 && ends_abbreviation(p, b, i))
-            continue;
+        if (k == e || (k == j && (size_t)utf8_len((unsigned char)p[k]) > e - k))
+            break; /* nothing follows, or only part of a character (a window's end) */
+        if (!strong) { /* '.', '!', '?': a space, a sentence's start, no abbreviation */
+            if (k == j || !starts_sentence(p, k, e))
+                continue;
+            if (p[i] == '.' && j == i + 1 && ends_abbreviation(p, b, i))
+                continue;
+        }
         *next = k;
         return j;
     }
@@ -189,9 +261,10 @@ static size_t sentence_end(const char *p, size_t b, size_t e, size_t *next)
  * after it, the next character and, for an abbreviation, the word before
  * the dot; never by where the sentence began, as long as the scan starts
  * after a blank (the word before the dot then lies wholly inside it). So the
- * first boundary found from there is one of the line's. A window that ends
- * before the line does can only hide a boundary, not make one; its trailing
- * blanks are left out, so that nothing at `to` is read. */
+ * first boundary found from there is one of the stretch's. A window that
+ * ends before the stretch does can only hide a boundary, not make one (a
+ * character it cuts is not taken to follow a mark); its trailing blanks are
+ * left out, so that nothing at `to` is read. */
 size_t pd_segment_sentence_start(const char *data, size_t from, size_t to)
 {
     while (from < to && !is_space((unsigned char)data[from - 1]))

@@ -39,7 +39,8 @@ static size_t tricky_line(char *out, size_t cap, unsigned seed)
     static const char *tok[] = {
         "The", "cat", "sat", ".", "!", "?", "?!", "...", "Mr.", "U.S.", "e.g.", "J.", "etc.",
         "3.5", "2026", "\"", "'", ")", "]", "”", "’", "»", "“", "«", "(", "Élan", "ω", "Ǆ",
-        "a", "B", ",", "\t", "  ", " ", " ", " ", " "};
+        "a", "B", ",", "\t", "  ", " ", " ", " ", " ", "。", "！", "」", "晴", "は", "।", "क",
+        "؟", "ن", "\xE3\x80", "\xEF\xBC"};
     size_t n = 0;
     unsigned x = seed * 2654435761u + 1;
     while (n + 8 < cap) {
@@ -264,6 +265,14 @@ int main(void)
         {"She wrote “Done.” Élan followed.", PD_UNIT_SENTENCE,
          "1:1-1:[0,21):She wrote “Done.”|2:1-1:[22,37):Élan followed.|"},
         {"Jan. 5 was cold. Feb. was not.", PD_UNIT_SENTENCE, "1:1-1:[0,16):Jan. 5 was cold.|2:1-1:[17,30):Feb. was not.|"},
+        /* marks that end a sentence whatever follows; letters without case start one */
+        {"今日は晴れ。明日は雨！本当？", PD_UNIT_SENTENCE,
+         "1:1-1:[0,18):今日は晴れ。|2:1-1:[18,33):明日は雨！|3:1-1:[33,42):本当？|"},
+        {"「はい。」と言った。", PD_UNIT_SENTENCE, "1:1-1:[0,15):「はい。」|2:1-1:[15,30):と言った。|"},
+        {"यह वाक्य है। दूसरा है।", PD_UNIT_SENTENCE, "1:1-1:[0,32):यह वाक्य है।|2:1-1:[33,58):दूसरा है।|"},
+        {"هذه جملة. هذه أخرى؟ نعم", PD_UNIT_SENTENCE,
+         "1:1-1:[0,16):هذه جملة.|2:1-1:[17,34):هذه أخرى؟|3:1-1:[35,41):نعم|"},
+        {"Hello. नमस्ते. a。 b", PD_UNIT_SENTENCE, "1:1-1:[0,6):Hello.|2:1-1:[7,31):नमस्ते. a。|3:1-1:[32,33):b|"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         CHECK_STR(seg(cases[i].in, cases[i].kind), cases[i].want);
