@@ -307,14 +307,15 @@ size_t pd_segment_sentence_start(const char *data, size_t from, size_t to)
  * tools that fill text do; the slack allows for hand-wrapped and ragged text
  * (in the licences and release notes of a Debian system, 83-99% of the lines
  * followed by text are full with it, 54-96% without). A scraped page puts a
- * paragraph, a banner or a caption on a line of its own: its lines are
- * longer than WRAP_MAX, or too uneven to look wrapped, and no line runs on. */
+ * paragraph, a banner or a caption on a line of its own, each starting with
+ * a capital, its lines longer than WRAP_MAX or too uneven to look wrapped:
+ * no line runs on. */
 enum {
     WRAP_SAMPLE = 64 << 10, /* the document's first bytes decide */
     WRAP_MIN = 30,          /* widths in characters */
     WRAP_MAX = 200,
     WRAP_SLACK = 6,         /* a full line may fall this much short */
-    WRAP_PAIRS = 4,         /* at least this many lines followed by text */
+    WRAP_PAIRS = 2,         /* at least this many lines a sentence goes on after */
     CHARS_CAP = WRAP_MAX + 1 /* characters are counted up to this */
 };
 
@@ -433,30 +434,33 @@ unsigned pd_segment_wrap(const char *data, size_t len)
 {
     size_t at = pd_segment_bom(data, len), b, e, next;
     size_t stop = len - at > WRAP_SAMPLE ? at + WRAP_SAMPLE : len, pairs = 0, lower = 0;
-    /* Of the lines followed by text (not a list item), half or more must be
-     * followed by lower case: prose (lists, headlines, tables and logs are
-     * not; nor is text in a script without case, left as it is). This is
-     * looked at first, as most documents fail it: a page scraped a
-     * paragraph a line starts each with a capital. */
+    /* Of the lines followed by text (not a list item), at least a third must
+     * be followed by lower case, a sentence going on: prose (lists,
+     * headlines, tables and logs are not; nor is text in a script without
+     * case, left as it is). This is looked at first, as most documents fail
+     * it: a page scraped a paragraph a line starts each with a capital. */
     pair_lines it = {data, len, at, stop};
     while (next_pair_line(&it, &b, &e, &next)) {
         pairs++;
         lower += lower_at(data, next, len);
     }
-    if (pairs < WRAP_PAIRS || lower * 2 < pairs)
+    if (lower < WRAP_PAIRS || lower * 3 < pairs)
         return 0;
-    /* How many of them are each width, and each width with the next line's
-     * first word after it. */
+    /* Of the lines a sentence goes on after, how many are each width, and
+     * each width with the next line's first word after it. (A line that
+     * ends a paragraph is short, but tells nothing when no blank line
+     * follows it.) */
     uint32_t widths[CHARS_CAP + 1] = {0}, with_word[2 * CHARS_CAP + 2] = {0};
     it = (pair_lines){data, len, at, stop};
-    while (next_pair_line(&it, &b, &e, &next)) {
-        unsigned n = count_chars(data, b, e);
-        widths[n]++;
-        with_word[n + 1 + word_at(data, len, next)]++;
-    }
+    while (next_pair_line(&it, &b, &e, &next))
+        if (lower_at(data, next, len)) {
+            unsigned n = count_chars(data, b, e);
+            widths[n]++;
+            with_word[n + 1 + word_at(data, len, next)]++;
+        }
     /* The width: the widest of those lines, the widest twentieth left out. */
     unsigned wrap = 0;
-    for (size_t seen = 0; wrap < CHARS_CAP && (seen += widths[wrap]) * 20 < pairs * 19;)
+    for (size_t seen = 0; wrap < CHARS_CAP && (seen += widths[wrap]) * 20 < lower * 19;)
         wrap++;
     if (wrap < WRAP_MIN || wrap > WRAP_MAX)
         return 0;
@@ -464,7 +468,7 @@ unsigned pd_segment_wrap(const char *data, size_t len)
     size_t n_full = 0;
     for (unsigned n = 0; n < 2 * CHARS_CAP + 2; n++)
         n_full += n + WRAP_SLACK > wrap ? with_word[n] : 0;
-    return n_full * 5 >= pairs * 4 ? wrap : 0;
+    return n_full * 5 >= lower * 4 ? wrap : 0;
 }
 
 unsigned pd_segment_lead(const char *data, size_t floor, size_t at)

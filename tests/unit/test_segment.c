@@ -191,6 +191,25 @@ static void test_wrapped(void)
     CHECK(strstr(seg(at72, PD_UNIT_SENTENCE), "|2:3-4:[151,262):Officials") != NULL);
     CHECK(strstr(seg(at72, PD_UNIT_SENTENCE), "|3:4-5:[263,323):Mr. Alvarez") != NULL);
 
+    /* Paragraphs with no blank line between them: a paragraph's last line
+     * is short and the next starts with a capital, at three of the seven
+     * line ends here; the lines a sentence goes on after still show the
+     * width. */
+    const char *packed =
+        "Crews will replace worn expansion joints on the Harbor\nBridge starting in March, "
+        "officials said.\nThe closure is the first full shutdown of the span since\nit opened in "
+        "1987, according to Port City records.\nDrivers will be sent to the Fifth Street "
+        "crossing and\nthe coastal highway during the six weeks of work.\nThe city will add two "
+        "temporary ferry runs each morning\nand evening for commuters from the north shore.\n";
+    CHECK(pd_segment_wrap(packed, strlen(packed)) == 56);
+    CHECK_STR(sentence_texts(packed),
+              "Crews will replace worn expansion joints on the Harbor Bridge starting in March, "
+              "officials said.|The closure is the first full shutdown of the span since it opened "
+              "in 1987, according to Port City records.|Drivers will be sent to the Fifth Street "
+              "crossing and the coastal highway during the six weeks of work.|The city will add "
+              "two temporary ferry runs each morning and evening for commuters from the north "
+              "shore.|");
+
     /* A list after wrapped text: its items are not joined. */
     char list[1024];
     snprintf(list, sizeof list, "%s- the first item of the list, long enough to fill\n"
