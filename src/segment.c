@@ -355,12 +355,20 @@ static bool next_text(const char *p, size_t len, size_t nl, size_t *at)
     return true;
 }
 
-/* The width in characters of the word at p[k] (of p[0, len)). */
+/* The width in characters of the word at p[k] (of p[0, len)): up to a
+ * space, or to the end of a strong mark (Chinese and Japanese put none
+ * between words). A chunk of sentences may end where a sentence starts,
+ * after a space or such a mark, so a word never reaches past that end. */
 static unsigned word_at(const char *p, size_t len, size_t k)
 {
-    size_t w = k;
+    size_t w = k, n;
     while (w < len && w - k <= 4 * CHARS_CAP && !is_space((unsigned char)p[w]))
-        w++;
+        if ((n = strong_len(p, w, len)) > 0) {
+            w += n;
+            break;
+        } else {
+            w++;
+        }
     return count_chars(p, k, w);
 }
 
