@@ -88,8 +88,9 @@ typedef struct pd_unit {
 
 /* A caller-owned iterator over the units of a document held in memory. The
  * fields are private. Sentences run across the lines of a document that
- * looks hard-wrapped (judged on its first 64 KB, see the README). `\n` and `\r\n` line ends are both accepted, the last
- * line needs no newline, and a leading UTF-8 byte-order mark is skipped. */
+ * looks hard-wrapped (judged on its first 64 KB, see the README). `\n` and
+ * `\r\n` line ends are both accepted, the last line needs no newline, and a
+ * leading UTF-8 byte-order mark is skipped. */
 typedef struct pd_segmenter {
     const char *data;
     size_t len, pos;

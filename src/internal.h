@@ -97,6 +97,22 @@ static inline bool pd_segment_blank(unsigned char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
 }
 
+/* Where the run of blanks that ends at d[at - 1] begins, at or after floor:
+ * d[floor, at) without its trailing blanks. */
+static inline size_t pd_segment_blank_start(const char *d, size_t at, size_t floor)
+{
+    while (at > floor && pd_segment_blank((unsigned char)d[at - 1]))
+        at--;
+    return at;
+}
+
+/* A blank or a newline: what separates the words of a unit that spans
+ * lines (a paragraph, a sentence of wrapped text, a long unit's pieces). */
+static inline bool pd_segment_space(unsigned char c)
+{
+    return c == '\n' || pd_segment_blank(c);
+}
+
 /* segment.c: the length of a UTF-8 byte-order mark at the start of data. */
 size_t pd_segment_bom(const char *data, size_t len);
 

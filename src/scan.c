@@ -465,13 +465,6 @@ static pd_status add_piece(pd_scan *sc, scratch *s, chunk *c, uint64_t start, ui
     return PD_OK;
 }
 
-/* Blank for cutting a long unit into pieces: the segmenter's blanks and,
- * as a paragraph spans lines, newlines. */
-static bool is_space(char ch)
-{
-    return ch == '\n' || pd_segment_blank((unsigned char)ch);
-}
-
 /* Where a piece of a long unit that starts at `start` ends: at most `max`
  * bytes on, after the last space in its second half, else on a UTF-8
  * character boundary. */
@@ -482,7 +475,7 @@ static uint64_t piece_end(const char *d, uint64_t origin, uint64_t start, uint64
     if (cut >= end)
         return end;
     for (uint64_t i = cut; i > start + max / 2; i--)
-        if (is_space(d[i - 1 - origin]))
+        if (pd_segment_space((unsigned char)d[i - 1 - origin]))
             return i;
     while (cut > start + 1 && ((unsigned char)d[cut - origin] & 0xC0) == 0x80)
         cut--;
@@ -513,12 +506,12 @@ static pd_status add_unit_split(pd_scan *sc, scratch *s, chunk *c, const pd_unit
     for (uint32_t k = 0; start < u->byte_end; k++) {
         uint64_t end = piece_end(s->d, s->origin, start, open ? UINT64_MAX : u->byte_end, max),
                  next = end;
-        while (end > start && is_space(*view(s, end - 1)))
+        while (end > start && pd_segment_space((unsigned char)*view(s, end - 1)))
             end--;
         if (k > 0)
             ++*extra;
         PD_TRY(add_piece(sc, s, c, start, end, u->index + *extra, line));
-        while (next < u->byte_end && is_space(*view(s, next)))
+        while (next < u->byte_end && pd_segment_space((unsigned char)*view(s, next)))
             next++;
         line += count_newlines(view(s, start), (size_t)(next - start));
         start = next;
@@ -720,14 +713,6 @@ in_pages: /* the bytes could not be read again: read them where they lie */
     return k;
 }
 
-/* Where the run of blanks that ends at d[at - 1] begins, at or after `floor`. */
-static size_t blank_start(const char *d, size_t at, size_t floor)
-{
-    while (at > floor && pd_segment_blank((unsigned char)d[at - 1]))
-        at--;
-    return at;
-}
-
 /* A run of blanks [s, e) of the line reaches far past `want`: the chunk
  * ends inside it, at max(s, want). The line's unit goes on in the next chunk
  * only if it has begun (there is text before the run) and the line has more
@@ -787,7 +772,7 @@ static size_t cut_paragraph(pass1 *p, bool *inside, bool *unit_on)
     if (!p->in_line) {
         for (size_t i = p->pos; (end = para_break(d, i, want, len)) != 0 && end <= want;)
             q = i = end;
-        while (q < len && is_space(d[q]))
+        while (q < len && pd_segment_space((unsigned char)d[q]))
             q++;
     }
     for (;;) {
@@ -799,7 +784,7 @@ static size_t cut_paragraph(pass1 *p, bool *inside, bool *unit_on)
         /* It goes on past cut, unless only blanks and a blank line follow:
          * the next piece starts at the text after this one. */
         size_t next = (size_t)piece_end(d, 0, q, UINT64_MAX, max);
-        for (unsigned newlines = 0; next < len && is_space(d[next]); next++)
+        for (unsigned newlines = 0; next < len && pd_segment_space((unsigned char)d[next]); next++)
             if (d[next] == '\n' && ++newlines == 2)
                 return next + 1;
         if (next == len)
@@ -830,9 +815,7 @@ static size_t cut_sentences(pass1 *p, size_t want, bool *inside, unsigned *lead)
         for (const char *nl = d + from; (nl = memchr(nl, '\n', (size_t)(d + to - nl))) != NULL;)
             if (!pd_segment_runs_on(d, floor, p->len, (size_t)(nl++ - d), p->wrap))
                 return (size_t)(nl - d);
-        size_t k = pd_segment_sentence_start(d, from, to), b = k;
-        while (b > from && pd_segment_blank((unsigned char)d[b - 1]))
-            b--;
+        size_t k = pd_segment_sentence_start(d, from, to), b = pd_segment_blank_start(d, k, from);
         if (k && d[b - 1] == '\n')
             return b; /* at the start of a line a sentence runs on into */
         if (k) {
@@ -894,7 +877,8 @@ static size_t cut_chunk(pass1 *p, bool *inside, bool *unit_on, unsigned *lead)
         /* A run of blanks at cut that reaches past the chunk is cut inside
          * when it lies between pieces: when it is longer than a piece, or
          * when the line ends after it. */
-        size_t k = blank_end(p, cut, look > cut ? look : cut), s = blank_start(d, cut, q);
+        size_t k = blank_end(p, cut, look > cut ? look : cut);
+        size_t s = pd_segment_blank_start(d, cut, q);
         if (k > look && k > cut && (k - s > max || k == p->len || d[k] == '\n'))
             return cut_in_blanks(p, s, k, want, true, inside, unit_on);
         if (k == p->len || d[k] == '\n')

@@ -23,12 +23,6 @@
 #include <ctype.h>
 #include <utf8proc.h>
 
-/* A blank or a newline: what separates words in a stretch of wrapped lines. */
-static bool is_space(unsigned char c)
-{
-    return c == '\n' || pd_segment_blank(c);
-}
-
 void pd_segment_range(pd_segmenter *s, const char *data, size_t start, size_t end,
                       uint32_t line, pd_unit_kind kind)
 {
@@ -87,7 +81,7 @@ static const char *const abbreviations[] = {
 static bool ends_abbreviation(const char *p, size_t begin, size_t dot)
 {
     size_t w = dot;
-    while (w > begin && !is_space((unsigned char)p[w - 1]))
+    while (w > begin && !pd_segment_space((unsigned char)p[w - 1]))
         w--;
     while (w < dot && strchr("\"'([", p[w]))
         w++;
@@ -125,9 +119,10 @@ static size_t one_of(const char *p, size_t i, size_t e, const char *const *set, 
 /* Length of a closing quote or bracket at p[i], or 0. */
 static size_t closer_len(const char *p, size_t i, size_t e)
 {
-    static const char *const closers[] = {"\xE2\x80\x9D", "\xE2\x80\x99", "\xC2\xBB", /* ” ’ » */
-                                          "\xE3\x80\x8D", "\xE3\x80\x8F", "\xEF\xBC\x89", /* 」 』 ） */
-                                          "\xE3\x80\x8B", "\xE3\x80\x91"}; /* 》 】 */
+    static const char *const closers[] = {
+        "\xE2\x80\x9D", "\xE2\x80\x99", "\xC2\xBB",     /* ” ’ » */
+        "\xE3\x80\x8D", "\xE3\x80\x8F", "\xEF\xBC\x89", /* 」 』 ） */
+        "\xE3\x80\x8B", "\xE3\x80\x91"};                /* 》 】 */
     unsigned char c = (unsigned char)p[i];
     if (c == '"' || c == '\'' || c == ')' || c == ']')
         return 1;
@@ -215,7 +210,8 @@ static uint64_t strong_leads(uint64_t v)
                     pd_zero_bytes(v ^ ones * 0xEF);
     if (!lead)
         return 0;
-    uint64_t second = pd_zero_bytes(v ^ ones * 0x80) | pd_zero_bytes((v & ones * 0xFE) ^ ones * 0xBC) |
+    uint64_t second = pd_zero_bytes(v ^ ones * 0x80) |
+                      pd_zero_bytes((v & ones * 0xFE) ^ ones * 0xBC) | /* BC, BD */
                       pd_zero_bytes(v ^ ones * 0xA5) | pd_zero_bytes(v ^ ones * 0x9F) |
                       pd_zero_bytes(v ^ ones * 0x94) | pd_zero_bytes(v ^ ones * 0x8D);
     return lead & (second >> 8 | UINT64_C(0x80) << 56);
@@ -260,7 +256,7 @@ static size_t sentence_end(const char *p, size_t b, size_t e, size_t *next)
         for (; j < e && (n = closer_len(p, j, e)) > 0;)
             j += n;
         size_t k = j;
-        while (k < e && is_space((unsigned char)p[k]))
+        while (k < e && pd_segment_space((unsigned char)p[k]))
             k++;
         if (k == e || (k == j && (size_t)utf8_len((unsigned char)p[k]) > e - k))
             break; /* nothing follows, or only part of a character (a window's end) */
@@ -287,9 +283,9 @@ static size_t sentence_end(const char *p, size_t b, size_t e, size_t *next)
  * left out, so that nothing at `to` is read. */
 size_t pd_segment_sentence_start(const char *data, size_t from, size_t to)
 {
-    while (from < to && !is_space((unsigned char)data[from - 1]))
+    while (from < to && !pd_segment_space((unsigned char)data[from - 1]))
         from++;
-    while (to > from && is_space((unsigned char)data[to - 1]))
+    while (to > from && pd_segment_space((unsigned char)data[to - 1]))
         to--;
     size_t next;
     sentence_end(data, from, to, &next);
@@ -362,7 +358,7 @@ static bool next_text(const char *p, size_t len, size_t nl, size_t *at)
 static unsigned word_at(const char *p, size_t len, size_t k)
 {
     size_t w = k, n;
-    while (w < len && w - k <= 4 * CHARS_CAP && !is_space((unsigned char)p[w]))
+    while (w < len && w - k <= 4 * CHARS_CAP && !pd_segment_space((unsigned char)p[w]))
         if ((n = strong_len(p, w, len)) > 0) {
             w += n;
             break;
@@ -409,14 +405,6 @@ static unsigned width_before(const char *data, size_t floor, size_t e)
     return count_chars(data, b, e);
 }
 
-/* The end of p[b, e) without its trailing blanks. */
-static size_t trim_end(const char *p, size_t b, size_t e)
-{
-    while (e > b && pd_segment_blank((unsigned char)p[e - 1]))
-        e--;
-    return e;
-}
-
 /* The lines of p[b, stop) that are followed by text (next_text): each
  * line's [*lb, *le), trimmed at its end, and where the text after it
  * starts. */
@@ -431,7 +419,7 @@ static bool next_pair_line(pair_lines *it, size_t *lb, size_t *le, size_t *next)
         size_t nl = (size_t)(q - it->p);
         *lb = it->b;
         it->b = nl + 1;
-        *le = trim_end(it->p, *lb, nl);
+        *le = pd_segment_blank_start(it->p, nl, *lb);
         if (*le > *lb && next_text(it->p, it->len, nl, next))
             return true;
     }
@@ -486,7 +474,10 @@ unsigned pd_segment_lead(const char *data, size_t floor, size_t at)
 
 bool pd_segment_runs_on(const char *data, size_t floor, size_t len, size_t nl, unsigned wrap)
 {
-    return wrap && runs_on(data, len, nl, wrap, width_before(data, floor, trim_end(data, floor, nl)));
+    if (!wrap)
+        return false;
+    size_t e = pd_segment_blank_start(data, nl, floor); /* the line's trimmed end */
+    return runs_on(data, len, nl, wrap, width_before(data, floor, e));
 }
 
 /* --- the iterator -------------------------------------------------------- */
