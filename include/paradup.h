@@ -68,6 +68,9 @@ void pd_buf_release(pd_buf *b);
 /* ------------------------------------------------------------------------ */
 /* Segmentation                                                              */
 
+/* A document that looks hard-wrapped (judged on its first 64 KB, see the
+ * README) has lines that run on into the next: there a line unit is a line
+ * as it was before wrapping, and sentences run across lines. */
 typedef enum pd_unit_kind {
     PD_UNIT_LINE = 0,  /* every line not blank after trimming (default) */
     PD_UNIT_PARAGRAPH, /* blocks separated by blank lines */
@@ -76,8 +79,8 @@ typedef enum pd_unit_kind {
 
 /* One unit of a document. Lines are 1-based and inclusive; byte offsets are
  * 0-based, [byte_start, byte_end), and cover the unit's trimmed text in the
- * raw document (a paragraph, or a sentence of wrapped lines, spans from its
- * first line's text to its last's). */
+ * raw document (a unit of several lines spans from its first line's text to
+ * its last's). */
 typedef struct pd_unit {
     uint32_t index;      /* 1-based position among the document's units */
     uint32_t line_start;
@@ -87,8 +90,8 @@ typedef struct pd_unit {
 } pd_unit;
 
 /* A caller-owned iterator over the units of a document held in memory. The
- * fields are private. Sentences run across the lines of a document that
- * looks hard-wrapped (judged on its first 64 KB, see the README). `\n` and
+ * fields are private. Lines and sentences run across the lines of a
+ * document that looks hard-wrapped (see pd_unit_kind). `\n` and
  * `\r\n` line ends are both accepted, the last line needs no newline, and a
  * leading UTF-8 byte-order mark is skipped. */
 typedef struct pd_segmenter {
@@ -96,20 +99,24 @@ typedef struct pd_segmenter {
     size_t len, pos;
     uint32_t line, index;
     pd_unit_kind kind;
-    size_t line_begin, line_stop; /* sentence mode: the stretch being split, */
+    size_t line_begin, line_stop; /* the stretch of lines being split, */
     uint32_t line_no, stretch_end; /* the line at line_begin, its last line */
-    unsigned wrap, lead; /* sentence mode: the width the text is wrapped at */
+    unsigned wrap, lead; /* the width the text is wrapped at, or 0 */
 } pd_segmenter;
 
 /* Start iterating `data[0..len)`, which stays borrowed until the last call. */
 void pd_segment_init(pd_segmenter *s, const char *data, size_t len, pd_unit_kind kind);
 
+/* Read every line as written, even if the document looks hard-wrapped
+ * (pd_options.unwrap = 0 in a scan). Call it before the first unit. */
+void pd_segment_keep_lines(pd_segmenter *s);
+
 /* Store the next unit in *u and return 1, or return 0 at the end. */
 int pd_segment_next(pd_segmenter *s, pd_unit *u);
 
 /* The unit's text as the CSV shows it: its bytes in `data`, except that the
- * lines of a paragraph, or of a sentence that runs across lines, are trimmed
- * and joined by one space. Replaces out's
+ * lines of a unit that spans lines are trimmed and joined by one space.
+ * Replaces out's
  * contents. Returns PD_ENOMEM or PD_OK. */
 pd_status pd_unit_text(const char *data, size_t len, const pd_unit *u, pd_unit_kind kind,
                        pd_buf *out);
@@ -357,6 +364,9 @@ typedef struct pd_options {
     unsigned threads;   /* 0: one per online core */
     uint64_t seed;      /* PD_DEFAULT_SEED */
     int strict;         /* 1: stop at the first unreadable document */
+    /* 1: in a document that looks hard-wrapped, line and sentence units run
+     * across lines (see pd_unit_kind); 0: every line is read as written. */
+    int unwrap;         /* 1 */
     /* Units longer than this are split into pieces of at most this many
      * bytes (after the last space in a piece's second half, else on a UTF-8
      * character boundary), each a unit of its own, with a warning per

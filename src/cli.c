@@ -73,6 +73,8 @@ static const char usage_text[] =
     "Options:\n"
     "  -o, --output FILE     write the CSV to FILE (default: standard output)\n"
     "  -u, --unit KIND       line (default), paragraph or sentence\n"
+    "      --no-unwrap       read the lines of hard-wrapped text as written, not\n"
+    "                        joined where a line runs on into the next\n"
     "  -t, --threshold T     Jaccard similarity for near-duplicates, 0 < T <= 1\n"
     "                        (default 0.8; 1 finds exact repeats only)\n"
     "  -k, --shingle K       words per shingle (default 5)\n"
@@ -253,7 +255,7 @@ enum {
     OPT_PERMS = 256, OPT_BANDS, OPT_ROWS, OPT_NO_VERIFY, OPT_PAIRS, OPT_NORMALIZE, OPT_SEED,
     OPT_STRICT, OPT_HELP, OPT_VERSION, OPT_FORMAT, OPT_TEXT_FIELD, OPT_ID_FIELD, OPT_TEXT_COLUMN,
     OPT_ID_COLUMN, OPT_DELIMITER, OPT_INCLUDE, OPT_EXCLUDE, OPT_FILES_FROM, OPT_MAX_UNIT,
-    OPT_CSV_SAFE
+    OPT_CSV_SAFE, OPT_NO_UNWRAP
 };
 
 static const struct option long_options[] = {
@@ -261,7 +263,7 @@ static const struct option long_options[] = {
     {"threshold", required_argument, NULL, 't'},  {"shingle", required_argument, NULL, 'k'},
     {"perms", required_argument, NULL, OPT_PERMS}, {"bands", required_argument, NULL, OPT_BANDS},
     {"rows", required_argument, NULL, OPT_ROWS},   {"no-verify", no_argument, NULL, OPT_NO_VERIFY},
-    {"pairs", no_argument, NULL, OPT_PAIRS},
+    {"pairs", no_argument, NULL, OPT_PAIRS},       {"no-unwrap", no_argument, NULL, OPT_NO_UNWRAP},
     {"normalize", required_argument, NULL, OPT_NORMALIZE},
     {"seed", required_argument, NULL, OPT_SEED},   {"strict", no_argument, NULL, OPT_STRICT},
     {"threads", required_argument, NULL, 'j'},     {"quiet", no_argument, NULL, 'q'},
@@ -372,6 +374,7 @@ static int parse_args(cli *c, int argc, char **argv)
                 return usage_error("seed must be an unsigned number, not '%s'", optarg);
             break;
         case OPT_STRICT: c->o.strict = c->in.strict = 1; break;
+        case OPT_NO_UNWRAP: c->o.unwrap = 0; break;
         case OPT_MAX_UNIT:
             if (!parse_size(optarg, &c->o.max_unit_bytes) ||
                 (c->o.max_unit_bytes && c->o.max_unit_bytes < 64))

@@ -304,7 +304,7 @@ static void read_job(void *ctx, unsigned tid, size_t i)
             rg[n++] = (pd_range){u->doc, u->byte_start, b->len[row], b->arena.data + b->off[row]};
     }
     pd_status st = n > 0 ? pd_read_ranges(r->src, &b->raw[tid].b, rg, n, &b->read_doc[i]) : PD_OK;
-    for (size_t j = from; j < stop && st == PD_OK && sc->o.unit != PD_UNIT_LINE; j++)
+    for (size_t j = from; j < stop && st == PD_OK && sc->line_end; j++)
         st = join_lines(r, tid, (uint32_t)b->order[j], (uint32_t)(b->order[j] >> 32));
     b->read_st[i] = st;
 }

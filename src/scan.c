@@ -18,7 +18,7 @@
  * repeated a million times costs one LSH entry.
  *
  * Nothing of a unit's text is kept: 24 bytes of position per unit (28 for a
- * paragraph, and for a sentence once a document looks wrapped), 4 for its
+ * paragraph, and for a line or a sentence once a document looks wrapped), 4 for its
  * text id, a bit (as_first), and per distinct text 8 (the hash of its first
  * unit's bytes) + 4 (first unit) + 21 to 43 (the table, which holds the
  * text's hash); the band keys go to a temporary file (keys.c). The report
@@ -63,6 +63,7 @@ void pd_options_init(pd_options *o)
     o->perms = 128;
     o->threshold = 0.8;
     o->verify = 1;
+    o->unwrap = 1;
     o->seed = PD_DEFAULT_SEED;
     o->max_unit_bytes = PD_MAX_UNIT_BYTES;
 }
@@ -199,9 +200,9 @@ typedef struct chunk {
     /* A small document, mapped by the thread that processes it (see
      * cut_batch); unreadable when map() failed, and then skipped. */
     bool lazy, unreadable;
-    /* Sentences: the width the document is wrapped at (pd_segment_wrap),
-     * and the characters of the line before start when the chunk begins
-     * inside one. */
+    /* The width the document is wrapped at (pd_segment_wrap) when lines or
+     * sentences run across its lines, and the characters of the line
+     * before start when a chunk of sentences begins inside one. */
     unsigned wrap, lead;
     bool spans; /* a unit may span lines: line_end is written */
     pd_status st;
@@ -300,7 +301,7 @@ typedef struct pass1 {
     uint32_t doc;
     const char *data;
     size_t len, pos;
-    unsigned wrap, lead; /* sentences: its width (or 0), and the next chunk's lead */
+    unsigned wrap, lead; /* its width (doc_wrap), and the next chunk's lead */
     uint64_t batches; /* cut so far */
     uint64_t input_bytes; /* the input's length, as far as it is known (input_length) */
     size_t texts_ahead;   /* room reserve_ahead() wants in sc->first_bytes, or 0 */
@@ -557,7 +558,7 @@ static pd_status process_chunk(pd_scan *sc, const pd_source *src, scratch *s, ch
     pd_segment_range(&seg, s->d, c->start - s->origin, c->end - s->origin, 1, sc->o.unit);
     seg.wrap = c->wrap;
     seg.lead = c->lead;
-    /* A paragraph may span lines; a sentence only in wrapped text. */
+    /* A paragraph may span lines; a line or a sentence only in wrapped text. */
     c->spans = sc->o.unit == PD_UNIT_PARAGRAPH || c->wrap;
     s->waiting = false;
     for (bool more = next_unit(&seg, s, &u); more;) {
@@ -584,6 +585,13 @@ static pd_status process_chunk(pd_scan *sc, const pd_source *src, scratch *s, ch
     return PD_OK;
 }
 
+/* The width a document looks hard-wrapped at, when its lines or sentences
+ * run across its lines (pd_segment_wrap), or 0. */
+static unsigned doc_wrap(const pd_scan *sc, const char *data, size_t len)
+{
+    return sc->o.unwrap && sc->o.unit != PD_UNIT_PARAGRAPH ? pd_segment_wrap(data, len) : 0;
+}
+
 /* A chunk that is a whole document gives its bytes back as soon as it is
  * processed, not when its batch is merged: a corpus of small files would
  * otherwise hold two batches of them. */
@@ -607,8 +615,7 @@ static void process_chunk_job(void *ctx, unsigned tid, size_t i)
         }
         c->start = pd_segment_bom(c->data, len);
         c->end = len;
-        if (b->p->sc->o.unit == PD_UNIT_SENTENCE)
-            c->wrap = pd_segment_wrap(c->data, len);
+        c->wrap = doc_wrap(b->p->sc, c->data, len);
     }
     c->st = process_chunk(b->p->sc, src, s, c);
     o->units = c->uoff + c->n;
@@ -661,7 +668,7 @@ static pd_status open_next_doc(pass1 *p, bool *got)
             p->data = m->data;
             p->len = m->len;
             p->pos = pd_segment_bom(m->data, m->len);
-            p->wrap = sc->o.unit == PD_UNIT_SENTENCE ? pd_segment_wrap(m->data, m->len) : 0;
+            p->wrap = doc_wrap(sc, m->data, m->len);
             p->lead = 0;
             p->mapped = p->fresh = true;
             p->run_from = p->run_end = 0;
@@ -798,24 +805,27 @@ static size_t cut_paragraph(pass1 *p, bool *inside, bool *unit_on)
     }
 }
 
-/* Where the chunk ends when units are sentences: after the first newline
- * from `want` on that ends a stretch (one that no sentence runs across, see
- * pd_segment_runs_on) or, in a stretch that goes on, at the start of a
- * sentence (*inside; the chunk then tells its segmenter the characters of
- * the line before, *lead). Both are looked for a step at a time, so a chunk
- * usually ends within a step of `want`; only a sentence longer than a chunk
- * makes the chunk longer. */
-static size_t cut_sentences(pass1 *p, size_t want, bool *inside, unsigned *lead)
+/* Where the chunk ends when units are sentences, or lines of a document
+ * that looks wrapped: after the first newline from `want` on that ends a
+ * stretch (one that no line runs on across, see pd_segment_runs_on) or, for
+ * sentences, in a stretch that goes on, at the start of a sentence
+ * (*inside; the chunk then tells its segmenter the characters of the line
+ * before, *lead). Both are looked for a step at a time, so a chunk usually
+ * ends within a step of `want`; only a sentence longer than a chunk, or a
+ * line unwrapped, makes the chunk longer. */
+static size_t cut_stretches(pass1 *p, size_t want, bool *inside, unsigned *lead)
 {
     enum { STEP = 64 << 10 };
     const char *d = p->data;
     size_t floor = pd_segment_bom(d, p->len);
+    bool sentences = p->sc->o.unit == PD_UNIT_SENTENCE;
     for (size_t from = want; from < p->len; from += STEP) {
         size_t to = p->len - from < STEP ? p->len : from + STEP;
         for (const char *nl = d + from; (nl = memchr(nl, '\n', (size_t)(d + to - nl))) != NULL;)
             if (!pd_segment_runs_on(d, floor, p->len, (size_t)(nl++ - d), p->wrap))
                 return (size_t)(nl - d);
-        size_t k = pd_segment_sentence_start(d, from, to), b = pd_segment_blank_start(d, k, from);
+        size_t k = sentences ? pd_segment_sentence_start(d, from, to) : 0;
+        size_t b = pd_segment_blank_start(d, k, from);
         if (k && d[b - 1] == '\n')
             return b; /* at the start of a line a sentence runs on into */
         if (k) {
@@ -844,8 +854,8 @@ static size_t cut_chunk(pass1 *p, bool *inside, bool *unit_on, unsigned *lead)
     *lead = 0;
     if (want >= p->len)
         return p->len;
-    if (p->sc->o.unit == PD_UNIT_SENTENCE)
-        return cut_sentences(p, want, inside, lead);
+    if (p->sc->o.unit == PD_UNIT_SENTENCE || p->wrap)
+        return cut_stretches(p, want, inside, lead);
     if (max == 0 || max > LONG_PIECE_MAX)
         return pd_segment_cut(d, p->len, want, p->sc->o.unit);
     if (p->sc->o.unit == PD_UNIT_PARAGRAPH)

@@ -5,7 +5,9 @@
  * end). A line's text is trimmed of ASCII whitespace; a line that is empty
  * after trimming is blank. Three unit kinds:
  *   line       every non-blank line (scraped pages put banners, bylines and
- *              captions on consecutive lines, so a line is their paragraph);
+ *              captions on consecutive lines, so a line is their paragraph),
+ *              or, in a hard-wrapped document, the lines that run on into
+ *              each other: a line as it was before wrapping;
  *   paragraph  a run of non-blank lines, ended by a blank line or the end;
  *   sentence   the sentences of each stretch of text, split after . ! ? (and
  *              closing quotes) when a space and a capital, digit, opening
@@ -42,8 +44,13 @@ size_t pd_segment_bom(const char *data, size_t len)
 void pd_segment_init(pd_segmenter *s, const char *data, size_t len, pd_unit_kind kind)
 {
     pd_segment_range(s, data, pd_segment_bom(data, len), len, 1, kind);
-    if (kind == PD_UNIT_SENTENCE)
+    if (kind != PD_UNIT_PARAGRAPH)
         s->wrap = pd_segment_wrap(data, len);
+}
+
+void pd_segment_keep_lines(pd_segmenter *s)
+{
+    s->wrap = 0;
 }
 
 /* Read the next line at s->pos: its trimmed span [*b, *e) and its number.
@@ -298,8 +305,8 @@ size_t pd_segment_sentence_start(const char *data, size_t from, size_t to)
  * width, so a sentence runs across lines, and copies wrapped at other widths
  * break it elsewhere. In a document whose lines look wrapped
  * (pd_segment_wrap), a line runs on into the next where the next one's first
- * word would (almost) not have fitted: the sentences of the stretch are then
- * the same whatever the width. A line's width counts its indent, as the
+ * word would (almost) not have fitted: the stretch, and its sentences, are
+ * then the same whatever the width. A line's width counts its indent, as the
  * tools that fill text do; the slack allows for hand-wrapped and ragged text
  * (in the licences and release notes of a Debian system, 83-99% of the lines
  * followed by text are full with it, 54-96% without). A scraped page puts a
@@ -311,7 +318,8 @@ enum {
     WRAP_MIN = 30,          /* widths in characters */
     WRAP_MAX = 200,
     WRAP_SLACK = 6,         /* a full line may fall this much short */
-    WRAP_PAIRS = 2,         /* at least this many lines a sentence goes on after */
+    WRAP_PAIRS = 3,         /* at least this many lines a sentence goes on after */
+    PUNCTUATED_PART = 8,    /* at least this part of the lines is punctuated */
     CHARS_CAP = WRAP_MAX + 1 /* characters are counted up to this */
 };
 
@@ -426,6 +434,31 @@ static bool next_pair_line(pair_lines *it, size_t *lb, size_t *le, size_t *next)
     return false;
 }
 
+/* Is p[b, e) punctuated as prose is: do a PUNCTUATED_PART of its lines that
+ * are not blank hold a comma, a full stop, a colon, a semicolon, '!' or '?'
+ * before a blank or at their end? Records of one width (word lists,
+ * generated data) need not start with a capital, but hold no such mark. */
+static bool punctuated(const char *p, size_t b, size_t e)
+{
+    size_t lines = 0, marked = 0;
+    bool text = false, mark = false;
+    for (size_t i = b; i < e; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == '\n') {
+            lines += text;
+            marked += mark;
+            text = mark = false;
+        } else if (!pd_segment_blank(c)) {
+            text = true;
+            mark = mark || (c != 0 && strchr(",.;:!?", c) &&
+                            (i + 1 == e || pd_segment_space((unsigned char)p[i + 1])));
+        }
+    }
+    lines += text;
+    marked += mark;
+    return marked * PUNCTUATED_PART >= lines;
+}
+
 unsigned pd_segment_wrap(const char *data, size_t len)
 {
     size_t at = pd_segment_bom(data, len), b, e, next;
@@ -440,7 +473,7 @@ unsigned pd_segment_wrap(const char *data, size_t len)
         pairs++;
         lower += lower_at(data, next, len);
     }
-    if (lower < WRAP_PAIRS || lower * 3 < pairs)
+    if (lower < WRAP_PAIRS || lower * 3 < pairs || !punctuated(data, at, stop))
         return 0;
     /* Of the lines a sentence goes on after, how many are each width, and
      * each width with the next line's first word after it. (A line that
@@ -548,6 +581,12 @@ int pd_segment_next(pd_segmenter *s, pd_unit *u)
         return 1;
     }
 
+    if (s->kind == PD_UNIT_LINE && s->wrap) { /* a line as it was before wrapping */
+        if (!next_stretch(s))
+            return 0;
+        set_unit(s, u, s->line_begin, s->line_stop, s->line_no, s->stretch_end);
+        return 1;
+    }
     do {
         if (!next_line(s, &b, &e, &no))
             return 0;
@@ -597,7 +636,7 @@ pd_status pd_unit_text(const char *data, size_t len, const pd_unit *u, pd_unit_k
         return PD_EINVAL;
     PD_TRY(pd_buf_reserve(out, e - b + 1));
     out->len = 0;
-    if (kind == PD_UNIT_LINE || !memchr(data + b, '\n', e - b)) {
+    if ((kind == PD_UNIT_LINE && u->line_end == u->line_start) || !memchr(data + b, '\n', e - b)) {
         memcpy(out->data, data + b, e - b);
         out->len = e - b;
     } else {

@@ -26,7 +26,8 @@ static void check_report(const char *csv, size_t len, const char *doc, size_t si
         FUZZ_CHECK(t.n_fields[i] == 13);
         int which = strcmp(f[1], safe ? "'=doc two" : names[1]) == 0;
         FUZZ_CHECK(which || strcmp(f[1], names[0]) == 0);
-        pd_unit u = {0, 0, 0, strtoull(f[5], NULL, 10), strtoull(f[6], NULL, 10)};
+        pd_unit u = {0, (uint32_t)strtoul(f[3], NULL, 10), (uint32_t)strtoul(f[4], NULL, 10),
+                     strtoull(f[5], NULL, 10), strtoull(f[6], NULL, 10)};
         FUZZ_CHECK(u.byte_start < u.byte_end && u.byte_end <= size);
         FUZZ_CHECK(pd_unit_text(doc, size, &u, kind, &want) == PD_OK);
         const char *got = f[11];

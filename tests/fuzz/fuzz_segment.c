@@ -1,8 +1,9 @@
 /* fuzz_segment.c - segmentation of any bytes, in each unit kind: units are in
  * order, inside the document, trimmed, and their text can be rebuilt; a
  * sentence start found from any place in a stretch (the scan cuts long
- * stretches there) is one the segmenter finds; and sentences segmented in
- * two ranges, cut where the scan cuts chunks, are those of the whole. */
+ * stretches there) is one the segmenter finds; and sentences, or lines of
+ * text that looks wrapped, segmented in two ranges, cut where the scan cuts
+ * chunks, are those of the whole. */
 #include "fuzz.h"
 #include "internal.h"
 
@@ -14,14 +15,14 @@ static int is_blank(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
 }
 
-/* The sentences of d[start, end) (the line at start numbered `line`, its
+/* The units of d[start, end) (the line at start numbered `line`, its
  * text before start `lead` characters wide) into u[], from u[n]; returns
  * the new count. */
-static size_t sentences(const char *d, size_t start, size_t end, uint32_t line, unsigned wrap,
-                        unsigned lead, pd_unit *u, size_t n)
+static size_t units(const char *d, size_t start, size_t end, uint32_t line, unsigned wrap,
+                    unsigned lead, pd_unit_kind kind, pd_unit *u, size_t n)
 {
     pd_segmenter s;
-    pd_segment_range(&s, d, start, end, line, PD_UNIT_SENTENCE);
+    pd_segment_range(&s, d, start, end, line, kind);
     s.wrap = wrap;
     s.lead = lead;
     while (pd_segment_next(&s, &u[n]))
@@ -30,21 +31,21 @@ static size_t sentences(const char *d, size_t start, size_t end, uint32_t line, 
 }
 
 /* Cut the document where the scan may end a chunk: after a newline that
- * no line runs on across, or where a sentence starts (at its line's start
- * when only blanks lie before it there). The two halves' sentences,
- * renumbered, are the whole's. */
-static void check_cuts(const char *d, size_t size, const bool *starts)
+ * no line runs on across, or, for sentences, where one starts (at its
+ * line's start when only blanks lie before it there). The two halves'
+ * units, renumbered, are the whole's. */
+static void check_cuts(const char *d, size_t size, const bool *starts, pd_unit_kind kind)
 {
     size_t bom = pd_segment_bom(d, size), n_whole, n;
     unsigned wrap = pd_segment_wrap(d, size);
     pd_unit *whole = malloc((size + 1) * sizeof *whole), *part = malloc((size + 1) * sizeof *part);
     FUZZ_CHECK(whole && part);
-    n_whole = sentences(d, bom, size, 1, wrap, 0, whole, 0);
+    n_whole = units(d, bom, size, 1, wrap, 0, kind, whole, 0);
     uint32_t line = 1;
     for (size_t cut = bom + 1, tries = 0; cut < size && tries < 64; cut++) {
         line += d[cut - 1] == '\n';
         bool after_nl = d[cut - 1] == '\n' && !pd_segment_runs_on(d, bom, size, cut - 1, wrap);
-        if (!after_nl && !starts[cut])
+        if (!after_nl && (kind != PD_UNIT_SENTENCE || !starts[cut]))
             continue;
         size_t b = cut;
         while (b > bom && pd_segment_blank((unsigned char)d[b - 1]))
@@ -53,8 +54,8 @@ static void check_cuts(const char *d, size_t size, const bool *starts)
             continue; /* the scan cuts at the line's start, tried above if it ends a stretch */
         tries++;
         unsigned lead = after_nl ? 0 : pd_segment_lead(d, bom, cut);
-        size_t first = sentences(d, bom, cut, 1, wrap, 0, part, 0);
-        n = sentences(d, cut, size, line, wrap, lead, part, first);
+        size_t first = units(d, bom, cut, 1, wrap, 0, kind, part, 0);
+        n = units(d, cut, size, line, wrap, lead, kind, part, first);
         FUZZ_CHECK(n == n_whole);
         for (size_t i = 0; i < n; i++)
             FUZZ_CHECK(part[i].byte_start == whole[i].byte_start &&
@@ -107,7 +108,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t k = pd_segment_sentence_start(d, from, to);
         FUZZ_CHECK(k == 0 || (k >= from && k < to && starts[k]));
     }
-    check_cuts(d, size, starts);
+    check_cuts(d, size, starts, PD_UNIT_SENTENCE);
+    check_cuts(d, size, starts, PD_UNIT_LINE);
     free(starts);
     pd_buf_release(&text);
     return 0;

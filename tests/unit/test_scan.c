@@ -222,16 +222,18 @@ static size_t wrapped_paragraph(char *out, size_t n, uint64_t seed, unsigned sen
     return n;
 }
 
-/* Sentences run across hard-wrapped lines: two documents hold the same
- * paragraphs, wrapped at 72 and at 58 columns (some with no blank line
- * between them, some indented, some far longer than a chunk), after a page
- * of a line a paragraph, each line twice, that does not look wrapped (its
- * units' last lines are kept from the first wrapped chunk on). Each
- * document scans into the units the segmenter finds in it whole, whatever
- * the threads and wherever chunks end (inside a stretch too, where the
- * chunk tells its segmenter how the line began); each sentence then meets
- * its twin, and nothing else. */
-static void test_wrapped_sentences(void)
+/* Units of hard-wrapped text: two documents hold the same paragraphs,
+ * wrapped at 72 and at 58 columns (some with no blank line between them,
+ * some indented, some far longer than a chunk), after a page of a line a
+ * paragraph, each line twice, that does not look wrapped (its units' last
+ * lines are kept from the first wrapped chunk on). Each document scans into
+ * the units the segmenter finds in it whole, whatever the threads and
+ * wherever chunks end (inside a stretch too, for sentences, where the chunk
+ * tells its segmenter how the line began). Each sentence then meets its
+ * twin, and nothing else; so does each paragraph as a line unit, but where
+ * a paragraph with no blank line after it ends on a full line and runs on
+ * into the next. */
+static void test_wrapped(pd_unit_kind kind)
 {
     size_t cap = 12u << 20, n[3] = {0, 0, 0};
     char *doc[3] = {malloc(cap), malloc(cap), malloc(cap)};
@@ -255,18 +257,20 @@ static void test_wrapped_sentences(void)
         pd_segmenter seg;
         pd_unit u;
         size_t cap_units = 0;
-        pd_segment_init(&seg, doc[d], n[d], PD_UNIT_SENTENCE);
+        pd_segment_init(&seg, doc[d], n[d], kind);
         while (pd_segment_next(&seg, &u)) {
             if (units[d] == cap_units)
                 want[d] = realloc(want[d], (cap_units = cap_units * 2 + 1024) * sizeof(pd_unit));
             want[d][units[d]++] = u;
         }
     }
-    CHECK(units[0] > 80000 && units[1] > 30000 && units[1] == units[2]);
+    bool lines = kind == PD_UNIT_LINE;
+    CHECK(units[0] > 80000 / (lines ? 2 : 1));
+    CHECK(lines ? units[1] > 100 && units[2] > units[1] : units[1] > 30000 && units[1] == units[2]);
     const char *names[] = {"page", "at72", "at58"}, *texts[] = {doc[0], doc[1], doc[2]};
     pd_options o;
     pd_options_init(&o);
-    o.unit = PD_UNIT_SENTENCE;
+    o.unit = kind;
     o.threshold = 1.0;
     for (unsigned threads = 1; threads <= 3; threads++) {
         memsrc m = {.names = names, .texts = texts};
@@ -276,8 +280,8 @@ static void test_wrapped_sentences(void)
         if (!sc)
             break;
         const pd_stats *st = pd_scan_stats(sc);
-        CHECK(st->units == units[0] + 2 * units[1] && st->clusters == units[0] / 2 + units[1]);
-        CHECK(pd_scan_row_count(sc) == st->units);
+        CHECK(st->units == units[0] + units[1] + units[2]);
+        CHECK(lines || (st->clusters == units[0] / 2 + units[1] && pd_scan_row_count(sc) == st->units));
         size_t bad = 0, rows[3] = {0, 0, 0};
         for (size_t i = 0; i < pd_scan_row_count(sc); i++) {
             pd_row r;
@@ -290,7 +294,10 @@ static void test_wrapped_sentences(void)
                    (r.role == PD_DUPLICATE &&
                     r.scope != (r.doc ? PD_SCOPE_ACROSS : PD_SCOPE_WITHIN));
         }
-        CHECK(bad == 0 && rows[0] == units[0] && rows[1] == units[1] && rows[2] == units[2]);
+        CHECK(bad == 0 && rows[0] == units[0]);
+        /* a third of the paragraphs at 72 have no blank line after them */
+        CHECK(lines ? rows[1] * 10 >= units[1] * 6 && rows[1] == rows[2]
+                    : rows[1] == units[1] && rows[2] == units[2]);
         pd_scan_free(sc);
     }
     for (int d = 0; d < 3; d++) {
@@ -828,7 +835,8 @@ static void test_many_clusters(void)
 
 int main(void)
 {
-    test_wrapped_sentences();
+    test_wrapped(PD_UNIT_SENTENCE);
+    test_wrapped(PD_UNIT_LINE);
     test_clusters();
     test_chunks();
     test_sentence_chunks();

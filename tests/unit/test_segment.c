@@ -168,7 +168,7 @@ static void test_wrapped(void)
         "City. Officials said work on\r\n  the new line would begin next\r\n  spring and take "
         "about three\r\n  years, with service from 2029.\r\n  Mr. Alvarez of the U.S.\r\n  "
         "Department of Transportation\r\n  agreed.\r\n";
-    const char *at72 =
+    const char *one72 =
         "The city council voted on Tuesday to approve a new budget that increases\nspending on "
         "public transit by 12 percent, said Mayor Jane Smith of Port\nCity. Officials said work "
         "on the new line would begin next spring and\ntake about three years, with service from "
@@ -178,14 +178,20 @@ static void test_wrapped(void)
               "on public transit by 12 percent, said Mayor Jane Smith of Port City.|Officials said "
               "work on the new line would begin next spring and take about three years, with "
               "service from 2029.|Mr. Alvarez of the U.S. Department of Transportation agreed.|");
-    CHECK(pd_segment_wrap(line, strlen(line)) == 0);
+    /* At 72 columns the paragraph has two lines a sentence goes on after:
+     * too few to tell (two lines of a page may start in lower case). Twice,
+     * it has four. */
+    char at72[1024];
+    snprintf(at72, sizeof at72, "%s\n%s", one72, one72);
+    CHECK(pd_segment_wrap(line, strlen(line)) == 0 && pd_segment_wrap(one72, strlen(one72)) == 0);
     CHECK(pd_segment_wrap(at40, strlen(at40)) == 40 && pd_segment_wrap(at31, strlen(at31)) == 33 &&
           pd_segment_wrap(at72, strlen(at72)) == 72);
-    char want[1024]; /* sentence_texts() returns the same buffer each time */
+    char want[1024], twice[2048]; /* sentence_texts() returns the same buffer each time */
     snprintf(want, sizeof want, "%s", sentence_texts(line));
+    snprintf(twice, sizeof twice, "%s%s", want, want);
     CHECK_STR(sentence_texts(at40), want);
     CHECK_STR(sentence_texts(at31), want);
-    CHECK_STR(sentence_texts(at72), want);
+    CHECK_STR(sentence_texts(at72), twice);
     /* lines and bytes: a sentence from its first line's text to its last's */
     CHECK(strncmp(seg(at72, PD_UNIT_SENTENCE), "1:1-3:[0,150):", 14) == 0);
     CHECK(strstr(seg(at72, PD_UNIT_SENTENCE), "|2:3-4:[151,262):Officials") != NULL);
@@ -251,6 +257,54 @@ static void test_wrapped(void)
               "Related: City council approves new bus lanes on Fifth Street|Subscribe now|");
 }
 
+/* Lines of hard-wrapped text are read as they were before wrapping: the
+ * paragraph at 40 columns, and indented with CRLF at 31, is one line unit,
+ * whose text is its one-line form; pd_segment_keep_lines() reads every
+ * line as written. Lines of one width that go on in lower case but hold no
+ * punctuation (generated records, a word list) are not prose, nor are two
+ * lines of a short page. */
+static void test_unwrapped_lines(void)
+{
+    const char *line =
+        "It was the first full closure of the span since it opened in 1987, and the city said "
+        "drivers should plan for delays. Crews will work at night when they can.";
+    const char *at40 =
+        "It was the first full closure of the\nspan since it opened in 1987, and the\ncity said "
+        "drivers should plan for\ndelays. Crews will work at night when\nthey can.\n\n"
+        "Short line.\n";
+    const char *at31 =
+        "   It was the first full\r\n   closure of the span since it\r\n   opened in 1987, and the "
+        "city\r\n   said drivers should plan for\r\n   delays. Crews will work at\r\n   night when "
+        "they can.\r\n\r\nShort line.\r\n";
+    char want[1024];
+    snprintf(want, sizeof want, "1:1-5:[0,%zu):%s|2:7-7:[%zu,%zu):Short line.|", strlen(line),
+             line, strlen(line) + 2, strlen(line) + 13);
+    CHECK(pd_segment_wrap(at40, strlen(at40)) == 37);
+    CHECK_STR(seg(at40, PD_UNIT_LINE), want);
+    snprintf(want, sizeof want, "%s|Short line.|", line);
+    CHECK_STR(render(at31, PD_UNIT_LINE, true), want);
+
+    pd_segmenter s;
+    pd_unit u;
+    size_t n = 0;
+    pd_segment_init(&s, at40, strlen(at40), PD_UNIT_LINE);
+    pd_segment_keep_lines(&s);
+    while (pd_segment_next(&s, &u))
+        n += u.line_start == u.line_end;
+    CHECK(n == 6 && s.index == 6);
+
+    const char *records = "user alpha logged in from host one at ten past nine\n"
+                          "user bravo logged in from host two at half past nine\n"
+                          "user charlie logged out from host three at nine sharp\n"
+                          "user delta logged in from host four at a quarter to ten\n"
+                          "user echo logged out from host five at ten to eleven\n";
+    CHECK(pd_segment_wrap(records, strlen(records)) == 0);
+    CHECK(strncmp(seg(records, PD_UNIT_LINE), "1:1-1:", 6) == 0);
+    const char *short_page = "First line, after a byte-order mark\nsecond line\n\n"
+                             "first line after a byte order mark\nlast line without a newline";
+    CHECK(pd_segment_wrap(short_page, strlen(short_page)) == 0);
+}
+
 int main(void)
 {
     static const struct {
@@ -308,5 +362,6 @@ int main(void)
     test_sentence_start();
     test_terminator_offsets();
     test_wrapped();
+    test_unwrapped_lines();
     return check_done("test_segment");
 }
