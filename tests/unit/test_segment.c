@@ -284,6 +284,20 @@ static void test_unwrapped_lines(void)
     snprintf(want, sizeof want, "%s|Short line.|", line);
     CHECK_STR(render(at31, PD_UNIT_LINE, true), want);
 
+    /* Balanced as fmt balances lines: the third line is 8 characters short
+     * of the width with the next word, and runs on as the next line goes on
+     * in lower case; before a capital it would end the unit. */
+    char balanced[512];
+    snprintf(balanced, sizeof balanced, "%s%s",
+             "It was the first full closure of the\nspan since it opened in 1987, and the\n"
+             "city said drivers should\nplan for delays. Crews will work at\nnight when they "
+             "can.\n\n", at40);
+    CHECK(pd_segment_wrap(balanced, strlen(balanced)) == 37);
+    snprintf(want, sizeof want, "%s|%s|Short line.|", line, line);
+    CHECK_STR(render(balanced, PD_UNIT_LINE, true), want);
+    strstr(balanced, "\nplan")[1] = 'P';
+    CHECK(strncmp(seg(balanced, PD_UNIT_LINE), "1:1-3:", 6) == 0);
+
     pd_segmenter s;
     pd_unit u;
     size_t n = 0;
