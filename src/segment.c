@@ -163,11 +163,19 @@ static size_t strong_len(const char *p, size_t i, size_t e)
     }
 }
 
-/* The length of the UTF-8 sequence that the byte c starts (1 for a byte that
- * starts none). */
-static int utf8_len(unsigned char c)
+/* Does p[k, e) end inside a character: is it the start of a UTF-8 sequence
+ * that e cuts, with every byte up to e continuing it? (A lead byte followed
+ * by one that does not continue it is a character of its own, invalid.) */
+static bool cut_char(const char *p, size_t k, size_t e)
 {
-    return c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    unsigned char c = (unsigned char)p[k];
+    size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    if (len <= e - k)
+        return false;
+    while (++k < e)
+        if (((unsigned char)p[k] & 0xC0) != 0x80)
+            return false;
+    return true;
 }
 
 /* Length of any terminator at p[i]: '.', '!', '?' or a strong mark. */
@@ -265,7 +273,7 @@ static size_t sentence_end(const char *p, size_t b, size_t e, size_t *next)
         size_t k = j;
         while (k < e && pd_segment_space((unsigned char)p[k]))
             k++;
-        if (k == e || (k == j && (size_t)utf8_len((unsigned char)p[k]) > e - k))
+        if (k == e || (k == j && cut_char(p, k, e)))
             break; /* nothing follows, or only part of a character (a window's end) */
         if (!strong) { /* '.', '!', '?': a space, a sentence's start, no abbreviation */
             if (k == j || !starts_sentence(p, k, e))
