@@ -7,7 +7,7 @@
  * each distinct normalized text with the library's own functions, and
  * computes the exact Jaccard similarity of every pair of distinct texts that
  * share at least one shingle (an inverted index, no sampling). paradup's scan
- * runs in the same process with default options. Pairs are counted between
+ * runs in the same process with default options (SHINGLE: the default for lines). Pairs are counted between
  * distinct normalized texts: identical lines are trivially found and would
  * swamp the figures. Printed: precision and recall at the threshold, recall
  * per Jaccard band, and the empirical LSH candidate rate per Jaccard bucket
@@ -166,7 +166,7 @@ int main(int argc, char **argv)
         return 2;
     }
     double t = argc > 2 ? atof(argv[2]) : 0.8;
-    unsigned k = argc > 3 ? (unsigned)atoi(argv[3]) : 5;
+    unsigned k = argc > 3 ? (unsigned)atoi(argv[3]) : pd_shingle_default(PD_UNIT_LINE);
     pd_files *fs;
     pd_files_new(NULL, NULL, NULL, &fs);
     pd_files_add(fs, argv[1]);

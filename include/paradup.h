@@ -31,9 +31,9 @@ extern "C" {
 #endif
 
 #define PD_VERSION_MAJOR 0
-#define PD_VERSION_MINOR 3
+#define PD_VERSION_MINOR 4
 #define PD_VERSION_PATCH 0
-#define PD_VERSION_STRING "0.3.0"
+#define PD_VERSION_STRING "0.4.0"
 
 /* ------------------------------------------------------------------------ */
 /* Errors                                                                    */
@@ -355,7 +355,7 @@ pd_source pd_files_source(pd_files *fs);
 typedef struct pd_options {
     pd_unit_kind unit;  /* PD_UNIT_LINE */
     unsigned norm;      /* PD_NORM_DEFAULT */
-    unsigned shingle;   /* words per shingle: 5 */
+    unsigned shingle;   /* words per shingle: 0, pd_shingle_default() */
     unsigned perms;     /* MinHash permutations: 128 */
     double threshold;   /* Jaccard threshold, (0, 1]: 0.8; 1 = exact repeats only */
     unsigned bands;     /* 0: chosen by pd_lsh_choose() */
@@ -385,6 +385,14 @@ typedef struct pd_options {
 
 /* Fill *o with the defaults listed above. */
 void pd_options_init(pd_options *o);
+
+/* The words per shingle of a scan whose options leave it 0: 3, and 2 for
+ * sentences. A copy of a text of n words with one word substituted has
+ * Jaccard similarity (n - 2k + 1) / (n + 1) to it with shingles of k words,
+ * so the shingle must be short next to the unit for T = 0.8 to find it: a
+ * line of 29 words or more at k = 3 (49 at k = 5), a sentence of 19 or more
+ * at k = 2. bench/edits.c measures it. */
+unsigned pd_shingle_default(pd_unit_kind unit);
 
 /* PD_OK, or PD_EINVAL with a static message in *why. */
 pd_status pd_options_check(const pd_options *o, const char **why);

@@ -77,7 +77,7 @@ static const char usage_text[] =
     "                        joined where a line runs on into the next\n"
     "  -t, --threshold T     Jaccard similarity for near-duplicates, 0 < T <= 1\n"
     "                        (default 0.8; 1 finds exact repeats only)\n"
-    "  -k, --shingle K       words per shingle (default 5)\n"
+    "  -k, --shingle K       words per shingle (default 3; 2 for sentences)\n"
     "      --perms N         MinHash permutations (default 128)\n"
     "      --bands B         LSH bands (with --rows; default: chosen from T)\n"
     "      --rows R          LSH rows per band\n"

@@ -59,7 +59,7 @@ void pd_options_init(pd_options *o)
     memset(o, 0, sizeof *o);
     o->unit = PD_UNIT_LINE;
     o->norm = PD_NORM_DEFAULT;
-    o->shingle = 5;
+    o->shingle = 0;
     o->perms = 128;
     o->threshold = 0.8;
     o->verify = 1;
@@ -75,8 +75,8 @@ pd_status pd_options_check(const pd_options *o, const char **why)
         w = "unknown unit kind";
     else if (o->norm & ~(unsigned)PD_NORM_DEFAULT)
         w = "unknown normalization flag";
-    else if (o->shingle < 1 || o->shingle > 64)
-        w = "shingle size must be 1..64";
+    else if (o->shingle > 64)
+        w = "shingle size must be 1..64 (or 0, the default)";
     else if (o->perms < 1 || o->perms > 1024)
         w = "permutations must be 1..1024";
     else if (!(o->threshold > 0.0 && o->threshold <= 1.0))
@@ -102,6 +102,11 @@ void pd_scan_fail(pd_scan *sc, const char *fmt, ...)
     va_end(ap);
 }
 
+unsigned pd_shingle_default(pd_unit_kind unit)
+{
+    return unit == PD_UNIT_SENTENCE ? 2 : 3;
+}
+
 pd_status pd_scan_new(const pd_options *opts, pd_scan **out)
 {
     *out = NULL;
@@ -111,6 +116,8 @@ pd_status pd_scan_new(const pd_options *opts, pd_scan **out)
         return PD_ENOMEM;
     memset(sc, 0, sizeof *sc);
     sc->o = *opts;
+    if (!sc->o.shingle)
+        sc->o.shingle = pd_shingle_default(opts->unit);
     sc->threads = opts->threads ? opts->threads : pd_cpu_count();
     if (!(sc->pool = pd_pool_new(sc->threads))) {
         free(sc);
