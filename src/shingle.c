@@ -5,8 +5,8 @@
  * substring from the start of word i to the end of word i+k-1, and it is
  * hashed in place (no copy) with XXH3-64, seed 0. A text of fewer than k words
  * is one shingle of all of them, so short units (captions, "Subscribe now")
- * still compare. The default k = 5 is the common choice for web text
- * (word 5-grams at thresholds 0.7-0.9); bench/ measures it.
+ * still compare. The default k is 3 (2 for sentences): see
+ * pd_shingle_default() and bench/edits.c.
  */
 #include "internal.h"
 
