@@ -4,7 +4,8 @@
  *
  * The pipeline, one source file per stage:
  *   segment   split a document into units, with line numbers and byte offsets
- *   normalize NFKC, casefold, strip diacritics, fold punctuation to spaces
+ *   normalize decode HTML references, NFKC, casefold, strip diacritics, fold
+ *             punctuation to spaces
  *   shingle   word n-grams of the normalized text, each hashed with XXH3-64
  *   minhash   a MinHash signature of the shingle set
  *   lsh       banding of signatures into candidate pairs
@@ -133,7 +134,8 @@ enum {
     PD_NORM_CASEFOLD = 1u << 1, /* Unicode case folding */
     PD_NORM_ACCENTS = 1u << 2,  /* strip diacritics: López -> lopez */
     PD_NORM_DOTS = 1u << 3,     /* delete '.' and apostrophes: U.S. -> us */
-    PD_NORM_DEFAULT = 0xFu
+    PD_NORM_ENTITIES = 1u << 4, /* decode HTML character references: &amp; -> & */
+    PD_NORM_DEFAULT = 0x1Fu
 };
 
 typedef struct pd_norm_stats {

@@ -169,6 +169,14 @@ enum { PD_NORM_BYTE_LOOP = 1u << 30 };
 /* Whether this CPU runs the wide ASCII loop. */
 bool pd_normalize_wide(void);
 
+/* entities.c: the HTML character reference at p[i] (a '&'): its length and
+ * code point (*cp), or 0 when there is none there. */
+size_t pd_entity_at(const char *p, size_t i, size_t len, int32_t *cp);
+/* text with every character reference decoded into out (never longer). */
+pd_status pd_entities_decode(const char *text, size_t len, pd_buf *out);
+/* The offset in text of the byte that lands at `at` in its decoding. */
+size_t pd_entities_source(const char *text, size_t len, size_t at);
+
 /* minhash.c */
 struct pd_minhash {
     unsigned perms;

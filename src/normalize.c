@@ -2,6 +2,8 @@
  * normalize.c - what "the same text" means.
  *
  * A unit's text becomes a string of words separated by single spaces:
+ *   0. HTML character references decoded (&amp; -> &, &#8217; -> ’), as
+ *      scraped copies keep some and not others (entities.c);
  *   1. Unicode NFKC (compatibility forms: ﬁ -> fi, ² -> 2, fullwidth -> ASCII);
  *   2. case folding (Straße -> strasse);
  *   3. diacritics stripped (López -> lopez): marks are dropped after
@@ -13,7 +15,9 @@
  *      no spaces between words), default-ignorable characters (soft hyphen,
  *      zero-width space) vanish, runs of spaces collapse and the ends are
  *      trimmed.
- * Steps 1-4 can be turned off one by one; step 5 always applies.
+ * Steps 0-4 can be turned off one by one; step 5 always applies. A text
+ * with a reference is decoded into a copy first: the ASCII loops stop at
+ * each '&' to look, and otherwise read the text where it lies.
  *
  * Bytes that do not form valid UTF-8 are read one at a time as U+FFFD, which
  * is not a letter, so each acts as a space; NUL bytes likewise. Both are
@@ -37,6 +41,9 @@
 #endif
 
 enum { A_SPACE = 0, A_DELETE = 1 };
+
+/* The steps that decide what a code point becomes (the cache's key). */
+enum { CP_STEPS = PD_NORM_NFKC | PD_NORM_CASEFOLD | PD_NORM_ACCENTS | PD_NORM_DOTS };
 
 /* ASCII byte -> output byte, A_SPACE or A_DELETE (with case folding and dot
  * deletion on; the other variants are derived in ascii_class()). */
@@ -671,8 +678,9 @@ static pd_status cached_run(pd_normcache *nc, const unsigned char *map, const ch
         *i = j;
         *done = true;
         size_t g = j;
-        while (g < len && g - j < CACHED_GAP && text[g] != 0 && (unsigned char)text[g] < 0x80)
-            g++;
+        while (g < len && g - j < CACHED_GAP && text[g] != 0 && text[g] != '&' &&
+               (unsigned char)text[g] < 0x80)
+            g++; /* a '&' may start a character reference: the byte loop's */
         if (g == len || (unsigned char)text[g] < 0x80)
             return PD_OK; /* the end, a NUL, or a long gap */
         PD_TRY(room_for(o, o->len + 2 * (g - j))); /* an ASCII byte writes at most 2 */
@@ -739,7 +747,8 @@ enum { ASCII_SLACK = 64 };
  * maps each byte as the byte loop does; dots and apostrophes are compressed
  * out, then every word byte is kept and, of each run of spaces, the last one
  * before a word, as the byte loop writes a pending space only before a word.
- * Stops at the first byte >= 0x80 or the end. (GCC before 8 has no VBMI2.) */
+ * Stops at the first byte >= 0x80, at a '&' when `amp` (a character
+ * reference may start there), or at the end. (GCC before 8 has no VBMI2.) */
 #if defined(__x86_64__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8))
 #define PD_ASCII_VBMI2 1
 #include <immintrin.h>
@@ -752,10 +761,10 @@ typedef struct ascii_state {
 
 __attribute__((target("avx512f,avx512bw,avx512vbmi,avx512vbmi2,bmi,bmi2,popcnt")))
 static void ascii_run_vbmi2(const char *text, size_t len, char *d, const unsigned char *map,
-                            ascii_state *a)
+                            bool amp, ascii_state *a)
 {
     const __m512i lo = _mm512_loadu_si512(map), hi = _mm512_loadu_si512(map + 64);
-    const __m512i one = _mm512_set1_epi8(1);
+    const __m512i one = _mm512_set1_epi8(1), ampersand = _mm512_set1_epi8('&');
     size_t i = a->i, n = a->n;
     bool pending = a->pending, deleted = a->deleted;
     while (i < len) {
@@ -763,6 +772,8 @@ static void ascii_run_vbmi2(const char *text, size_t len, char *d, const unsigne
         __mmask64 valid = _bzhi_u64(~UINT64_C(0), (unsigned)k);
         __m512i v = _mm512_maskz_loadu_epi8(valid, text + i);
         uint64_t high = _mm512_movepi8_mask(v) & valid;
+        if (amp)
+            high |= _mm512_cmpeq_epi8_mask(v, ampersand) & valid;
         if (high) {
             k = (size_t)_tzcnt_u64(high);
             if (k == 0)
@@ -821,12 +832,33 @@ static inline bool high_bytes16(const char *p)
     return ((a | b) & UINT64_C(0x8080808080808080)) != 0;
 }
 
+/* Text that holds a character reference (entities.c): normalized as its
+ * decoding is, from the start, with the counts as they were before
+ * (`before`); the first invalid byte is told in text's offsets. */
+static pd_status normalize_decoded(const char *text, size_t len, unsigned flags, pd_buf *out,
+                                   pd_norm_stats *st, pd_norm_stats before, size_t *first_bad,
+                                   pd_normcache *cache)
+{
+    pd_buf dec;
+    pd_buf_init(&dec);
+    pd_status s = pd_entities_decode(text, len, &dec);
+    *st = before;
+    if (s == PD_OK)
+        s = pd_normalize_at(dec.data, dec.len, flags & ~(unsigned)PD_NORM_ENTITIES, out, st,
+                            first_bad, cache);
+    *first_bad = *first_bad < dec.len ? pd_entities_source(text, len, *first_bad) : len;
+    pd_buf_release(&dec);
+    return s;
+}
+
 pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *out,
                           pd_norm_stats *st, size_t *first_bad, pd_normcache *cache)
 {
     pd_norm_stats dummy = {0, 0};
     if (!st)
         st = &dummy;
+    const pd_norm_stats before = *st;
+    const bool entities = (flags & PD_NORM_ENTITIES) != 0;
     *first_bad = len;
     PD_TRY(pd_buf_reserve(out, len + 2 + ASCII_SLACK));
     out->len = 0;
@@ -849,7 +881,7 @@ pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *
          * decomposed form): the byte loop takes them for less */
         if (wide && !(i + 16 <= len && high_bytes16(text + i))) {
             ascii_state a = {i, n, pending, deleted, 0};
-            ascii_run_vbmi2(text, len, d, map, &a);
+            ascii_run_vbmi2(text, len, d, map, entities, &a);
             i = a.i;
             n = a.n;
             pending = a.pending;
@@ -877,13 +909,13 @@ pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *
             w.deleted = deleted;
             bool done = false;
             if (cache && !cached)
-                cached = cache_ready(cache, flags & PD_NORM_DEFAULT);
+                cached = cache_ready(cache, flags & CP_STEPS);
             /* Not again before the code point it stopped at last: a long run
              * (Han with no ASCII) would be read once for every 64 code
              * points that non_ascii_run() takes up to there. */
             if (cached && i >= cache_from) {
                 size_t slow_at = SIZE_MAX; /* it stopped at no code point */
-                PD_TRY(cached_run(cache, map, text, len, &i, &w, flags & PD_NORM_DEFAULT, &done,
+                PD_TRY(cached_run(cache, map, text, len, &i, &w, flags & CP_STEPS, &done,
                                   &slow_at));
                 if (slow_at != SIZE_MAX)
                     cache_from = slow_at + 1;
@@ -899,6 +931,9 @@ pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *
             pending = w.pending;
             continue;
         }
+        int32_t ref;
+        if (c == '&' && entities && pd_entity_at(text, i, len, &ref))
+            return normalize_decoded(text, len, flags, out, st, before, first_bad, cache);
         /* Branch-free: word boundaries come every few bytes and would be
          * mispredicted. Both stores land inside the reserved len + 2 bytes
          * (n never passes i); only the counts decide what is kept. */

@@ -1,5 +1,6 @@
 /* test_normalize.c - what "the same text" means: NFKC, casefold, accents,
- * dots and apostrophes, punctuation, whitespace, invalid UTF-8, NUL; the
+ * dots and apostrophes, character references, punctuation, whitespace,
+ * invalid UTF-8, NUL; the
  * wide ASCII loop writes what the byte loop writes, and the code point cache
  * what utf8proc's way writes. */
 #include "check.h"
@@ -25,7 +26,8 @@ static size_t random_text(char *out, size_t cap, unsigned *seed)
         "a", "b", "Z", "Q", "x", "7", "0", " ", " ", "  ", "\t", "\n", "\r\n", ",", ";", "\"",
         "-", "(", ")", "?", "!", ".", ".", "'", "`", "U.S.", "it's", "...", " . ", "\0", "\x7F",
         "\xC3\xA9", "\xCC\x81", "\xE2\x80\x99", "\xE6\x9D\xB1", "\xFF", "\xC3\x9C",
-        "\xEF\xAC\x81", "word ", "Word, ", "words. ", "WORDS ", "and ", "12 "};
+        "\xEF\xAC\x81", "&", "&amp;", "&#8217;", "&Eacute;", "&#x301;", "&amp;quot;", "&foo;",
+        "word ", "Word, ", "words. ", "WORDS ", "and ", "12 "};
     enum { N_PIECES = sizeof pieces / sizeof *pieces };
     size_t n = 0, want = (size_t)(rand_r(seed) % 400);
     /* Mostly ASCII: a few texts have no byte >= 0x80 at all. */
@@ -156,7 +158,8 @@ static void check_cache_random_text(void)
         "\xEF\xAC\x81", "\xEF\xAC\x83", "\xC2\xBD", "\xEF\xBC\xA1", "\xEF\xB7\xBA",
         "\xE2\x80\x94", "\xC2\xA0", "\xF0\x9F\x98\x80", "\xF0\xA0\x80\x80",
         "\xF0\x9D\x90\x80", "\xF0\x9F\x98", "\xF0\x80\x80\x80", "\xF4\x90\x80\x80", "\xFF",
-        "\xE2\x82", "\xED\xA0\x80", "\0", "a", "Z", " ", "  ", ".", "'", ",", "-", "e", "U"};
+        "\xE2\x82", "\xED\xA0\x80", "\0", "a", "Z", " ", "  ", ".", "'", ",", "-", "e", "U",
+        "&amp;", "&#769;", "&"};
     enum { N_PIECES = sizeof pieces / sizeof *pieces };
     pd_normcache nc[PD_NORM_DEFAULT + 1];
     memset(nc, 0, sizeof nc);
@@ -254,9 +257,31 @@ int main(void)
         {"Ελληνικά ΚΕΙΜΕΝΟ", "ελληνικα κειμενο"},
         {"Привет, МИР", "привет мир"},
         {"x\xE2\x80\xA6y", "xy"},                                    /* … -> ... -> deleted */
+        /* HTML character references, as scraped copies keep some */
+        {"AT&amp;T and the governor&#8217;s &quot;plan&quot;", "at t and the governors plan"},
+        {"caf&eacute; caf&#233; caf&#xE9; CAF&Eacute;", "cafe cafe cafe cafe"},
+        {"e&#769;t&#xe9;", "ete"},                                   /* decoded, then composed */
+        {"fish &amp;amp; chips &amp;quot;fresh&amp;quot;", "fish chips fresh"}, /* escaped twice */
+        {"a&nbsp;b&shy;c&mdash;d &frac12;", "a bc d 1 2"},
+        {"&foo; &amp &#; &#x; &#0; &#xD800; &#1114112; &#12345678;", "foo amp x 0 xd800 1114112 12345678"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         CHECK_STR(N(cases[i].in), cases[i].want);
+
+    /* References are decoded unless the step is off, and the first
+     * invalid byte is told in the text's own offsets. */
+    CHECK_STR(norm("AT&amp;T&#8217;s", 16, PD_NORM_DEFAULT & ~PD_NORM_ENTITIES, NULL),
+              "at amp t 8217 s");
+    const char *refs = "&eacute;&amp;quot;x\xFFy";
+    size_t first_bad;
+    pd_buf out;
+    pd_buf_init(&out);
+    pd_norm_stats rst = {0, 0};
+    CHECK(pd_normalize_at(refs, strlen(refs), PD_NORM_DEFAULT, &out, &rst, &first_bad, NULL) ==
+          PD_OK);
+    CHECK(out.len == 5 && memcmp(out.data, "e x y", 5) == 0 && first_bad == 19 &&
+          rst.invalid_bytes == 1);
+    pd_buf_release(&out);
 
     /* Each step can be turned off. */
     CHECK_STR(norm("López U.S.", 11, PD_NORM_DEFAULT & ~PD_NORM_CASEFOLD, NULL), "Lopez US");
