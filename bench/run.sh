@@ -213,6 +213,8 @@ $B/accuracy "$D/news10"
 # Lightly edited copies of the corpus's paragraphs found, by shingle size.
 echo
 $B/edits "$D/news10.txt"
+echo
+$B/edits "$D/news10.txt" 4000 0.8 sentence
 # The same in seven scripts: the reference normalizes with the library's
 # pd_normalize(), which has no cache, and the scan with its threads' caches.
 [ -d "$D/world10" ] || $B/gen "$D/world10" 10 10 world >/dev/null
