@@ -832,10 +832,10 @@ static size_t cut_stretches(pass1 *p, size_t want, bool *inside, unsigned *lead)
             if (!pd_segment_runs_on(d, floor, p->len, (size_t)(nl++ - d), p->wrap))
                 return (size_t)(nl - d);
         size_t k = sentences ? pd_segment_sentence_start(d, from, to) : 0;
-        size_t b = pd_segment_blank_start(d, k, from);
-        if (k && d[b - 1] == '\n')
-            return b; /* at the start of a line a sentence runs on into */
         if (k) {
+            size_t b = pd_segment_blank_start(d, k, from);
+            if (d[b - 1] == '\n')
+                return b; /* at the start of a line a sentence runs on into */
             *inside = true;
             *lead = pd_segment_lead(d, floor, k);
             return k;
