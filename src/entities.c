@@ -97,9 +97,9 @@ static bool name_char(char c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-/* The reference after its '&' at p[i]: its length from i and its code
+/* One reference after its '&' at p[i]: its length from i and its code
  * point, or 0. */
-static size_t body(const char *p, size_t i, size_t len, int32_t *cp)
+static size_t one(const char *p, size_t i, size_t len, int32_t *cp)
 {
     if (i < len && p[i] == '#') {
         size_t n = numeric(p, i + 1, len, cp);
@@ -116,10 +116,19 @@ static size_t body(const char *p, size_t i, size_t len, int32_t *cp)
         bsearch(name, entities, sizeof entities / sizeof *entities, sizeof *entities, by_name);
     if (!e)
         return 0;
-    size_t n = j + 1 - i, inner;
     *cp = e->cp;
-    if (e->cp == '&' && (inner = body(p, i + n, len, cp)) > 0)
-        return n + inner; /* escaped twice: "&amp;quot;" */
+    return j + 1 - i;
+}
+
+/* The reference after its '&' at p[i], "&amp;" escaping the next one
+ * ("&amp;quot;", "&amp;amp;quot;"): its length from i and its code point,
+ * or 0. A loop, not a recursion: a text may hold a million "amp;" in a row. */
+static size_t body(const char *p, size_t i, size_t len, int32_t *cp)
+{
+    size_t n = one(p, i, len, cp), k;
+    int32_t inner;
+    for (; n && *cp == '&' && (k = one(p, i + n, len, &inner)) > 0; n += k)
+        *cp = inner;
     return n;
 }
 

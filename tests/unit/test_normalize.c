@@ -282,6 +282,16 @@ int main(void)
     CHECK(out.len == 5 && memcmp(out.data, "e x y", 5) == 0 && first_bad == 19 &&
           rst.invalid_bytes == 1);
     pd_buf_release(&out);
+    /* "&amp;" escaping "&amp;" 200,000 times, then "&quot;": one reference
+     * (read in a loop: a recursion would overflow the stack) */
+    size_t deep_len = 7 + 4 * 200000 + 7;
+    char *deep = malloc(deep_len + 1);
+    memcpy(deep, "x &amp;", 7);
+    for (size_t k = 0; k < 200000; k++)
+        memcpy(deep + 7 + 4 * k, "amp;", 4);
+    memcpy(deep + 7 + 4 * 200000, "quot; y", 8);
+    CHECK_STR(norm(deep, deep_len, PD_NORM_DEFAULT, NULL), "x y");
+    free(deep);
 
     /* Each step can be turned off. */
     CHECK_STR(norm("López U.S.", 11, PD_NORM_DEFAULT & ~PD_NORM_CASEFOLD, NULL), "Lopez US");
