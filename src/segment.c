@@ -327,8 +327,13 @@ enum {
     WRAP_MAX = 200,
     WRAP_SLACK = 6,         /* a full line may fall this much short */
     WRAP_PAIRS = 3,         /* at least this many lines a sentence goes on after */
+    INDENT_SLACK = 1,       /* a line indented this much deeper still goes on */
     PUNCTUATED_PART = 8,    /* at least this part of the lines is punctuated */
-    CHARS_CAP = WRAP_MAX + 1 /* characters are counted up to this */
+    CHARS_CAP = WRAP_MAX + 1, /* characters are counted up to this */
+    /* pd_segmenter.lead: the width of the line before the range's start,
+     * and its text_indent() above */
+    LEAD_INDENT_SHIFT = 16,
+    LEAD_WIDTH = (1 << LEAD_INDENT_SHIFT) - 1
 };
 
 /* Code points in p[b, e), CHARS_CAP at most: bytes that do not continue a
@@ -402,29 +407,80 @@ static bool full(unsigned width, unsigned word, unsigned wrap)
     return width + 1 + word + WRAP_SLACK > wrap;
 }
 
-/* Does a line `width` characters wide, ended by the newline at nl, run on
- * into the next one in a document wrapped at `wrap` (0: not wrapped)? When
- * the next line goes on in lower case, the line may fall twice the slack
- * short: `fmt` and other tools that balance a paragraph's lines leave them
- * up to 12 characters short (news through `fmt -w 72`: one line in 250 falls
- * 7-12 short, and 2.3% of its repeated texts were cut, none now). */
-static bool runs_on(const char *p, size_t len, size_t nl, unsigned wrap, unsigned width)
+/* Does a line `width` characters wide, its text `indent` characters in,
+ * ended by the newline at nl, run on into the next one in a document
+ * wrapped at `wrap` (0: not wrapped)?
+ * - The next line's first word would (almost) not have fitted. When the
+ *   next line goes on in lower case, the line may fall twice the slack
+ *   short: `fmt` and other tools that balance a paragraph's lines leave
+ *   them up to 12 characters short (news through `fmt -w 72`: one line in
+ *   250 falls 7-12 short, and 2.3% of its repeated texts were cut, none now).
+ * - The next line is indented no deeper than this one's text (give or take
+ *   INDENT_SLACK): a deeper one starts a paragraph (text that indents first
+ *   lines, with no blank line between paragraphs), a quotation or a block
+ *   of code. A wrapped list item's lines are indented under its text, after
+ *   the marker or an opening bracket. A line as wide as CHARS_CAP counts as
+ *   indented that far: its start may lie beyond where a chunk's cutter
+ *   looks. */
+static bool runs_on(const char *p, size_t len, size_t nl, unsigned wrap, unsigned width,
+                    unsigned indent)
 {
     size_t at;
     if (!wrap || !next_text(p, len, nl, &at))
+        return false;
+    if (at - nl - 1 > (width >= CHARS_CAP ? CHARS_CAP : indent + INDENT_SLACK))
         return false;
     unsigned word = word_at(p, len, at);
     return full(width, word, wrap) || (full(width + WRAP_SLACK, word, wrap) && lower_at(p, at, len));
 }
 
+/* The characters before the text of the line that starts at p[b] (of
+ * p[0, e)): its blanks and an opening bracket or quote, or, for a list
+ * item, its marker and the blanks after it. A marker is '-', '*', '+' or
+ * '•', or up to 8 letters, digits
+ * and dots, maybe after '(', ended by '.' or ')': "1.", "1.1.", "(a)",
+ * "iv)". (Taking a short word and its full stop for one, "Dr. ", only lets
+ * the next line go on from deeper.) At most CHARS_CAP. */
+static unsigned text_indent(const char *p, size_t b, size_t e)
+{
+    size_t i = b, m;
+    while (i < e && i - b < CHARS_CAP && pd_segment_blank((unsigned char)p[i]))
+        i++;
+    if (i < e && (p[i] == '[' || p[i] == '"' || p[i] == '\'')) {
+        m = i + 1; /* text aligned under what the bracket or quote opens */
+        return count_chars(p, b, m);
+    }
+    if (i < e && (p[i] == '-' || p[i] == '*' || p[i] == '+')) {
+        m = i + 1;
+    } else if (e - i >= 3 && memcmp(p + i, "\xE2\x80\xA2", 3) == 0) { /* • */
+        m = i + 3;
+    } else {
+        m = i + (i < e && p[i] == '(');
+        size_t w = m;
+        while (m < e && m - w < 8 && (isalnum((unsigned char)p[m]) || p[m] == '.'))
+            m++;
+        m = m > w && m < e && (p[m] == '.' || p[m] == ')') ? m + 1
+            : m > w + 1 && p[m - 1] == '.'                  ? m
+                                                            : i;
+    }
+    if (m > i && m < e && pd_segment_blank((unsigned char)p[m]))
+        for (i = m; i < e && i - b < CHARS_CAP && pd_segment_blank((unsigned char)p[i]);)
+            i++;
+    return count_chars(p, b, i);
+}
+
 /* The width of the line that ends at data[e] (its trailing blanks left out
- * by the caller), from its start: after a newline, or at floor. */
-static unsigned width_before(const char *data, size_t floor, size_t e)
+ * by the caller), from its start: after a newline, or at floor; and in
+ * *indent its text_indent(). A line longer than the cutter looks back is
+ * CHARS_CAP wide. */
+static unsigned width_before(const char *data, size_t floor, size_t e, unsigned *indent)
 {
     size_t b = e;
+    *indent = CHARS_CAP;
     while (b > floor && data[b - 1] != '\n')
         if (e - --b > 4 * CHARS_CAP)
             return CHARS_CAP;
+    *indent = text_indent(data, b, e);
     return count_chars(data, b, e);
 }
 
@@ -517,7 +573,8 @@ unsigned pd_segment_wrap(const char *data, size_t len)
 
 unsigned pd_segment_lead(const char *data, size_t floor, size_t at)
 {
-    return width_before(data, floor, at);
+    unsigned indent, width = width_before(data, floor, at, &indent);
+    return width | indent << LEAD_INDENT_SHIFT;
 }
 
 bool pd_segment_runs_on(const char *data, size_t floor, size_t len, size_t nl, unsigned wrap)
@@ -525,7 +582,8 @@ bool pd_segment_runs_on(const char *data, size_t floor, size_t len, size_t nl, u
     if (!wrap)
         return false;
     size_t e = pd_segment_blank_start(data, nl, floor); /* the line's trimmed end */
-    return runs_on(data, len, nl, wrap, width_before(data, floor, e));
+    unsigned indent, width = width_before(data, floor, e, &indent);
+    return runs_on(data, len, nl, wrap, width, indent);
 }
 
 /* --- the iterator -------------------------------------------------------- */
@@ -560,15 +618,21 @@ static bool next_stretch(pd_segmenter *s)
             return false;
     } while (b == e);
     /* the range may begin inside its first line: the lead is the rest */
-    unsigned width = s->wrap ? s->lead + count_chars(s->data, raw, e) : 0;
+    unsigned width = 0, indent = 0;
+    if (s->wrap) {
+        width = (s->lead & LEAD_WIDTH) + count_chars(s->data, raw, e);
+        indent = s->lead ? s->lead >> LEAD_INDENT_SHIFT : text_indent(s->data, raw, e);
+    }
     s->lead = 0;
     s->line_begin = b;
     s->line_no = no;
     while (s->wrap && s->data[s->pos - 1] == '\n' &&
-           runs_on(s->data, s->len, s->pos - 1, s->wrap, width < CHARS_CAP ? width : CHARS_CAP)) {
+           runs_on(s->data, s->len, s->pos - 1, s->wrap, width < CHARS_CAP ? width : CHARS_CAP,
+                   indent)) {
         raw = s->pos;
         next_line(s, &b, &e, &no);
         width = count_chars(s->data, raw, e);
+        indent = text_indent(s->data, raw, e);
     }
     s->line_stop = e;
     s->stretch_end = no;

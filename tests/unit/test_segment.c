@@ -298,6 +298,41 @@ static void test_unwrapped_lines(void)
     strstr(balanced, "\nplan")[1] = 'P';
     CHECK(strncmp(seg(balanced, PD_UNIT_LINE), "1:1-3:", 6) == 0);
 
+    /* A line does not run on into one indented deeper than its text: the
+     * next paragraph of text that indents first lines (with no blank line
+     * between, the first one's last line full), or a block of code. A list
+     * item's lines, indented under its text, and a paragraph indented as a
+     * whole go on. */
+    const char *book =
+        "    It was the first full closure of\nthe span since it opened in 1987, and\n"
+        "the city said drivers should plan for\nlong delays on the coastal road.\n"
+        "    Crews will work at night when they\ncan, and the ferry will add two runs\n"
+        "each morning for commuters who live on\nthe north shore.\n";
+    CHECK(pd_segment_wrap(book, strlen(book)) == 38);
+    CHECK_STR(seg(book, PD_UNIT_LINE),
+              "1:1-4:[4,145):It was the first full closure of the span since it opened in 1987, "
+              "and the city said drivers should plan for long delays on the coastal road.|"
+              "2:5-8:[150,277):Crews will work at night when they can, and the ferry will add two "
+              "runs each morning for commuters who live on the north shore.|");
+    const char *blocks =
+        "It was the first full closure of the span\nsince it opened in 1987, and the city said\n"
+        "drivers should plan for long delays on the\ncoastal road, and crews will work at night\n"
+        "        make check && make install\n\n"
+        "(a) the ferry will add two runs each morning\n"
+        "    for commuters who live on the north shore;\n"
+        "- and the bus will run every ten minutes on\n"
+        "  the bridge road, where the old tolls were.\n\n"
+        "    The state will pay for most of the work,\n"
+        "    said the governor, who visited the site.\n";
+    CHECK_STR(seg(blocks, PD_UNIT_LINE),
+              "1:1-4:[0,170):It was the first full closure of the span since it opened in 1987, "
+              "and the city said drivers should plan for long delays on the coastal road, and "
+              "crews will work at night|2:5-5:[179,205):make check && make install|"
+              "3:7-8:[207,298):(a) the ferry will add two runs each morning for commuters who "
+              "live on the north shore;|4:9-10:[299,387):- and the bus will run every ten "
+              "minutes on the bridge road, where the old tolls were.|5:12-13:[393,478):The "
+              "state will pay for most of the work, said the governor, who visited the site.|");
+
     pd_segmenter s;
     pd_unit u;
     size_t n = 0;
