@@ -21,7 +21,9 @@
  *
  * Bytes that do not form valid UTF-8 are read one at a time as U+FFFD, which
  * is not a letter, so each acts as a space; NUL bytes likewise. Both are
- * counted for the caller's warning.
+ * counted for the caller's warning. A text with such bytes and no valid
+ * sequence of more than one byte is read again, each of those bytes as its
+ * Windows-1252 character (Latin-1 from 0xA0), as older pages and files are.
  *
  * Speed: ASCII bytes go through a table (64 at a time where the CPU has
  * AVX-512 VBMI2, 16 at a time for runs of plain words elsewhere). A run of
@@ -290,11 +292,24 @@ static bool starts_with_mark(const utf8proc_int32_t *cps, size_t n)
     return false;
 }
 
+/* A flag beside the PD_NORM_ steps: the text holds bytes that are not
+ * UTF-8 and no sequence that is; each is read as Windows-1252 (see
+ * pd_normalize_at). */
+enum { LEGACY = 1u << 29 };
+
+/* Windows-1252's characters for the bytes 0x80-0x9F (U+FFFD for the five it
+ * leaves out); from 0xA0 on, a byte is the Latin-1 code point it names. */
+static const uint16_t cp1252[32] = {
+    0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD, 0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178};
+
 /* Decode the run of non-ASCII bytes starting at text[*i] (at most 64 code
  * points, cut before a starter once 32 are read) into cps, moving *i past
- * it; returns how many, and counts the bytes that are not UTF-8 in *bad. */
+ * it; returns how many, and counts the bytes that are not UTF-8 in *bad.
+ * Such a byte is U+FFFD, or its Windows-1252 character under LEGACY. */
 static size_t decode_run(const char *text, size_t len, size_t *i, utf8proc_int32_t *cps,
-                         pd_norm_stats *st, size_t *first_bad, size_t *bad)
+                         unsigned flags, pd_norm_stats *st, size_t *first_bad, size_t *bad)
 {
     size_t n = 0, j = *i;
     *bad = 0;
@@ -304,7 +319,8 @@ static size_t decode_run(const char *text, size_t len, size_t *i, utf8proc_int32
                                               (utf8proc_ssize_t)(len - j), &cp);
         bool invalid = r < 0;
         if (invalid) {
-            cp = 0xFFFD;
+            unsigned char c = (unsigned char)text[j];
+            cp = !(flags & LEGACY) ? 0xFFFD : c < 0xA0 ? cp1252[c - 0x80] : c;
             r = 1;
         }
         /* Cut only before a starter, so composition sees whole sequences. */
@@ -435,7 +451,7 @@ static pd_status non_ascii_run(writer *w, const char *text, size_t len, size_t *
         *i = end;
         return replay(w, slot->prog, slot->plen);
     }
-    size_t n = decode_run(text, len, i, cps, st, first_bad, &bad);
+    size_t n = decode_run(text, len, i, cps, flags, st, first_bad, &bad);
     unsigned ctx = run_context(w, cps, n);
     utf8proc_ssize_t plen = context_program(cps, n, ctx, flags, prog);
     if (plen < 0)
@@ -832,6 +848,22 @@ static inline bool high_bytes16(const char *p)
     return ((a | b) & UINT64_C(0x8080808080808080)) != 0;
 }
 
+/* Does text hold a UTF-8 sequence of more than one byte? A text with bytes
+ * that are not UTF-8 and no such sequence is most likely Latin-1 or
+ * Windows-1252 (older pages and files): "caf\xE9" is then "café". */
+static bool utf8_sequence(const char *text, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned char)text[i] < 0xC2)
+            continue;
+        utf8proc_int32_t cp;
+        if (utf8proc_iterate((const utf8proc_uint8_t *)text + i, (utf8proc_ssize_t)(len - i),
+                             &cp) > 1)
+            return true;
+    }
+    return false;
+}
+
 /* Text that holds a character reference (entities.c): normalized as its
  * decoding is, from the start, with the counts as they were before
  * (`before`); the first invalid byte is told in text's offsets. */
@@ -950,6 +982,11 @@ pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *
     }
     out->len = n;
     st->nul_bytes += nul;
+    if (st->invalid_bytes > before.invalid_bytes && !(flags & LEGACY) &&
+        !utf8_sequence(text, len)) {
+        *st = before;
+        return pd_normalize_at(text, len, flags | LEGACY, out, st, first_bad, cache);
+    }
     if (out->len > 0 && out->data[out->len - 1] == ' ')
         out->len--;
     if (out->cap > out->len)

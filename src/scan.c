@@ -1034,7 +1034,7 @@ static void finish_doc(pass1 *p, const chunk *c)
     uint64_t bad = p->doc_ns.invalid_bytes, nul = p->doc_ns.nul_bytes;
     if (bad)
         doc_warn(p, c->doc, p->first_bad_line,
-                 "%llu invalid UTF-8 byte%s (the first on this line), each read as a space",
+                 "%llu invalid UTF-8 byte%s (the first on this line), read as Windows-1252 in a unit with no valid UTF-8, else as spaces",
                  (unsigned long long)bad, bad > 1 ? "s" : "");
     if (nul)
         doc_warn(p, c->doc, 0, "%llu NUL byte%s, each read as a space", (unsigned long long)nul,

@@ -302,16 +302,21 @@ int main(void)
 
     /* Invalid UTF-8: each bad byte reads as a space, and is counted. */
     pd_norm_stats st = {0, 0};
-    CHECK_STR(norm("ab\xFF" "cd\xC3", 6, PD_NORM_DEFAULT, &st), "ab cd");
-    CHECK(st.invalid_bytes == 2);
+    CHECK_STR(norm("ab\xFF" "cd\xC3\xA9", 7, PD_NORM_DEFAULT, &st), "ab cde");
+    CHECK(st.invalid_bytes == 1);
     st = (pd_norm_stats){0, 0};
-    CHECK_STR(norm("\xE2\x82", 2, PD_NORM_DEFAULT, &st), "");
-    CHECK(st.invalid_bytes == 2);
-    st = (pd_norm_stats){0, 0};
-    const char *bad = "\xED\xA0\x80 surrogate \xC0\xAF overlong";
+    const char *bad = "\xED\xA0\x80 surrogate \xC0\xAF overlong \xC3\xA9";
     CHECK_STR(norm(bad, strlen(bad), PD_NORM_DEFAULT, &st),
-              "surrogate overlong");
+              "surrogate overlong e");
     CHECK(st.invalid_bytes == 5);
+    /* ... unless the text holds no valid UTF-8 of more than one byte: then
+     * it is Latin-1 or Windows-1252, and each bad byte reads as that. */
+    st = (pd_norm_stats){0, 0};
+    const char *legacy = "caf\xE9 don\x92t \x93Stra\xDF" "e\x94 \x81x";
+    CHECK_STR(norm(legacy, strlen(legacy), PD_NORM_DEFAULT, &st), "cafe dont strasse x");
+    CHECK(st.invalid_bytes == 6);
+    CHECK_STR(norm("\xE2\x82", 2, PD_NORM_DEFAULT, NULL), "a"); /* â‚ */
+    CHECK_STR(norm("caf\xE9 caf\xC3\xA9", 10, PD_NORM_DEFAULT, NULL), "caf cafe");
     /* NUL bytes read as spaces, and are counted. */
     st = (pd_norm_stats){0, 0};
     CHECK_STR(norm("a\0b", 3, PD_NORM_DEFAULT, &st), "a b");
