@@ -853,14 +853,11 @@ static inline bool high_bytes16(const char *p)
  * Windows-1252 (older pages and files): "caf\xE9" is then "café". */
 static bool utf8_sequence(const char *text, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        if ((unsigned char)text[i] < 0xC2)
-            continue;
-        utf8proc_int32_t cp;
-        if (utf8proc_iterate((const utf8proc_uint8_t *)text + i, (utf8proc_ssize_t)(len - i),
-                             &cp) > 1)
+    size_t k;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)text[i] >= 0xC2 &&
+            decode_utf8((const unsigned char *)text + i, len - i, &k) >= 0)
             return true;
-    }
     return false;
 }
 
