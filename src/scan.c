@@ -572,10 +572,10 @@ static pd_status process_chunk(pd_scan *sc, const pd_source *src, scratch *s, ch
         pd_unit next;
         more = next_unit(&seg, s, &next);
         /* Only a chunk's last unit can go on in the next chunk: a line's if
-         * the chunk ends inside it, a paragraph's if the chunk ends inside it
-         * or at the start of one of its lines. */
+         * the chunk ends inside it, a paragraph's, or a wrapped line's, if
+         * the chunk ends inside it or at the start of one of its lines. */
         bool open = c->open_unit && !more &&
-                    (sc->o.unit != PD_UNIT_LINE ||
+                    (sc->o.unit != PD_UNIT_LINE || c->wrap ||
                      !memchr(view(s, u.byte_end), '\n', c->end - u.byte_end));
         bool continued = c->open_start && u.index == 1 && u.line_start == 1;
         if ((sc->o.max_unit_bytes && open) || u.byte_end - u.byte_start > unit_limit(sc))
@@ -812,27 +812,67 @@ static size_t cut_paragraph(pass1 *p, bool *inside, bool *unit_on)
     }
 }
 
+/* No stretch ends and no sentence starts in [want, look), which reaches a
+ * piece past want: the unit that holds want is long (a line of gigabytes,
+ * a stretch of wrapped lines with no break, a sentence with no end). The
+ * chunk then ends inside it, at the start of one of its pieces, found with
+ * the rule add_unit_split() follows from the unit's start as the chunk's
+ * own segmenter finds it, so the unit's pieces do not depend on where
+ * chunks end; *lead as for a sentence. 0 when no piece ends in the window
+ * (max_unit_bytes too large), and the chunk reads on. */
+static size_t cut_in_unit(pass1 *p, size_t want, size_t look, bool *inside, unsigned *lead)
+{
+    const char *d = p->data;
+    size_t max = p->sc->o.max_unit_bytes;
+    if (max == 0 || max > LONG_PIECE_MAX)
+        return 0;
+    pd_segmenter seg;
+    pd_unit u, last = {0};
+    pd_segment_range(&seg, d, p->pos, look, 1, p->sc->o.unit);
+    seg.wrap = p->wrap;
+    seg.lead = p->lead;
+    while (pd_segment_next(&seg, &u)) {
+        if (u.byte_start > want)
+            return 0; /* a unit starts that the window's look missed */
+        last = u;
+    }
+    /* Pieces are cut as in the whole unit while one from q ends before
+     * the text the window holds of it. */
+    for (size_t q = last.byte_start; q + max < last.byte_end;) {
+        size_t next = (size_t)piece_end(d, 0, q, UINT64_MAX, max);
+        while (pd_segment_space((unsigned char)d[next]))
+            next++;
+        if (next >= want) {
+            *inside = d[next - 1] != '\n';
+            *lead = *inside ? pd_segment_lead(d, pd_segment_bom(d, p->len), next) : 0;
+            return next;
+        }
+        q = next;
+    }
+    return 0;
+}
+
 /* Where the chunk ends when units are sentences, or lines of a document
  * that looks wrapped: after the first newline from `want` on that ends a
  * stretch (one that no line runs on across, see pd_segment_runs_on) or, for
  * sentences, in a stretch that goes on, at the start of a sentence
  * (*inside; the chunk then tells its segmenter the characters of the line
  * before, *lead). Both are looked for a step at a time, so a chunk usually
- * ends within a step of `want`; only a sentence longer than a chunk, or a
- * line unwrapped, makes the chunk longer. */
-static size_t cut_stretches(pass1 *p, size_t want, bool *inside, unsigned *lead)
+ * ends within a step of `want`; a unit longer than a chunk and a piece is
+ * cut at its pieces (cut_in_unit, *unit_on). */
+static size_t cut_stretches(pass1 *p, size_t want, bool *inside, bool *unit_on, unsigned *lead)
 {
     enum { STEP = 64 << 10 };
     const char *d = p->data;
-    size_t floor = pd_segment_bom(d, p->len);
+    size_t floor = pd_segment_bom(d, p->len), k, max = p->sc->o.max_unit_bytes;
+    size_t far = want + CHUNK_BYTES + (max < LONG_PIECE_MAX ? max : 0); /* where to try it */
     bool sentences = p->sc->o.unit == PD_UNIT_SENTENCE;
     for (size_t from = want; from < p->len; from += STEP) {
         size_t to = p->len - from < STEP ? p->len : from + STEP;
         for (const char *nl = d + from; (nl = memchr(nl, '\n', (size_t)(d + to - nl))) != NULL;)
             if (!pd_segment_runs_on(d, floor, p->len, (size_t)(nl++ - d), p->wrap))
                 return (size_t)(nl - d);
-        size_t k = sentences ? pd_segment_sentence_start(d, from, to) : 0;
-        if (k) {
+        if (sentences && (k = pd_segment_sentence_start(d, from, to)) != 0) {
             size_t b = pd_segment_blank_start(d, k, from);
             if (d[b - 1] == '\n')
                 return b; /* at the start of a line a sentence runs on into */
@@ -840,6 +880,8 @@ static size_t cut_stretches(pass1 *p, size_t want, bool *inside, unsigned *lead)
             *lead = pd_segment_lead(d, floor, k);
             return k;
         }
+        if (from < far && to >= far && to < p->len && (k = cut_in_unit(p, want, to, inside, lead)))
+            return *unit_on = true, k;
     }
     return p->len;
 }
@@ -862,7 +904,7 @@ static size_t cut_chunk(pass1 *p, bool *inside, bool *unit_on, unsigned *lead)
     if (want >= p->len)
         return p->len;
     if (p->sc->o.unit == PD_UNIT_SENTENCE || p->wrap)
-        return cut_stretches(p, want, inside, lead);
+        return cut_stretches(p, want, inside, unit_on, lead);
     if (max == 0 || max > LONG_PIECE_MAX)
         return pd_segment_cut(d, p->len, want, p->sc->o.unit);
     if (p->sc->o.unit == PD_UNIT_PARAGRAPH)

@@ -306,6 +306,128 @@ static void test_wrapped(pd_unit_kind kind)
     }
 }
 
+/* Append `bytes` of lower-case words drawn by *x (no sentence ends), wrapped
+ * at `width` bytes, or on one line when width is 0, then a full stop and a
+ * newline. */
+static size_t long_run(char *out, size_t n, uint64_t *x, size_t bytes, unsigned width)
+{
+    static const char *const words[] = {"the", "council", "voted", "on", "a", "budget",
+                                        "that", "increases", "spending", "for", "transit",
+                                        "and", "said", "officials", "would", "begin"};
+    size_t start = n, col = 0;
+    while (n - start < bytes) {
+        *x = *x * 6364136223846793005u + 1442695040888963407u;
+        const char *w = words[(*x >> 33) % (sizeof words / sizeof *words)];
+        size_t len = strlen(w);
+        if (col > 0) {
+            bool wrap = width && col + 1 + len > width;
+            out[n++] = wrap ? '\n' : ' ';
+            col = wrap ? 0 : col + 1;
+        }
+        memcpy(out + n, w, len);
+        n += len;
+        col += len;
+    }
+    n += (size_t)sprintf(out + n, ".\n");
+    return n;
+}
+
+/* Units far longer than a chunk in hard-wrapped text (a line of 2.5 MB, a
+ * stretch of wrapped lines that long, each one sentence) are read a chunk at
+ * a time, the chunks cut at their pieces: no chunk, so no release of the
+ * source's bytes, reaches 2 MB (the whole unit did before). The document
+ * holds its text twice; each scan, whatever the threads, finds every unit
+ * of the whole document, split into the pieces the documented rule gives,
+ * and its twin. */
+static void test_long_wrapped_units(pd_unit_kind kind)
+{
+    enum { MAX = 200000 };
+    size_t cap = 12u << 20, n = 0;
+    char *doc = malloc(cap);
+    uint64_t x = 7;
+    for (int copy = 0; copy < 2; copy++) {
+        for (uint64_t p = 1; p <= 600; p++) {
+            n = wrapped_paragraph(doc, n, p * 0x9E3779B97F4A7C15u, 1 + (unsigned)(p % 5), 72, "");
+            n += (size_t)sprintf(doc + n, "\n");
+            if (p == 300 || p == 500) {
+                x = p;
+                n = long_run(doc, n, &x, 5u << 19, p == 300 ? 0 : 72);
+                n += (size_t)sprintf(doc + n, "\n");
+            }
+        }
+    }
+    CHECK(pd_segment_wrap(doc, n) == 72);
+    /* The units of the whole document, long ones split into pieces: at most
+     * MAX bytes, ending after the last space in a piece's second half. */
+    size_t units = 0, cap_units = 0, longest = 0, split = 0;
+    pd_unit *want = NULL;
+    pd_segmenter seg;
+    pd_unit u;
+    uint32_t extra = 0;
+    pd_segment_init(&seg, doc, n, kind);
+    while (pd_segment_next(&seg, &u)) {
+        longest = u.byte_end - u.byte_start > longest ? u.byte_end - u.byte_start : longest;
+        split += u.byte_end - u.byte_start > MAX;
+        for (size_t b = u.byte_start, k = 0; b < u.byte_end; k++) {
+            size_t e = b + MAX >= u.byte_end ? u.byte_end : b + MAX, next;
+            if (e < u.byte_end) {
+                while (e > b + MAX / 2 && doc[e - 1] != ' ' && doc[e - 1] != '\n')
+                    e--;
+                CHECK(e > b + MAX / 2);
+            }
+            for (next = e; e > b && (doc[e - 1] == ' ' || doc[e - 1] == '\n');)
+                e--;
+            while (next < u.byte_end && (doc[next] == ' ' || doc[next] == '\n'))
+                next++;
+            if (units == cap_units)
+                want = realloc(want, (cap_units = cap_units * 2 + 1024) * sizeof *want);
+            extra += k > 0;
+            pd_unit *w = &want[units++];
+            w->index = u.index + extra;
+            w->byte_start = b;
+            w->byte_end = e;
+            w->line_start = u.line_start;
+            for (size_t i = u.byte_start; i < b; i++)
+                w->line_start += doc[i] == '\n';
+            w->line_end = w->line_start;
+            for (size_t i = b; i < e; i++)
+                w->line_end += doc[i] == '\n';
+            b = next;
+        }
+    }
+    CHECK(longest > (5u << 19) && split == 4 && units % 2 == 0 && units > 1200);
+    const char *names[] = {"doc"}, *texts[] = {doc};
+    pd_options o;
+    pd_options_init(&o);
+    o.unit = kind;
+    o.threshold = 1.0;
+    o.max_unit_bytes = MAX;
+    for (unsigned threads = 1; threads <= 3; threads++) {
+        memsrc m = {.names = names, .texts = texts};
+        o.threads = threads;
+        pd_scan *sc = run(&m, 1, &o);
+        CHECK(sc != NULL);
+        if (!sc)
+            break;
+        CHECK(m.releases > 5 && m.max_release < (2u << 20));
+        const pd_stats *st = pd_scan_stats(sc);
+        CHECK(st->units == units && st->units_split == split && pd_scan_row_count(sc) == units);
+        size_t bad = 0;
+        for (size_t i = 0; i < pd_scan_row_count(sc); i++) {
+            pd_row r;
+            pd_scan_row(sc, i, &r);
+            const pd_unit *w = &want[r.unit.index - 1];
+            bad += r.unit.index > units || r.unit.line_start != w->line_start ||
+                   r.unit.line_end != w->line_end || r.unit.byte_start != w->byte_start ||
+                   r.unit.byte_end != w->byte_end;
+        }
+        CHECK(bad == 0 && pd_scan_stats(sc)->clusters == units / 2);
+        pd_scan_free(sc);
+    }
+    free(want);
+    free(doc);
+}
+
 /* A document larger than a chunk: unit numbers and lines run on across the
  * chunk boundaries, whatever the thread count. */
 static void test_chunks(void)
@@ -839,6 +961,8 @@ int main(void)
 {
     test_wrapped(PD_UNIT_SENTENCE);
     test_wrapped(PD_UNIT_LINE);
+    test_long_wrapped_units(PD_UNIT_LINE);
+    test_long_wrapped_units(PD_UNIT_SENTENCE);
     test_clusters();
     test_chunks();
     test_sentence_chunks();
