@@ -17,7 +17,9 @@
  *      trimmed.
  * Steps 0-4 can be turned off one by one; step 5 always applies. A text
  * with a reference is decoded into a copy first: the ASCII loops stop at
- * each '&' to look, and otherwise read the text where it lies.
+ * each '&' to look, and otherwise read the text where it lies. Before all
+ * that, a word hyphenated across a line break is joined into a copy
+ * (hyphens.c, PD_NORM_HYPHENS), for a unit that spans lines.
  *
  * Bytes that do not form valid UTF-8 are read one at a time as U+FFFD, which
  * is not a letter, so each acts as a space; NUL bytes likewise. Both are
@@ -296,6 +298,9 @@ static bool starts_with_mark(const utf8proc_int32_t *cps, size_t n)
  * UTF-8 and no sequence that is; each is read as Windows-1252 (see
  * pd_normalize_at). */
 enum { LEGACY = 1u << 29 };
+/* Another: the text was cut from one that holds a UTF-8 sequence of more
+ * than one byte (a hyphen taken out with its line break), so it is UTF-8. */
+enum { UTF8_SEEN = 1u << 28 };
 
 /* Windows-1252's characters for the bytes 0x80-0x9F (U+FFFD for the five it
  * leaves out); from 0xA0 on, a byte is the Latin-1 code point it names. */
@@ -880,12 +885,34 @@ static pd_status normalize_decoded(const char *text, size_t len, unsigned flags,
     return s;
 }
 
+/* Text that holds a word hyphenated across a line break (hyphens.c):
+ * normalized as its joined copy is, read as UTF-8 or Windows-1252 as the
+ * text itself would be; the first invalid byte is told in text's offsets. */
+static pd_status normalize_joined(const char *text, size_t len, unsigned flags, pd_buf *out,
+                                  pd_norm_stats *st, size_t *first_bad, pd_normcache *cache)
+{
+    pd_buf joined;
+    pd_buf_init(&joined);
+    pd_status s = pd_hyphens_join(text, len, &joined);
+    flags &= ~(unsigned)PD_NORM_HYPHENS;
+    if (s == PD_OK && !(flags & LEGACY) && utf8_sequence(text, len))
+        flags |= UTF8_SEEN;
+    if (s == PD_OK)
+        s = pd_normalize_at(joined.data, joined.len, flags, out, st, first_bad, cache);
+    *first_bad = *first_bad < joined.len ? pd_hyphens_source(text, len, *first_bad) : len;
+    pd_buf_release(&joined);
+    return s;
+}
+
 pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *out,
                           pd_norm_stats *st, size_t *first_bad, pd_normcache *cache)
 {
     pd_norm_stats dummy = {0, 0};
     if (!st)
         st = &dummy;
+    size_t h, k;
+    if ((flags & PD_NORM_HYPHENS) && pd_hyphen_break(text, len, 0, &h, &k))
+        return normalize_joined(text, len, flags, out, st, first_bad, cache);
     const pd_norm_stats before = *st;
     const bool entities = (flags & PD_NORM_ENTITIES) != 0;
     *first_bad = len;
@@ -979,7 +1006,7 @@ pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *
     }
     out->len = n;
     st->nul_bytes += nul;
-    if (st->invalid_bytes > before.invalid_bytes && !(flags & LEGACY) &&
+    if (st->invalid_bytes > before.invalid_bytes && !(flags & (LEGACY | UTF8_SEEN)) &&
         !utf8_sequence(text, len)) {
         *st = before;
         return pd_normalize_at(text, len, flags | LEGACY, out, st, first_bad, cache);

@@ -436,7 +436,11 @@ static pd_status add_piece(pd_scan *sc, scratch *s, chunk *c, uint64_t start, ui
     size_t len = (size_t)(end - start), bad;
     uint64_t before = c->ns.invalid_bytes;
     pd_buf *norm = &s->norm[s->cur];
-    PD_TRY(pd_normalize_at(text, len, sc->o.norm, norm, &c->ns, &bad, &s->nc));
+    bool spans = c->spans;
+    uint32_t newlines = spans ? count_newlines(text, len) : 0;
+    /* only a unit of lines can hold a word hyphenated at a line end */
+    unsigned flags = sc->o.norm & (newlines ? ~0u : ~(unsigned)PD_NORM_HYPHENS);
+    PD_TRY(pd_normalize_at(text, len, flags, norm, &c->ns, &bad, &s->nc));
     if (before == 0 && c->ns.invalid_bytes > 0)
         c->first_bad_line = line + count_newlines(text, bad);
     if (norm->len == 0) {
@@ -445,7 +449,6 @@ static pd_status add_piece(pd_scan *sc, scratch *s, chunk *c, uint64_t start, ui
     }
     struct chunk_out *o = &s->out[s->signing];
     size_t need = c->uoff + c->n + 1;
-    bool spans = c->spans;
     if (need > o->cap_u || need > o->cap_h || need > o->cap_bytes || need > o->cap_known ||
         (spans && need > o->cap_line_end)) {
         PD_TRY(PD_GROW(o->u, o->cap_u, need));
@@ -459,7 +462,7 @@ static pd_status add_piece(pd_scan *sc, scratch *s, chunk *c, uint64_t start, ui
     assert(len <= PD_MAX_UNIT_LEN); /* longer ones were split (unit_limit) */
     c->u[c->n] = (pd_urec){start, (uint32_t)len, c->doc, index, line};
     if (spans)
-        c->line_end[c->n] = line + count_newlines(text, len);
+        c->line_end[c->n] = line + newlines;
     c->bytes[c->n] = XXH3_64bits(text, len);
     XXH128_hash_t h = XXH3_128bits(norm->data, norm->len);
     c->h[c->n] = (pd_h128){h.low64, h.high64};

@@ -436,8 +436,8 @@ static bool runs_on(const char *p, size_t len, size_t nl, unsigned wrap, unsigne
 
 /* The characters before the text of the line that starts at p[b] (of
  * p[0, e)): its blanks and an opening bracket or quote, or, for a list
- * item, its marker and the blanks after it. A marker is '-', '*', '+' or
- * '•', or up to 8 letters, digits
+ * item, its marker and the blanks after it. A marker is '-', '*', '+',
+ * '•', '–' or '—' (groff's lists), or up to 8 letters, digits
  * and dots, maybe after '(', ended by '.' or ')': "1.", "1.1.", "(a)",
  * "iv)". (Taking a short word and its full stop for one, "Dr. ", only lets
  * the next line go on from deeper.) At most CHARS_CAP. */
@@ -452,7 +452,9 @@ static unsigned text_indent(const char *p, size_t b, size_t e)
     }
     if (i < e && (p[i] == '-' || p[i] == '*' || p[i] == '+')) {
         m = i + 1;
-    } else if (e - i >= 3 && memcmp(p + i, "\xE2\x80\xA2", 3) == 0) { /* • */
+    } else if (e - i >= 3 && (memcmp(p + i, "\xE2\x80\xA2", 3) == 0 ||  /* • */
+                              memcmp(p + i, "\xE2\x80\x93", 3) == 0 ||  /* – */
+                              memcmp(p + i, "\xE2\x80\x94", 3) == 0)) { /* — */
         m = i + 3;
     } else {
         m = i + (i < e && p[i] == '(');
@@ -484,9 +486,13 @@ static unsigned width_before(const char *data, size_t floor, size_t e, unsigned 
     return count_chars(data, b, e);
 }
 
-/* The lines of p[b, stop) that are followed by text (next_text): each
- * line's [*lb, *le), trimmed at its end, and where the text after it
- * starts. */
+/* The lines of p[b, stop) that are followed by text (next_text) indented no
+ * deeper than their own (as runs_on asks): each line's [*lb, *le), trimmed
+ * at its end, and where the text after it starts. A line followed by deeper
+ * text (a term and its definition, a heading over a quotation or a block of
+ * code) cannot run on, so it tells nothing about wrapping: a manual page's
+ * short lines of options, each over its indented description, do not make
+ * its wrapped paragraphs look ragged. */
 typedef struct pair_lines {
     const char *p;
     size_t len, b, stop;
@@ -499,7 +505,8 @@ static bool next_pair_line(pair_lines *it, size_t *lb, size_t *le, size_t *next)
         *lb = it->b;
         it->b = nl + 1;
         *le = pd_segment_blank_start(it->p, nl, *lb);
-        if (*le > *lb && next_text(it->p, it->len, nl, next))
+        if (*le > *lb && next_text(it->p, it->len, nl, next) &&
+            *next - it->b <= text_indent(it->p, *lb, *le) + INDENT_SLACK)
             return true;
     }
     return false;

@@ -1,5 +1,6 @@
 /* test_normalize.c - what "the same text" means: NFKC, casefold, accents,
- * dots and apostrophes, character references, punctuation, whitespace,
+ * dots and apostrophes, character references, words hyphenated at line
+ * ends, punctuation, whitespace,
  * invalid UTF-8, NUL; the
  * wide ASCII loop writes what the byte loop writes, and the code point cache
  * what utf8proc's way writes. */
@@ -264,6 +265,18 @@ int main(void)
         {"fish &amp;amp; chips &amp;quot;fresh&amp;quot;", "fish chips fresh"}, /* escaped twice */
         {"a&nbsp;b&shy;c&mdash;d &frac12;", "a bc d 1 2"},
         {"&foo; &amp &#; &#x; &#0; &#xD800; &#1114112; &#12345678;", "foo amp x 0 xd800 1114112 12345678"},
+        /* a word hyphenated at a line end is joined: '-', U+2010, U+2011,
+         * a soft hyphen; blanks and CR around the break; capitals go on in
+         * capitals */
+        {"the gov-\nernment said", "the government said"},
+        {"di\xE2\x80\x90\n       rectory and non\xE2\x80\x91 \r\n  breaking", "directory and nonbreaking"},
+        {"syl\xC2\xAD\nlable", "syllable"},
+        {"Caf\xC3\xA9-\n\xC3\xA9t\xC3\xA9 CONNEC-\nTION_TYPE", "cafeete connection type"},
+        /* not a word going on: a capital after lower case, a digit, a
+         * hyphen after a blank or a digit, a blank line, a hyphen inside a
+         * line, a dash */
+        {"Franco-\nGerman talks-\n2020 and 1990-\nyears, a -\nb, c-\n\nd", "franco german talks 2020 and 1990 years a b c d"},
+        {"well-known and e-\nmail and x--\ny", "well known and email and x y"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         CHECK_STR(N(cases[i].in), cases[i].want);
@@ -292,6 +305,21 @@ int main(void)
     memcpy(deep + 7 + 4 * 200000, "quot; y", 8);
     CHECK_STR(norm(deep, deep_len, PD_NORM_DEFAULT, NULL), "x y");
     free(deep);
+
+    /* Hyphens are joined unless the step is off; the first invalid byte is
+     * told in the text's own offsets. */
+    CHECK_STR(norm("gov-\nernment", 13, PD_NORM_DEFAULT & ~PD_NORM_HYPHENS, NULL), "gov ernment");
+    const char *broken = "ab-\n  cd ef\xE2\x80\x90\nghi\xFF";
+    pd_buf_init(&out);
+    rst = (pd_norm_stats){0, 0};
+    CHECK(pd_normalize_at(broken, strlen(broken), PD_NORM_DEFAULT, &out, &rst, &first_bad, NULL) ==
+          PD_OK);
+    CHECK(out.len == 10 && memcmp(out.data, "abcd efghi", 10) == 0 && first_bad == 18 &&
+          rst.invalid_bytes == 1);
+    pd_buf_release(&out);
+    /* (the UTF-8 hyphen is gone from the joined copy, which is still read as
+     * UTF-8; Windows-1252 text is joined as well) */
+    CHECK_STR(N("d\xE9j\xE0-\nvu"), "dejavu");
 
     /* Each step can be turned off. */
     CHECK_STR(norm("López U.S.", 11, PD_NORM_DEFAULT & ~PD_NORM_CASEFOLD, NULL), "Lopez US");
