@@ -268,7 +268,8 @@ enum { READ_UNITS = 500 };
 #define NONE UINT32_MAX
 
 /* The lines of a unit that spans lines trimmed and joined by one space, in
- * its place: joining never lengthens a text. */
+ * its place (joining never lengthens a text); a word hyphenated at a line
+ * end is shown whole when the normalizer reads it so. */
 static pd_status join_lines(report *r, unsigned tid, size_t row, uint32_t unit)
 {
     block *b = r->b;
@@ -277,6 +278,8 @@ static pd_status join_lines(report *r, unsigned tid, size_t row, uint32_t unit)
     pd_unit local = {u->index, u->line_start, pd_urec_line_end(r->sc, unit), 0, b->len[row]};
     if (local.line_end == local.line_start)
         return PD_OK;
+    if (r->sc->o.norm & PD_NORM_HYPHENS)
+        b->len[row] = local.byte_end = pd_hyphens_join(text, b->len[row], text);
     pd_buf *join = &b->join[tid].b;
     PD_TRY(pd_unit_text(text, b->len[row], &local, PD_UNIT_PARAGRAPH, join));
     if (join->len > 0)

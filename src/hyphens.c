@@ -12,7 +12,7 @@
  * compound broken after its own hyphen ("well-" then "known") is joined
  * too, and so differs from "well-known" on one line (two words there); a
  * reader cannot tell the two apart either. The normalizer reads the joined
- * copy (pd_normalize_at, PD_NORM_HYPHENS).
+ * copy (pd_normalize_at, PD_NORM_HYPHENS), and the report shows it.
  */
 #include "internal.h"
 
@@ -102,20 +102,16 @@ bool pd_hyphen_break(const char *t, size_t len, size_t from, size_t *h, size_t *
     return false;
 }
 
-pd_status pd_hyphens_join(const char *t, size_t len, pd_buf *out)
+size_t pd_hyphens_join(const char *t, size_t len, char *dst)
 {
-    PD_TRY(pd_buf_reserve(out, len + 1));
-    out->len = 0;
-    size_t at = 0, h, k;
+    size_t n = 0, at = 0, h, k;
     while (pd_hyphen_break(t, len, at, &h, &k)) {
-        memcpy(out->data + out->len, t + at, h - at);
-        out->len += h - at;
+        memmove(dst + n, t + at, h - at);
+        n += h - at;
         at = k;
     }
-    memcpy(out->data + out->len, t + at, len - at);
-    out->len += len - at;
-    out->data[out->len] = 0;
-    return PD_OK;
+    memmove(dst + n, t + at, len - at);
+    return n + len - at;
 }
 
 size_t pd_hyphens_source(const char *t, size_t len, size_t at)

@@ -181,8 +181,9 @@ size_t pd_entities_source(const char *text, size_t len, size_t at);
 /* hyphens.c: the next word hyphenated across a line break in t[from, len):
  * [*h, *k) is its hyphen, the line break and the blanks around it. */
 bool pd_hyphen_break(const char *t, size_t len, size_t from, size_t *h, size_t *k);
-/* t with every such break taken out, into out. */
-pd_status pd_hyphens_join(const char *t, size_t len, pd_buf *out);
+/* t with every such break taken out, written to dst (which may be t):
+ * its length. */
+size_t pd_hyphens_join(const char *t, size_t len, char *dst);
 /* The offset in t of the byte that lands at `at` in its joined copy. */
 size_t pd_hyphens_source(const char *t, size_t len, size_t at);
 

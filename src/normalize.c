@@ -893,7 +893,9 @@ static pd_status normalize_joined(const char *text, size_t len, unsigned flags, 
 {
     pd_buf joined;
     pd_buf_init(&joined);
-    pd_status s = pd_hyphens_join(text, len, &joined);
+    pd_status s = pd_buf_reserve(&joined, len + 1);
+    if (s == PD_OK)
+        joined.len = pd_hyphens_join(text, len, joined.data);
     flags &= ~(unsigned)PD_NORM_HYPHENS;
     if (s == PD_OK && !(flags & LEGACY) && utf8_sequence(text, len))
         flags |= UTF8_SEEN;

@@ -333,6 +333,70 @@ static void test_unwrapped_lines(void)
               "minutes on the bridge road, where the old tolls were.|5:12-13:[393,478):The "
               "state will pay for most of the work, said the governor, who visited the site.|");
 
+    /* A manual page: lines of options, each over its description indented
+     * deeper, say nothing of how the text is wrapped (they cannot run on);
+     * its paragraphs make it look wrapped, and an item marked with a dash
+     * goes on under its text. */
+    const char *manual =
+        "NAME\n"
+        "       frob - adjust the widgets of a running server\n"
+        "\n"
+        "DESCRIPTION\n"
+        "       Frob reads the configuration of a running server and\n"
+        "       changes the widgets it names, one at a time, in the\n"
+        "       order given on the command line; it waits for each\n"
+        "       change to take effect before it goes on to the next\n"
+        "       one, and stops at the first change that fails.\n"
+        "\n"
+        "OPTIONS\n"
+        "       -a, --all\n"
+        "              change every widget the server knows, not only\n"
+        "              the ones named on the command line\n"
+        "       -n, --dry-run\n"
+        "              print what would change, and change nothing at\n"
+        "              all\n"
+        "       -w, --wait=SECONDS\n"
+        "              wait this long for each change before giving\n"
+        "              up on it (default: ten seconds)\n"
+        "       -q, --quiet\n"
+        "              print nothing but errors\n"
+        "       -v, --verbose\n"
+        "              print each widget as it changes, with the\n"
+        "              value it had before\n"
+        "\n"
+        "       When the server does not answer, frob tries again\n"
+        "       three times and then gives up with a message that\n"
+        "       names the widget it was changing at the time.\n"
+        "       — the first try waits one second, the second two\n"
+        "         seconds and the third four seconds, so that a busy\n"
+        "         server has time to catch up.\n";
+    CHECK(pd_segment_wrap(manual, strlen(manual)) == 60);
+    CHECK_STR(seg(manual, PD_UNIT_LINE),
+              "1:1-1:[0,4):NAME|"
+              "2:2-2:[12,57):frob - adjust the widgets of a running server|"
+              "3:4-4:[59,70):DESCRIPTION|"
+              "4:5-9:[78,360):Frob reads the configuration of a running server and changes the "
+              "widgets it names, one at a time, in the order given on the command line; it waits "
+              "for each change to take effect before it goes on to the next one, and stops at the "
+              "first change that fails.|"
+              "5:11-11:[362,369):OPTIONS|"
+              "6:12-12:[377,386):-a, --all|"
+              "7:13-14:[401,496):change every widget the server knows, not only the ones named on "
+              "the command line|"
+              "8:15-15:[504,517):-n, --dry-run|"
+              "9:16-17:[532,596):print what would change, and change nothing at all|"
+              "10:18-18:[604,622):-w, --wait=SECONDS|"
+              "11:19-20:[637,727):wait this long for each change before giving up on it (default: "
+              "ten seconds)|"
+              "12:21-21:[735,746):-q, --quiet|"
+              "13:22-22:[761,785):print nothing but errors|"
+              "14:23-23:[793,806):-v, --verbose|"
+              "15:24-25:[821,896):print each widget as it changes, with the value it had before|"
+              "16:27-29:[905,1064):When the server does not answer, frob tries again three times "
+              "and then gives up with a message that names the widget it was changing at the time.|"
+              "17:30-32:[1072,1220):— the first try waits one second, the second two seconds and "
+              "the third four seconds, so that a busy server has time to catch up.|");
+
     pd_segmenter s;
     pd_unit u;
     size_t n = 0;
