@@ -136,7 +136,8 @@ enum {
     PD_NORM_DOTS = 1u << 3,     /* delete '.' and apostrophes: U.S. -> us */
     PD_NORM_ENTITIES = 1u << 4, /* decode HTML character references: &amp; -> & */
     PD_NORM_HYPHENS = 1u << 5,  /* join a word hyphenated at a line end: gov-\nernment */
-    PD_NORM_DEFAULT = 0x3Fu
+    PD_NORM_MARKUP = 1u << 6,   /* take out HTML tags and Markdown link targets */
+    PD_NORM_DEFAULT = 0x7Fu
 };
 
 typedef struct pd_norm_stats {

@@ -88,7 +88,8 @@ static const char usage_text[] =
     "      --max-unit-bytes N  split longer units into pieces of at most N bytes\n"
     "                        (default 1M; K, M, G suffixes; 0: none below 4G)\n"
     "      --normalize LIST  steps to apply, comma-separated, from nfkc, casefold,\n"
-    "                        accents, dots, entities, hyphens; or all (default) or none\n"
+    "                        accents, dots, entities, hyphens, markup; or all (default)\n"
+    "                        or none\n"
     "      --seed N          MinHash seed (default 5782206221598675249)\n"
     "      --strict          stop at the first unreadable input or malformed record\n"
     "\n"
@@ -236,6 +237,7 @@ static bool parse_norm(const char *s, unsigned *flags)
     } steps[] = {{"nfkc", PD_NORM_NFKC}, {"casefold", PD_NORM_CASEFOLD},
                  {"accents", PD_NORM_ACCENTS}, {"dots", PD_NORM_DOTS},
                  {"entities", PD_NORM_ENTITIES}, {"hyphens", PD_NORM_HYPHENS},
+                 {"markup", PD_NORM_MARKUP},
                  {"all", PD_NORM_DEFAULT}, {"none", 0}};
     *flags = 0;
     while (*s) {

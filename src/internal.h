@@ -155,6 +155,8 @@ typedef struct pd_normcache {
     uint32_t *sup_cp; /* the code point each of those few holds */
     struct pd_run_slot *runs; /* short runs utf8proc wrote, with what they wrote */
     unsigned flags;
+    pd_buf copies[3]; /* a text decoded, joined or stripped of markup (its
+                       * copy is read with the cache, not cached in it) */
 } pd_normcache;
 void pd_normcache_release(pd_normcache *c);
 /* normalize.c: pd_normalize(), also giving the offset in text of the first
@@ -186,6 +188,14 @@ bool pd_hyphen_break(const char *t, size_t len, size_t from, size_t *h, size_t *
 size_t pd_hyphens_join(const char *t, size_t len, char *dst);
 /* The offset in t of the byte that lands at `at` in its joined copy. */
 size_t pd_hyphens_source(const char *t, size_t len, size_t at);
+
+/* markup.c: whether an HTML tag or comment (at a '<') or a Markdown link's
+ * target (after a ']') is at t[i]: [*from, *from + *n). */
+bool pd_markup_at(const char *t, size_t i, size_t len, size_t *from, size_t *n);
+/* t with each such construct one space, into out (never longer). */
+pd_status pd_markup_strip(const char *t, size_t len, pd_buf *out);
+/* The offset in t of the byte that lands at `at` in its stripped copy. */
+size_t pd_markup_source(const char *t, size_t len, size_t at);
 
 /* minhash.c */
 struct pd_minhash {

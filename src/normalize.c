@@ -17,7 +17,9 @@
  *      trimmed.
  * Steps 0-4 can be turned off one by one; step 5 always applies. A text
  * with a reference is decoded into a copy first: the ASCII loops stop at
- * each '&' to look, and otherwise read the text where it lies. Before all
+ * each '&' to look, and otherwise read the text where it lies. So for a
+ * text with an HTML tag or a Markdown link's target, taken out of a copy
+ * (markup.c, PD_NORM_MARKUP): the loops stop at '<' and ']'. Before all
  * that, a word hyphenated across a line break is joined into a copy
  * (hyphens.c, PD_NORM_HYPHENS), for a unit that spans lines.
  *
@@ -611,6 +613,8 @@ void pd_normcache_release(pd_normcache *c)
     free(c->cp);
     free(c->sup_cp);
     free(c->runs);
+    for (int i = 0; i < 3; i++)
+        pd_buf_release(&c->copies[i]);
     c->cp = NULL;
     c->sup_cp = NULL;
     c->runs = NULL;
@@ -700,8 +704,8 @@ static pd_status cached_run(pd_normcache *nc, const unsigned char *map, const ch
         *done = true;
         size_t g = j;
         while (g < len && g - j < CACHED_GAP && text[g] != 0 && text[g] != '&' &&
-               (unsigned char)text[g] < 0x80)
-            g++; /* a '&' may start a character reference: the byte loop's */
+               text[g] != '<' && text[g] != ']' && (unsigned char)text[g] < 0x80)
+            g++; /* a character reference or markup may start there: the byte loop's */
         if (g == len || (unsigned char)text[g] < 0x80)
             return PD_OK; /* the end, a NUL, or a long gap */
         PD_TRY(room_for(o, o->len + 2 * (g - j))); /* an ASCII byte writes at most 2 */
@@ -769,7 +773,8 @@ enum { ASCII_SLACK = 64 };
  * out, then every word byte is kept and, of each run of spaces, the last one
  * before a word, as the byte loop writes a pending space only before a word.
  * Stops at the first byte >= 0x80, at a '&' when `amp` (a character
- * reference may start there), or at the end. (GCC before 8 has no VBMI2.) */
+ * reference may start there), at a '<' or ']' when `markup` (a tag or a
+ * link's target may), or at the end. (GCC before 8 has no VBMI2.) */
 #if defined(__x86_64__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8))
 #define PD_ASCII_VBMI2 1
 #include <immintrin.h>
@@ -782,10 +787,11 @@ typedef struct ascii_state {
 
 __attribute__((target("avx512f,avx512bw,avx512vbmi,avx512vbmi2,bmi,bmi2,popcnt")))
 static void ascii_run_vbmi2(const char *text, size_t len, char *d, const unsigned char *map,
-                            bool amp, ascii_state *a)
+                            bool amp, bool markup, ascii_state *a)
 {
     const __m512i lo = _mm512_loadu_si512(map), hi = _mm512_loadu_si512(map + 64);
     const __m512i one = _mm512_set1_epi8(1), ampersand = _mm512_set1_epi8('&');
+    const __m512i less = _mm512_set1_epi8('<'), bracket = _mm512_set1_epi8(']');
     size_t i = a->i, n = a->n;
     bool pending = a->pending, deleted = a->deleted;
     while (i < len) {
@@ -795,6 +801,8 @@ static void ascii_run_vbmi2(const char *text, size_t len, char *d, const unsigne
         uint64_t high = _mm512_movepi8_mask(v) & valid;
         if (amp)
             high |= _mm512_cmpeq_epi8_mask(v, ampersand) & valid;
+        if (markup)
+            high |= (_mm512_cmpeq_epi8_mask(v, less) | _mm512_cmpeq_epi8_mask(v, bracket)) & valid;
         if (high) {
             k = (size_t)_tzcnt_u64(high);
             if (k == 0)
@@ -866,43 +874,49 @@ static bool utf8_sequence(const char *text, size_t len)
     return false;
 }
 
-/* Text that holds a character reference (entities.c): normalized as its
- * decoding is, from the start, with the counts as they were before
- * (`before`); the first invalid byte is told in text's offsets. */
-static pd_status normalize_decoded(const char *text, size_t len, unsigned flags, pd_buf *out,
-                                   pd_norm_stats *st, pd_norm_stats before, size_t *first_bad,
-                                   pd_normcache *cache)
+/* Text that holds a character reference (entities.c), a word hyphenated
+ * across a line break (hyphens.c) or markup (markup.c) is normalized as its
+ * copy with those decoded, joined or taken out is, that step then off, with
+ * the counts as they were before (`before`); the copy is read as UTF-8 or
+ * Windows-1252 as the text itself would be, and the first invalid byte is
+ * told in text's offsets. */
+typedef enum { COPY_ENTITIES, COPY_HYPHENS, COPY_MARKUP } copy_kind;
+
+static pd_status normalize_copy(copy_kind kind, const char *text, size_t len, unsigned flags,
+                                pd_buf *out, pd_norm_stats *st, pd_norm_stats before,
+                                size_t *first_bad, pd_normcache *cache)
 {
-    pd_buf dec;
-    pd_buf_init(&dec);
-    pd_status s = pd_entities_decode(text, len, &dec);
+    static const unsigned step[] = {PD_NORM_ENTITIES, PD_NORM_HYPHENS, PD_NORM_MARKUP};
+    pd_buf local, *copy = cache ? &cache->copies[kind] : &local;
+    if (!cache)
+        pd_buf_init(&local);
+    pd_status s = kind == COPY_ENTITIES ? pd_entities_decode(text, len, copy)
+                  : kind == COPY_MARKUP ? pd_markup_strip(text, len, copy)
+                                        : pd_buf_reserve(copy, len + 1);
+    if (s == PD_OK && kind == COPY_HYPHENS)
+        copy->len = pd_hyphens_join(text, len, copy->data);
+    /* Whether invalid bytes are Windows-1252 is decided on text, not on
+     * the copy, which may have lost text's only UTF-8 sequence. */
+    flags = (flags & ~step[kind]) | (flags & LEGACY ? 0 : UTF8_SEEN);
     *st = before;
     if (s == PD_OK)
-        s = pd_normalize_at(dec.data, dec.len, flags & ~(unsigned)PD_NORM_ENTITIES, out, st,
+        s = pd_normalize_at(copy->data, copy->len, flags, out, st, first_bad, cache);
+    if (s == PD_OK && st->invalid_bytes > before.invalid_bytes && !(flags & LEGACY) &&
+        !utf8_sequence(text, len)) {
+        *st = before;
+        s = pd_normalize_at(copy->data, copy->len, (flags & ~UTF8_SEEN) | LEGACY, out, st,
                             first_bad, cache);
-    *first_bad = *first_bad < dec.len ? pd_entities_source(text, len, *first_bad) : len;
-    pd_buf_release(&dec);
-    return s;
-}
-
-/* Text that holds a word hyphenated across a line break (hyphens.c):
- * normalized as its joined copy is, read as UTF-8 or Windows-1252 as the
- * text itself would be; the first invalid byte is told in text's offsets. */
-static pd_status normalize_joined(const char *text, size_t len, unsigned flags, pd_buf *out,
-                                  pd_norm_stats *st, size_t *first_bad, pd_normcache *cache)
-{
-    pd_buf joined;
-    pd_buf_init(&joined);
-    pd_status s = pd_buf_reserve(&joined, len + 1);
-    if (s == PD_OK)
-        joined.len = pd_hyphens_join(text, len, joined.data);
-    flags &= ~(unsigned)PD_NORM_HYPHENS;
-    if (s == PD_OK && !(flags & LEGACY) && utf8_sequence(text, len))
-        flags |= UTF8_SEEN;
-    if (s == PD_OK)
-        s = pd_normalize_at(joined.data, joined.len, flags, out, st, first_bad, cache);
-    *first_bad = *first_bad < joined.len ? pd_hyphens_source(text, len, *first_bad) : len;
-    pd_buf_release(&joined);
+    }
+    if (*first_bad >= copy->len)
+        *first_bad = len;
+    else if (kind == COPY_ENTITIES)
+        *first_bad = pd_entities_source(text, len, *first_bad);
+    else if (kind == COPY_MARKUP)
+        *first_bad = pd_markup_source(text, len, *first_bad);
+    else
+        *first_bad = pd_hyphens_source(text, len, *first_bad);
+    if (!cache)
+        pd_buf_release(&local);
     return s;
 }
 
@@ -914,9 +928,9 @@ pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *
         st = &dummy;
     size_t h, k;
     if ((flags & PD_NORM_HYPHENS) && pd_hyphen_break(text, len, 0, &h, &k))
-        return normalize_joined(text, len, flags, out, st, first_bad, cache);
+        return normalize_copy(COPY_HYPHENS, text, len, flags, out, st, *st, first_bad, cache);
     const pd_norm_stats before = *st;
-    const bool entities = (flags & PD_NORM_ENTITIES) != 0;
+    const bool entities = (flags & PD_NORM_ENTITIES) != 0, markup = (flags & PD_NORM_MARKUP) != 0;
     *first_bad = len;
     PD_TRY(pd_buf_reserve(out, len + 2 + ASCII_SLACK));
     out->len = 0;
@@ -939,7 +953,7 @@ pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *
          * decomposed form): the byte loop takes them for less */
         if (wide && !(i + 16 <= len && high_bytes16(text + i))) {
             ascii_state a = {i, n, pending, deleted, 0};
-            ascii_run_vbmi2(text, len, d, map, entities, &a);
+            ascii_run_vbmi2(text, len, d, map, entities, markup, &a);
             i = a.i;
             n = a.n;
             pending = a.pending;
@@ -991,7 +1005,12 @@ pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *
         }
         int32_t ref;
         if (c == '&' && entities && pd_entity_at(text, i, len, &ref))
-            return normalize_decoded(text, len, flags, out, st, before, first_bad, cache);
+            return normalize_copy(COPY_ENTITIES, text, len, flags, out, st, before, first_bad,
+                                  cache);
+        size_t at, span;
+        if ((c == '<' || c == ']') && markup && pd_markup_at(text, i, len, &at, &span))
+            return normalize_copy(COPY_MARKUP, text, len, flags, out, st, before, first_bad,
+                                  cache);
         /* Branch-free: word boundaries come every few bytes and would be
          * mispredicted. Both stores land inside the reserved len + 2 bytes
          * (n never passes i); only the counts decide what is kept. */

@@ -1,6 +1,6 @@
 /* test_normalize.c - what "the same text" means: NFKC, casefold, accents,
  * dots and apostrophes, character references, words hyphenated at line
- * ends, punctuation, whitespace,
+ * ends, markup, punctuation, whitespace,
  * invalid UTF-8, NUL; the
  * wide ASCII loop writes what the byte loop writes, and the code point cache
  * what utf8proc's way writes. */
@@ -28,6 +28,7 @@ static size_t random_text(char *out, size_t cap, unsigned *seed)
         "-", "(", ")", "?", "!", ".", ".", "'", "`", "U.S.", "it's", "...", " . ", "\0", "\x7F",
         "\xC3\xA9", "\xCC\x81", "\xE2\x80\x99", "\xE6\x9D\xB1", "\xFF", "\xC3\x9C",
         "\xEF\xAC\x81", "&", "&amp;", "&#8217;", "&Eacute;", "&#x301;", "&amp;quot;", "&foo;",
+        "<p>", "</em>", "<a href='u>v'>", "<", ">", "]", "](x.org/a_(b))", "[", "<br/>", "<!--c-->",
         "word ", "Word, ", "words. ", "WORDS ", "and ", "12 "};
     enum { N_PIECES = sizeof pieces / sizeof *pieces };
     size_t n = 0, want = (size_t)(rand_r(seed) % 400);
@@ -160,7 +161,7 @@ static void check_cache_random_text(void)
         "\xE2\x80\x94", "\xC2\xA0", "\xF0\x9F\x98\x80", "\xF0\xA0\x80\x80",
         "\xF0\x9D\x90\x80", "\xF0\x9F\x98", "\xF0\x80\x80\x80", "\xF4\x90\x80\x80", "\xFF",
         "\xE2\x82", "\xED\xA0\x80", "\0", "a", "Z", " ", "  ", ".", "'", ",", "-", "e", "U",
-        "&amp;", "&#769;", "&"};
+        "&amp;", "&#769;", "&", "<p>", "<", "](x)", "]", "[", "<br/>"};
     enum { N_PIECES = sizeof pieces / sizeof *pieces };
     pd_normcache nc[PD_NORM_DEFAULT + 1];
     memset(nc, 0, sizeof nc);
@@ -277,6 +278,14 @@ int main(void)
          * line, a dash */
         {"Franco-\nGerman talks-\n2020 and 1990-\nyears, a -\nb, c-\n\nd", "franco german talks 2020 and 1990 years a b c d"},
         {"well-known and e-\nmail and x--\ny", "well known and email and x y"},
+        /* markup: HTML tags and comments, Markdown link targets */
+        {"<p>Hello <EM>world</em></p><BR/>", "hello world"},
+        {"<a href=\"x>y\" class='z'\n>link</a> <!-- a <p> comment -->text", "link text"},
+        {"[the report](https://example.com/a_(b)?c=1) said ![a map](map.png \"The map\")",
+         "the report said a map"},
+        {"<h1>A</h1><wbr><tt>B</tt><strong>C</strong>", "a b c"},
+        /* not markup: no element's name, a blank, no end, a blank in a target */
+        {"x<y or z>w, a < b > c, <notatag>, <a href, [1] and [2](a b), [3](", "x y or z w a b c notatag a href 1 and 2 a b 3"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         CHECK_STR(N(cases[i].in), cases[i].want);
@@ -285,16 +294,19 @@ int main(void)
      * invalid byte is told in the text's own offsets. */
     CHECK_STR(norm("AT&amp;T&#8217;s", 16, PD_NORM_DEFAULT & ~PD_NORM_ENTITIES, NULL),
               "at amp t 8217 s");
-    const char *refs = "&eacute;&amp;quot;x\xFFy";
+    const char *refs = "\xC3\xA0&eacute;&amp;quot;x\xFFy";
     size_t first_bad;
     pd_buf out;
     pd_buf_init(&out);
     pd_norm_stats rst = {0, 0};
     CHECK(pd_normalize_at(refs, strlen(refs), PD_NORM_DEFAULT, &out, &rst, &first_bad, NULL) ==
           PD_OK);
-    CHECK(out.len == 5 && memcmp(out.data, "e x y", 5) == 0 && first_bad == 19 &&
+    CHECK(out.len == 6 && memcmp(out.data, "ae x y", 6) == 0 && first_bad == 21 &&
           rst.invalid_bytes == 1);
     pd_buf_release(&out);
+    /* Whether invalid bytes are Windows-1252 is decided on the raw text, not
+     * on its decoding: "&eacute;" is no UTF-8. */
+    CHECK_STR(N("caf&eacute; \xE9t\xE9"), "cafe ete");
     /* "&amp;" escaping "&amp;" 200,000 times, then "&quot;": one reference
      * (read in a loop: a recursion would overflow the stack) */
     size_t deep_len = 7 + 4 * 200000 + 7;
@@ -320,6 +332,18 @@ int main(void)
     /* (the UTF-8 hyphen is gone from the joined copy, which is still read as
      * UTF-8; Windows-1252 text is joined as well) */
     CHECK_STR(N("d\xE9j\xE0-\nvu"), "dejavu");
+
+    /* Markup is taken out unless the step is off; the first invalid byte
+     * is told in the text's own offsets. */
+    CHECK_STR(norm("<p>Hi</p>", 9, PD_NORM_DEFAULT & ~PD_NORM_MARKUP, NULL), "p hi p");
+    const char *marked = "\xC3\xA9<b>x</b>[y](z)\xFF";
+    pd_buf_init(&out);
+    rst = (pd_norm_stats){0, 0};
+    CHECK(pd_normalize_at(marked, strlen(marked), PD_NORM_DEFAULT, &out, &rst, &first_bad, NULL) ==
+          PD_OK);
+    CHECK(out.len == 5 && memcmp(out.data, "e x y", 5) == 0 && first_bad == 16 &&
+          rst.invalid_bytes == 1);
+    pd_buf_release(&out);
 
     /* Each step can be turned off. */
     CHECK_STR(norm("López U.S.", 11, PD_NORM_DEFAULT & ~PD_NORM_CASEFOLD, NULL), "Lopez US");
