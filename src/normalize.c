@@ -300,9 +300,9 @@ static bool starts_with_mark(const utf8proc_int32_t *cps, size_t n)
  * UTF-8 and no sequence that is; each is read as Windows-1252 (see
  * pd_normalize_at). */
 enum { LEGACY = 1u << 29 };
-/* Another: the text was cut from one that holds a UTF-8 sequence of more
- * than one byte (a hyphen taken out with its line break), so it is UTF-8. */
-enum { UTF8_SEEN = 1u << 28 };
+/* Another: the text is a copy (normalize_copy) read as UTF-8; the caller
+ * reads it again as Windows-1252 if the text it copied calls for that. */
+enum { COPY_READ = 1u << 28 };
 
 /* Windows-1252's characters for the bytes 0x80-0x9F (U+FFFD for the five it
  * leaves out); from 0xA0 on, a byte is the Latin-1 code point it names. */
@@ -895,16 +895,17 @@ static pd_status normalize_copy(copy_kind kind, const char *text, size_t len, un
                                         : pd_buf_reserve(copy, len + 1);
     if (s == PD_OK && kind == COPY_HYPHENS)
         copy->len = pd_hyphens_join(text, len, copy->data);
-    /* Whether invalid bytes are Windows-1252 is decided on text, not on
-     * the copy, which may have lost text's only UTF-8 sequence. */
-    flags = (flags & ~step[kind]) | (flags & LEGACY ? 0 : UTF8_SEEN);
+    /* Whether invalid bytes are Windows-1252 is decided on the text first
+     * copied, not on a copy, which may have lost its only UTF-8 sequence. */
+    bool decide = !(flags & (LEGACY | COPY_READ));
+    flags = (flags & ~step[kind]) | COPY_READ;
     *st = before;
     if (s == PD_OK)
         s = pd_normalize_at(copy->data, copy->len, flags, out, st, first_bad, cache);
-    if (s == PD_OK && st->invalid_bytes > before.invalid_bytes && !(flags & LEGACY) &&
+    if (s == PD_OK && decide && st->invalid_bytes > before.invalid_bytes &&
         !utf8_sequence(text, len)) {
         *st = before;
-        s = pd_normalize_at(copy->data, copy->len, (flags & ~UTF8_SEEN) | LEGACY, out, st,
+        s = pd_normalize_at(copy->data, copy->len, (flags & ~COPY_READ) | LEGACY, out, st,
                             first_bad, cache);
     }
     if (*first_bad >= copy->len)
@@ -1027,7 +1028,7 @@ pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *
     }
     out->len = n;
     st->nul_bytes += nul;
-    if (st->invalid_bytes > before.invalid_bytes && !(flags & (LEGACY | UTF8_SEEN)) &&
+    if (st->invalid_bytes > before.invalid_bytes && !(flags & (LEGACY | COPY_READ)) &&
         !utf8_sequence(text, len)) {
         *st = before;
         return pd_normalize_at(text, len, flags | LEGACY, out, st, first_bad, cache);

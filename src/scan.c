@@ -883,8 +883,10 @@ static size_t cut_stretches(pass1 *p, size_t want, bool *inside, bool *unit_on, 
             *lead = pd_segment_lead(d, floor, k);
             return k;
         }
-        if (from < far && to >= far && to < p->len && (k = cut_in_unit(p, want, to, inside, lead)))
-            return *unit_on = true, k;
+        if (from < far && to >= far && to < p->len && (k = cut_in_unit(p, want, to, inside, lead))) {
+            *unit_on = true;
+            return k;
+        }
     }
     return p->len;
 }

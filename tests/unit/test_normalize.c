@@ -332,6 +332,9 @@ int main(void)
     /* (the UTF-8 hyphen is gone from the joined copy, which is still read as
      * UTF-8; Windows-1252 text is joined as well) */
     CHECK_STR(N("d\xE9j\xE0-\nvu"), "dejavu");
+    /* nor a copy of the copy: markup taken out after the hyphen, the only
+     * UTF-8, was joined */
+    CHECK_STR(N("a<b>x</b>\xFF ab\xE2\x80\x90\ncd"), "a x abcd");
 
     /* Markup is taken out unless the step is off; the first invalid byte
      * is told in the text's own offsets. */
