@@ -333,7 +333,9 @@ enum {
     /* pd_segmenter.lead: the width of the line before the range's start,
      * and its text_indent() above */
     LEAD_INDENT_SHIFT = 16,
-    LEAD_WIDTH = (1 << LEAD_INDENT_SHIFT) - 1
+    LEAD_WIDTH = (1 << LEAD_INDENT_SHIFT) - 1,
+    /* beside a line's indent: the line starts with the name of a field */
+    FIELD_LINE = 1 << 14
 };
 
 /* Code points in p[b, e), CHARS_CAP at most: bytes that do not continue a
@@ -350,6 +352,20 @@ static unsigned count_chars(const char *p, size_t b, size_t e)
     for (; b < e && n < CHARS_CAP; b++)
         n += ((unsigned char)p[b] & 0xC0) != 0x80;
     return n < CHARS_CAP ? (unsigned)n : CHARS_CAP;
+}
+
+/* Does p[k] (of p[0, len)) start the name of a field, "License:" or
+ * "Subject:" (a capital, then letters, digits or '-', then a colon and a
+ * blank or the line's end), as in mail headers and Debian's control and
+ * copyright files? */
+static bool field_name(const char *p, size_t k, size_t len)
+{
+    if (k >= len || p[k] < 'A' || p[k] > 'Z')
+        return false;
+    size_t i = k + 1;
+    while (i < len && i - k < 40 && (isalnum((unsigned char)p[i]) || p[i] == '-'))
+        i++;
+    return i + 1 < len && p[i] == ':' && (pd_segment_blank((unsigned char)p[i + 1]) || p[i + 1] == '\n');
 }
 
 /* Does the line after the newline at nl (of data[0, len)) start with text
@@ -421,12 +437,17 @@ static bool full(unsigned width, unsigned word, unsigned wrap)
  *   of code. A wrapped list item's lines are indented under its text, after
  *   the marker or an opening bracket. A line as wide as CHARS_CAP counts as
  *   indented that far: its start may lie beyond where a chunk's cutter
- *   looks. */
+ *   looks.
+ * - A field does not run on into a field ("Copyright: 2003 X" then
+ *   "License: MIT", in Debian's copyright files and mail headers): prose
+ *   may put "Contributor:" at the start of a line, not after a field. */
 static bool runs_on(const char *p, size_t len, size_t nl, unsigned wrap, unsigned width,
                     unsigned indent)
 {
     size_t at;
-    if (!wrap || !next_text(p, len, nl, &at))
+    bool field = (indent & FIELD_LINE) && width < CHARS_CAP;
+    indent &= ~(unsigned)FIELD_LINE;
+    if (!wrap || !next_text(p, len, nl, &at) || (field && field_name(p, at, len)))
         return false;
     if (at - nl - 1 > (width >= CHARS_CAP ? CHARS_CAP : indent + INDENT_SLACK))
         return false;
@@ -471,9 +492,19 @@ static unsigned text_indent(const char *p, size_t b, size_t e)
     return count_chars(p, b, i);
 }
 
+/* The text_indent() of the line p[b, e), with FIELD_LINE when it starts
+ * with the name of a field. */
+static unsigned line_head(const char *p, size_t b, size_t e)
+{
+    size_t k = b;
+    while (k < e && pd_segment_blank((unsigned char)p[k]))
+        k++;
+    return text_indent(p, b, e) | (field_name(p, k, e) ? FIELD_LINE : 0);
+}
+
 /* The width of the line that ends at data[e] (its trailing blanks left out
  * by the caller), from its start: after a newline, or at floor; and in
- * *indent its text_indent(). A line longer than the cutter looks back is
+ * *indent its line_head(). A line longer than the cutter looks back is
  * CHARS_CAP wide. */
 static unsigned width_before(const char *data, size_t floor, size_t e, unsigned *indent)
 {
@@ -482,12 +513,13 @@ static unsigned width_before(const char *data, size_t floor, size_t e, unsigned 
     while (b > floor && data[b - 1] != '\n')
         if (e - --b > 4 * CHARS_CAP)
             return CHARS_CAP;
-    *indent = text_indent(data, b, e);
+    *indent = line_head(data, b, e);
     return count_chars(data, b, e);
 }
 
 /* The lines of p[b, stop) that are followed by text (next_text) indented no
- * deeper than their own (as runs_on asks): each line's [*lb, *le), trimmed
+ * deeper than their own, and not a field after a field (as runs_on asks):
+ * each line's [*lb, *le), trimmed
  * at its end, and where the text after it starts. A line followed by deeper
  * text (a term and its definition, a heading over a quotation or a block of
  * code) cannot run on, so it tells nothing about wrapping: a manual page's
@@ -505,8 +537,10 @@ static bool next_pair_line(pair_lines *it, size_t *lb, size_t *le, size_t *next)
         *lb = it->b;
         it->b = nl + 1;
         *le = pd_segment_blank_start(it->p, nl, *lb);
+        unsigned head = *le > *lb ? line_head(it->p, *lb, *le) : 0;
         if (*le > *lb && next_text(it->p, it->len, nl, next) &&
-            *next - it->b <= text_indent(it->p, *lb, *le) + INDENT_SLACK)
+            *next - it->b <= (head & ~(unsigned)FIELD_LINE) + INDENT_SLACK &&
+            !((head & FIELD_LINE) && field_name(it->p, *next, it->len)))
             return true;
     }
     return false;
@@ -628,7 +662,7 @@ static bool next_stretch(pd_segmenter *s)
     unsigned width = 0, indent = 0;
     if (s->wrap) {
         width = (s->lead & LEAD_WIDTH) + count_chars(s->data, raw, e);
-        indent = s->lead ? s->lead >> LEAD_INDENT_SHIFT : text_indent(s->data, raw, e);
+        indent = s->lead ? s->lead >> LEAD_INDENT_SHIFT : line_head(s->data, raw, e);
     }
     s->lead = 0;
     s->line_begin = b;
@@ -639,7 +673,7 @@ static bool next_stretch(pd_segmenter *s)
         raw = s->pos;
         next_line(s, &b, &e, &no);
         width = count_chars(s->data, raw, e);
-        indent = text_indent(s->data, raw, e);
+        indent = line_head(s->data, raw, e);
     }
     s->line_stop = e;
     s->stretch_end = no;

@@ -397,6 +397,47 @@ static void test_unwrapped_lines(void)
               "17:30-32:[1072,1220):— the first try waits one second, the second two seconds and "
               "the third four seconds, so that a busy server has time to catch up.|");
 
+    /* A field does not run on into a field (Debian's copyright files, mail
+     * headers), however full it is; a line of prose runs on into one that
+     * starts with a word and a colon. */
+    const char *fields =
+        "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"
+        "Upstream-Name: frob, the widget adjuster for running servers\n"
+        "Source: https://frob.example.org/releases/frob-2.4.1-source.tar.gz\n"
+        "\n"
+        "Files: *\n"
+        "Copyright: 2019-2026 The authors of frob, the widget adjuster for the\n"
+        "  servers of the harbour authority\n"
+        "License: MIT-with-notes\n"
+        "\n"
+        "License: MIT-with-notes\n"
+        " Permission is hereby granted, free of charge, to any person obtaining a\n"
+        " copy of this software and associated documentation files, to deal in the\n"
+        " software without restriction, including without limitation the rights to\n"
+        " use, copy, modify, merge, publish and distribute copies of the software,\n"
+        " subject to the notices below, which are to be kept by each\n"
+        " Contributor: the notices go with every copy of the software, whole or in\n"
+        " part, and with every work that includes a part of it.\n";
+    CHECK(pd_segment_wrap(fields, strlen(fields)) == 73);
+    CHECK_STR(seg(fields, PD_UNIT_LINE),
+              "1:1-1:[0,74):Format: "
+              "https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/|"
+              "2:2-2:[75,135):Upstream-Name: frob, the widget adjuster for running servers|"
+              "3:3-3:[136,202):Source: https://frob.example.org/releases/frob-2.4.1-source.tar.gz|"
+              "4:5-5:[204,212):Files: *|"
+              "5:6-6:[213,282):Copyright: 2019-2026 The authors of frob, the widget adjuster for "
+              "the|"
+              "6:7-7:[285,317):servers of the harbour authority|"
+              "7:8-8:[318,341):License: MIT-with-notes|"
+              "8:10-10:[343,366):License: MIT-with-notes|"
+              "9:11-17:[368,850):Permission is hereby granted, free of charge, to any person "
+              "obtaining a copy of this software and associated documentation files, to deal in "
+              "the software without restriction, including without limitation the rights to use, "
+              "copy, modify, merge, publish and distribute copies of the software, subject to the "
+              "notices below, which are to be kept by each Contributor: the notices go with every "
+              "copy of the software, whole or in part, and with every work that includes a part of "
+              "it.|");
+
     pd_segmenter s;
     pd_unit u;
     size_t n = 0;
