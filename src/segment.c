@@ -334,7 +334,11 @@ enum {
      * and its text_indent() above */
     LEAD_INDENT_SHIFT = 16,
     LEAD_WIDTH = (1 << LEAD_INDENT_SHIFT) - 1,
-    /* beside a line's indent: the line starts with the name of a field */
+    /* A line's head (line_head): its text_indent(), the depth of the
+     * quotation it is in, and whether it starts with the name of a field */
+    HEAD_INDENT = 0xFF,
+    QUOTE_SHIFT = 8,
+    QUOTE_MAX = 7,
     FIELD_LINE = 1 << 14
 };
 
@@ -368,14 +372,29 @@ static bool field_name(const char *p, size_t k, size_t len)
     return i + 1 < len && p[i] == ':' && (pd_segment_blank((unsigned char)p[i + 1]) || p[i + 1] == '\n');
 }
 
-/* Does the line after the newline at nl (of data[0, len)) start with text
- * that may continue a sentence? Then *at is where it starts. Not a blank
- * line, the end, or a list or quote marker. */
-static bool next_text(const char *p, size_t len, size_t nl, size_t *at)
+/* Past the blanks and quotation marks ('>', as mail and Markdown quote)
+ * that start a line at p[k] (of p[0, e)): where its text starts, and in
+ * *depth how many marks (QUOTE_MAX at most). */
+static size_t quote_prefix(const char *p, size_t k, size_t e, unsigned *depth)
 {
-    size_t k = nl + 1;
-    while (k < len && pd_segment_blank((unsigned char)p[k]))
+    *depth = 0;
+    for (;;) {
+        while (k < e && pd_segment_blank((unsigned char)p[k]))
+            k++;
+        if (k == e || p[k] != '>' || *depth == QUOTE_MAX)
+            return k;
+        ++*depth;
         k++;
+    }
+}
+
+/* Does the line after the newline at nl (of data[0, len)) start with text
+ * that may continue a sentence? Then *at is where it starts, past the
+ * quotation marks, and *depth how many there are. Not a blank line (in a
+ * quotation too), the end, or a list marker. */
+static bool next_text(const char *p, size_t len, size_t nl, size_t *at, unsigned *depth)
+{
+    size_t k = quote_prefix(p, nl + 1, len, depth);
     if (k == len)
         return false;
     switch (p[k]) {
@@ -440,16 +459,29 @@ static bool full(unsigned width, unsigned word, unsigned wrap)
  *   looks.
  * - A field does not run on into a field ("Copyright: 2003 X" then
  *   "License: MIT", in Debian's copyright files and mail headers): prose
- *   may put "Contributor:" at the start of a line, not after a field. */
+ *   may put "Contributor:" at the start of a line, not after a field.
+ * - The next line is quoted as deep: a reply's "> " lines go on into each
+ *   other as the quoted text did, and not into the reply's own text.
+ * may_continue() asks all but the first; `head` is the line's line_head(). */
+static bool may_continue(const char *p, size_t len, size_t nl, unsigned width, unsigned head,
+                         size_t *at)
+{
+    unsigned depth;
+    if (!next_text(p, len, nl, at, &depth))
+        return false;
+    if (width >= CHARS_CAP)
+        return *at - nl - 1 <= CHARS_CAP;
+    if (depth != (head >> QUOTE_SHIFT & QUOTE_MAX) ||
+        ((head & FIELD_LINE) && field_name(p, *at, len)))
+        return false;
+    return *at - nl - 1 <= (head & HEAD_INDENT) + INDENT_SLACK;
+}
+
 static bool runs_on(const char *p, size_t len, size_t nl, unsigned wrap, unsigned width,
-                    unsigned indent)
+                    unsigned head)
 {
     size_t at;
-    bool field = (indent & FIELD_LINE) && width < CHARS_CAP;
-    indent &= ~(unsigned)FIELD_LINE;
-    if (!wrap || !next_text(p, len, nl, &at) || (field && field_name(p, at, len)))
-        return false;
-    if (at - nl - 1 > (width >= CHARS_CAP ? CHARS_CAP : indent + INDENT_SLACK))
+    if (!wrap || !may_continue(p, len, nl, width, head, &at))
         return false;
     unsigned word = word_at(p, len, at);
     return full(width, word, wrap) || (full(width + WRAP_SLACK, word, wrap) && lower_at(p, at, len));
@@ -464,9 +496,10 @@ static bool runs_on(const char *p, size_t len, size_t nl, unsigned wrap, unsigne
  * the next line go on from deeper.) At most CHARS_CAP. */
 static unsigned text_indent(const char *p, size_t b, size_t e)
 {
-    size_t i = b, m;
-    while (i < e && i - b < CHARS_CAP && pd_segment_blank((unsigned char)p[i]))
-        i++;
+    unsigned depth;
+    size_t i = quote_prefix(p, b, e, &depth), m;
+    if (i - b >= CHARS_CAP)
+        return CHARS_CAP;
     if (i < e && (p[i] == '[' || p[i] == '"' || p[i] == '\'')) {
         m = i + 1; /* text aligned under what the bracket or quote opens */
         return count_chars(p, b, m);
@@ -492,14 +525,13 @@ static unsigned text_indent(const char *p, size_t b, size_t e)
     return count_chars(p, b, i);
 }
 
-/* The text_indent() of the line p[b, e), with FIELD_LINE when it starts
- * with the name of a field. */
+/* The head of the line p[b, e): its text_indent(), its quotation depth
+ * and FIELD_LINE when its text starts with the name of a field. */
 static unsigned line_head(const char *p, size_t b, size_t e)
 {
-    size_t k = b;
-    while (k < e && pd_segment_blank((unsigned char)p[k]))
-        k++;
-    return text_indent(p, b, e) | (field_name(p, k, e) ? FIELD_LINE : 0);
+    unsigned depth;
+    size_t k = quote_prefix(p, b, e, &depth);
+    return text_indent(p, b, e) | depth << QUOTE_SHIFT | (field_name(p, k, e) ? FIELD_LINE : 0);
 }
 
 /* The width of the line that ends at data[e] (its trailing blanks left out
@@ -537,10 +569,8 @@ static bool next_pair_line(pair_lines *it, size_t *lb, size_t *le, size_t *next)
         *lb = it->b;
         it->b = nl + 1;
         *le = pd_segment_blank_start(it->p, nl, *lb);
-        unsigned head = *le > *lb ? line_head(it->p, *lb, *le) : 0;
-        if (*le > *lb && next_text(it->p, it->len, nl, next) &&
-            *next - it->b <= (head & ~(unsigned)FIELD_LINE) + INDENT_SLACK &&
-            !((head & FIELD_LINE) && field_name(it->p, *next, it->len)))
+        if (*le > *lb && may_continue(it->p, it->len, nl, count_chars(it->p, *lb, *le),
+                                      line_head(it->p, *lb, *le), next))
             return true;
     }
     return false;
@@ -764,7 +794,12 @@ pd_status pd_unit_text(const char *data, size_t len, const pd_unit *u, pd_unit_k
         size_t lb, le;
         uint32_t no;
         pd_segment_range(&s, data, b, e, 1, PD_UNIT_LINE);
+        unsigned depth = QUOTE_MAX + 1, d;
         while (next_line(&s, &lb, &le, &no)) {
+            if (depth > QUOTE_MAX)
+                quote_prefix(data, lb, le, &depth);
+            else if (quote_prefix(data, lb, le, &d) < le && d == depth)
+                lb = quote_prefix(data, lb, le, &d); /* quoted as the first line */
             if (out->len)
                 out->data[out->len++] = ' ';
             memcpy(out->data + out->len, data + lb, le - lb);

@@ -438,6 +438,35 @@ static void test_unwrapped_lines(void)
               "copy of the software, whole or in part, and with every work that includes a part of "
               "it.|");
 
+    /* A reply quotes wrapped text: quoted lines go on into each other at
+     * the same depth (the text shows the first line's marks only), not into
+     * a quotation inside the quotation, nor into the reply's own text. */
+    const char *reply =
+        "On Tuesday, Maria Lopez wrote:\n"
+        "> The council voted on a budget that increases spending for transit by\n"
+        "> four percent, and the mayor said construction of the new ferry\n"
+        "> terminal would begin next spring if the state approves the loan, and\n"
+        "> > will the bridge close while the crews work on the approach roads,\n"
+        "> > or only at night?\n"
+        ">\n"
+        "> Only at night, the engineers said, and the ferry will add two runs\n"
+        "> each morning for commuters who live on the north shore of the bay,\n"
+        "and that is clearer than the notice the city sent out last week,\n"
+        "which said nothing about the ferry at all.\n";
+    CHECK(pd_segment_wrap(reply, strlen(reply)) == 70);
+    CHECK_STR(seg(reply, PD_UNIT_LINE),
+              "1:1-1:[0,30):On Tuesday, Maria Lopez wrote:|"
+              "2:2-4:[31,237):> The council voted on a budget that increases spending for transit "
+              "by four percent, and the mayor said construction of the new ferry terminal would "
+              "begin next spring if the state approves the loan, and|"
+              "3:5-6:[238,329):> > will the bridge close while the crews work on the approach "
+              "roads, or only at night?|"
+              "4:7-7:[330,331):>|"
+              "5:8-9:[332,469):> Only at night, the engineers said, and the ferry will add two "
+              "runs each morning for commuters who live on the north shore of the bay,|"
+              "6:10-11:[470,577):and that is clearer than the notice the city sent out last week, "
+              "which said nothing about the ferry at all.|");
+
     pd_segmenter s;
     pd_unit u;
     size_t n = 0;
