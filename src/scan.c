@@ -365,6 +365,24 @@ static uint32_t count_newlines(const char *p, size_t n)
     return k;
 }
 
+/* count_newlines(), and in *hyphen whether a line may end with a hyphen
+ * (its last byte before blanks that of '-', U+00AD, U+2010 or U+2011), so
+ * that the normalizer need not look for one again (hyphens.c). */
+static uint32_t count_lines_hyphens(const char *p, size_t n, bool *hyphen)
+{
+    uint32_t k = 0;
+    *hyphen = false;
+    for (const char *b = p, *e = p + n; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++) {
+        const char *q = p;
+        while (q > b && (q[-1] == ' ' || q[-1] == '\t' || q[-1] == '\r'))
+            q--;
+        unsigned char c = q > b ? (unsigned char)q[-1] : 0;
+        *hyphen |= c == '-' || c == 0xAD || c == 0x90 || c == 0x91;
+        k++;
+    }
+    return k;
+}
+
 /* A thread starts on a chunk of batch `number`: the texts it signed two
  * batches ago are forgotten (their batch is merged, so the exact table
  * knows them), and so are the units it made then. */
@@ -436,10 +454,10 @@ static pd_status add_piece(pd_scan *sc, scratch *s, chunk *c, uint64_t start, ui
     size_t len = (size_t)(end - start), bad;
     uint64_t before = c->ns.invalid_bytes;
     pd_buf *norm = &s->norm[s->cur];
-    bool spans = c->spans;
-    uint32_t newlines = spans ? count_newlines(text, len) : 0;
+    bool spans = c->spans, hyphen = false;
+    uint32_t newlines = spans ? count_lines_hyphens(text, len, &hyphen) : 0;
     /* only a unit of lines can hold a word hyphenated at a line end */
-    unsigned flags = sc->o.norm & (newlines ? ~0u : ~(unsigned)PD_NORM_HYPHENS);
+    unsigned flags = sc->o.norm & (hyphen ? ~0u : ~(unsigned)PD_NORM_HYPHENS);
     PD_TRY(pd_normalize_at(text, len, flags, norm, &c->ns, &bad, &s->nc));
     if (before == 0 && c->ns.invalid_bytes > 0)
         c->first_bad_line = line + count_newlines(text, bad);

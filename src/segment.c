@@ -488,16 +488,16 @@ static bool runs_on(const char *p, size_t len, size_t nl, unsigned wrap, unsigne
 }
 
 /* The characters before the text of the line that starts at p[b] (of
- * p[0, e)): its blanks and an opening bracket or quote, or, for a list
+ * p[0, e)), whose blanks and quotation marks end at p[i]: those, and an
+ * opening bracket or quote, or, for a list
  * item, its marker and the blanks after it. A marker is '-', '*', '+',
  * '•', '–' or '—' (groff's lists), or up to 8 letters, digits
  * and dots, maybe after '(', ended by '.' or ')': "1.", "1.1.", "(a)",
  * "iv)". (Taking a short word and its full stop for one, "Dr. ", only lets
  * the next line go on from deeper.) At most CHARS_CAP. */
-static unsigned text_indent(const char *p, size_t b, size_t e)
+static unsigned text_indent(const char *p, size_t b, size_t i, size_t e)
 {
-    unsigned depth;
-    size_t i = quote_prefix(p, b, e, &depth), m;
+    size_t m;
     if (i - b >= CHARS_CAP)
         return CHARS_CAP;
     if (i < e && (p[i] == '[' || p[i] == '"' || p[i] == '\'')) {
@@ -531,7 +531,7 @@ static unsigned line_head(const char *p, size_t b, size_t e)
 {
     unsigned depth;
     size_t k = quote_prefix(p, b, e, &depth);
-    return text_indent(p, b, e) | depth << QUOTE_SHIFT | (field_name(p, k, e) ? FIELD_LINE : 0);
+    return text_indent(p, b, k, e) | depth << QUOTE_SHIFT | (field_name(p, k, e) ? FIELD_LINE : 0);
 }
 
 /* The width of the line that ends at data[e] (its trailing blanks left out
