@@ -228,3 +228,9 @@ if [ -r /usr/share/common-licenses/GPL-3 ]; then
     echo "units of hard-wrapped text found whole (bench/wrapped.sh):"
     PARADUP=$P sh bench/wrapped.sh
 fi
+# Typeset text set at two widths (bench/manpages.sh), on the manual pages
+# the system ships, when it has man(1).
+if command -v man >/dev/null 2>&1 && [ -d /usr/share/man/man1 ]; then
+    echo
+    PARADUP=$P sh bench/manpages.sh
+fi
