@@ -222,6 +222,14 @@ static size_t wrapped_paragraph(char *out, size_t n, uint64_t seed, unsigned sen
     return n;
 }
 
+/* Is unit u, numbered from 1, the want[u->index - 1] of want[0, n)? */
+static bool unit_is(const pd_unit *u, const pd_unit *want, size_t n)
+{
+    const pd_unit *w = u->index >= 1 && u->index <= n ? &want[u->index - 1] : NULL;
+    return w && u->line_start == w->line_start && u->line_end == w->line_end &&
+           u->byte_start == w->byte_start && u->byte_end == w->byte_end;
+}
+
 /* Units of hard-wrapped text: two documents hold the same paragraphs,
  * wrapped at 72 and at 58 columns (some with no blank line between them,
  * some indented, some far longer than a chunk), after a page of a line a
@@ -286,11 +294,8 @@ static void test_wrapped(pd_unit_kind kind)
         for (size_t i = 0; i < pd_scan_row_count(sc); i++) {
             pd_row r;
             pd_scan_row(sc, i, &r);
-            const pd_unit *w = &want[r.doc][r.unit.index - 1];
             rows[r.doc]++;
-            bad += r.unit.index > units[r.doc] || r.unit.line_start != w->line_start ||
-                   r.unit.line_end != w->line_end || r.unit.byte_start != w->byte_start ||
-                   r.unit.byte_end != w->byte_end ||
+            bad += !unit_is(&r.unit, want[r.doc], units[r.doc]) ||
                    (r.role == PD_DUPLICATE &&
                     r.scope != (r.doc ? PD_SCOPE_ACROSS : PD_SCOPE_WITHIN));
         }
@@ -416,10 +421,7 @@ static void test_long_wrapped_units(pd_unit_kind kind)
         for (size_t i = 0; i < pd_scan_row_count(sc); i++) {
             pd_row r;
             pd_scan_row(sc, i, &r);
-            const pd_unit *w = &want[r.unit.index - 1];
-            bad += r.unit.index > units || r.unit.line_start != w->line_start ||
-                   r.unit.line_end != w->line_end || r.unit.byte_start != w->byte_start ||
-                   r.unit.byte_end != w->byte_end;
+            bad += !unit_is(&r.unit, want, units);
         }
         CHECK(bad == 0 && pd_scan_stats(sc)->clusters == units / 2);
         pd_scan_free(sc);
