@@ -57,14 +57,19 @@ static bool element(const char *t, size_t n)
     return false;
 }
 
-/* The length of the tag or comment at t[i] (a '<'), or 0. */
+/* The length of the tag or comment at t[i] (a '<'), or 0. A tag ends
+ * before the next '<' (in a quoted value too), a comment before the next
+ * "<!--": text full of '<' is read once, not once for each. */
 static size_t tag_at(const char *t, size_t i, size_t len)
 {
     size_t end = len - i > MARKUP_MAX ? i + MARKUP_MAX : len, k = i + 1;
     if (end - i >= 7 && memcmp(t + i, "<!--", 4) == 0) {
-        for (k = i + 4; k + 3 <= end; k++)
+        for (k = i + 4; k + 3 <= end; k++) {
             if (memcmp(t + k, "-->", 3) == 0)
                 return k + 3 - i;
+            if (k + 4 <= end && memcmp(t + k, "<!--", 4) == 0)
+                return 0;
+        }
         return 0;
     }
     k += k < end && t[k] == '/';
@@ -78,21 +83,21 @@ static size_t tag_at(const char *t, size_t i, size_t len)
     /* attributes, their values maybe quoted, up to '>' */
     for (char quote = 0; k < end; k++) {
         char c = t[k];
+        if (c == '<')
+            return 0;
         if (quote)
             quote = c == quote ? 0 : quote;
         else if (c == '"' || c == '\'')
             quote = c;
         else if (c == '>')
             return k + 1 - i;
-        else if (c == '<')
-            return 0;
     }
     return 0;
 }
 
 /* The length of the link target at t[i] (the '(' after a ']'), or 0: up to
  * its ')', with parentheses inside balanced, no blank but in a quoted
- * title ("(url "title")"), on one line. */
+ * title ("(url "title")"), no bracket, on one line. */
 static size_t target_at(const char *t, size_t i, size_t len)
 {
     size_t end = len - i > MARKUP_MAX ? i + MARKUP_MAX : len;
@@ -100,7 +105,7 @@ static size_t target_at(const char *t, size_t i, size_t len)
     char quote = 0;
     for (size_t k = i; k < end; k++) {
         char c = t[k];
-        if (c == '\n')
+        if (c == '\n' || c == '[' || c == ']')
             return 0;
         if (quote) {
             quote = c == quote ? 0 : quote;
