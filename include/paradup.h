@@ -117,8 +117,8 @@ int pd_segment_next(pd_segmenter *s, pd_unit *u);
 
 /* The unit's text as the CSV shows it: its bytes in `data`, except that the
  * lines of a unit that spans lines are trimmed and joined by one space, the
- * quotation marks ('>') of its first line left out of the others. Replaces
- * out's contents. Returns PD_ENOMEM or PD_OK. */
+ * quotation marks ('>') that start its lines after the first left out.
+ * Replaces out's contents. Returns PD_ENOMEM or PD_OK. */
 pd_status pd_unit_text(const char *data, size_t len, const pd_unit *u, pd_unit_kind kind,
                        pd_buf *out);
 

@@ -894,8 +894,10 @@ static size_t cut_stretches(pass1 *p, size_t want, bool *inside, bool *unit_on, 
             if (!pd_segment_runs_on(d, floor, p->len, (size_t)(nl++ - d), p->wrap))
                 return (size_t)(nl - d);
         if (sentences && (k = pd_segment_sentence_start(d, from, to)) != 0) {
-            size_t b = pd_segment_blank_start(d, k, from);
-            if (d[b - 1] == '\n')
+            size_t b = k; /* back over blanks and quotation marks */
+            while (b > p->pos && (pd_segment_blank((unsigned char)d[b - 1]) || d[b - 1] == '>'))
+                b--;
+            if (b > p->pos && d[b - 1] == '\n')
                 return b; /* at the start of a line a sentence runs on into */
             *inside = true;
             *lead = pd_segment_lead(d, floor, k);

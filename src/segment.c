@@ -69,7 +69,13 @@ static bool next_line(pd_segmenter *s, size_t *b, size_t *e, uint32_t *no)
         start++;
     while (stop > start && pd_segment_blank((unsigned char)p[stop - 1]))
         stop--;
-    *b = start;
+    /* quotation marks alone are a blank line of a quotation (not between
+     * paragraphs, which only blank lines end, as the chunk cutter sees) */
+    size_t k = start;
+    while (s->kind != PD_UNIT_PARAGRAPH && k < stop &&
+           (p[k] == '>' || pd_segment_blank((unsigned char)p[k])))
+        k++;
+    *b = k == stop ? stop : start;
     *e = stop;
     return true;
 }
@@ -90,7 +96,7 @@ static bool ends_abbreviation(const char *p, size_t begin, size_t dot)
     size_t w = dot;
     while (w > begin && !pd_segment_space((unsigned char)p[w - 1]))
         w--;
-    while (w < dot && strchr("\"'([", p[w]))
+    while (w < dot && strchr("\"'([>", p[w]))
         w++;
     size_t n = dot - w;
     if (n == 0)
@@ -271,8 +277,11 @@ static size_t sentence_end(const char *p, size_t b, size_t e, size_t *next)
         for (; j < e && (n = closer_len(p, j, e)) > 0;)
             j += n;
         size_t k = j;
+        bool line_break = false;
         while (k < e && pd_segment_space((unsigned char)p[k]))
-            k++;
+            line_break |= p[k++] == '\n';
+        while (line_break && k < e && (p[k] == '>' || pd_segment_blank((unsigned char)p[k])))
+            k++; /* the quotation marks of the next line a stretch runs on into */
         if (k == e || (k == j && cut_char(p, k, e)))
             break; /* nothing follows, or only part of a character (a window's end) */
         if (!strong) { /* '.', '!', '?': a space, a sentence's start, no abbreviation */
@@ -695,7 +704,8 @@ static bool next_stretch(pd_segmenter *s)
         indent = s->lead ? s->lead >> LEAD_INDENT_SHIFT : line_head(s->data, raw, e);
     }
     s->lead = 0;
-    s->line_begin = b;
+    unsigned depth;
+    s->line_begin = quote_prefix(s->data, b, e, &depth); /* marks are no text */
     s->line_no = no;
     while (s->wrap && s->data[s->pos - 1] == '\n' &&
            runs_on(s->data, s->len, s->pos - 1, s->wrap, width < CHARS_CAP ? width : CHARS_CAP,
@@ -793,13 +803,11 @@ pd_status pd_unit_text(const char *data, size_t len, const pd_unit *u, pd_unit_k
         pd_segmenter s;
         size_t lb, le;
         uint32_t no;
-        pd_segment_range(&s, data, b, e, 1, PD_UNIT_LINE);
-        unsigned depth = QUOTE_MAX + 1, d;
+        pd_segment_range(&s, data, b, e, 1, kind); /* (a paragraph keeps lines of marks) */
+        unsigned depth;
         while (next_line(&s, &lb, &le, &no)) {
-            if (depth > QUOTE_MAX)
-                quote_prefix(data, lb, le, &depth);
-            else if (quote_prefix(data, lb, le, &d) < le && d == depth)
-                lb = quote_prefix(data, lb, le, &d); /* quoted as the first line */
+            if (out->len && quote_prefix(data, lb, le, &depth) < le)
+                lb = quote_prefix(data, lb, le, &depth); /* a quoted line goes on */
             if (out->len)
                 out->data[out->len++] = ' ';
             memcpy(out->data + out->len, data + lb, le - lb);

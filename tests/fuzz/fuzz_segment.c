@@ -32,8 +32,8 @@ static size_t units(const char *d, size_t start, size_t end, uint32_t line, unsi
 
 /* Cut the document where the scan may end a chunk: after a newline that
  * no line runs on across, or, for sentences, where one starts (at its
- * line's start when only blanks lie before it there). The two halves'
- * units, renumbered, are the whole's. */
+ * line's start when only blanks and quotation marks lie before it there).
+ * The two halves' units, renumbered, are the whole's. */
 static void check_cuts(const char *d, size_t size, const bool *starts, pd_unit_kind kind)
 {
     size_t bom = pd_segment_bom(d, size), n_whole, n;
@@ -48,10 +48,11 @@ static void check_cuts(const char *d, size_t size, const bool *starts, pd_unit_k
         if (!after_nl && (kind != PD_UNIT_SENTENCE || !starts[cut]))
             continue;
         size_t b = cut;
-        while (b > bom && pd_segment_blank((unsigned char)d[b - 1]))
+        while (b > bom && (pd_segment_blank((unsigned char)d[b - 1]) || d[b - 1] == '>'))
             b--;
-        if (!after_nl && b > bom && d[b - 1] == '\n')
-            continue; /* the scan cuts at the line's start, tried above if it ends a stretch */
+        if (!after_nl && (b == bom || d[b - 1] == '\n'))
+            continue; /* the scan cuts at the line's start, tried above if it ends a stretch
+                       * (and never before the first line's text) */
         tries++;
         unsigned lead = after_nl ? 0 : pd_segment_lead(d, bom, cut);
         size_t first = units(d, bom, cut, 1, wrap, 0, kind, part, 0);

@@ -439,8 +439,9 @@ static void test_unwrapped_lines(void)
               "it.|");
 
     /* A reply quotes wrapped text: quoted lines go on into each other at
-     * the same depth (the text shows the first line's marks only), not into
-     * a quotation inside the quotation, nor into the reply's own text. */
+     * the same depth, not into a quotation inside the quotation, nor into
+     * the reply's own text; the marks are no part of the unit or its text,
+     * and a line of marks alone is a blank line of the quotation. */
     const char *reply =
         "On Tuesday, Maria Lopez wrote:\n"
         "> The council voted on a budget that increases spending for transit by\n"
@@ -456,16 +457,41 @@ static void test_unwrapped_lines(void)
     CHECK(pd_segment_wrap(reply, strlen(reply)) == 70);
     CHECK_STR(seg(reply, PD_UNIT_LINE),
               "1:1-1:[0,30):On Tuesday, Maria Lopez wrote:|"
-              "2:2-4:[31,237):> The council voted on a budget that increases spending for transit "
-              "by four percent, and the mayor said construction of the new ferry terminal would "
-              "begin next spring if the state approves the loan, and|"
-              "3:5-6:[238,329):> > will the bridge close while the crews work on the approach "
-              "roads, or only at night?|"
-              "4:7-7:[330,331):>|"
-              "5:8-9:[332,469):> Only at night, the engineers said, and the ferry will add two "
-              "runs each morning for commuters who live on the north shore of the bay,|"
-              "6:10-11:[470,577):and that is clearer than the notice the city sent out last week, "
+              "2:2-4:[33,237):The council voted on a budget that increases spending for transit by "
+              "four percent, and the mayor said construction of the new ferry terminal would begin "
+              "next spring if the state approves the loan, and|"
+              "3:5-6:[242,329):will the bridge close while the crews work on the approach roads, "
+              "or only at night?|"
+              "4:8-9:[334,469):Only at night, the engineers said, and the ferry will add two runs "
+              "each morning for commuters who live on the north shore of the bay,|"
+              "5:10-11:[470,577):and that is clearer than the notice the city sent out last week, "
               "which said nothing about the ferry at all.|");
+
+    /* A sentence of a quotation ends at a line end as it would unquoted:
+     * the next line's marks are not its first word (and a chunk that starts
+     * at that word leaves the marks behind as a blank line). */
+    const char *quoted =
+        "> The council voted on a budget that increases spending for transit by\n"
+        "> four percent, and the mayor said construction of the new ferry terminal.\n"
+        "> Work would begin next spring if the state approves the loan, she said,\n"
+        "> and the bridge would close only at night while crews are on the roads.\n"
+        ">\n"
+        "> The council voted on a budget that increases spending for transit by\n"
+        "> four percent, and the mayor said construction of the new ferry terminal.\n"
+        "> Work would begin next spring if the state approves the loan, she said,\n"
+        "> and the bridge would close only at night while crews are on the roads.\n"
+        ">\n"
+        "> The council voted on a budget that increases spending for transit by\n"
+        "> four percent, and the mayor said construction of the new ferry terminal.\n"
+        "> Work would begin next spring if the state approves the loan, she said,\n"
+        "> and the bridge would close only at night while crews are on the roads.\n"
+        ">\n";
+    const char *first_two =
+        "1:1-2:[2,145):The council voted on a budget that increases spending for transit by "
+        "four percent, and the mayor said construction of the new ferry terminal.|"
+        "2:3-4:[148,291):Work would begin next spring if the state approves the loan, she "
+        "said, and the bridge would close only at night while crews are on the roads.|";
+    CHECK(strncmp(seg(quoted, PD_UNIT_SENTENCE), first_two, strlen(first_two)) == 0);
 
     pd_segmenter s;
     pd_unit u;
