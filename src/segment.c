@@ -340,7 +340,7 @@ enum {
     PUNCTUATED_PART = 8,    /* at least this part of the lines is punctuated */
     CHARS_CAP = WRAP_MAX + 1, /* characters are counted up to this */
     /* pd_segmenter.lead: the width of the line before the range's start,
-     * and its text_indent() above */
+     * and its line_head() above */
     LEAD_INDENT_SHIFT = 16,
     LEAD_WIDTH = (1 << LEAD_INDENT_SHIFT) - 1,
     /* A line's head (line_head): its text_indent(), the depth of the
@@ -545,16 +545,16 @@ static unsigned line_head(const char *p, size_t b, size_t e)
 
 /* The width of the line that ends at data[e] (its trailing blanks left out
  * by the caller), from its start: after a newline, or at floor; and in
- * *indent its line_head(). A line longer than the cutter looks back is
+ * *head its line_head(). A line longer than the cutter looks back is
  * CHARS_CAP wide. */
-static unsigned width_before(const char *data, size_t floor, size_t e, unsigned *indent)
+static unsigned width_before(const char *data, size_t floor, size_t e, unsigned *head)
 {
     size_t b = e;
-    *indent = CHARS_CAP;
+    *head = CHARS_CAP;
     while (b > floor && data[b - 1] != '\n')
         if (e - --b > 4 * CHARS_CAP)
             return CHARS_CAP;
-    *indent = line_head(data, b, e);
+    *head = line_head(data, b, e);
     return count_chars(data, b, e);
 }
 
@@ -653,8 +653,8 @@ unsigned pd_segment_wrap(const char *data, size_t len)
 
 unsigned pd_segment_lead(const char *data, size_t floor, size_t at)
 {
-    unsigned indent, width = width_before(data, floor, at, &indent);
-    return width | indent << LEAD_INDENT_SHIFT;
+    unsigned head, width = width_before(data, floor, at, &head);
+    return width | head << LEAD_INDENT_SHIFT;
 }
 
 bool pd_segment_runs_on(const char *data, size_t floor, size_t len, size_t nl, unsigned wrap)
@@ -662,8 +662,8 @@ bool pd_segment_runs_on(const char *data, size_t floor, size_t len, size_t nl, u
     if (!wrap)
         return false;
     size_t e = pd_segment_blank_start(data, nl, floor); /* the line's trimmed end */
-    unsigned indent, width = width_before(data, floor, e, &indent);
-    return runs_on(data, len, nl, wrap, width, indent);
+    unsigned head, width = width_before(data, floor, e, &head);
+    return runs_on(data, len, nl, wrap, width, head);
 }
 
 /* --- the iterator -------------------------------------------------------- */
@@ -698,10 +698,10 @@ static bool next_stretch(pd_segmenter *s)
             return false;
     } while (b == e);
     /* the range may begin inside its first line: the lead is the rest */
-    unsigned width = 0, indent = 0;
+    unsigned width = 0, head = 0;
     if (s->wrap) {
         width = (s->lead & LEAD_WIDTH) + count_chars(s->data, raw, e);
-        indent = s->lead ? s->lead >> LEAD_INDENT_SHIFT : line_head(s->data, raw, e);
+        head = s->lead ? s->lead >> LEAD_INDENT_SHIFT : line_head(s->data, raw, e);
     }
     s->lead = 0;
     unsigned depth;
@@ -709,11 +709,11 @@ static bool next_stretch(pd_segmenter *s)
     s->line_no = no;
     while (s->wrap && s->data[s->pos - 1] == '\n' &&
            runs_on(s->data, s->len, s->pos - 1, s->wrap, width < CHARS_CAP ? width : CHARS_CAP,
-                   indent)) {
+                   head)) {
         raw = s->pos;
         next_line(s, &b, &e, &no);
         width = count_chars(s->data, raw, e);
-        indent = line_head(s->data, raw, e);
+        head = line_head(s->data, raw, e);
     }
     s->line_stop = e;
     s->stretch_end = no;
@@ -806,8 +806,9 @@ pd_status pd_unit_text(const char *data, size_t len, const pd_unit *u, pd_unit_k
         pd_segment_range(&s, data, b, e, 1, kind); /* (a paragraph keeps lines of marks) */
         unsigned depth;
         while (next_line(&s, &lb, &le, &no)) {
-            if (out->len && quote_prefix(data, lb, le, &depth) < le)
-                lb = quote_prefix(data, lb, le, &depth); /* a quoted line goes on */
+            size_t text = quote_prefix(data, lb, le, &depth);
+            if (out->len && text < le)
+                lb = text; /* a quoted line goes on */
             if (out->len)
                 out->data[out->len++] = ' ';
             memcpy(out->data + out->len, data + lb, le - lb);
