@@ -703,9 +703,11 @@ static bool next_stretch(pd_segmenter *s)
         width = (s->lead & LEAD_WIDTH) + count_chars(s->data, raw, e);
         head = s->lead ? s->lead >> LEAD_INDENT_SHIFT : line_head(s->data, raw, e);
     }
-    s->lead = 0;
+    /* marks that start a line are no text (a range that begins inside a
+     * line, lead set, begins at text) */
     unsigned depth;
-    s->line_begin = quote_prefix(s->data, b, e, &depth); /* marks are no text */
+    s->line_begin = s->lead ? b : quote_prefix(s->data, b, e, &depth);
+    s->lead = 0;
     s->line_no = no;
     while (s->wrap && s->data[s->pos - 1] == '\n' &&
            runs_on(s->data, s->len, s->pos - 1, s->wrap, width < CHARS_CAP ? width : CHARS_CAP,
