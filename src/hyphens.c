@@ -65,7 +65,8 @@ static bool upper(int32_t cp)
     return cp < 0x80 ? cp >= 'A' && cp <= 'Z' : utf8proc_category(cp) == UTF8PROC_CATEGORY_LU;
 }
 
-/* The length of the hyphen that ends at t[e] (exclusive), or 0. */
+/* The length of the hyphen that ends at t[e] (exclusive), or 0: its last
+ * byte is one pd_hyphen_may_end() looks for. */
 static size_t hyphen_before(const char *t, size_t e)
 {
     if (e >= 1 && t[e - 1] == '-')

@@ -183,6 +183,17 @@ size_t pd_entities_source(const char *text, size_t len, size_t at);
 /* hyphens.c: the next word hyphenated across a line break in t[from, len):
  * [*h, *k) is its hyphen, the line break and the blanks around it. */
 bool pd_hyphen_break(const char *t, size_t len, size_t from, size_t *h, size_t *k);
+/* Whether the line that ends at the newline t[nl] may end with a hyphen:
+ * its last byte before blanks is the last of '-', U+00AD, U+2010 or U+2011
+ * (a quick look for the scan, before pd_hyphen_break; inline, as it runs
+ * at every newline of a unit of lines). */
+static inline bool pd_hyphen_may_end(const char *t, size_t nl)
+{
+    while (nl > 0 && (t[nl - 1] == ' ' || t[nl - 1] == '\t' || t[nl - 1] == '\r'))
+        nl--;
+    unsigned char c = nl > 0 ? (unsigned char)t[nl - 1] : 0;
+    return c == '-' || c == 0xAD || c == 0x90 || c == 0x91;
+}
 /* t with every such break taken out, written to dst (which may be t):
  * its length. */
 size_t pd_hyphens_join(const char *t, size_t len, char *dst);

@@ -366,18 +366,13 @@ static uint32_t count_newlines(const char *p, size_t n)
 }
 
 /* count_newlines(), and in *hyphen whether a line may end with a hyphen
- * (its last byte before blanks that of '-', U+00AD, U+2010 or U+2011), so
- * that the normalizer need not look for one again (hyphens.c). */
+ * (pd_hyphen_may_end), so that the normalizer need not look for one again. */
 static uint32_t count_lines_hyphens(const char *p, size_t n, bool *hyphen)
 {
     uint32_t k = 0;
     *hyphen = false;
     for (const char *b = p, *e = p + n; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++) {
-        const char *q = p;
-        while (q > b && (q[-1] == ' ' || q[-1] == '\t' || q[-1] == '\r'))
-            q--;
-        unsigned char c = q > b ? (unsigned char)q[-1] : 0;
-        *hyphen |= c == '-' || c == 0xAD || c == 0x90 || c == 0x91;
+        *hyphen = *hyphen || pd_hyphen_may_end(b, (size_t)(p - b));
         k++;
     }
     return k;
