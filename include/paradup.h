@@ -377,6 +377,11 @@ typedef struct pd_options {
      * document: memory per unit stays bounded. 0: no limit below 4 GiB (a
      * unit's length is kept in 32 bits: a longer one is split all the same). */
     size_t max_unit_bytes; /* PD_MAX_UNIT_BYTES (1 MiB) */
+    /* Verification keeps a profile of each candidate text (4 bytes a
+     * shingle) until clustering. Past this many bytes in memory they go to
+     * an unlinked temporary file in $TMPDIR, read back in runs of this size.
+     * 0: 48 bytes a unit, 16 MiB at least. */
+    size_t verify_memory; /* 0 */
     /* Warnings about a document (invalid UTF-8, NUL bytes, no text): called
      * from the thread that runs pd_scan_run(). line is 0 when not known. */
     pd_diag_fn diag;
@@ -421,6 +426,11 @@ typedef struct pd_stats {
     /* Wall-clock seconds per stage: reading, normalizing and signing; LSH
      * candidates; verification; clustering; writing the report. */
     double secs_read, secs_candidates, secs_verify, secs_cluster, secs_report;
+    /* Verification's profiles of the candidate texts (4 bytes a shingle, or a
+     * signature with verify off), and how many of those bytes went to a
+     * temporary file: what is held in memory at once stays under 48 bytes a
+     * unit (16 MiB at least). */
+    uint64_t profile_bytes, profile_bytes_on_file;
 } pd_stats;
 
 typedef enum pd_role { PD_KEEP = 0, PD_DUPLICATE } pd_role;

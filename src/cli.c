@@ -87,6 +87,8 @@ static const char usage_text[] =
     "                        so that spreadsheets do not run them as formulas\n"
     "      --max-unit-bytes N  split longer units into pieces of at most N bytes\n"
     "                        (default 1M; K, M, G suffixes; 0: none below 4G)\n"
+    "      --verify-memory N  bytes of candidates' profiles held in memory; more go\n"
+    "                        to a temporary file (default: 48 a unit, 16M at least)\n"
     "      --normalize LIST  steps to apply, comma-separated, from nfkc, casefold,\n"
     "                        accents, dots, entities, hyphens, markup; or all (default)\n"
     "                        or none\n"
@@ -258,6 +260,7 @@ enum {
     OPT_PERMS = 256, OPT_BANDS, OPT_ROWS, OPT_NO_VERIFY, OPT_PAIRS, OPT_NORMALIZE, OPT_SEED,
     OPT_STRICT, OPT_HELP, OPT_VERSION, OPT_FORMAT, OPT_TEXT_FIELD, OPT_ID_FIELD, OPT_TEXT_COLUMN,
     OPT_ID_COLUMN, OPT_DELIMITER, OPT_INCLUDE, OPT_EXCLUDE, OPT_FILES_FROM, OPT_MAX_UNIT,
+    OPT_VERIFY_MEMORY,
     OPT_CSV_SAFE, OPT_NO_UNWRAP
 };
 
@@ -282,6 +285,7 @@ static const struct option long_options[] = {
     {"exclude", required_argument, NULL, OPT_EXCLUDE},
     {"files-from", required_argument, NULL, OPT_FILES_FROM},
     {"max-unit-bytes", required_argument, NULL, OPT_MAX_UNIT},
+    {"verify-memory", required_argument, NULL, OPT_VERIFY_MEMORY},
     {"csv-safe", no_argument, NULL, OPT_CSV_SAFE},
     {NULL, 0, NULL, 0}};
 
@@ -382,6 +386,11 @@ static int parse_args(cli *c, int argc, char **argv)
             if (!parse_size(optarg, &c->o.max_unit_bytes) ||
                 (c->o.max_unit_bytes && c->o.max_unit_bytes < 64))
                 return usage_error("unit size limit must be 0 or at least 64 bytes, not '%s'",
+                                   optarg);
+            break;
+        case OPT_VERIFY_MEMORY:
+            if (!parse_size(optarg, &c->o.verify_memory))
+                return usage_error("verification memory must be a size such as 64M, not '%s'",
                                    optarg);
             break;
         case OPT_CSV_SAFE: c->csv_safe = true; break;
@@ -565,10 +574,12 @@ static void summary(cli *c, const pd_stats *s, const pd_input_stats *in, double 
     if (c->verbose)
         fprintf(stderr,
                 "paradup: stages: read and sign %.3f s (%llu signatures), candidates %.3f s "
-                "(%llu pairs), verify %.3f s (%llu pairs kept), cluster %.3f s, report %.3f s\n",
+                "(%llu pairs), verify %.3f s (%llu pairs kept; profiles %.1f MB, %.1f MB of them "
+                "on file), cluster %.3f s, report %.3f s\n",
                 s->secs_read, (unsigned long long)s->signatures, s->secs_candidates,
                 (unsigned long long)s->candidates, s->secs_verify, (unsigned long long)s->verified,
-                s->secs_cluster, s->secs_report);
+                s->profile_bytes / 1e6, s->profile_bytes_on_file / 1e6, s->secs_cluster,
+                s->secs_report);
 }
 
 /* Add input paths; false to stop the run (out of memory, or --strict). */

@@ -225,6 +225,22 @@ static pd_status text_roots(pd_scan *sc, uint32_t **parent)
     return PD_OK;
 }
 
+/* The verified similarity of texts ta < tb, looked up among the near pairs;
+ * -1 when they were not a pair. */
+static float near_similarity(const pd_scan *sc, uint32_t ta, uint32_t tb)
+{
+    uint64_t key = (uint64_t)ta << 32 | tb;
+    size_t lo = 0, hi = sc->n_near;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (sc->near_pairs[mid] < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < sc->n_near && sc->near_pairs[lo] == key ? sc->near_sim[lo] : -1.0f;
+}
+
 /* Parallel jobs over blocks of texts or units: their lookups are scattered. */
 enum { TEXT_BLOCK = 1 << 14, ROOT_BLOCK = 1 << 16 };
 
@@ -235,16 +251,25 @@ typedef struct roots {
     uint32_t *root; /* per unit */
 } roots;
 
-/* Each text's similarity to its root text, for a block of texts. A text
- * joined to others was in a verified pair, so both have profiles. */
-static void sim_job(void *ctx, unsigned tid, size_t blk)
+/* Each text's similarity to its root text where the two were a verified
+ * pair, for a block of texts; else -1. */
+static void pair_sim_job(void *ctx, unsigned tid, size_t blk)
 {
     PD_UNUSED(tid);
     roots *r = ctx;
     size_t n = r->sc->n_texts, end = (blk + 1) * TEXT_BLOCK < n ? (blk + 1) * TEXT_BLOCK : n;
     for (size_t x = blk * TEXT_BLOCK; x < end; x++)
-        r->sim[x] = r->parent[x] == x ? 1.0f
-                                      : (float)pd_text_similarity(r->sc, r->parent[x], (uint32_t)x);
+        r->sim[x] = r->parent[x] == x ? 1.0f : near_similarity(r->sc, r->parent[x], (uint32_t)x);
+}
+
+/* The rest, measured from the profiles, for a range of texts: a text joined
+ * to others was in a verified pair, so it and its root have profiles. */
+static void chain_sim_range(void *ctx, size_t from, size_t to)
+{
+    roots *r = ctx;
+    for (size_t x = from; x < to; x++)
+        if (r->sim[x] < 0)
+            r->sim[x] = (float)pd_text_similarity(r->sc, r->parent[x], (uint32_t)x);
 }
 
 /* Each unit's root text, for a block of units. */
@@ -257,14 +282,25 @@ static void root_job(void *ctx, unsigned tid, size_t blk)
         r->root[u] = r->parent[r->sc->text[u]];
 }
 
-/* Each text's similarity to its root text, from the text roots. */
+/* The profiles chain_sim_range() reads for text x. */
+static size_t chain_sim_bytes(void *ctx, size_t x)
+{
+    const roots *r = ctx;
+    return r->sim[x] >= 0 ? 0
+                          : pd_profile_bytes(r->sc, r->parent[x]) +
+                                pd_profile_bytes(r->sc, (uint32_t)x);
+}
+
+/* Each text's similarity to its root text, from the text roots: as verified
+ * when the two were a pair, else measured. */
 static pd_status text_sims(pd_scan *sc, const uint32_t *parent, float **sim)
 {
     roots job = {sc, parent, pd_alloc((sc->n_texts + 1) * sizeof *job.sim), NULL};
     if (!(*sim = job.sim))
         return PD_ENOMEM;
-    unsigned threads = sc->n_texts < TEXT_BLOCK ? 1 : sc->threads;
-    pd_parallel_for(sc->pool, threads, (sc->n_texts + TEXT_BLOCK - 1) / TEXT_BLOCK, sim_job, &job);
+    pd_parallel_for(sc->pool, sc->n_texts < TEXT_BLOCK ? 1 : sc->threads,
+                    (sc->n_texts + TEXT_BLOCK - 1) / TEXT_BLOCK, pair_sim_job, &job);
+    pd_profiles_for(sc, sc->n_texts, TEXT_BLOCK, chain_sim_bytes, chain_sim_range, &job);
     return PD_OK;
 }
 
@@ -362,21 +398,6 @@ size_t pd_scan_pair_count(pd_scan *sc)
     return sc->n_pairs;
 }
 
-/* The verified similarity of two texts, looked up among the near pairs. */
-static double near_similarity(const pd_scan *sc, uint32_t ta, uint32_t tb)
-{
-    uint64_t key = (uint64_t)ta << 32 | tb;
-    size_t lo = 0, hi = sc->n_near;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (sc->near_pairs[mid] < key)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < sc->n_near && sc->near_pairs[lo] == key ? sc->near_sim[lo] : 0.0;
-}
-
 void pd_scan_pair(const pd_scan *sc, size_t i, pd_pair *p)
 {
     uint32_t a = (uint32_t)(sc->pairs[i] >> 32), b = (uint32_t)sc->pairs[i];
@@ -384,6 +405,7 @@ void pd_scan_pair(const pd_scan *sc, size_t i, pd_pair *p)
     fill_unit(sc, b, &p->b, &p->doc_b);
     uint32_t ta = sc->text[a], tb = sc->text[b];
     p->match = ta == tb ? PD_MATCH_EXACT : PD_MATCH_NEAR;
-    p->similarity = ta == tb ? 1.0 : near_similarity(sc, ta, tb);
+    float sim = ta == tb ? 1.0f : near_similarity(sc, ta, tb);
+    p->similarity = sim < 0 ? 0.0 : sim;
     p->scope = p->doc_a == p->doc_b ? PD_SCOPE_WITHIN : PD_SCOPE_ACROSS;
 }

@@ -315,6 +315,12 @@ void pd_parallel_finish(pd_pool *p);
 unsigned pd_cpu_count(void);
 /* util.c: the machine's memory in bytes (1 GiB when it cannot be told). */
 uint64_t pd_memory_bytes(void);
+/* An unlinked temporary file in $TMPDIR (or /tmp), open for reading and
+ * writing; -1 (errno set) when none can be made. *dir: where it was made. */
+int pd_temp_fd(const char **dir);
+/* Write n bytes of p at off, going on after short writes; PD_EIO with errno
+ * set (ENOSPC for a file that takes no more) when that fails. */
+pd_status pd_pwrite_full(int fd, const void *p, size_t n, uint64_t off);
 
 /* reread.c: copy n ranges (in input order) to their places, with the
  * source's read_ranges() or else with read() calls, each for ranges of one
@@ -458,6 +464,14 @@ struct pd_scan {
     uint32_t *prof_len;
     uint32_t **prof_buf; /* one per thread */
     size_t n_prof;
+    /* Profiles past prof_budget bytes go to a temporary file (prof_fd),
+     * thread index `threads` in prof_at; once all are made, all are there,
+     * mapped at prof_map, and read in runs that fit the budget. */
+    size_t prof_budget; /* set by pd_verify_run() */
+    int prof_fd;        /* or -1 */
+    uint64_t prof_end;  /* values written to the file */
+    size_t prof_spilled; /* profiles [0, prof_spilled) are on it */
+    const uint32_t *prof_map;
 
     pd_rrow *report;
     size_t n_report;
@@ -484,4 +498,12 @@ double pd_jaccard_at_least32(const uint32_t *a, size_t na, const uint32_t *b, si
                              double t);
 /* Similarity of two texts from their profiles. */
 double pd_text_similarity(const pd_scan *sc, uint32_t ta, uint32_t tb);
+/* The bytes of text t's profile, 0 when it has none. */
+size_t pd_profile_bytes(const pd_scan *sc, uint32_t t);
+/* Run fn(ctx, from, to) over ranges of up to `grain` of the items [0, n) on
+ * the scan's threads. When the profiles are on file, the items go in runs
+ * whose profiles (bytes(ctx, i)) fit prof_budget, and the pages of the file
+ * a run read are given back after it. */
+void pd_profiles_for(pd_scan *sc, size_t n, size_t grain, size_t (*bytes)(void *ctx, size_t i),
+                     void (*fn)(void *ctx, size_t from, size_t to), void *ctx);
 void pd_scan_fail(pd_scan *sc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -15,7 +15,6 @@
 #include "internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -42,24 +41,10 @@ struct pd_bandkeys {
  * made. The directory's name is kept for a message. */
 static int temp_file(pd_bandkeys *k)
 {
-    const char *dir = getenv("TMPDIR");
-    if (!dir || !*dir)
-        dir = "/tmp";
+    const char *dir;
+    int fd = pd_temp_fd(&dir);
     snprintf(k->dir, sizeof k->dir, "%s", dir);
-#ifdef O_TMPFILE
-    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd >= 0)
-        return fd;
-#endif
-    char tmpl[4096];
-    if (snprintf(tmpl, sizeof tmpl, "%s/paradup-keys-XXXXXX", dir) >= (int)sizeof tmpl) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    int fd2 = mkostemp(tmpl, O_CLOEXEC);
-    if (fd2 >= 0)
-        unlink(tmpl);
-    return fd2;
+    return fd;
 }
 
 pd_status pd_bandkeys_new(unsigned bands, bool in_memory, pd_bandkeys **out)

@@ -116,6 +116,7 @@ pd_status pd_scan_new(const pd_options *opts, pd_scan **out)
         return PD_ENOMEM;
     memset(sc, 0, sizeof *sc);
     sc->o = *opts;
+    sc->prof_fd = -1;
     if (!sc->o.shingle)
         sc->o.shingle = pd_shingle_default(opts->unit);
     sc->threads = opts->threads ? opts->threads : pd_cpu_count();

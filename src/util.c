@@ -1,10 +1,13 @@
 /*
  * util.c - what every stage leans on: status texts, the version, growable
- * buffers, a radix sort and a pool of POSIX threads for parallel loops.
+ * buffers, temporary files, a radix sort and a pool of POSIX threads for
+ * parallel loops.
  */
-#define _DEFAULT_SOURCE /* madvise() advice beyond POSIX */
+#define _GNU_SOURCE /* madvise() advice beyond POSIX, O_TMPFILE, mkostemp() */
 #include "internal.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -376,6 +379,42 @@ void pd_sort_spread(uint64_t *v, size_t n, uint64_t *tmp)
 void pd_sort_u64_high(uint64_t *v, size_t n, uint64_t *tmp)
 {
     sort_from(v, n, tmp, 32);
+}
+
+int pd_temp_fd(const char **dir)
+{
+    const char *d = getenv("TMPDIR");
+    *dir = d && *d ? d : "/tmp";
+#ifdef O_TMPFILE
+    int fd = open(*dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        return fd;
+#endif
+    char tmpl[4096];
+    if (snprintf(tmpl, sizeof tmpl, "%s/paradup-XXXXXX", *dir) >= (int)sizeof tmpl) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    int fd2 = mkostemp(tmpl, O_CLOEXEC);
+    if (fd2 >= 0)
+        unlink(tmpl);
+    return fd2;
+}
+
+pd_status pd_pwrite_full(int fd, const void *p, size_t n, uint64_t off)
+{
+    for (size_t done = 0; done < n;) {
+        ssize_t w = pwrite(fd, (const char *)p + done, n - done, (off_t)(off + done));
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = ENOSPC;
+            return PD_EIO;
+        }
+        done += (size_t)w;
+    }
+    return PD_OK;
 }
 
 double pd_now(void)

@@ -13,15 +13,31 @@
  * while its bytes are still in that CPU's cache. Every candidate pair is then
  * scored: the Jaccard similarity of the two fingerprint sets (or the
  * signature estimate), and kept if it reaches the threshold.
+ *
+ * The profiles are kept until clustering has measured each text against its
+ * cluster's first, and they grow with the candidates' text (4 bytes a
+ * shingle). So past a budget (48 bytes a unit, 16 MiB at least) they are
+ * moved to an unlinked temporary file as batches are made; once all are
+ * made, all are there, and the file is mapped and read in runs of pairs (or
+ * texts) whose profiles fit the budget, its pages given back after each
+ * run. The file lives in the page cache, not in the process's memory; where
+ * none can be made, the profiles stay in memory.
  */
+#define _DEFAULT_SOURCE /* madvise() advice beyond POSIX */
 #include "internal.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 enum {
     BATCH_TEXT_BYTES = 4 << 20,
     BATCH_ITEMS = 1 << 16,
     PAIR_BLOCK = 4096,
+    PROF_FLOOR = 16 << 20,
+    PROF_PER_UNIT = 48,
     /* texts a job reads and profiles: their ranges fit one preadv() */
     READ_TEXTS = 500
 };
@@ -55,6 +71,7 @@ typedef struct vstate {
     uint32_t *job_doc; /* and the document it could not read */
     size_t cap_st, cap_doc;
     worker *w; /* one per thread */
+    uint64_t *base; /* per thread: where its buffer went in the file */
 } vstate;
 
 /* Room for `more` values after w->out's profiles. The buffer holds the
@@ -150,7 +167,71 @@ static pd_status store_batch(pd_scan *sc, vstate *v)
         sc->prof_of[it->text] = (uint32_t)sc->n_prof;
         sc->prof_at[sc->n_prof] = (uint64_t)it->tid << PD_PROF_SHIFT | it->at;
         sc->prof_len[sc->n_prof++] = (uint32_t)it->n;
+        sc->stats.profile_bytes += it->n * sizeof *sc->prof_map;
     }
+    return PD_OK;
+}
+
+/* Move the profiles in the threads' buffers to the end of the temporary
+ * file (made at the first call) and point prof_at at them there; where no
+ * file can be made, leave them and lift the budget. */
+static pd_status spill(pd_scan *sc, vstate *v)
+{
+    const char *dir = "";
+    if (sc->prof_fd < 0 && (sc->prof_fd = pd_temp_fd(&dir)) < 0) {
+        pd_diagf(sc->o.diag, sc->o.diag_ctx, dir, 0,
+                 "cannot move verification profiles to a temporary file here (%s): they are "
+                 "held in memory", strerror(errno));
+        sc->prof_budget = SIZE_MAX;
+        return PD_OK;
+    }
+    for (unsigned t = 0; t < sc->threads; t++) {
+        worker *w = &v->w[t];
+        v->base[t] = sc->prof_end;
+        if (pd_pwrite_full(sc->prof_fd, w->out, w->n_out * sizeof *w->out,
+                           sc->prof_end * sizeof *w->out) != PD_OK) {
+            pd_scan_fail(sc, "cannot write verification profiles to a temporary file: %s",
+                         strerror(errno));
+            return PD_EIO;
+        }
+        sc->prof_end += w->n_out;
+        sc->stats.profile_bytes_on_file += w->n_out * sizeof *w->out;
+    }
+    const uint64_t mask = ((uint64_t)1 << PD_PROF_SHIFT) - 1;
+    for (size_t p = sc->prof_spilled; p < sc->n_prof; p++) {
+        uint64_t at = sc->prof_at[p];
+        sc->prof_at[p] = (uint64_t)sc->threads << PD_PROF_SHIFT |
+                         (v->base[at >> PD_PROF_SHIFT] + (at & mask));
+    }
+    sc->prof_spilled = sc->n_prof;
+    for (unsigned t = 0; t < sc->threads; t++)
+        v->w[t].n_out = 0; /* the buffers' pages take the next batches */
+    return PD_OK;
+}
+
+/* The bytes of profiles held in the threads' buffers. */
+static size_t held(const pd_scan *sc, const vstate *v)
+{
+    size_t n = 0;
+    for (unsigned t = 0; t < sc->threads; t++)
+        n += v->w[t].n_out;
+    return n * sizeof *v->w->out;
+}
+
+/* Once all are made: if some went to the file, the rest follow and the file
+ * is mapped. */
+static pd_status map_profiles(pd_scan *sc, vstate *v)
+{
+    if (sc->prof_fd < 0)
+        return PD_OK;
+    PD_TRY(spill(sc, v));
+    void *m = mmap(NULL, sc->prof_end * sizeof *sc->prof_map, PROT_READ, MAP_SHARED,
+                   sc->prof_fd, 0);
+    if (m == MAP_FAILED) {
+        pd_scan_fail(sc, "cannot map verification profiles: %s", strerror(errno));
+        return PD_EIO;
+    }
+    sc->prof_map = m;
     return PD_OK;
 }
 
@@ -209,7 +290,8 @@ static pd_status build_profiles(pd_scan *sc, const pd_source *src, size_t wanted
     sc->prof_buf = calloc(sc->threads, sizeof *sc->prof_buf);
     v.items = pd_alloc(BATCH_ITEMS * sizeof *v.items);
     v.w = aligned_alloc(64, sc->threads * sizeof *v.w);
-    if (!sc->prof_at || !sc->prof_len || !sc->prof_buf || !v.items || !v.w)
+    v.base = calloc(sc->threads, sizeof *v.base);
+    if (!sc->prof_at || !sc->prof_len || !sc->prof_buf || !v.items || !v.w || !v.base)
         goto done;
     memset(v.w, 0, sc->threads * sizeof *v.w);
     /* Each thread's profiles get room for all of them ahead, as address
@@ -222,10 +304,11 @@ static pd_status build_profiles(pd_scan *sc, const pd_source *src, size_t wanted
     size_t t = 0;
     while (next_wanted(sc, &t)) {
         if ((st = plan_batch(sc, &v, &t)) != PD_OK ||
-            (st = profile_batch(sc, &v)) != PD_OK || (st = store_batch(sc, &v)) != PD_OK)
+            (st = profile_batch(sc, &v)) != PD_OK || (st = store_batch(sc, &v)) != PD_OK ||
+            (held(sc, &v) > sc->prof_budget && (st = spill(sc, &v)) != PD_OK))
             goto done;
     }
-    st = PD_OK;
+    st = map_profiles(sc, &v);
 done:
     for (unsigned i = 0; v.w && i < sc->threads; i++) {
         pd_buf_release(&v.w[i].norm);
@@ -234,12 +317,13 @@ done:
         pd_buf_release(&v.w[i].text);
         free(v.w[i].sh);
         free(v.w[i].tmp);
-        if (sc->prof_buf)
+        if (sc->prof_buf && !sc->prof_map)
             sc->prof_buf[i] = v.w[i].out; /* the profiles stay for scoring */
         else
             free(v.w[i].out);
     }
     free(v.w);
+    free(v.base);
     free(v.items);
     free(v.job_st);
     free(v.job_doc);
@@ -249,7 +333,8 @@ done:
 static const uint32_t *profile_at(const pd_scan *sc, uint32_t p)
 {
     uint64_t at = sc->prof_at[p];
-    return sc->prof_buf[at >> PD_PROF_SHIFT] + (at & (((uint64_t)1 << PD_PROF_SHIFT) - 1));
+    const uint32_t *base = sc->prof_map ? sc->prof_map : sc->prof_buf[at >> PD_PROF_SHIFT];
+    return base + (at & (((uint64_t)1 << PD_PROF_SHIFT) - 1));
 }
 
 void pd_verify_release(pd_scan *sc)
@@ -260,6 +345,14 @@ void pd_verify_release(pd_scan *sc)
     for (unsigned t = 0; sc->prof_buf && t < sc->threads; t++)
         free(sc->prof_buf[t]);
     free(sc->prof_buf);
+    if (sc->prof_map)
+        munmap((void *)sc->prof_map, sc->prof_end * sizeof *sc->prof_map);
+    if (sc->prof_fd >= 0)
+        close(sc->prof_fd);
+    sc->prof_fd = -1;
+    sc->prof_map = NULL;
+    sc->prof_end = 0;
+    sc->prof_spilled = 0;
     sc->prof_of = NULL;
     sc->prof_at = NULL;
     sc->prof_len = NULL;
@@ -286,6 +379,44 @@ double pd_text_similarity(const pd_scan *sc, uint32_t ta, uint32_t tb)
     return similarity(sc, ta, tb, 0.0);
 }
 
+size_t pd_profile_bytes(const pd_scan *sc, uint32_t t)
+{
+    uint32_t p = sc->prof_of[t];
+    return p == UINT32_MAX ? 0 : sc->prof_len[p] * sizeof *sc->prof_map;
+}
+
+typedef struct run {
+    void (*fn)(void *ctx, size_t from, size_t to);
+    void *ctx;
+    size_t from, to, grain;
+} run;
+
+static void run_range(void *ctx, unsigned tid, size_t i)
+{
+    PD_UNUSED(tid);
+    const run *r = ctx;
+    size_t from = r->from + i * r->grain;
+    r->fn(r->ctx, from, r->to - from < r->grain ? r->to : from + r->grain);
+}
+
+void pd_profiles_for(pd_scan *sc, size_t n, size_t grain, size_t (*bytes)(void *ctx, size_t i),
+                     void (*fn)(void *ctx, size_t from, size_t to), void *ctx)
+{
+    for (size_t from = 0, to; from < n; from = to) {
+        to = n;
+        if (sc->prof_map) {
+            size_t sum = bytes(ctx, from);
+            for (to = from + 1; to < n && sum + bytes(ctx, to) <= sc->prof_budget; to++)
+                sum += bytes(ctx, to);
+        }
+        run r = {fn, ctx, from, to, grain};
+        size_t ranges = (to - from + grain - 1) / grain;
+        pd_parallel_for(sc->pool, ranges < 2 ? 1 : sc->threads, ranges, run_range, &r);
+        if (sc->prof_map) /* what the run read is in the page cache still */
+            madvise((void *)sc->prof_map, sc->prof_end * sizeof *sc->prof_map, MADV_DONTNEED);
+    }
+}
+
 typedef struct score {
     pd_scan *sc;
     const uint64_t *pairs;
@@ -293,17 +424,22 @@ typedef struct score {
     size_t n;
 } score;
 
-static void score_job(void *ctx, unsigned tid, size_t blk)
+static void score_range(void *ctx, size_t from, size_t to)
 {
-    PD_UNUSED(tid);
     score *s = ctx;
     const pd_scan *sc = s->sc;
-    size_t end = (blk + 1) * PAIR_BLOCK < s->n ? (blk + 1) * PAIR_BLOCK : s->n;
-    for (size_t i = blk * PAIR_BLOCK; i < end; i++) {
+    for (size_t i = from; i < to; i++) {
         double j = similarity(sc, (uint32_t)(s->pairs[i] >> 32), (uint32_t)s->pairs[i],
                               sc->o.threshold);
         s->sim[i] = j >= sc->o.threshold ? (float)j : -1.0f; /* -1: below the threshold */
     }
+}
+
+static size_t pair_bytes(void *ctx, size_t i)
+{
+    const score *s = ctx;
+    return pd_profile_bytes(s->sc, (uint32_t)(s->pairs[i] >> 32)) +
+           pd_profile_bytes(s->sc, (uint32_t)s->pairs[i]);
 }
 
 pd_status pd_verify_run(pd_scan *sc, const pd_source *src)
@@ -321,6 +457,11 @@ pd_status pd_verify_run(pd_scan *sc, const pd_source *src)
         return st;
     }
     sc->stats.candidates = n;
+    sc->prof_budget = sc->o.verify_memory;
+    if (!sc->prof_budget) {
+        size_t per_units = sc->n_units * PROF_PER_UNIT;
+        sc->prof_budget = per_units > PROF_FLOOR ? per_units : PROF_FLOOR;
+    }
     sc->prof_of = pd_alloc((sc->n_texts + 1) * sizeof *sc->prof_of);
     float *sim = pd_alloc((n + 1) * sizeof *sim);
     if (!sc->prof_of || !sim) {
@@ -348,7 +489,7 @@ pd_status pd_verify_run(pd_scan *sc, const pd_source *src)
         return st;
     }
     score s = {sc, pairs, sim, n};
-    pd_parallel_for(sc->pool, sc->threads, (n + PAIR_BLOCK - 1) / PAIR_BLOCK, score_job, &s);
+    pd_profiles_for(sc, n, PAIR_BLOCK, pair_bytes, score_range, &s);
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         if (sim[i] >= 0) {

@@ -6,8 +6,8 @@
  * verification's reads, a text signed once by a thread in a batch
  * (in one document and across documents), small
  * documents given back once processed, a chain of near texts measured
- * against its keep row, many clusters placed in parallel, a huge LSH
- * bucket, and the pair list. */
+ * against its keep row, many clusters placed in parallel, verification's
+ * profiles on a temporary file, a huge LSH bucket, and the pair list. */
 #include "check.h"
 #include "internal.h" /* pd_segment_wrap */
 #include "memsrc.h"
@@ -959,6 +959,67 @@ static void test_many_clusters(void)
     free(doc);
 }
 
+/* Past their budget, verification's profiles go to a temporary file and are
+ * read back in runs that fit it: chains of near texts (each member measured
+ * against a keep row it was not paired with) give the same rows and
+ * similarities, bit for bit, with the profiles in memory, moved to the file
+ * after each batch (two batches here) or in runs of a few pairs, on 1 and 2
+ * threads. */
+static void test_profiles_on_file(void)
+{
+    enum { GROUPS = 7000, WORDS = 40 };
+    size_t cap = (size_t)GROUPS * 3 * WORDS * 12, n = 0;
+    char *doc = malloc(cap);
+    for (int g = 0; g < GROUPS; g++)
+        for (int v = 0; v < 3; v++) { /* a; b: its last 3 words changed; c: b's first 3 too */
+            for (int w = 0; w < WORDS; w++) {
+                char c = v > 0 && w >= WORDS - 3 ? 'b' : v == 2 && w < 3 ? 'c' : 'g';
+                n += (size_t)snprintf(doc + n, cap - n, "%c%dw%d ", c, g, w);
+            }
+            doc[n - 1] = '\n';
+        }
+    const char *names[] = {"doc"}, *texts[] = {doc};
+    size_t budgets[] = {0, 1, 1 << 16}, rows = 0;
+    pd_row *want = NULL;
+    for (unsigned threads = 1; threads <= 2; threads++)
+        for (size_t k = 0; k < sizeof budgets / sizeof *budgets; k++) {
+            pd_options o;
+            pd_options_init(&o);
+            o.threads = threads;
+            o.verify_memory = budgets[k];
+            memsrc m = {.names = names, .texts = texts};
+            pd_scan *sc = run(&m, 1, &o);
+            CHECK(sc != NULL);
+            if (!sc)
+                break;
+            const pd_stats *st = pd_scan_stats(sc);
+            CHECK(st->profile_bytes >= (uint64_t)GROUPS * 3 * (WORDS - 2) * 4);
+            CHECK(st->profile_bytes_on_file == (budgets[k] ? st->profile_bytes : 0));
+            if (!want) {
+                rows = pd_scan_row_count(sc);
+                want = malloc(rows * sizeof *want);
+                size_t chained = 0;
+                for (size_t i = 0; i < rows; i++) {
+                    pd_scan_row(sc, i, &want[i]);
+                    chained += want[i].role == PD_DUPLICATE && want[i].similarity < 0.8;
+                }
+                CHECK(rows == GROUPS * 3 && chained == GROUPS);
+            }
+            size_t differ = pd_scan_row_count(sc) != rows;
+            for (size_t i = 0; !differ && i < rows; i++) {
+                pd_row r;
+                pd_scan_row(sc, i, &r);
+                differ += r.cluster != want[i].cluster || r.unit.index != want[i].unit.index ||
+                          r.role != want[i].role || r.match != want[i].match ||
+                          r.similarity != want[i].similarity;
+            }
+            CHECK(differ == 0);
+            pd_scan_free(sc);
+        }
+    free(want);
+    free(doc);
+}
+
 int main(void)
 {
     test_wrapped(PD_UNIT_SENTENCE);
@@ -977,6 +1038,7 @@ int main(void)
     test_small_docs_released();
     test_chain();
     test_many_clusters();
+    test_profiles_on_file();
     test_huge_bucket();
     test_options();
     return check_done("test_scan");
