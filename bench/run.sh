@@ -180,6 +180,22 @@ done | awk -v u1="$u_10" -v u2="$u_100" -v names="near -j2,exact -j2,near-dir -j
     { printf "%s %s %.0f B", (NR > 1 ? "," : ""), n[NR], ($2 - $1) * 1024 / (u2 - u1) }
     END { print "" }'
 echo
+# Paragraphs of 150 words (1 KB), each again later with one word changed
+# (bench/paras.awk): every paragraph is a candidate, and verification keeps
+# a profile of each, 4 bytes a shingle, until clustering. Past
+# --verify-memory (48 bytes a unit by default) the profiles go to a
+# temporary file; --verify-memory 64G holds them all in memory, for
+# comparison in the same run.
+for s in 10 100; do
+    [ -f "$D/paras$s.txt" ] || awk -v n=$((s * 580)) -f bench/paras.awk > "$D/paras$s.txt"
+done
+for vm in "" "--verify-memory 64G"; do
+    r10=$(measure $P scan -q -u paragraph $vm -j2 -o /dev/null "$D/paras10.txt")
+    r100=$(measure $P scan -q -u paragraph $vm -j2 -o /dev/null "$D/paras100.txt")
+    echo "$r10 $r100" | awk -v u1=$((10 * 580 * 2)) -v u2=$((100 * 580 * 2)) -v how="${vm:-default}" \
+        '{printf "paragraphs with near copies, -u paragraph -j2, verify memory %s: 10 MB %.2f s %d KB, 100 MB %.2f s %d KB; growth %.0f B/unit\n", how, $1, $2, $3, $4, ($4 - $2) * 1024 / (u2 - u1)}'
+done
+echo
 # Time linear in the input: the 1 GB run against the 100 MB one (ideal 10x).
 if [ "${BENCH_LARGE:-0}" = 1 ]; then
     awk -v n1="$t_near_j2_100" -v n2="$t_near_j2_1000" -v e1="$t_exact_j2_100" -v e2="$t_exact_j2_1000" \

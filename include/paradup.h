@@ -380,7 +380,7 @@ typedef struct pd_options {
     /* Verification keeps a profile of each candidate text (4 bytes a
      * shingle) until clustering. Past this many bytes in memory they go to
      * an unlinked temporary file in $TMPDIR, read back in runs of this size.
-     * 0: 48 bytes a unit, 16 MiB at least. */
+     * 0: 48 bytes a unit, 4 MiB at least. */
     size_t verify_memory; /* 0 */
     /* Warnings about a document (invalid UTF-8, NUL bytes, no text): called
      * from the thread that runs pd_scan_run(). line is 0 when not known. */
@@ -429,7 +429,7 @@ typedef struct pd_stats {
     /* Verification's profiles of the candidate texts (4 bytes a shingle, or a
      * signature with verify off), and how many of those bytes went to a
      * temporary file: what is held in memory at once stays under 48 bytes a
-     * unit (16 MiB at least). */
+     * unit (4 MiB at least). */
     uint64_t profile_bytes, profile_bytes_on_file;
 } pd_stats;
 

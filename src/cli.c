@@ -88,7 +88,7 @@ static const char usage_text[] =
     "      --max-unit-bytes N  split longer units into pieces of at most N bytes\n"
     "                        (default 1M; K, M, G suffixes; 0: none below 4G)\n"
     "      --verify-memory N  bytes of candidates' profiles held in memory; more go\n"
-    "                        to a temporary file (default: 48 a unit, 16M at least)\n"
+    "                        to a temporary file (default: 48 a unit, 4M at least)\n"
     "      --normalize LIST  steps to apply, comma-separated, from nfkc, casefold,\n"
     "                        accents, dots, entities, hyphens, markup; or all (default)\n"
     "                        or none\n"

@@ -262,16 +262,6 @@ static void pair_sim_job(void *ctx, unsigned tid, size_t blk)
         r->sim[x] = r->parent[x] == x ? 1.0f : near_similarity(r->sc, r->parent[x], (uint32_t)x);
 }
 
-/* The rest, measured from the profiles, for a range of texts: a text joined
- * to others was in a verified pair, so it and its root have profiles. */
-static void chain_sim_range(void *ctx, size_t from, size_t to)
-{
-    roots *r = ctx;
-    for (size_t x = from; x < to; x++)
-        if (r->sim[x] < 0)
-            r->sim[x] = (float)pd_text_similarity(r->sc, r->parent[x], (uint32_t)x);
-}
-
 /* Each unit's root text, for a block of units. */
 static void root_job(void *ctx, unsigned tid, size_t blk)
 {
@@ -280,15 +270,6 @@ static void root_job(void *ctx, unsigned tid, size_t blk)
     size_t n = r->sc->n_units, end = (blk + 1) * ROOT_BLOCK < n ? (blk + 1) * ROOT_BLOCK : n;
     for (size_t u = blk * ROOT_BLOCK; u < end; u++)
         r->root[u] = r->parent[r->sc->text[u]];
-}
-
-/* The profiles chain_sim_range() reads for text x. */
-static size_t chain_sim_bytes(void *ctx, size_t x)
-{
-    const roots *r = ctx;
-    return r->sim[x] >= 0 ? 0
-                          : pd_profile_bytes(r->sc, r->parent[x]) +
-                                pd_profile_bytes(r->sc, (uint32_t)x);
 }
 
 /* Each text's similarity to its root text, from the text roots: as verified
@@ -300,8 +281,7 @@ static pd_status text_sims(pd_scan *sc, const uint32_t *parent, float **sim)
         return PD_ENOMEM;
     pd_parallel_for(sc->pool, sc->n_texts < TEXT_BLOCK ? 1 : sc->threads,
                     (sc->n_texts + TEXT_BLOCK - 1) / TEXT_BLOCK, pair_sim_job, &job);
-    pd_profiles_for(sc, sc->n_texts, TEXT_BLOCK, chain_sim_bytes, chain_sim_range, &job);
-    return PD_OK;
+    return pd_chain_similarities(sc, parent, job.sim);
 }
 
 /* Each unit's root text, from the text roots. */

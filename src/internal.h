@@ -321,6 +321,9 @@ int pd_temp_fd(const char **dir);
 /* Write n bytes of p at off, going on after short writes; PD_EIO with errno
  * set (ENOSPC for a file that takes no more) when that fails. */
 pd_status pd_pwrite_full(int fd, const void *p, size_t n, uint64_t off);
+/* Read n bytes at off into p, going on after short reads; PD_EIO with errno
+ * set (EIO at the end of the file) when that fails. */
+pd_status pd_pread_full(int fd, void *p, size_t n, uint64_t off);
 
 /* reread.c: copy n ranges (in input order) to their places, with the
  * source's read_ranges() or else with read() calls, each for ranges of one
@@ -466,12 +469,11 @@ struct pd_scan {
     size_t n_prof;
     /* Profiles past prof_budget bytes go to a temporary file (prof_fd),
      * thread index `threads` in prof_at; once all are made, all are there,
-     * mapped at prof_map, and read in runs that fit the budget. */
+     * and read back in ranges that fit the budget (verify.c). */
     size_t prof_budget; /* set by pd_verify_run() */
     int prof_fd;        /* or -1 */
     uint64_t prof_end;  /* values written to the file */
     size_t prof_spilled; /* profiles [0, prof_spilled) are on it */
-    const uint32_t *prof_map;
 
     pd_rrow *report;
     size_t n_report;
@@ -496,14 +498,8 @@ double pd_jaccard_sorted32(const uint32_t *a, size_t na, const uint32_t *b, size
 /* minhash.c: the same when it reaches t, else -1, found sooner for most pairs. */
 double pd_jaccard_at_least32(const uint32_t *a, size_t na, const uint32_t *b, size_t nb,
                              double t);
-/* Similarity of two texts from their profiles. */
-double pd_text_similarity(const pd_scan *sc, uint32_t ta, uint32_t tb);
-/* The bytes of text t's profile, 0 when it has none. */
-size_t pd_profile_bytes(const pd_scan *sc, uint32_t t);
-/* Run fn(ctx, from, to) over ranges of up to `grain` of the items [0, n) on
- * the scan's threads. When the profiles are on file, the items go in runs
- * whose profiles (bytes(ctx, i)) fit prof_budget, and the pages of the file
- * a run read are given back after it. */
-void pd_profiles_for(pd_scan *sc, size_t n, size_t grain, size_t (*bytes)(void *ctx, size_t i),
-                     void (*fn)(void *ctx, size_t from, size_t to), void *ctx);
+/* sim[x] for each text x whose root text root[x] is another and that was
+ * not a verified pair with it (sim[x] < 0): their similarity, measured from
+ * the profiles. PD_EIO when the profiles cannot be read back. */
+pd_status pd_chain_similarities(pd_scan *sc, const uint32_t *root, float *sim);
 void pd_scan_fail(pd_scan *sc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

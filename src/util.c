@@ -417,6 +417,22 @@ pd_status pd_pwrite_full(int fd, const void *p, size_t n, uint64_t off)
     return PD_OK;
 }
 
+pd_status pd_pread_full(int fd, void *p, size_t n, uint64_t off)
+{
+    for (size_t done = 0; done < n;) {
+        ssize_t r = pread(fd, (char *)p + done, n - done, (off_t)(off + done));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            if (r == 0)
+                errno = EIO;
+            return PD_EIO;
+        }
+        done += (size_t)r;
+    }
+    return PD_OK;
+}
+
 double pd_now(void)
 {
     struct timespec ts;

@@ -16,28 +16,36 @@
  *
  * The profiles are kept until clustering has measured each text against its
  * cluster's first, and they grow with the candidates' text (4 bytes a
- * shingle). So past a budget (48 bytes a unit, 16 MiB at least) they are
- * moved to an unlinked temporary file as batches are made; once all are
- * made, all are there, and the file is mapped and read in runs of pairs (or
- * texts) whose profiles fit the budget, its pages given back after each
- * run. The file lives in the page cache, not in the process's memory; where
- * none can be made, the profiles stay in memory.
+ * shingle). So past a budget (48 bytes a unit, 4 MiB at least) those held
+ * are moved to an unlinked temporary file, each thread's at once, and from
+ * then on each job writes its own there as it ends (at a place taken
+ * atomically) and keeps none. Pairs are then scored in ranges whose
+ * profiles fit a thread's share of the budget: a thread reads a range's
+ * profiles with one pread() for each stretch of the file they lie in
+ * (sorted by place, gaps of up to READ_GAP read through), then scores the
+ * range. The file lives in
+ * the page cache, not in the process's memory (a mapping would count the
+ * pages around each profile read too); where no file can be made, the
+ * profiles stay in memory.
  */
-#define _DEFAULT_SOURCE /* madvise() advice beyond POSIX */
+#define _XOPEN_SOURCE 700 /* pread() */
 #include "internal.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 enum {
     BATCH_TEXT_BYTES = 4 << 20,
     BATCH_ITEMS = 1 << 16,
-    PAIR_BLOCK = 4096,
-    PROF_FLOOR = 16 << 20,
+    PROF_FLOOR = 4 << 20,
     PROF_PER_UNIT = 48,
+    /* items a range scores at most (two profiles each, one sort key a
+     * profile), and file bytes between two profiles read through */
+    RANGE_ITEMS = 4096,
+    SIDE_BITS = 13,
+    READ_GAP = 4096,
     /* texts a job reads and profiles: their ranges fit one preadv() */
     READ_TEXTS = 500
 };
@@ -72,6 +80,11 @@ typedef struct vstate {
     size_t cap_st, cap_doc;
     worker *w; /* one per thread */
     uint64_t *base; /* per thread: where its buffer went in the file */
+    /* Once the profiles go to the file, each job writes its own there as it
+     * ends, at `end` (values, taken atomically), and keeps none. */
+    bool through;
+    uint64_t end;
+    int write_err; /* errno of a failed write, or 0 */
 } vstate;
 
 /* Room for `more` values after w->out's profiles. The buffer holds the
@@ -128,6 +141,24 @@ static pd_status profile(pd_scan *sc, worker *w, const char *text, size_t len, i
     return PD_OK;
 }
 
+/* Write the profiles of a job's items [from, to), all in w->out, to the
+ * file, and point the items there (thread index `threads`). */
+static void write_job(vstate *v, worker *w, size_t from, size_t to)
+{
+    const pd_scan *sc = v->sc;
+    uint64_t at = __atomic_fetch_add(&v->end, w->n_out, __ATOMIC_RELAXED);
+    if (pd_pwrite_full(sc->prof_fd, w->out, w->n_out * sizeof *w->out, at * sizeof *w->out) !=
+        PD_OK) {
+        int err = errno;
+        __atomic_store_n(&v->write_err, err, __ATOMIC_RELAXED);
+    }
+    for (size_t k = from; k < to; k++) {
+        v->items[k].tid = sc->threads;
+        v->items[k].at += at;
+    }
+    w->n_out = 0;
+}
+
 /* Read the texts of job i (items [i * READ_TEXTS, ...)) into this thread's
  * buffer and profile them. */
 static void profile_job(void *ctx, unsigned tid, size_t i)
@@ -156,6 +187,8 @@ static void profile_job(void *ctx, unsigned tid, size_t i)
         it->tid = tid;
         it->st = profile(v->sc, w, w->text.data + it->off, it->len, it);
     }
+    if (v->through)
+        write_job(v, w, from, to);
 }
 
 /* Number a batch's profiles in text order; they stay where they were made. */
@@ -167,14 +200,28 @@ static pd_status store_batch(pd_scan *sc, vstate *v)
         sc->prof_of[it->text] = (uint32_t)sc->n_prof;
         sc->prof_at[sc->n_prof] = (uint64_t)it->tid << PD_PROF_SHIFT | it->at;
         sc->prof_len[sc->n_prof++] = (uint32_t)it->n;
-        sc->stats.profile_bytes += it->n * sizeof *sc->prof_map;
+        sc->stats.profile_bytes += it->n * sizeof(uint32_t);
     }
     return PD_OK;
 }
 
-/* Move the profiles in the threads' buffers to the end of the temporary
- * file (made at the first call) and point prof_at at them there; where no
- * file can be made, leave them and lift the budget. */
+/* Write thread t's buffer to the file at its base. */
+static void write_held(void *ctx, unsigned tid, size_t t)
+{
+    PD_UNUSED(tid);
+    vstate *v = ctx;
+    const worker *w = &v->w[t];
+    if (pd_pwrite_full(v->sc->prof_fd, w->out, w->n_out * sizeof *w->out,
+                       v->base[t] * sizeof *w->out) != PD_OK) {
+        int err = errno;
+        __atomic_store_n(&v->write_err, err, __ATOMIC_RELAXED);
+    }
+}
+
+/* Move the profiles held in the threads' buffers to the end of the
+ * temporary file (made at the first call), each thread's in parallel, and
+ * point prof_at at them there; from now on each job writes its own. Where
+ * no file can be made, leave them and lift the budget. */
 static pd_status spill(pd_scan *sc, vstate *v)
 {
     const char *dir = "";
@@ -186,26 +233,27 @@ static pd_status spill(pd_scan *sc, vstate *v)
         return PD_OK;
     }
     for (unsigned t = 0; t < sc->threads; t++) {
-        worker *w = &v->w[t];
-        v->base[t] = sc->prof_end;
-        if (pd_pwrite_full(sc->prof_fd, w->out, w->n_out * sizeof *w->out,
-                           sc->prof_end * sizeof *w->out) != PD_OK) {
-            pd_scan_fail(sc, "cannot write verification profiles to a temporary file: %s",
-                         strerror(errno));
-            return PD_EIO;
-        }
-        sc->prof_end += w->n_out;
-        sc->stats.profile_bytes_on_file += w->n_out * sizeof *w->out;
+        v->base[t] = v->end;
+        v->end += v->w[t].n_out;
+    }
+    pd_parallel_for(sc->pool, sc->threads, sc->threads, write_held, v);
+    if (v->write_err) {
+        pd_scan_fail(sc, "cannot write verification profiles to a temporary file: %s",
+                     strerror(v->write_err));
+        return PD_EIO;
     }
     const uint64_t mask = ((uint64_t)1 << PD_PROF_SHIFT) - 1;
     for (size_t p = sc->prof_spilled; p < sc->n_prof; p++) {
-        uint64_t at = sc->prof_at[p];
-        sc->prof_at[p] = (uint64_t)sc->threads << PD_PROF_SHIFT |
-                         (v->base[at >> PD_PROF_SHIFT] + (at & mask));
+        uint64_t at = sc->prof_at[p], t = at >> PD_PROF_SHIFT;
+        if (t < sc->threads) /* else written by its job */
+            sc->prof_at[p] = (uint64_t)sc->threads << PD_PROF_SHIFT | (v->base[t] + (at & mask));
     }
     sc->prof_spilled = sc->n_prof;
     for (unsigned t = 0; t < sc->threads; t++)
-        v->w[t].n_out = 0; /* the buffers' pages take the next batches */
+        v->w[t].n_out = 0;
+    v->through = true;
+    sc->prof_end = v->end;
+    sc->stats.profile_bytes_on_file = v->end * sizeof *v->w->out;
     return PD_OK;
 }
 
@@ -218,21 +266,10 @@ static size_t held(const pd_scan *sc, const vstate *v)
     return n * sizeof *v->w->out;
 }
 
-/* Once all are made: if some went to the file, the rest follow and the file
- * is mapped. */
-static pd_status map_profiles(pd_scan *sc, vstate *v)
+/* Once all are made: if some went to the file, the rest follow. */
+static pd_status finish_file(pd_scan *sc, vstate *v)
 {
-    if (sc->prof_fd < 0)
-        return PD_OK;
-    PD_TRY(spill(sc, v));
-    void *m = mmap(NULL, sc->prof_end * sizeof *sc->prof_map, PROT_READ, MAP_SHARED,
-                   sc->prof_fd, 0);
-    if (m == MAP_FAILED) {
-        pd_scan_fail(sc, "cannot map verification profiles: %s", strerror(errno));
-        return PD_EIO;
-    }
-    sc->prof_map = m;
-    return PD_OK;
+    return sc->prof_fd < 0 ? PD_OK : spill(sc, v);
 }
 
 /* The next wanted text at or after *t, or false at the end. */
@@ -270,6 +307,11 @@ static pd_status profile_batch(pd_scan *sc, vstate *v)
 {
     size_t jobs = (v->n_items + READ_TEXTS - 1) / READ_TEXTS;
     pd_parallel_for(sc->pool, jobs < 2 ? 1 : sc->threads, jobs, profile_job, v);
+    if (v->write_err) {
+        pd_scan_fail(sc, "cannot write verification profiles to a temporary file: %s",
+                     strerror(v->write_err));
+        return PD_EIO;
+    }
     for (size_t i = 0; i < jobs; i++)
         if (v->job_st[i] != PD_OK) {
             if (v->job_st[i] != PD_ENOMEM)
@@ -308,7 +350,7 @@ static pd_status build_profiles(pd_scan *sc, const pd_source *src, size_t wanted
             (held(sc, &v) > sc->prof_budget && (st = spill(sc, &v)) != PD_OK))
             goto done;
     }
-    st = map_profiles(sc, &v);
+    st = finish_file(sc, &v);
 done:
     for (unsigned i = 0; v.w && i < sc->threads; i++) {
         pd_buf_release(&v.w[i].norm);
@@ -317,7 +359,7 @@ done:
         pd_buf_release(&v.w[i].text);
         free(v.w[i].sh);
         free(v.w[i].tmp);
-        if (sc->prof_buf && !sc->prof_map)
+        if (sc->prof_buf && sc->prof_fd < 0)
             sc->prof_buf[i] = v.w[i].out; /* the profiles stay for scoring */
         else
             free(v.w[i].out);
@@ -330,11 +372,15 @@ done:
     return st;
 }
 
+static uint64_t profile_offset(const pd_scan *sc, uint32_t p)
+{
+    return sc->prof_at[p] & (((uint64_t)1 << PD_PROF_SHIFT) - 1);
+}
+
+/* Profile p, held in memory. */
 static const uint32_t *profile_at(const pd_scan *sc, uint32_t p)
 {
-    uint64_t at = sc->prof_at[p];
-    const uint32_t *base = sc->prof_map ? sc->prof_map : sc->prof_buf[at >> PD_PROF_SHIFT];
-    return base + (at & (((uint64_t)1 << PD_PROF_SHIFT) - 1));
+    return sc->prof_buf[sc->prof_at[p] >> PD_PROF_SHIFT] + profile_offset(sc, p);
 }
 
 void pd_verify_release(pd_scan *sc)
@@ -345,12 +391,9 @@ void pd_verify_release(pd_scan *sc)
     for (unsigned t = 0; sc->prof_buf && t < sc->threads; t++)
         free(sc->prof_buf[t]);
     free(sc->prof_buf);
-    if (sc->prof_map)
-        munmap((void *)sc->prof_map, sc->prof_end * sizeof *sc->prof_map);
     if (sc->prof_fd >= 0)
         close(sc->prof_fd);
     sc->prof_fd = -1;
-    sc->prof_map = NULL;
     sc->prof_end = 0;
     sc->prof_spilled = 0;
     sc->prof_of = NULL;
@@ -360,86 +403,207 @@ void pd_verify_release(pd_scan *sc)
     sc->n_prof = 0;
 }
 
-/* The similarity of two texts from their profiles; with verification, -1
- * once it is known to fall short of t (pd_jaccard_at_least32; t = 0 gives
- * the value always). */
-static double similarity(const pd_scan *sc, uint32_t ta, uint32_t tb, double t)
+/* The similarity of two profiles; with verification, -1 once it is known to
+ * fall short of t (pd_jaccard_at_least32), else the value. */
+static float similarity(const pd_scan *sc, const uint32_t *a, size_t na, const uint32_t *b,
+                        size_t nb, double t)
 {
-    if (ta == tb)
-        return 1.0;
-    uint32_t pa = sc->prof_of[ta], pb = sc->prof_of[tb];
-    const uint32_t *a = profile_at(sc, pa), *b = profile_at(sc, pb);
-    if (sc->o.verify)
-        return pd_jaccard_at_least32(a, sc->prof_len[pa], b, sc->prof_len[pb], t);
-    return pd_minhash_jaccard(a, b, sc->o.perms);
+    double j = sc->o.verify ? pd_jaccard_at_least32(a, na, b, nb, t)
+                            : pd_minhash_jaccard(a, b, sc->o.perms);
+    return j >= t ? (float)j : -1.0f;
 }
 
-double pd_text_similarity(const pd_scan *sc, uint32_t ta, uint32_t tb)
-{
-    return similarity(sc, ta, tb, 0.0);
-}
+/* ---- scoring items: pairs of texts --------------------------------------- */
 
-size_t pd_profile_bytes(const pd_scan *sc, uint32_t t)
-{
-    uint32_t p = sc->prof_of[t];
-    return p == UINT32_MAX ? 0 : sc->prof_len[p] * sizeof *sc->prof_map;
-}
+typedef bool (*pair_fn)(const void *ctx, size_t i, uint32_t *ta, uint32_t *tb);
 
-typedef struct run {
-    void (*fn)(void *ctx, size_t from, size_t to);
-    void *ctx;
-    size_t from, to, grain;
-} run;
+/* What a thread keeps for the ranges it scores from the file. */
+typedef struct reader {
+    _Alignas(64) pd_buf buf; /* the range's profiles */
+    uint64_t *key, *tmp;     /* offset << SIDE_BITS | side, and a sort buffer */
+    const uint32_t **at;     /* two profiles an item, or NULL: not scored */
+    size_t cap_key, cap_tmp, cap_at;
+} reader;
 
-static void run_range(void *ctx, unsigned tid, size_t i)
-{
-    PD_UNUSED(tid);
-    const run *r = ctx;
-    size_t from = r->from + i * r->grain;
-    r->fn(r->ctx, from, r->to - from < r->grain ? r->to : from + r->grain);
-}
-
-void pd_profiles_for(pd_scan *sc, size_t n, size_t grain, size_t (*bytes)(void *ctx, size_t i),
-                     void (*fn)(void *ctx, size_t from, size_t to), void *ctx)
-{
-    for (size_t from = 0, to; from < n; from = to) {
-        to = n;
-        if (sc->prof_map) {
-            size_t sum = bytes(ctx, from);
-            for (to = from + 1; to < n && sum + bytes(ctx, to) <= sc->prof_budget; to++)
-                sum += bytes(ctx, to);
-        }
-        run r = {fn, ctx, from, to, grain};
-        size_t ranges = (to - from + grain - 1) / grain;
-        pd_parallel_for(sc->pool, ranges < 2 ? 1 : sc->threads, ranges, run_range, &r);
-        if (sc->prof_map) /* what the run read is in the page cache still */
-            madvise((void *)sc->prof_map, sc->prof_end * sizeof *sc->prof_map, MADV_DONTNEED);
-    }
-}
-
-typedef struct score {
+typedef struct scoring {
     pd_scan *sc;
-    const uint64_t *pairs;
-    float *sim;
-    size_t n;
-} score;
+    pair_fn pair;
+    const void *ctx;
+    double t;
+    float *out;
+    size_t n, *bound; /* the ranges: items [bound[r], bound[r + 1]) */
+    reader *rd;       /* one per thread */
+    pd_status *st;    /* per range */
+} scoring;
 
-static void score_range(void *ctx, size_t from, size_t to)
+static uint32_t side_text(const scoring *s, size_t i, int side)
 {
-    score *s = ctx;
+    uint32_t ta, tb;
+    s->pair(s->ctx, i, &ta, &tb);
+    return side ? tb : ta;
+}
+
+/* Read the profiles of items [from, to) into rd->buf, sorted by their place
+ * in the file, and point rd->at at them: two passes over the sorted sides,
+ * one to size the buffer and one to read. */
+static pd_status read_range(const scoring *s, reader *rd, size_t from, size_t to)
+{
     const pd_scan *sc = s->sc;
+    size_t sides = 2 * (to - from), m = 0;
+    PD_TRY(PD_REGROW(rd->key, rd->cap_key, sides));
+    PD_TRY(PD_REGROW(rd->tmp, rd->cap_tmp, sides));
+    PD_TRY(PD_REGROW(rd->at, rd->cap_at, sides));
     for (size_t i = from; i < to; i++) {
-        double j = similarity(sc, (uint32_t)(s->pairs[i] >> 32), (uint32_t)s->pairs[i],
-                              sc->o.threshold);
-        s->sim[i] = j >= sc->o.threshold ? (float)j : -1.0f; /* -1: below the threshold */
+        uint32_t ta, tb;
+        bool scored = s->pair(s->ctx, i, &ta, &tb);
+        rd->at[2 * (i - from)] = rd->at[2 * (i - from) + 1] = NULL;
+        for (int side = 0; scored && side < 2; side++) {
+            uint32_t p = sc->prof_of[side ? tb : ta];
+            rd->key[m++] = profile_offset(sc, p) << SIDE_BITS | (2 * (i - from) + (size_t)side);
+        }
+    }
+    pd_sort_u64(rd->key, m, rd->tmp);
+    for (int pass = 0; pass < 2; pass++) {
+        uint64_t start = 0, end = 0; /* the stretch being read, in values */
+        size_t used = 0, at = 0;     /* buffer values: the stretch's first */
+        for (size_t k = 0; k <= m; k++) {
+            uint64_t off = k < m ? rd->key[k] >> SIDE_BITS : 0;
+            if (k == m || k == 0 || (off > end && (off - end) * sizeof(uint32_t) > READ_GAP)) {
+                if (pass == 1 && end > start &&
+                    pd_pread_full(sc->prof_fd, (uint32_t *)rd->buf.data + at,
+                                  (end - start) * sizeof(uint32_t),
+                                  start * sizeof(uint32_t)) != PD_OK)
+                    return PD_EIO;
+                at = used;
+                start = end = off;
+            }
+            if (k == m)
+                break;
+            size_t side = rd->key[k] & ((1u << SIDE_BITS) - 1);
+            uint32_t p = sc->prof_of[side_text(s, from + side / 2, (int)(side & 1))];
+            uint64_t e = off + sc->prof_len[p];
+            if (e > end) {
+                used += e - end;
+                end = e;
+            }
+            if (pass == 1)
+                rd->at[side] = (const uint32_t *)rd->buf.data + at + (off - start);
+        }
+        if (pass == 0)
+            PD_TRY(pd_buf_reserve(&rd->buf, used * sizeof(uint32_t) + 1));
+    }
+    return PD_OK;
+}
+
+/* Score range r: from the file, or from memory. */
+static void score_range(void *ctx, unsigned tid, size_t r)
+{
+    scoring *s = ctx;
+    const pd_scan *sc = s->sc;
+    size_t from = s->bound[r], to = s->bound[r + 1];
+    reader *rd = &s->rd[tid];
+    if (sc->prof_fd >= 0 && (s->st[r] = read_range(s, rd, from, to)) != PD_OK)
+        return;
+    for (size_t i = from; i < to; i++) {
+        uint32_t ta, tb;
+        if (!s->pair(s->ctx, i, &ta, &tb))
+            continue;
+        uint32_t pa = sc->prof_of[ta], pb = sc->prof_of[tb];
+        const uint32_t *a = sc->prof_fd >= 0 ? rd->at[2 * (i - from)] : profile_at(sc, pa);
+        const uint32_t *b = sc->prof_fd >= 0 ? rd->at[2 * (i - from) + 1] : profile_at(sc, pb);
+        s->out[i] = similarity(sc, a, sc->prof_len[pa], b, sc->prof_len[pb], s->t);
     }
 }
 
-static size_t pair_bytes(void *ctx, size_t i)
+/* The ranges: RANGE_ITEMS items, and from the file no more profile bytes
+ * than a thread's share of the budget (one item at least). */
+static pd_status plan_ranges(scoring *s, size_t *ranges)
 {
-    const score *s = ctx;
-    return pd_profile_bytes(s->sc, (uint32_t)(s->pairs[i] >> 32)) +
-           pd_profile_bytes(s->sc, (uint32_t)s->pairs[i]);
+    const pd_scan *sc = s->sc;
+    size_t share = sc->prof_budget / sc->threads, cap = 0, r = 0;
+    for (size_t from = 0; from < s->n; r++) {
+        PD_TRY(PD_GROW(s->bound, cap, r + 2));
+        s->bound[r] = from;
+        size_t to = from, bytes = 0;
+        while (to < s->n && to - from < RANGE_ITEMS) {
+            uint32_t ta, tb;
+            size_t b = 0;
+            if (sc->prof_fd >= 0 && s->pair(s->ctx, to, &ta, &tb))
+                b = (sc->prof_len[sc->prof_of[ta]] + sc->prof_len[sc->prof_of[tb]]) *
+                    sizeof(uint32_t);
+            if (to > from && bytes + b > share)
+                break;
+            bytes += b;
+            to++;
+        }
+        from = to;
+    }
+    PD_TRY(PD_GROW(s->bound, cap, r + 1));
+    s->bound[r] = s->n;
+    *ranges = r;
+    return PD_OK;
+}
+
+/* out[i] = the similarity of item i's two texts, which differ (pair()
+ * false: left alone), -1 below t, on the scan's threads. */
+static pd_status score_items(pd_scan *sc, size_t n, pair_fn pair, const void *ctx, double t,
+                             float *out)
+{
+    scoring s = {.sc = sc, .pair = pair, .ctx = ctx, .t = t, .out = out, .n = n};
+    size_t ranges = 0;
+    pd_status st = plan_ranges(&s, &ranges);
+    s.st = calloc(ranges + 1, sizeof *s.st);
+    s.rd = aligned_alloc(64, sc->threads * sizeof *s.rd);
+    if (st == PD_OK && (!s.st || !s.rd))
+        st = PD_ENOMEM;
+    if (st == PD_OK) {
+        memset(s.rd, 0, sc->threads * sizeof *s.rd);
+        pd_parallel_for(sc->pool, ranges < 2 ? 1 : sc->threads, ranges, score_range, &s);
+        for (size_t r = 0; r < ranges && st == PD_OK; r++)
+            st = s.st[r];
+    }
+    for (unsigned i = 0; s.rd && i < sc->threads; i++) {
+        pd_buf_release(&s.rd[i].buf);
+        free(s.rd[i].key);
+        free(s.rd[i].tmp);
+        free(s.rd[i].at);
+    }
+    free(s.rd);
+    free(s.st);
+    free(s.bound);
+    if (st == PD_EIO)
+        pd_scan_fail(sc, "cannot read verification profiles back from their temporary file: %s",
+                     strerror(errno));
+    return st;
+}
+
+/* Item x of the texts: x and its root, where the two were not a verified
+ * pair (their similarity is not known yet, sims[x] < 0). */
+typedef struct rooted {
+    const uint32_t *root;
+    const float *sim;
+} rooted;
+
+static bool chain_pair(const void *ctx, size_t x, uint32_t *ta, uint32_t *tb)
+{
+    const rooted *r = ctx;
+    *ta = r->root[x];
+    *tb = (uint32_t)x;
+    return r->root[x] != x && r->sim[x] < 0;
+}
+
+pd_status pd_chain_similarities(pd_scan *sc, const uint32_t *root, float *sim)
+{
+    rooted r = {root, sim};
+    return score_items(sc, sc->n_texts, chain_pair, &r, 0.0, sim);
+}
+
+static bool candidate_pair(const void *ctx, size_t i, uint32_t *ta, uint32_t *tb)
+{
+    const uint64_t *pairs = ctx;
+    *ta = (uint32_t)(pairs[i] >> 32);
+    *tb = (uint32_t)pairs[i];
+    return true;
 }
 
 pd_status pd_verify_run(pd_scan *sc, const pd_source *src)
@@ -488,9 +652,12 @@ pd_status pd_verify_run(pd_scan *sc, const pd_source *src)
         free(sim);
         return st;
     }
-    score s = {sc, pairs, sim, n};
-    pd_profiles_for(sc, n, PAIR_BLOCK, pair_bytes, score_range, &s);
-    size_t k = 0;
+    if ((st = score_items(sc, n, candidate_pair, pairs, sc->o.threshold, sim)) != PD_OK) {
+        free(pairs);
+        free(sim);
+        return st;
+    }
+    size_t k = 0; /* the pairs at or above the threshold */
     for (size_t i = 0; i < n; i++)
         if (sim[i] >= 0) {
             pairs[k] = pairs[i];
