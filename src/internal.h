@@ -472,6 +472,7 @@ struct pd_scan {
      * and read back in ranges that fit the budget (verify.c). */
     size_t prof_budget; /* set by pd_verify_run() */
     int prof_fd;        /* or -1 */
+    const char *prof_dir; /* where it is, for a message */
     uint64_t prof_end;  /* values written to the file */
     size_t prof_spilled; /* profiles [0, prof_spilled) are on it */
 

@@ -224,9 +224,8 @@ static void write_held(void *ctx, unsigned tid, size_t t)
  * no file can be made, leave them and lift the budget. */
 static pd_status spill(pd_scan *sc, vstate *v)
 {
-    const char *dir = "";
-    if (sc->prof_fd < 0 && (sc->prof_fd = pd_temp_fd(&dir)) < 0) {
-        pd_diagf(sc->o.diag, sc->o.diag_ctx, dir, 0,
+    if (sc->prof_fd < 0 && (sc->prof_fd = pd_temp_fd(&sc->prof_dir)) < 0) {
+        pd_diagf(sc->o.diag, sc->o.diag_ctx, sc->prof_dir, 0,
                  "cannot move verification profiles to a temporary file here (%s): they are "
                  "held in memory", strerror(errno));
         sc->prof_budget = SIZE_MAX;
@@ -238,8 +237,8 @@ static pd_status spill(pd_scan *sc, vstate *v)
     }
     pd_parallel_for(sc->pool, sc->threads, sc->threads, write_held, v);
     if (v->write_err) {
-        pd_scan_fail(sc, "cannot write verification profiles to a temporary file: %s",
-                     strerror(v->write_err));
+        pd_scan_fail(sc, "cannot write verification profiles to a temporary file in '%s': %s",
+                     sc->prof_dir, strerror(v->write_err));
         return PD_EIO;
     }
     const uint64_t mask = ((uint64_t)1 << PD_PROF_SHIFT) - 1;
@@ -308,8 +307,8 @@ static pd_status profile_batch(pd_scan *sc, vstate *v)
     size_t jobs = (v->n_items + READ_TEXTS - 1) / READ_TEXTS;
     pd_parallel_for(sc->pool, jobs < 2 ? 1 : sc->threads, jobs, profile_job, v);
     if (v->write_err) {
-        pd_scan_fail(sc, "cannot write verification profiles to a temporary file: %s",
-                     strerror(v->write_err));
+        pd_scan_fail(sc, "cannot write verification profiles to a temporary file in '%s': %s",
+                     sc->prof_dir, strerror(v->write_err));
         return PD_EIO;
     }
     for (size_t i = 0; i < jobs; i++)
@@ -572,8 +571,8 @@ static pd_status score_items(pd_scan *sc, size_t n, pair_fn pair, const void *ct
     free(s.st);
     free(s.bound);
     if (st == PD_EIO)
-        pd_scan_fail(sc, "cannot read verification profiles back from their temporary file: %s",
-                     strerror(errno));
+        pd_scan_fail(sc, "cannot read verification profiles back from their temporary file in "
+                     "'%s': %s", sc->prof_dir, strerror(errno));
     return st;
 }
 
