@@ -134,14 +134,7 @@ static pd_status write_file(pd_bandkeys *k, size_t n)
 static pd_status to_memory(pd_bandkeys *k)
 {
     PD_TRY(pd_buf_reserve(&k->mem, (size_t)k->end + 1));
-    for (size_t done = 0; done < k->end;) {
-        ssize_t r = pread(k->fd, k->mem.data + done, (size_t)k->end - done, (off_t)done);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return PD_EIO;
-        done += (size_t)r;
-    }
+    PD_TRY(pd_pread_full(k->fd, k->mem.data, (size_t)k->end, 0));
     k->mem.len = (size_t)k->end;
     close(k->fd);
     k->fd = -1;
@@ -185,15 +178,7 @@ pd_status pd_bandkeys_read(const pd_bandkeys *k, unsigned band, uint32_t *out)
             memcpy(out + x->first, k->mem.data + at, bytes);
             continue;
         }
-        for (size_t done = 0; done < bytes;) {
-            ssize_t r = pread(k->fd, (char *)(out + x->first) + done, bytes - done,
-                              (off_t)(at + done));
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r <= 0)
-                return PD_EIO;
-            done += (size_t)r;
-        }
+        PD_TRY(pd_pread_full(k->fd, out + x->first, bytes, at));
     }
     return PD_OK;
 }
