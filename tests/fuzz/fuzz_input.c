@@ -1,8 +1,9 @@
 /* fuzz_input.c - the input readers (text, JSONL, CSV, TSV; gzip and zstd by
  * magic bytes) and the whole scan behind them. The first byte picks the
- * format and the threshold; the rest is the file, given to pd_files through
- * an in-memory file. Whatever the bytes, the run must end cleanly: a status,
- * never a crash, and a report that libcsv parses back. */
+ * format, the threshold and whether verification's profiles go to a
+ * temporary file past a budget of one byte; the rest is the file, given to
+ * pd_files through an in-memory file. Whatever the bytes, the run must end
+ * cleanly: a status, never a crash, and a report that libcsv parses back. */
 #define _GNU_SOURCE
 #include "fuzz.h"
 #include "csvparse.h"
@@ -39,6 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.threshold = (data[0] & 16) ? 0.5 : 1.0;
     o.threads = 1;
     o.max_unit_bytes = 256;
+    o.verify_memory = (data[0] & 32) ? 1 : 0;
     pd_scan *sc;
     FUZZ_CHECK(pd_scan_new(&o, &sc) == PD_OK);
     if (pd_scan_run(sc, &src) == PD_OK) {
