@@ -314,7 +314,7 @@ pd_status pd_cluster_run(pd_scan *sc)
     pd_parallel_for(sc->pool, sc->n_report < ROW_BLOCK ? 1 : sc->threads,
                     (sc->n_report + ROW_BLOCK - 1) / ROW_BLOCK, describe_rows, &d);
 done:
-    if (st != PD_OK)
+    if (st != PD_OK && !sc->err[0]) /* a failed read of the profiles has said so */
         pd_scan_fail(sc, "out of memory while clustering");
     free(own);
     free(sim);

@@ -473,8 +473,6 @@ struct pd_scan {
     size_t prof_budget; /* set by pd_verify_run() */
     int prof_fd;        /* or -1 */
     const char *prof_dir; /* where it is, for a message */
-    uint64_t prof_end;  /* values written to the file */
-    size_t prof_spilled; /* profiles [0, prof_spilled) are on it */
 
     pd_rrow *report;
     size_t n_report;

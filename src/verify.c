@@ -83,8 +83,9 @@ typedef struct vstate {
     /* Once the profiles go to the file, each job writes its own there as it
      * ends, at `end` (values, taken atomically), and keeps none. */
     bool through;
-    uint64_t end;
-    int write_err; /* errno of a failed write, or 0 */
+    uint64_t end;     /* values written to the file */
+    size_t spilled;   /* profiles [0, spilled) are on it */
+    int write_err;    /* errno of a failed write, or 0 */
 } vstate;
 
 /* Room for `more` values after w->out's profiles. The buffer holds the
@@ -242,16 +243,15 @@ static pd_status spill(pd_scan *sc, vstate *v)
         return PD_EIO;
     }
     const uint64_t mask = ((uint64_t)1 << PD_PROF_SHIFT) - 1;
-    for (size_t p = sc->prof_spilled; p < sc->n_prof; p++) {
+    for (size_t p = v->spilled; p < sc->n_prof; p++) {
         uint64_t at = sc->prof_at[p], t = at >> PD_PROF_SHIFT;
         if (t < sc->threads) /* else written by its job */
             sc->prof_at[p] = (uint64_t)sc->threads << PD_PROF_SHIFT | (v->base[t] + (at & mask));
     }
-    sc->prof_spilled = sc->n_prof;
+    v->spilled = sc->n_prof;
     for (unsigned t = 0; t < sc->threads; t++)
         v->w[t].n_out = 0;
     v->through = true;
-    sc->prof_end = v->end;
     sc->stats.profile_bytes_on_file = v->end * sizeof *v->w->out;
     return PD_OK;
 }
@@ -393,8 +393,6 @@ void pd_verify_release(pd_scan *sc)
     if (sc->prof_fd >= 0)
         close(sc->prof_fd);
     sc->prof_fd = -1;
-    sc->prof_end = 0;
-    sc->prof_spilled = 0;
     sc->prof_of = NULL;
     sc->prof_at = NULL;
     sc->prof_len = NULL;
@@ -433,6 +431,7 @@ typedef struct scoring {
     size_t n, *bound; /* the ranges: items [bound[r], bound[r + 1]) */
     reader *rd;       /* one per thread */
     pd_status *st;    /* per range */
+    int read_err;     /* errno of a failed read, or 0 */
 } scoring;
 
 static uint32_t side_text(const scoring *s, size_t i, int side)
@@ -501,8 +500,11 @@ static void score_range(void *ctx, unsigned tid, size_t r)
     const pd_scan *sc = s->sc;
     size_t from = s->bound[r], to = s->bound[r + 1];
     reader *rd = &s->rd[tid];
-    if (sc->prof_fd >= 0 && (s->st[r] = read_range(s, rd, from, to)) != PD_OK)
+    if (sc->prof_fd >= 0 && (s->st[r] = read_range(s, rd, from, to)) != PD_OK) {
+        int err = errno; /* this thread's */
+        __atomic_store_n(&s->read_err, err, __ATOMIC_RELAXED);
         return;
+    }
     for (size_t i = from; i < to; i++) {
         uint32_t ta, tb;
         if (!s->pair(s->ctx, i, &ta, &tb))
@@ -572,7 +574,7 @@ static pd_status score_items(pd_scan *sc, size_t n, pair_fn pair, const void *ct
     free(s.bound);
     if (st == PD_EIO)
         pd_scan_fail(sc, "cannot read verification profiles back from their temporary file in "
-                     "'%s': %s", sc->prof_dir, strerror(errno));
+                     "'%s': %s", sc->prof_dir, strerror(s.read_err));
     return st;
 }
 
@@ -652,6 +654,8 @@ pd_status pd_verify_run(pd_scan *sc, const pd_source *src)
         return st;
     }
     if ((st = score_items(sc, n, candidate_pair, pairs, sc->o.threshold, sim)) != PD_OK) {
+        if (!sc->err[0])
+            pd_scan_fail(sc, "%s while verifying candidates", pd_strerror(st));
         free(pairs);
         free(sim);
         return st;
