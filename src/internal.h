@@ -142,10 +142,11 @@ unsigned pd_segment_wrap(const char *data, size_t len);
  * next (data[0, len) is read; the line begins after a newline, or at
  * floor)? Always false when wrap is 0. */
 bool pd_segment_runs_on(const char *data, size_t floor, size_t len, size_t nl, unsigned wrap);
-/* segment.c: what a segmenter that starts at `at` inside a line is told of
- * the line before it (pd_segmenter.lead): its width in characters, and the
- * indent of its text (packed; only segment.c reads it). */
-unsigned pd_segment_lead(const char *data, size_t floor, size_t at);
+/* segment.c: what a segmenter that starts at `at` inside a line of
+ * data[0, len) is told of the line (pd_segmenter.lead): the width in
+ * characters of what comes before `at`, and the indent of the line's text
+ * (packed; only segment.c reads it). */
+unsigned pd_segment_lead(const char *data, size_t floor, size_t at, size_t len);
 
 /* normalize.c: what code points, and short runs that utf8proc must read,
  * become under one set of flags, learned as they are met: most are written

@@ -861,7 +861,7 @@ static size_t cut_in_unit(pass1 *p, size_t want, size_t look, bool *inside, unsi
             next++;
         if (next >= want) {
             *inside = d[next - 1] != '\n';
-            *lead = *inside ? pd_segment_lead(d, pd_segment_bom(d, p->len), next) : 0;
+            *lead = *inside ? pd_segment_lead(d, pd_segment_bom(d, p->len), next, p->len) : 0;
             return next;
         }
         q = next;
@@ -896,7 +896,7 @@ static size_t cut_stretches(pass1 *p, size_t want, bool *inside, bool *unit_on, 
             if (b > p->pos && d[b - 1] == '\n')
                 return b; /* at the start of a line a sentence runs on into */
             *inside = true;
-            *lead = pd_segment_lead(d, floor, k);
+            *lead = pd_segment_lead(d, floor, k, p->len);
             return k;
         }
         if (from < far && to >= far && to < p->len && (k = cut_in_unit(p, want, to, inside, lead))) {

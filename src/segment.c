@@ -339,6 +339,8 @@ enum {
     INDENT_SLACK = 1,       /* a line indented this much deeper still goes on */
     PUNCTUATED_PART = 8,    /* at least this part of the lines is punctuated */
     CHARS_CAP = WRAP_MAX + 1, /* characters are counted up to this */
+    TAG_MAX = 32,           /* bytes of a tag before its text (text_indent) */
+    LEAD_LOOK = CHARS_CAP + TAG_MAX + 64, /* bytes pd_segment_lead() reads on */
     /* pd_segmenter.lead: the width of the line before the range's start,
      * and its line_head() above */
     LEAD_INDENT_SHIFT = 16,
@@ -348,7 +350,8 @@ enum {
     HEAD_INDENT = 0xFF,
     QUOTE_SHIFT = 8,
     QUOTE_MAX = 7,
-    FIELD_LINE = 1 << 14
+    FIELD_LINE = 1 << 14,
+    TAG_LATER = 1 << 15 /* the text may follow a tag: tagged_head() tells */
 };
 
 /* Code points in p[b, e), CHARS_CAP at most: bytes that do not continue a
@@ -471,9 +474,12 @@ static bool full(unsigned width, unsigned word, unsigned wrap)
  *   may put "Contributor:" at the start of a line, not after a field.
  * - The next line is quoted as deep: a reply's "> " lines go on into each
  *   other as the quoted text did, and not into the reply's own text.
- * may_continue() asks all but the first; `head` is the line's line_head(). */
+ * may_continue() asks all but the first; `head` is the line's line_head(),
+ * and the line starts at p[b] (read only when its head has TAG_LATER). */
+static unsigned tagged_head(const char *p, size_t b, size_t e, unsigned head);
+
 static bool may_continue(const char *p, size_t len, size_t nl, unsigned width, unsigned head,
-                         size_t *at)
+                         size_t b, size_t *at)
 {
     unsigned depth;
     if (!next_text(p, len, nl, at, &depth))
@@ -483,17 +489,47 @@ static bool may_continue(const char *p, size_t len, size_t nl, unsigned width, u
     if (depth != (head >> QUOTE_SHIFT & QUOTE_MAX) ||
         ((head & FIELD_LINE) && field_name(p, *at, len)))
         return false;
-    return *at - nl - 1 <= (head & HEAD_INDENT) + INDENT_SLACK;
+    size_t deep = *at - nl - 1;
+    if (deep > (head & HEAD_INDENT) + INDENT_SLACK)
+        head = tagged_head(p, b, pd_segment_blank_start(p, nl, b), head);
+    return deep <= (head & HEAD_INDENT) + INDENT_SLACK;
 }
 
 static bool runs_on(const char *p, size_t len, size_t nl, unsigned wrap, unsigned width,
-                    unsigned head)
+                    unsigned head, size_t b)
 {
     size_t at;
-    if (!wrap || !may_continue(p, len, nl, width, head, &at))
+    if (!wrap || !may_continue(p, len, nl, width, head, b, &at))
         return false;
     unsigned word = word_at(p, len, at);
     return full(width, word, wrap) || (full(width + WRAP_SLACK, word, wrap) && lower_at(p, at, len));
+}
+
+/* Where the text after a tag starts, in the line p[b, e) whose tag starts
+ * at p[i]: a tag of up to TAG_MAX bytes (single blanks inside) and two
+ * blanks or more, then text. This is a manual page's tagged paragraph, or a
+ * program's help ("-v     verbose", "-o, --output FILE   write ..."), whose
+ * later lines go on under the text; i when there is none. Blanks are read up
+ * to CHARS_CAP characters from the line's start (the head counts no more). */
+static size_t tag_text(const char *p, size_t b, size_t i, size_t e)
+{
+    /* the blanks of p[i + 1, i + TAG_MAX + 2) as bits, without a branch a
+     * byte: this runs for every line of a wrapped document */
+    if (i + 2 >= e)
+        return i;
+    size_t n = e - i - 1 < TAG_MAX + 1 ? e - i - 1 : TAG_MAX + 1;
+    uint64_t blank = 0;
+    for (size_t k = 0; k < n; k++) {
+        unsigned char c = (unsigned char)p[i + 1 + k]; /* as pd_segment_blank() */
+        blank |= (uint64_t)((c == ' ') | (c == '\t') | ((unsigned)(c - '\v') <= '\r' - '\v')) << k;
+    }
+    uint64_t two = blank & blank >> 1; /* a blank with a blank after it */
+    if (!two)
+        return i;
+    size_t t = i + 1 + (size_t)__builtin_ctzll(two);
+    while (t < e && t - b < CHARS_CAP && pd_segment_blank((unsigned char)p[t]))
+        t++;
+    return t < e ? t : i;
 }
 
 /* The characters before the text of the line that starts at p[b] (of
@@ -503,10 +539,12 @@ static bool runs_on(const char *p, size_t len, size_t nl, unsigned wrap, unsigne
  * '•', '–' or '—' (groff's lists), or up to 8 letters, digits
  * and dots, maybe after '(', ended by '.' or ')': "1.", "1.1.", "(a)",
  * "iv)". (Taking a short word and its full stop for one, "Dr. ", only lets
- * the next line go on from deeper.) At most CHARS_CAP. */
-static unsigned text_indent(const char *p, size_t b, size_t i, size_t e)
+ * the next line go on from deeper.) At most CHARS_CAP. Else *tag: the text
+ * may follow a tag instead (tagged_head). */
+static unsigned text_indent(const char *p, size_t b, size_t i, size_t e, bool *tag)
 {
     size_t m;
+    *tag = false;
     if (i - b >= CHARS_CAP)
         return CHARS_CAP;
     if (i < e && (p[i] == '[' || p[i] == '"' || p[i] == '\'')) {
@@ -531,6 +569,8 @@ static unsigned text_indent(const char *p, size_t b, size_t i, size_t e)
     if (m > i && m < e && pd_segment_blank((unsigned char)p[m]))
         for (i = m; i < e && i - b < CHARS_CAP && pd_segment_blank((unsigned char)p[i]);)
             i++;
+    else
+        *tag = i + 2 < e;
     return count_chars(p, b, i);
 }
 
@@ -539,23 +579,35 @@ static unsigned text_indent(const char *p, size_t b, size_t i, size_t e)
 static unsigned line_head(const char *p, size_t b, size_t e)
 {
     unsigned depth;
+    bool tag;
     size_t k = quote_prefix(p, b, e, &depth);
-    return text_indent(p, b, k, e) | depth << QUOTE_SHIFT | (field_name(p, k, e) ? FIELD_LINE : 0);
+    unsigned indent = text_indent(p, b, k, e, &tag);
+    return indent | depth << QUOTE_SHIFT | (field_name(p, k, e) ? FIELD_LINE : 0) |
+           (tag ? TAG_LATER : 0);
 }
 
-/* The width of the line that ends at data[e] (its trailing blanks left out
- * by the caller), from its start: after a newline, or at floor; and in
- * *head its line_head(). A line longer than the cutter looks back is
- * CHARS_CAP wide. */
-static unsigned width_before(const char *data, size_t floor, size_t e, unsigned *head)
+/* The head of the line p[b, e) with its text taken to start after a tag
+ * where it has one (tag_text). Asked for only when the next line is
+ * indented deeper than the line's text otherwise: it reads up to 34 bytes a
+ * line, which every line of a wrapped document would pay. */
+static unsigned tagged_head(const char *p, size_t b, size_t e, unsigned head)
 {
-    size_t b = e;
-    *head = CHARS_CAP;
-    while (b > floor && data[b - 1] != '\n')
-        if (e - --b > 4 * CHARS_CAP)
-            return CHARS_CAP;
-    *head = line_head(data, b, e);
-    return count_chars(data, b, e);
+    if (!(head & TAG_LATER))
+        return head;
+    unsigned depth;
+    size_t t = tag_text(p, b, quote_prefix(p, b, e, &depth), e);
+    return (head & ~(unsigned)(TAG_LATER | HEAD_INDENT)) | count_chars(p, b, t);
+}
+
+/* The start of the line data[e] is in (after a newline, or at floor), in
+ * *b; false when it lies more than 4 * CHARS_CAP back (the line is then
+ * taken for CHARS_CAP wide, and its head for as deep). */
+static bool line_start(const char *data, size_t floor, size_t e, size_t *b)
+{
+    for (*b = e; *b > floor && data[*b - 1] != '\n';)
+        if (e - --*b > 4 * CHARS_CAP)
+            return false;
+    return true;
 }
 
 /* The lines of p[b, stop) that are followed by text (next_text) indented no
@@ -579,7 +631,7 @@ static bool next_pair_line(pair_lines *it, size_t *lb, size_t *le, size_t *next)
         it->b = nl + 1;
         *le = pd_segment_blank_start(it->p, nl, *lb);
         if (*le > *lb && may_continue(it->p, it->len, nl, count_chars(it->p, *lb, *le),
-                                      line_head(it->p, *lb, *le), next))
+                                      line_head(it->p, *lb, *le), *lb, next))
             return true;
     }
     return false;
@@ -651,19 +703,30 @@ unsigned pd_segment_wrap(const char *data, size_t len)
     return n_full * 5 >= lower * 4 ? wrap : 0;
 }
 
-unsigned pd_segment_lead(const char *data, size_t floor, size_t at)
+unsigned pd_segment_lead(const char *data, size_t floor, size_t at, size_t len)
 {
-    unsigned head, width = width_before(data, floor, at, &head);
-    return width | head << LEAD_INDENT_SHIFT;
+    size_t b;
+    if (!line_start(data, floor, at, &b))
+        return CHARS_CAP | CHARS_CAP << LEAD_INDENT_SHIFT;
+    /* The head is the whole line's, as a segmenter that reads the line from
+     * its start finds it: a tag's text may start after `at`. line_head()
+     * reads no further than CHARS_CAP and a tag past the line's start, nor
+     * past its text's first word, so LEAD_LOOK bytes after `at` tell it. */
+    size_t look = len - at > LEAD_LOOK ? at + LEAD_LOOK : len;
+    const char *nl = memchr(data + at, '\n', look - at);
+    size_t e = nl ? pd_segment_blank_start(data, (size_t)(nl - data), at) : look;
+    return count_chars(data, b, at) | tagged_head(data, b, e, line_head(data, b, e))
+                                          << LEAD_INDENT_SHIFT;
 }
 
 bool pd_segment_runs_on(const char *data, size_t floor, size_t len, size_t nl, unsigned wrap)
 {
     if (!wrap)
         return false;
-    size_t e = pd_segment_blank_start(data, nl, floor); /* the line's trimmed end */
-    unsigned head, width = width_before(data, floor, e, &head);
-    return runs_on(data, len, nl, wrap, width, head);
+    size_t b, e = pd_segment_blank_start(data, nl, floor); /* the line's trimmed end */
+    if (!line_start(data, floor, e, &b))
+        return runs_on(data, len, nl, wrap, CHARS_CAP, CHARS_CAP, b);
+    return runs_on(data, len, nl, wrap, count_chars(data, b, e), line_head(data, b, e), b);
 }
 
 /* --- the iterator -------------------------------------------------------- */
@@ -711,7 +774,7 @@ static bool next_stretch(pd_segmenter *s)
     s->line_no = no;
     while (s->wrap && s->data[s->pos - 1] == '\n' &&
            runs_on(s->data, s->len, s->pos - 1, s->wrap, width < CHARS_CAP ? width : CHARS_CAP,
-                   head)) {
+                   head, raw)) {
         raw = s->pos;
         next_line(s, &b, &e, &no);
         width = count_chars(s->data, raw, e);

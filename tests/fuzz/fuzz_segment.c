@@ -54,7 +54,7 @@ static void check_cuts(const char *d, size_t size, const bool *starts, pd_unit_k
             continue; /* the scan cuts at the line's start, tried above if it ends a stretch
                        * (and never before the first line's text) */
         tries++;
-        unsigned lead = after_nl ? 0 : pd_segment_lead(d, bom, cut);
+        unsigned lead = after_nl ? 0 : pd_segment_lead(d, bom, cut, size);
         size_t first = units(d, bom, cut, 1, wrap, 0, kind, part, 0);
         n = units(d, cut, size, line, wrap, lead, kind, part, first);
         FUZZ_CHECK(n == n_whole);

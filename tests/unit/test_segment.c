@@ -397,6 +397,41 @@ static void test_unwrapped_lines(void)
               "17:30-32:[1072,1220):— the first try waits one second, the second two seconds and "
               "the third four seconds, so that a busy server has time to catch up.|");
 
+    /* Tagged paragraphs: a tag and its text share the first line, and the
+     * text goes on under itself (groff's .TP, a program's help); a tag
+     * line does not run on into a line indented deeper than its text. */
+    const char *tagged =
+        "DESCRIPTION\n"
+        "       Frob reads the configuration of a running server and\n"
+        "       changes the widgets it names, one at a time, in the\n"
+        "       order given on the command line; it waits for each\n"
+        "       change to take effect before it goes on to the next\n"
+        "       one, and stops at the first change that fails.\n"
+        "\n"
+        "       -a     change every widget the server knows, not only\n"
+        "              the ones named on the command line\n"
+        "       -o, --out FILE  write what changed to FILE, one line\n"
+        "                       for each widget, in the order given\n"
+        "       -x     print the widgets as frob would change them:\n"
+        "                  frob -x widget-one\n"
+        "\n"
+        "       It is an error to name a widget twice in one of its\n"
+        "       runs, as the second change would undo the first one.\n";
+    CHECK(pd_segment_wrap(tagged, strlen(tagged)) == 60);
+    CHECK_STR(seg(tagged, PD_UNIT_LINE),
+              "1:1-1:[0,11):DESCRIPTION|"
+              "2:2-6:[19,301):Frob reads the configuration of a running server and changes the "
+              "widgets it names, one at a time, in the order given on the command line; it waits "
+              "for each change to take effect before it goes on to the next one, and stops at the "
+              "first change that fails.|"
+              "3:8-9:[310,412):-a     change every widget the server knows, not only the ones "
+              "named on the command line|"
+              "4:10-11:[420,531):-o, --out FILE  write what changed to FILE, one line for each "
+              "widget, in the order given|"
+              "5:12-12:[539,590):-x     print the widgets as frob would change them:|"
+              "6:13-13:[609,627):frob -x widget-one|"
+              "7:15-16:[636,747):It is an error to name a widget twice in one of its runs, as "
+              "the second change would undo the first one.|");
     /* A field does not run on into a field (Debian's copyright files, mail
      * headers), however full it is; a line of prose runs on into one that
      * starts with a word and a colon. */
