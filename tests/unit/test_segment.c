@@ -333,6 +333,18 @@ static void test_unwrapped_lines(void)
               "minutes on the bridge road, where the old tolls were.|5:12-13:[393,478):The "
               "state will pay for most of the work, said the governor, who visited the site.|");
 
+    /* A paragraph of a manual page, five lines at column 7, and its unit. */
+#define FROB_PARAGRAPH                                                                           \
+    "       Frob reads the configuration of a running server and\n"                              \
+    "       changes the widgets it names, one at a time, in the\n"                               \
+    "       order given on the command line; it waits for each\n"                                \
+    "       change to take effect before it goes on to the next\n"                               \
+    "       one, and stops at the first change that fails.\n"
+#define FROB_PARAGRAPH_UNIT                                                                      \
+    "Frob reads the configuration of a running server and changes the widgets it names, one at " \
+    "a time, in the order given on the command line; it waits for each change to take effect "   \
+    "before it goes on to the next one, and stops at the first change that fails."
+
     /* A manual page: lines of options, each over its description indented
      * deeper, say nothing of how the text is wrapped (they cannot run on);
      * its paragraphs make it look wrapped, and an item marked with a dash
@@ -342,11 +354,7 @@ static void test_unwrapped_lines(void)
         "       frob - adjust the widgets of a running server\n"
         "\n"
         "DESCRIPTION\n"
-        "       Frob reads the configuration of a running server and\n"
-        "       changes the widgets it names, one at a time, in the\n"
-        "       order given on the command line; it waits for each\n"
-        "       change to take effect before it goes on to the next\n"
-        "       one, and stops at the first change that fails.\n"
+        FROB_PARAGRAPH
         "\n"
         "OPTIONS\n"
         "       -a, --all\n"
@@ -375,10 +383,7 @@ static void test_unwrapped_lines(void)
               "1:1-1:[0,4):NAME|"
               "2:2-2:[12,57):frob - adjust the widgets of a running server|"
               "3:4-4:[59,70):DESCRIPTION|"
-              "4:5-9:[78,360):Frob reads the configuration of a running server and changes the "
-              "widgets it names, one at a time, in the order given on the command line; it waits "
-              "for each change to take effect before it goes on to the next one, and stops at the "
-              "first change that fails.|"
+              "4:5-9:[78,360):" FROB_PARAGRAPH_UNIT "|"
               "5:11-11:[362,369):OPTIONS|"
               "6:12-12:[377,386):-a, --all|"
               "7:13-14:[401,496):change every widget the server knows, not only the ones named on "
@@ -402,11 +407,7 @@ static void test_unwrapped_lines(void)
      * line does not run on into a line indented deeper than its text. */
     const char *tagged =
         "DESCRIPTION\n"
-        "       Frob reads the configuration of a running server and\n"
-        "       changes the widgets it names, one at a time, in the\n"
-        "       order given on the command line; it waits for each\n"
-        "       change to take effect before it goes on to the next\n"
-        "       one, and stops at the first change that fails.\n"
+        FROB_PARAGRAPH
         "\n"
         "       -a     change every widget the server knows, not only\n"
         "              the ones named on the command line\n"
@@ -420,10 +421,7 @@ static void test_unwrapped_lines(void)
     CHECK(pd_segment_wrap(tagged, strlen(tagged)) == 60);
     CHECK_STR(seg(tagged, PD_UNIT_LINE),
               "1:1-1:[0,11):DESCRIPTION|"
-              "2:2-6:[19,301):Frob reads the configuration of a running server and changes the "
-              "widgets it names, one at a time, in the order given on the command line; it waits "
-              "for each change to take effect before it goes on to the next one, and stops at the "
-              "first change that fails.|"
+              "2:2-6:[19,301):" FROB_PARAGRAPH_UNIT "|"
               "3:8-9:[310,412):-a     change every widget the server knows, not only the ones "
               "named on the command line|"
               "4:10-11:[420,531):-o, --out FILE  write what changed to FILE, one line for each "
