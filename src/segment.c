@@ -514,7 +514,7 @@ static bool runs_on(const char *p, size_t len, size_t nl, unsigned wrap, unsigne
 static size_t tag_text(const char *p, size_t b, size_t i, size_t e)
 {
     /* the blanks of p[i + 1, i + TAG_MAX + 2) as bits, without a branch a
-     * byte: this runs for every line of a wrapped document */
+     * byte */
     if (i + 2 >= e)
         return i;
     size_t n = e - i - 1 < TAG_MAX + 1 ? e - i - 1 : TAG_MAX + 1;
@@ -709,9 +709,11 @@ unsigned pd_segment_lead(const char *data, size_t floor, size_t at, size_t len)
     if (!line_start(data, floor, at, &b))
         return CHARS_CAP | CHARS_CAP << LEAD_INDENT_SHIFT;
     /* The head is the whole line's, as a segmenter that reads the line from
-     * its start finds it: a tag's text may start after `at`. line_head()
-     * reads no further than CHARS_CAP and a tag past the line's start, nor
-     * past its text's first word, so LEAD_LOOK bytes after `at` tell it. */
+     * its start finds it, with a tag looked for (tagged_head), as no later
+     * call can read the line: a tag's text may start after `at`. The head
+     * depends on no byte more than CHARS_CAP past the line's start, TAG_MAX
+     * past its text's start or a field name's 40 bytes past it, so LEAD_LOOK
+     * bytes after `at` tell it. */
     size_t look = len - at > LEAD_LOOK ? at + LEAD_LOOK : len;
     const char *nl = memchr(data + at, '\n', look - at);
     size_t e = nl ? pd_segment_blank_start(data, (size_t)(nl - data), at) : look;
