@@ -379,8 +379,9 @@ typedef struct pd_options {
     size_t max_unit_bytes; /* PD_MAX_UNIT_BYTES (1 MiB) */
     /* Verification keeps a profile of each candidate text (4 bytes a
      * shingle) until clustering. Past this many bytes in memory they go to
-     * an unlinked temporary file in $TMPDIR, read back in runs of this size.
-     * 0: 48 bytes a unit, 4 MiB at least. */
+     * an unlinked temporary file in $TMPDIR, read back in runs of this size
+     * (where none can be made, or it fills up, they stay in memory, with a
+     * warning). 0: 48 bytes a unit, 4 MiB at least. */
     size_t verify_memory; /* 0 */
     /* Warnings about a document (invalid UTF-8, NUL bytes, no text): called
      * from the thread that runs pd_scan_run(). line is 0 when not known. */

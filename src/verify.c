@@ -25,8 +25,8 @@
  * (sorted by place, gaps of up to READ_GAP read through), then scores the
  * range. The file lives in
  * the page cache, not in the process's memory (a mapping would count the
- * pages around each profile read too); where no file can be made, the
- * profiles stay in memory.
+ * pages around each profile read too); where no file can be made, or it
+ * can take no more, the profiles stay in memory (to_memory).
  */
 #define _XOPEN_SOURCE 700 /* pread() */
 #include "internal.h"
@@ -147,11 +147,14 @@ static pd_status profile(pd_scan *sc, worker *w, const char *text, size_t len, i
 static void write_job(vstate *v, worker *w, size_t from, size_t to)
 {
     const pd_scan *sc = v->sc;
+    if (__atomic_load_n(&v->write_err, __ATOMIC_RELAXED))
+        return; /* the file takes no more: they stay here (to_memory) */
     uint64_t at = __atomic_fetch_add(&v->end, w->n_out, __ATOMIC_RELAXED);
     if (pd_pwrite_full(sc->prof_fd, w->out, w->n_out * sizeof *w->out, at * sizeof *w->out) !=
         PD_OK) {
         int err = errno;
         __atomic_store_n(&v->write_err, err, __ATOMIC_RELAXED);
+        return;
     }
     for (size_t k = from; k < to; k++) {
         v->items[k].tid = sc->threads;
@@ -206,6 +209,41 @@ static pd_status store_batch(pd_scan *sc, vstate *v)
     return PD_OK;
 }
 
+/* The file takes no more (a full disk): what it holds is read back into
+ * memory, as the buffer of thread index `threads`, and the profiles stay
+ * in memory from now on, with a warning. A job whose write failed kept its
+ * profiles; its place in the file, perhaps past the file's end, is not
+ * read for any. */
+static pd_status to_memory(pd_scan *sc, vstate *v)
+{
+    pd_diagf(sc->o.diag, sc->o.diag_ctx, sc->prof_dir, 0,
+             "cannot write verification profiles to a temporary file here (%s): they are held "
+             "in memory", strerror(v->write_err));
+    size_t bytes = v->end * sizeof *v->w->out, done = 0;
+    char *mem = pd_alloc(bytes + 1);
+    if (!mem)
+        return PD_ENOMEM;
+    for (ssize_t r = 1; done < bytes && r != 0;) {
+        r = pread(sc->prof_fd, mem + done, bytes - done, (off_t)done);
+        if (r < 0 && errno != EINTR) {
+            free(mem);
+            pd_scan_fail(sc, "cannot read verification profiles back from their temporary file "
+                         "in '%s': %s", sc->prof_dir, strerror(errno));
+            return PD_EIO;
+        }
+        done += r > 0 ? (size_t)r : 0;
+    }
+    memset(mem + done, 0, bytes - done);
+    sc->prof_buf[sc->threads] = (uint32_t *)mem;
+    close(sc->prof_fd);
+    sc->prof_fd = -1;
+    sc->prof_budget = SIZE_MAX;
+    sc->stats.profile_bytes_on_file = 0;
+    v->through = false;
+    v->write_err = 0;
+    return PD_OK;
+}
+
 /* Write thread t's buffer to the file at its base. */
 static void write_held(void *ctx, unsigned tid, size_t t)
 {
@@ -237,11 +275,8 @@ static pd_status spill(pd_scan *sc, vstate *v)
         v->end += v->w[t].n_out;
     }
     pd_parallel_for(sc->pool, sc->threads, sc->threads, write_held, v);
-    if (v->write_err) {
-        pd_scan_fail(sc, "cannot write verification profiles to a temporary file in '%s': %s",
-                     sc->prof_dir, strerror(v->write_err));
-        return PD_EIO;
-    }
+    if (v->write_err)
+        return to_memory(sc, v); /* nothing points at the file yet */
     const uint64_t mask = ((uint64_t)1 << PD_PROF_SHIFT) - 1;
     for (size_t p = v->spilled; p < sc->n_prof; p++) {
         uint64_t at = sc->prof_at[p], t = at >> PD_PROF_SHIFT;
@@ -306,11 +341,8 @@ static pd_status profile_batch(pd_scan *sc, vstate *v)
 {
     size_t jobs = (v->n_items + READ_TEXTS - 1) / READ_TEXTS;
     pd_parallel_for(sc->pool, jobs < 2 ? 1 : sc->threads, jobs, profile_job, v);
-    if (v->write_err) {
-        pd_scan_fail(sc, "cannot write verification profiles to a temporary file in '%s': %s",
-                     sc->prof_dir, strerror(v->write_err));
-        return PD_EIO;
-    }
+    if (v->write_err)
+        PD_TRY(to_memory(sc, v));
     for (size_t i = 0; i < jobs; i++)
         if (v->job_st[i] != PD_OK) {
             if (v->job_st[i] != PD_ENOMEM)
@@ -328,7 +360,7 @@ static pd_status build_profiles(pd_scan *sc, const pd_source *src, size_t wanted
     pd_status st = PD_ENOMEM;
     sc->prof_at = pd_alloc((wanted + 1) * sizeof *sc->prof_at);
     sc->prof_len = pd_alloc((wanted + 1) * sizeof *sc->prof_len);
-    sc->prof_buf = calloc(sc->threads, sizeof *sc->prof_buf);
+    sc->prof_buf = calloc(sc->threads + 1, sizeof *sc->prof_buf); /* + the file's, read back */
     v.items = pd_alloc(BATCH_ITEMS * sizeof *v.items);
     v.w = aligned_alloc(64, sc->threads * sizeof *v.w);
     v.base = calloc(sc->threads, sizeof *v.base);
@@ -387,7 +419,7 @@ void pd_verify_release(pd_scan *sc)
     free(sc->prof_of);
     free(sc->prof_at);
     free(sc->prof_len);
-    for (unsigned t = 0; sc->prof_buf && t < sc->threads; t++)
+    for (unsigned t = 0; sc->prof_buf && t <= sc->threads; t++)
         free(sc->prof_buf[t]);
     free(sc->prof_buf);
     if (sc->prof_fd >= 0)

@@ -13,7 +13,9 @@
 #include "memsrc.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 static pd_scan *run(memsrc *m, uint32_t n, pd_options *o)
 {
@@ -959,12 +961,22 @@ static void test_many_clusters(void)
     free(doc);
 }
 
+/* Counts the warnings that say the profiles are held in memory. */
+static void count_held(void *ctx, const char *doc, uint64_t line, const char *msg)
+{
+    PD_UNUSED(doc);
+    PD_UNUSED(line);
+    if (strstr(msg, "verification profiles") && strstr(msg, "held in memory"))
+        ++*(int *)ctx;
+}
+
 /* Past their budget, verification's profiles go to a temporary file and are
  * read back in runs that fit it: chains of near texts (each member measured
  * against a keep row it was not paired with) give the same rows and
  * similarities, bit for bit, with the profiles in memory, moved to the file
- * after each batch (two batches here) or in runs of a few pairs, on 1 and 2
- * threads. */
+ * after each batch (two batches here) or in runs of a few pairs, or moved
+ * to a file that fills up after a few jobs' profiles (all then read back
+ * into memory, with a warning), on 1 and 2 threads. */
 static void test_profiles_on_file(void)
 {
     enum { GROUPS = 7000, WORDS = 40 };
@@ -979,22 +991,36 @@ static void test_profiles_on_file(void)
             doc[n - 1] = '\n';
         }
     const char *names[] = {"doc"}, *texts[] = {doc};
-    size_t budgets[] = {0, 1, 1 << 16}, rows = 0;
+    size_t budgets[] = {0, 1, 1 << 16, 1}, rows = 0;
     pd_row *want = NULL;
+    struct rlimit fsize;
+    getrlimit(RLIMIT_FSIZE, &fsize);
+    signal(SIGXFSZ, SIG_IGN); /* a write past the limit fails instead */
     for (unsigned threads = 1; threads <= 2; threads++)
         for (size_t k = 0; k < sizeof budgets / sizeof *budgets; k++) {
+            /* files of 2.5 MB: the first batch's profiles take 1.9 MB of
+             * the 3.2 MB, and the file fills up in the second, 76 KB a job */
+            bool full = k == 3;
             pd_options o;
             pd_options_init(&o);
             o.threads = threads;
             o.verify_memory = budgets[k];
+            int held = 0;
+            o.diag = count_held;
+            o.diag_ctx = &held;
             memsrc m = {.names = names, .texts = texts};
+            struct rlimit small = {2560 << 10, fsize.rlim_max};
+            if (full)
+                setrlimit(RLIMIT_FSIZE, &small);
             pd_scan *sc = run(&m, 1, &o);
+            setrlimit(RLIMIT_FSIZE, &fsize);
             CHECK(sc != NULL);
             if (!sc)
                 break;
             const pd_stats *st = pd_scan_stats(sc);
             CHECK(st->profile_bytes >= (uint64_t)GROUPS * 3 * (WORDS - 2) * 4);
-            CHECK(st->profile_bytes_on_file == (budgets[k] ? st->profile_bytes : 0));
+            CHECK(st->profile_bytes_on_file == (budgets[k] && !full ? st->profile_bytes : 0));
+            CHECK(held == full);
             if (!want) {
                 rows = pd_scan_row_count(sc);
                 want = malloc(rows * sizeof *want);
