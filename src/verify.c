@@ -244,6 +244,12 @@ static pd_status to_memory(pd_scan *sc, vstate *v)
     return PD_OK;
 }
 
+/* Where profile p lies in its thread's buffer, or in the file. */
+static uint64_t profile_offset(const pd_scan *sc, uint32_t p)
+{
+    return sc->prof_at[p] & (((uint64_t)1 << PD_PROF_SHIFT) - 1);
+}
+
 /* Write thread t's buffer to the file at its base. */
 static void write_held(void *ctx, unsigned tid, size_t t)
 {
@@ -277,11 +283,11 @@ static pd_status spill(pd_scan *sc, vstate *v)
     pd_parallel_for(sc->pool, sc->threads, sc->threads, write_held, v);
     if (v->write_err)
         return to_memory(sc, v); /* nothing points at the file yet */
-    const uint64_t mask = ((uint64_t)1 << PD_PROF_SHIFT) - 1;
     for (size_t p = v->spilled; p < sc->n_prof; p++) {
-        uint64_t at = sc->prof_at[p], t = at >> PD_PROF_SHIFT;
+        uint64_t t = sc->prof_at[p] >> PD_PROF_SHIFT;
         if (t < sc->threads) /* else written by its job */
-            sc->prof_at[p] = (uint64_t)sc->threads << PD_PROF_SHIFT | (v->base[t] + (at & mask));
+            sc->prof_at[p] = (uint64_t)sc->threads << PD_PROF_SHIFT |
+                             (v->base[t] + profile_offset(sc, (uint32_t)p));
     }
     v->spilled = sc->n_prof;
     for (unsigned t = 0; t < sc->threads; t++)
@@ -403,11 +409,6 @@ done:
     return st;
 }
 
-static uint64_t profile_offset(const pd_scan *sc, uint32_t p)
-{
-    return sc->prof_at[p] & (((uint64_t)1 << PD_PROF_SHIFT) - 1);
-}
-
 /* Profile p, held in memory. */
 static const uint32_t *profile_at(const pd_scan *sc, uint32_t p)
 {
@@ -451,7 +452,8 @@ typedef struct reader {
     _Alignas(64) pd_buf buf; /* the range's profiles */
     uint64_t *key, *tmp;     /* offset << SIDE_BITS | side, and a sort buffer */
     const uint32_t **at;     /* two profiles an item, or NULL: not scored */
-    size_t cap_key, cap_tmp, cap_at;
+    uint32_t *prof;          /* and their numbers */
+    size_t cap_key, cap_tmp, cap_at, cap_prof;
 } reader;
 
 typedef struct scoring {
@@ -466,13 +468,6 @@ typedef struct scoring {
     int read_err;     /* errno of a failed read, or 0 */
 } scoring;
 
-static uint32_t side_text(const scoring *s, size_t i, int side)
-{
-    uint32_t ta, tb;
-    s->pair(s->ctx, i, &ta, &tb);
-    return side ? tb : ta;
-}
-
 /* Read the profiles of items [from, to) into rd->buf, sorted by their place
  * in the file, and point rd->at at them: two passes over the sorted sides,
  * one to size the buffer and one to read. */
@@ -483,13 +478,15 @@ static pd_status read_range(const scoring *s, reader *rd, size_t from, size_t to
     PD_TRY(PD_REGROW(rd->key, rd->cap_key, sides));
     PD_TRY(PD_REGROW(rd->tmp, rd->cap_tmp, sides));
     PD_TRY(PD_REGROW(rd->at, rd->cap_at, sides));
+    PD_TRY(PD_REGROW(rd->prof, rd->cap_prof, sides));
     for (size_t i = from; i < to; i++) {
         uint32_t ta, tb;
         bool scored = s->pair(s->ctx, i, &ta, &tb);
         rd->at[2 * (i - from)] = rd->at[2 * (i - from) + 1] = NULL;
         for (int side = 0; scored && side < 2; side++) {
-            uint32_t p = sc->prof_of[side ? tb : ta];
-            rd->key[m++] = profile_offset(sc, p) << SIDE_BITS | (2 * (i - from) + (size_t)side);
+            size_t k = 2 * (i - from) + (size_t)side;
+            uint32_t p = rd->prof[k] = sc->prof_of[side ? tb : ta];
+            rd->key[m++] = profile_offset(sc, p) << SIDE_BITS | k;
         }
     }
     pd_sort_u64(rd->key, m, rd->tmp);
@@ -510,8 +507,7 @@ static pd_status read_range(const scoring *s, reader *rd, size_t from, size_t to
             if (k == m)
                 break;
             size_t side = rd->key[k] & ((1u << SIDE_BITS) - 1);
-            uint32_t p = sc->prof_of[side_text(s, from + side / 2, (int)(side & 1))];
-            uint64_t e = off + sc->prof_len[p];
+            uint64_t e = off + sc->prof_len[rd->prof[side]];
             if (e > end) {
                 used += e - end;
                 end = e;
@@ -600,6 +596,7 @@ static pd_status score_items(pd_scan *sc, size_t n, pair_fn pair, const void *ct
         free(s.rd[i].key);
         free(s.rd[i].tmp);
         free(s.rd[i].at);
+        free(s.rd[i].prof);
     }
     free(s.rd);
     free(s.st);
