@@ -50,6 +50,20 @@ void *pd_calloc(size_t n, size_t size);
 /* The same for scratch whose contents need not be kept. */
 pd_status pd_regrow(void **p, size_t *cap, size_t need, size_t sz);
 #define PD_REGROW(arr, cap, need) pd_regrow((void **)&(arr), &(cap), (need), sizeof *(arr))
+/* Arrays that grow together in one block (see util.c): array[i] points to
+ * the caller's pointer to an array of entries of size[i] bytes; each has
+ * room for cap entries. The first growth makes room for at least `first`. */
+enum { PD_LANES_MAX = 8 };
+typedef struct pd_lanes {
+    unsigned n;
+    void **array[PD_LANES_MAX];
+    size_t size[PD_LANES_MAX];
+    size_t first, cap;
+    void *block;
+} pd_lanes;
+/* Room for `need` entries in every array, keeping the first `used`. */
+pd_status pd_lanes_grow(pd_lanes *l, size_t need, size_t used);
+void pd_lanes_free(pd_lanes *l);
 
 pd_status pd_buf_reserve(pd_buf *b, size_t need);
 

@@ -257,13 +257,15 @@ typedef struct scratch {
      * by the batch's parity like signed_in: the merge of one batch reads
      * them while the next batch is processed. A buffer a thread, reused from
      * batch to batch, not arrays a chunk: those were first touched page by
-     * page as chunks grew them, in glibc's heap and arenas. */
+     * page as chunks grew them, in glibc's heap and arenas. The arrays of a
+     * unit and its signature lie in one block (see out_lanes). */
     struct chunk_out {
         pd_urec *u;
         pd_h128 *h;
         uint64_t *bytes;
         uint32_t *line_end, *known, *keys, *signed_unit;
-        size_t units, sigs, cap_u, cap_h, cap_bytes, cap_line_end, cap_known, cap_k, cap_signed;
+        pd_lanes lanes;
+        size_t units, sigs;
         uint64_t batch;
     } out[2];
     /* The chunk's bytes: document offset x is at d[x - origin]; d is the
@@ -346,12 +348,8 @@ static pd_status sign_unit(pd_scan *sc, scratch *s, chunk *c, size_t j, const pd
     size_t n = pd_shingles(norm->data, norm->len, sc->o.shingle, s->sh, s->cap_sh);
     pd_minhash_sign(sc->mh, s->sh, n, s->sig);
     size_t k = c->signatures;
-    struct chunk_out *o = &s->out[s->signing];
-    if (c->soff + k + 1 > o->cap_signed || (c->soff + k + 1) * sc->bands > o->cap_k) {
-        PD_TRY(PD_GROW(o->keys, o->cap_k, (c->soff + k + 1) * sc->bands));
-        PD_TRY(PD_GROW(o->signed_unit, o->cap_signed, c->soff + k + 1));
-        bind_chunk(c, o, sc->bands);
-    }
+    /* a unit has one signature at most: there is room (see out_lanes) */
+    assert(c->soff + k < s->out[s->signing].lanes.cap);
     pd_lsh_keys(s->sig, sc->bands, sc->rows, sc->band_mult, c->keys + k * sc->bands);
     c->signed_unit[k] = (uint32_t)j;
     c->signatures++;
@@ -463,14 +461,8 @@ static pd_status add_piece(pd_scan *sc, scratch *s, chunk *c, uint64_t start, ui
     }
     struct chunk_out *o = &s->out[s->signing];
     size_t need = c->uoff + c->n + 1;
-    if (need > o->cap_u || need > o->cap_h || need > o->cap_bytes || need > o->cap_known ||
-        (spans && need > o->cap_line_end)) {
-        PD_TRY(PD_GROW(o->u, o->cap_u, need));
-        if (spans)
-            PD_TRY(PD_GROW(o->line_end, o->cap_line_end, need));
-        PD_TRY(PD_GROW(o->h, o->cap_h, need));
-        PD_TRY(PD_GROW(o->bytes, o->cap_bytes, need));
-        PD_TRY(PD_GROW(o->known, o->cap_known, need));
+    if (need > o->lanes.cap) {
+        PD_TRY(pd_lanes_grow(&o->lanes, need, need - 1));
         bind_chunk(c, o, sc->bands);
     }
     assert(len <= PD_MAX_UNIT_LEN); /* longer ones were split (unit_limit) */
@@ -1403,14 +1395,7 @@ static void pass1_release(pass1 *p)
         free(p->scr[t].sig);
         for (int k = 0; k < 2; k++) {
             pd_exact_release(&p->scr[t].signed_in[k].set);
-            const struct chunk_out *o = &p->scr[t].out[k];
-            free(o->u);
-            free(o->line_end);
-            free(o->h);
-            free(o->bytes);
-            free(o->known);
-            free(o->keys);
-            free(o->signed_unit);
+            pd_lanes_free(&p->scr[t].out[k].lanes);
         }
     }
     free(p->scr);
@@ -1494,6 +1479,42 @@ static pd_status merge_and_process_next(pass1 *p, batch *cur, batch *next)
     return st;
 }
 
+/* A thread's output for a batch: the arrays of its units and of their
+ * signatures (a unit has one at most, so they share a count; none without
+ * bands, in exact mode) in one block (pd_lanes), which reaches huge pages
+ * (and then fills them, see pd_lanes_grow) where the arrays apart would
+ * not: in 4 KB pages a batch of news lines cost 500 faults a thread the
+ * first time, and as many again each time the arrays grew. It starts with
+ * room for FIRST units (fewer for a smaller input), about a batch of long
+ * paragraphs, which then stay on 4 KB pages; more grow onto huge pages. */
+static void out_lanes(struct chunk_out *o, unsigned bands, uint64_t input_bytes)
+{
+    enum { UNIT_BYTES = 64, FIRST = 4096, FIRST_MIN = 64 };
+    uint64_t guess = (input_bytes < CHUNK_BYTES ? input_bytes : CHUNK_BYTES) / UNIT_BYTES;
+    guess = guess < FIRST ? guess : FIRST;
+    o->lanes = (pd_lanes){7,
+                          {(void **)&o->u, (void **)&o->h, (void **)&o->bytes,
+                           (void **)&o->line_end, (void **)&o->known, (void **)&o->keys,
+                           (void **)&o->signed_unit},
+                          {sizeof *o->u, sizeof *o->h, sizeof *o->bytes, sizeof *o->line_end,
+                           sizeof *o->known, bands * sizeof *o->keys,
+                           bands ? sizeof *o->signed_unit : 0},
+                          guess > FIRST_MIN ? (size_t)guess : FIRST_MIN, 0, NULL};
+}
+
+/* The texts the exact table starts with room for: one per TEXT_BYTES of the
+ * input (100 MB of news has one per 345 bytes), so that a large input's
+ * table starts on huge pages and is rebuilt fewer times as it fills. At
+ * most EXPECT_MAX (a table of 4 MB, written whole): the input may hold far
+ * fewer texts (long paragraphs, a banner repeated). An input of unknown
+ * length starts small. */
+static size_t table_expect(uint64_t input_bytes)
+{
+    enum { TEXT_BYTES = 512, EXPECT_MIN = 1 << 10, EXPECT_MAX = 3 << 16 };
+    uint64_t n = input_bytes / TEXT_BYTES;
+    return n < EXPECT_MIN ? EXPECT_MIN : n > EXPECT_MAX ? EXPECT_MAX : (size_t)n;
+}
+
 static pd_status first_pass(pd_scan *sc, const pd_source *src)
 {
     pass1 p = {.sc = sc, .src = src, .input_bytes = input_length(src)};
@@ -1505,6 +1526,9 @@ static pd_status first_pass(pd_scan *sc, const pd_source *src)
     p.scr = aligned_alloc(64, sc->threads * sizeof *p.scr);
     if (p.scr)
         memset(p.scr, 0, sc->threads * sizeof *p.scr);
+    for (unsigned t = 0; t < sc->threads && p.scr; t++)
+        for (int k = 0; k < 2; k++)
+            out_lanes(&p.scr[t].out[k], sc->bands, p.input_bytes);
     if (!p.b[0].c || !p.b[1].c || !p.scr)
         goto done;
     /* Each thread's signature on cache lines of its own: the threads write
@@ -1513,7 +1537,7 @@ static pd_status first_pass(pd_scan *sc, const pd_source *src)
     for (unsigned t = 0; t < sc->threads && sc->near; t++)
         if (!(p.scr[t].sig = aligned_alloc(64, sig_bytes)))
             goto done;
-    if ((st = pd_exact_init(&sc->table, 1 << 16)) != PD_OK)
+    if ((st = pd_exact_init(&sc->table, table_expect(p.input_bytes))) != PD_OK)
         goto done;
     if ((st = cut_batch(&p, &p.b[0])) != PD_OK)
         goto done;

@@ -2,7 +2,10 @@
  * start on a 2 MB boundary (their own huge pages) and small ones come from
  * malloc; pd_calloc zeroes; pd_grow keeps every element across growth, from
  * the heap onto huge pages and from one huge block to the next; pd_regrow
- * gives room without keeping contents; all are released with free(). */
+ * gives room without keeping contents; all are released with free().
+ * pd_lanes_grow keeps the entries in use of arrays that share one block,
+ * each on a cache line of its own, and fills the huge pages of a large
+ * block with room. */
 #include "check.h"
 #include "internal.h"
 
@@ -97,10 +100,54 @@ static void test_regrow(void)
     free(s);
 }
 
+static size_t lane_bytes(size_t cap, size_t size)
+{
+    return (cap * size + 63) / 64 * 64;
+}
+
+/* Three arrays of different entry sizes (one empty) grown together one
+ * entry at a time past the huge-page size: every entry written is kept,
+ * each array starts on a cache line and none overlaps the next, and a block
+ * on huge pages has as many entries as its whole pages hold. */
+static void test_lanes(void)
+{
+    uint64_t *a = NULL;
+    uint32_t *b = NULL;
+    char *none = NULL;
+    pd_lanes l = {3, {(void **)&a, (void **)&b, (void **)&none}, {8, 4, 0}, 100, 0, NULL};
+    size_t n = 200000, growths = 0; /* 2.4 MB of entries */
+    bool ok = true, laid_out = true, filled = true;
+    for (size_t i = 0; i < n && ok; i++) {
+        size_t cap = l.cap;
+        if ((ok = pd_lanes_grow(&l, i + 1, i) == PD_OK) && l.cap != cap) {
+            growths++;
+            laid_out &= (uintptr_t)a % 64 == 0 && (uintptr_t)b % 64 == 0 &&
+                        (char *)b >= (char *)(a + l.cap) && l.cap >= i + 1;
+            size_t bytes = lane_bytes(l.cap, 8) + lane_bytes(l.cap, 4);
+            if (bytes >= MB) /* within the arrays' padding of its whole pages */
+                filled &= aligned(l.block) && (bytes + HUGE - 1) / HUGE * HUGE - bytes < 3 * 64 + 12;
+        }
+        if (ok) {
+            a[i] = i * 0x9E3779B97F4A7C15u;
+            b[i] = (uint32_t)i ^ 0x5bd1e995u;
+        }
+    }
+    CHECK(ok && l.cap >= n && growths > 5);
+    CHECK(laid_out);
+    CHECK(filled);
+    size_t wrong = 0;
+    for (size_t i = 0; ok && i < n; i++)
+        wrong += a[i] != i * 0x9E3779B97F4A7C15u || b[i] != ((uint32_t)i ^ 0x5bd1e995u);
+    CHECK(wrong == 0);
+    pd_lanes_free(&l);
+    CHECK(!a && !b && !l.block && l.cap == 0);
+}
+
 int main(void)
 {
     test_alloc();
     test_grow();
     test_regrow();
+    test_lanes();
     return check_done("test_alloc");
 }
