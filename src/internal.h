@@ -50,6 +50,9 @@ void *pd_calloc(size_t n, size_t size);
 /* The same for scratch whose contents need not be kept. */
 pd_status pd_regrow(void **p, size_t *cap, size_t need, size_t sz);
 #define PD_REGROW(arr, cap, need) pd_regrow((void **)&(arr), &(cap), (need), sizeof *(arr))
+/* Zeroed memory whose untouched pages cost nothing; freed with pd_zfree(). */
+void *pd_zalloc(size_t bytes);
+void pd_zfree(void *p, size_t bytes);
 /* Arrays that grow together in one block (see util.c): array[i] points to
  * the caller's pointer to an array of entries of size[i] bytes; each has
  * room for cap entries. The first growth makes room for at least `first`. */

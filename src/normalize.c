@@ -571,19 +571,22 @@ static int32_t decode_utf8(const unsigned char *s, size_t avail, size_t *k)
  * Plane, then SUPPLEMENTARY entries for the others (emoji, rare Han), each
  * for the last code point met with its low bits. */
 enum { BMP = 1 << 16, SUPPLEMENTARY = 1 << 12 };
+#define CACHE_BYTES                                                                            \
+    ((BMP + SUPPLEMENTARY) * sizeof(uint64_t) + SUPPLEMENTARY * sizeof(uint32_t) +             \
+     RUN_SLOTS * sizeof(struct pd_run_slot))
 
 /* The cache, for flags: emptied when it was for others; false when out of
  * memory (the text then takes utf8proc's way). */
 static bool cache_ready(pd_normcache *c, unsigned flags)
 {
-    if (!c->cp) {
-        c->cp = calloc(BMP + SUPPLEMENTARY, sizeof *c->cp);
-        c->sup_cp = calloc(SUPPLEMENTARY, sizeof *c->sup_cp);
-        c->runs = calloc(RUN_SLOTS, sizeof *c->runs);
-        if (!c->cp || !c->sup_cp || !c->runs) {
-            pd_normcache_release(c);
+    if (!c->cp) { /* one mapping: most of it is never touched (pd_zalloc) */
+        char *p = pd_zalloc(CACHE_BYTES);
+        if (!p)
             return false;
-        }
+        c->cp = (uint64_t *)p;
+        c->sup_cp = (uint32_t *)(p + (BMP + SUPPLEMENTARY) * sizeof *c->cp);
+        c->runs = (struct pd_run_slot *)(p + (BMP + SUPPLEMENTARY) * sizeof *c->cp +
+                                         SUPPLEMENTARY * sizeof *c->sup_cp);
         c->flags = flags;
     }
     if (c->flags != flags) {
@@ -610,9 +613,7 @@ static inline uint64_t *entry_of(pd_normcache *c, int32_t cp)
 
 void pd_normcache_release(pd_normcache *c)
 {
-    free(c->cp);
-    free(c->sup_cp);
-    free(c->runs);
+    pd_zfree(c->cp, CACHE_BYTES);
     for (int i = 0; i < 3; i++)
         pd_buf_release(&c->copies[i]);
     c->cp = NULL;

@@ -4,8 +4,8 @@
  * the heap onto huge pages and from one huge block to the next; pd_regrow
  * gives room without keeping contents; all are released with free().
  * pd_lanes_grow keeps the entries in use of arrays that share one block,
- * each on a cache line of its own, and fills the huge pages of a large
- * block with room. */
+ * each on a cache line of its own; a block that grows a second time goes
+ * to huge pages, and fills them with room. */
 #include "check.h"
 #include "internal.h"
 
@@ -107,8 +107,9 @@ static size_t lane_bytes(size_t cap, size_t size)
 
 /* Three arrays of different entry sizes (one empty) grown together one
  * entry at a time past the huge-page size: every entry written is kept,
- * each array starts on a cache line and none overlaps the next, and a block
- * on huge pages has as many entries as its whole pages hold. */
+ * each array starts on a cache line and none overlaps the next, and every
+ * block after the first is on huge pages with as many entries as its whole
+ * pages hold. */
 static void test_lanes(void)
 {
     uint64_t *a = NULL;
@@ -123,16 +124,19 @@ static void test_lanes(void)
             growths++;
             laid_out &= (uintptr_t)a % 64 == 0 && (uintptr_t)b % 64 == 0 &&
                         (char *)b >= (char *)(a + l.cap) && l.cap >= i + 1;
+            /* from the second block on, whole huge pages, filled to within
+             * the arrays' padding */
             size_t bytes = lane_bytes(l.cap, 8) + lane_bytes(l.cap, 4);
-            if (bytes >= MB) /* within the arrays' padding of its whole pages */
-                filled &= aligned(l.block) && (bytes + HUGE - 1) / HUGE * HUGE - bytes < 3 * 64 + 12;
+            if (growths > 1)
+                filled &= aligned(l.block) && bytes >= MB &&
+                           (bytes + HUGE - 1) / HUGE * HUGE - bytes < 3 * 64 + 12;
         }
         if (ok) {
             a[i] = i * 0x9E3779B97F4A7C15u;
             b[i] = (uint32_t)i ^ 0x5bd1e995u;
         }
     }
-    CHECK(ok && l.cap >= n && growths > 5);
+    CHECK(ok && l.cap >= n && growths >= 3);
     CHECK(laid_out);
     CHECK(filled);
     size_t wrong = 0;
