@@ -364,8 +364,12 @@ static pd_status build_profiles(pd_scan *sc, const pd_source *src, size_t wanted
 {
     vstate v = {.sc = sc, .src = src};
     pd_status st = PD_ENOMEM;
-    sc->prof_at = pd_alloc((wanted + 1) * sizeof *sc->prof_at);
-    sc->prof_len = pd_alloc((wanted + 1) * sizeof *sc->prof_len);
+    /* one block (prof_len after prof_at), on huge pages from 1 MB: written
+     * by the main thread, a 4 KB page at a time they cost it 300 faults at
+     * 100 MB of news */
+    size_t at_bytes = (wanted + 1) * sizeof *sc->prof_at;
+    if ((sc->prof_at = pd_alloc(at_bytes + (wanted + 1) * sizeof *sc->prof_len)))
+        sc->prof_len = (uint32_t *)((char *)sc->prof_at + at_bytes);
     sc->prof_buf = calloc(sc->threads + 1, sizeof *sc->prof_buf); /* + the file's, read back */
     v.items = pd_alloc(BATCH_ITEMS * sizeof *v.items);
     v.w = aligned_alloc(64, sc->threads * sizeof *v.w);
@@ -418,8 +422,7 @@ static const uint32_t *profile_at(const pd_scan *sc, uint32_t p)
 void pd_verify_release(pd_scan *sc)
 {
     free(sc->prof_of);
-    free(sc->prof_at);
-    free(sc->prof_len);
+    free(sc->prof_at); /* and prof_len with it */
     for (unsigned t = 0; sc->prof_buf && t <= sc->threads; t++)
         free(sc->prof_buf[t]);
     free(sc->prof_buf);
