@@ -248,14 +248,15 @@ pd_status pd_lanes_grow(pd_lanes *l, size_t need, size_t used)
     /* A block that grows a second time goes to huge pages at once: the
      * steps between would each be touched page by page. */
     if (l->cap && entry > 0 && lanes_bytes(l, cap) < HUGE_MIN)
-        cap = HUGE_MIN / entry;
+        cap = (HUGE_MIN + entry - 1) / entry;
     size_t bytes = lanes_bytes(l, cap);
     if (bytes == SIZE_MAX)
         return PD_ENOMEM;
     if (bytes >= HUGE_MIN && entry > 0) {
         /* on huge pages: as many entries as whole huge pages hold */
         bytes = (bytes + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
-        cap = (bytes - 64 * l->n) / entry;
+        size_t fill = (bytes - 64 * l->n) / entry; /* fits whatever the padding */
+        cap = fill > cap ? fill : cap;
     }
     /* below the huge-page size, on a cache line (malloc gives 16 bytes) */
     char *block = bytes >= HUGE_MIN ? pd_alloc(bytes) : aligned_alloc(64, bytes ? bytes : 64);

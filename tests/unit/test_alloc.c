@@ -145,6 +145,17 @@ static void test_lanes(void)
     CHECK(wrong == 0);
     pd_lanes_free(&l);
     CHECK(!a && !b && !l.block && l.cap == 0);
+
+    /* Entries of 64 bytes filling 2 MB exactly, with no room for padding:
+     * the block still has room for every entry asked for. */
+    uint64_t *w = NULL;
+    pd_lanes one = {1, {(void **)&w}, {64}, 16, 0, NULL};
+    size_t need = HUGE / 64;
+    bool room = pd_lanes_grow(&one, 100, 0) == PD_OK && pd_lanes_grow(&one, need, 0) == PD_OK;
+    CHECK(room && one.cap >= need);
+    if (room)
+        memset(w, 7, need * 64); /* every byte asked for is usable (ASan) */
+    pd_lanes_free(&one);
 }
 
 int main(void)
