@@ -235,7 +235,7 @@ typedef struct block {
     size_t cap_tmp;
     size_t *off, *len;     /* each row's text in the arena */
     uint32_t *same;        /* the earlier row whose text a row repeats, or NONE */
-    size_t cap_rows;
+    pd_lanes rows_room;    /* order, off, len and same in one block */
     struct seen {          /* texts read, by their key: see repeat_of() */
         uint32_t key, row;
     } *seen;
@@ -331,19 +331,17 @@ static pd_status read_texts(report *r, size_t bytes)
     return PD_OK;
 }
 
-/* Room for n rows in the block's per-row arrays, which keep their contents. */
-static pd_status block_rows(block *b, size_t n)
+/* The block's per-row arrays in one block: a block of BLOCK_ROWS rows then
+ * lies on a huge page, where the arrays apart, each under the size that
+ * gets one (pd_alloc), cost 450 faults of 4 KB pages, 2 ms of the report's
+ * serial part for 100 MB of news. */
+static void block_lanes(block *b)
 {
-    size_t c = b->cap_rows;
-    PD_TRY(PD_GROW(b->order, c, n));
-    c = b->cap_rows;
-    PD_TRY(PD_GROW(b->off, c, n));
-    c = b->cap_rows;
-    PD_TRY(PD_GROW(b->len, c, n));
-    c = b->cap_rows;
-    PD_TRY(PD_GROW(b->same, c, n));
-    b->cap_rows = c; /* the same growth from the same room: one capacity for all */
-    return PD_OK;
+    b->rows_room = (pd_lanes){4,
+                              {(void **)&b->order, (void **)&b->off, (void **)&b->len,
+                               (void **)&b->same},
+                              {sizeof *b->order, sizeof *b->off, sizeof *b->len, sizeof *b->same},
+                              0, 0, NULL};
 }
 
 /* An empty table of texts read, for up to `rows` rows (half full at most). */
@@ -391,8 +389,8 @@ static pd_status read_block(report *r, size_t first)
     size_t rows = sc->n_report - first < most ? sc->n_report - first : most;
     size_t read_bytes = most * READ_PER_ROW;
     PD_TRY(seen_reset(b, rows));
-    if (rows > b->cap_rows)
-        PD_TRY(block_rows(b, rows));
+    b->rows_room.first = rows;
+    PD_TRY(pd_lanes_grow(&b->rows_room, rows, 0));
     b->first = first;
     b->reads = 0;
     size_t at = 0, k = 0;
@@ -579,11 +577,8 @@ static pd_status write_block(report *r, out *o)
 
 static void block_release(block *b, unsigned threads)
 {
-    free(b->order);
+    pd_lanes_free(&b->rows_room);
     free(b->tmp);
-    free(b->off);
-    free(b->len);
-    free(b->same);
     free(b->seen);
     pd_buf_release(&b->arena);
     free(b->read_st);
@@ -598,6 +593,7 @@ static pd_status write_rows(pd_scan *sc, const pd_source *src, out *o)
 {
     block b;
     memset(&b, 0, sizeof b);
+    block_lanes(&b);
     report r = {sc, src, &b, o->safe};
     pd_status st = PD_OK;
     header(o, PD_CSV_HEADER);
