@@ -216,7 +216,7 @@ static void header(out *o, const char *h)
  * in parallel, in pieces of PIECE_ROWS appended to the buffer of the thread
  * that formats it, and the pieces are written in row order. A thread's buffer
  * is kept from slice to slice: one buffer a thread, not one a piece, reaches
- * the size (1 MB) from which it is placed on huge pages. */
+ * the size (512 KB) from which it is placed on huge pages. */
 enum {
     BLOCK_ROWS = 1 << 16,
     BLOCK_SHARE = 16,

@@ -364,7 +364,7 @@ static pd_status build_profiles(pd_scan *sc, const pd_source *src, size_t wanted
 {
     vstate v = {.sc = sc, .src = src};
     pd_status st = PD_ENOMEM;
-    /* one block (prof_len after prof_at), on huge pages from 1 MB: written
+    /* one block (prof_len after prof_at), on huge pages from 512 KB: written
      * by the main thread, a 4 KB page at a time they cost it 300 faults at
      * 100 MB of news */
     size_t at_bytes = (wanted + 1) * sizeof *sc->prof_at;
