@@ -108,14 +108,11 @@ void pd_lsh_keys(const uint32_t *sig, unsigned bands, unsigned rows, const uint6
     }
 }
 
-/* What a thread keeps from band to band: its scratch, and the union of the
- * pairs of the bands it has taken (see pd_lsh_pairs). */
+/* A thread's scratch, kept from band to band. */
 typedef struct band_thread {
     _Alignas(64) uint64_t *v, *tmp; /* (key, id) pairs, then sort scratch */
     uint64_t *seen;                 /* the bitmaps of keys seen once and again */
     size_t cap_tmp;
-    uint64_t *list, *spare; /* its pairs, sorted and unique, and room to merge */
-    size_t n_list, cap_list, cap_spare;
 } band_thread;
 
 typedef struct band_job {
@@ -124,6 +121,10 @@ typedef struct band_job {
     unsigned bits;   /* a bitmap has 2^bits bits, indexed by a key's top bits */
     band_thread *t;  /* per thread */
     pd_status *st;   /* per band */
+    /* the pairs of the bands done, sorted and unique, and room to merge */
+    pthread_mutex_t lock;
+    uint64_t *list, *spare;
+    size_t n_list, cap_list, cap_spare;
 } band_job;
 
 /* The pairs a bucket of n members yields: each member after the first is
@@ -198,16 +199,18 @@ static pd_status band_pairs(band_job *b, band_thread *t, size_t j, uint64_t **ou
     return PD_OK;
 }
 
-/* Band j's pairs, added to this thread's list. */
+/* Band j's pairs, added to the list. */
 static void band(void *ctx, unsigned tid, size_t j)
 {
     band_job *b = ctx;
-    band_thread *t = &b->t[tid];
     uint64_t *p = NULL;
     size_t n = 0;
-    b->st[j] = band_pairs(b, t, j, &p, &n);
-    if (b->st[j] == PD_OK)
-        b->st[j] = merge_pairs(&t->list, &t->n_list, &t->cap_list, &t->spare, &t->cap_spare, p, n);
+    b->st[j] = band_pairs(b, &b->t[tid], j, &p, &n);
+    if (b->st[j] == PD_OK) {
+        pthread_mutex_lock(&b->lock);
+        b->st[j] = merge_pairs(&b->list, &b->n_list, &b->cap_list, &b->spare, &b->cap_spare, p, n);
+        pthread_mutex_unlock(&b->lock);
+    }
     free(p);
 }
 
@@ -254,8 +257,9 @@ pd_status pd_lsh_pairs(const pd_bandkeys *keys, unsigned bands, pd_pool *pool, u
         threads = 1; /* starting a thread costs more than the work */
     if (threads == 0)
         threads = 1;
-    band_job b = {keys, n, BITMAP_MIN, aligned_alloc(64, threads * sizeof *b.t),
-                  calloc(bands, sizeof *b.st)};
+    band_job b = {.keys = keys, .n = n, .bits = BITMAP_MIN,
+                  .t = aligned_alloc(64, threads * sizeof *b.t),
+                  .st = calloc(bands, sizeof *b.st)};
     if (b.t)
         memset(b.t, 0, threads * sizeof *b.t);
     /* About eight bits a key: one key in eight that is met once shares its
@@ -263,14 +267,13 @@ pd_status pd_lsh_pairs(const pd_bandkeys *keys, unsigned bands, pd_pool *pool, u
     while (b.bits < BITMAP_MAX && ((size_t)1 << b.bits) < 8 * (size_t)n)
         b.bits++;
     pd_status st = PD_ENOMEM;
-    if (!b.t || !b.st)
+    if (!b.t || !b.st || PD_GROW(b.list, b.cap_list, 1) != PD_OK) /* it exists, even when empty */
         goto done;
     for (unsigned t = 0; t < threads; t++) {
         band_thread *bt = &b.t[t];
         if (!(bt->v = pd_alloc(((size_t)n + 1) * sizeof *bt->v)) ||
             !(bt->tmp = pd_alloc(((size_t)n + 1) * sizeof *bt->tmp)) ||
-            !(bt->seen = pd_alloc(((size_t)1 << b.bits) / 4)) ||
-            PD_GROW(bt->list, bt->cap_list, 1) != PD_OK) /* a list exists, even when empty */
+            !(bt->seen = pd_alloc(((size_t)1 << b.bits) / 4)))
             goto done;
         bt->cap_tmp = (size_t)n + 1;
         /* Each band reads its n keys into tmp; v holds only the keys met
@@ -280,32 +283,30 @@ pd_status pd_lsh_pairs(const pd_bandkeys *keys, unsigned bands, pd_pool *pool, u
     }
     /* The bands are taken by the threads as each is free (in rounds of one
      * band a thread, the threads waited for the slowest band of each: 8 ms
-     * of 40 for 100 MB of news at -j2), and each thread adds its bands'
-     * pairs to a list of its own. The lists are then merged: their union,
-     * sorted and unique, is the same for any thread count and any order. A
-     * thread holds one band's pairs at a time. */
+     * of 40 for 100 MB of news at -j2), and each band's pairs are merged
+     * into the list as the band ends, one merge at a time. The list, their
+     * union, sorted and unique, is the same for any thread count and order;
+     * a thread holds one band's pairs at a time. */
+    pthread_mutex_init(&b.lock, NULL);
     pd_parallel_for(pool, threads, bands, band, &b);
+    pthread_mutex_destroy(&b.lock);
     st = PD_OK;
     for (unsigned j = 0; j < bands && st == PD_OK; j++)
         st = b.st[j];
-    band_thread *t0 = &b.t[0];
-    for (unsigned t = 1; t < threads && st == PD_OK; t++)
-        st = merge_pairs(&t0->list, &t0->n_list, &t0->cap_list, &t0->spare, &t0->cap_spare,
-                         b.t[t].list, b.t[t].n_list);
     if (st == PD_OK) {
-        *pairs = t0->list;
-        *npairs = t0->n_list;
-        t0->list = NULL;
+        *pairs = b.list;
+        *npairs = b.n_list;
+        b.list = NULL;
     }
 done:
     for (unsigned t = 0; t < threads && b.t; t++) {
         free(b.t[t].v);
         free(b.t[t].tmp);
         free(b.t[t].seen);
-        free(b.t[t].list);
-        free(b.t[t].spare);
     }
     free(b.t);
+    free(b.list);
+    free(b.spare);
     free(b.st);
     return st;
 }
