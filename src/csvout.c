@@ -233,7 +233,7 @@ typedef struct block {
     uint64_t *order;       /* unit << 32 | row offset in block, sorted */
     uint64_t *tmp;         /* room to sort order */
     size_t cap_tmp;
-    size_t *off, *len;     /* each row's text in the arena */
+    size_t *off, *len;     /* each row's text in the arena: rows read only (text_row) */
     uint32_t *same;        /* the earlier row whose text a row repeats, or NONE */
     pd_lanes rows_room;    /* order, off, len and same in one block */
     struct seen {          /* texts read, by their key: see repeat_of() */
@@ -409,13 +409,14 @@ static pd_status read_block(report *r, size_t first)
     pd_prefault(b->arena.data, at);
     PD_TRY(PD_REGROW(b->tmp, b->cap_tmp, b->reads));
     pd_sort_u64_high(b->order, b->reads, b->tmp); /* the low halves are in order */
-    PD_TRY(read_texts(r, at));
-    for (size_t i = 0; i < b->n; i++)
-        if (b->same[i] != NONE) {
-            b->off[i] = b->off[b->same[i]];
-            b->len[i] = b->len[b->same[i]]; /* as read, and joined */
-        }
-    return PD_OK;
+    return read_texts(r, at);
+}
+
+/* The row of the block whose text row i shows: its own, or the one it
+ * repeats (as read, and joined). */
+static size_t text_row(const block *b, size_t i)
+{
+    return b->same[i] != NONE ? b->same[i] : i;
 }
 
 /* The source column: the file, and the record's line for JSONL and CSV. */
@@ -482,7 +483,7 @@ static void format_row(out *o, const report *rp, size_t i, doc_fields *df)
         o->ok = false;
         return;
     }
-    size_t n = b->len[i], words = 3 * (2 * 9 + 3) + 3; /* role, match, scope */
+    size_t t = text_row(b, i), n = b->len[t], words = 3 * (2 * 9 + 3) + 3; /* role, match, scope */
     size_t need = 6 * U64_FIELD + SIM_FIELD + words + df->o.buf.len + 2 * n + 3 + 16;
     if (pd_buf_reserve(&o->buf, o->buf.len + need) != PD_OK) {
         o->ok = false;
@@ -503,7 +504,7 @@ static void format_row(out *o, const report *rp, size_t i, doc_fields *df)
     d += put_sim(d, r.similarity, r.role == PD_DUPLICATE);
     *d++ = ',';
     d = put_name(d, &scope_q[r.scope]);
-    d += put_field(d, 2 * n + 3, b->arena.data + b->off[i], n, o->safe);
+    d += put_field(d, 2 * n + 3, b->arena.data + b->off[t], n, o->safe);
     memcpy(d, df->o.buf.data + df->name_len, df->o.buf.len - df->name_len);
     d += df->o.buf.len - df->name_len;
     *d++ = '\n';
@@ -569,7 +570,7 @@ static pd_status write_block(report *r, out *o)
     for (b->from = 0; b->from < b->n && o->ok && st == PD_OK; b->from = b->to) {
         size_t text = 0;
         for (b->to = b->from; b->to < b->n && (b->to == b->from || text < SLICE_BYTES); b->to++)
-            text += b->len[b->to];
+            text += b->len[text_row(b, b->to)];
         st = write_slice(r, o);
     }
     return st;
