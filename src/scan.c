@@ -2,8 +2,8 @@
  * scan.c - the scanner: options, and the first pass over the documents.
  *
  * The first pass reads each document once. Documents are mapped a few hundred
- * at a time in parallel (a small one whose length the source knows is mapped
- * later, by the thread that processes it); the main thread cuts them, in
+ * at a time (a small one whose length the source knows is mapped later, by
+ * the thread that processes it); the main thread cuts them, in
  * input order, into chunks of about 1 MiB (less at a batch's end) at unit
  * boundaries (so one huge file still uses every thread; a line longer than
  * that is cut at its pieces, see cut_chunk); a batch of chunks is processed
@@ -12,7 +12,8 @@
  * and, when near-duplicates are wanted, shingle, sign and compute the LSH
  * band keys of each text that neither an earlier batch nor the same thread
  * (in this batch or the one before) has signed. The main thread merges each
- * batch in input order while the next one is processed: it numbers units and
+ * batch in input order while the next one is processed, and then cuts the
+ * batch after that (see merge_and_process_next): it numbers units and
  * lines across chunks and interns each text hash in the exact-repeat table.
  * Only the first unit of each distinct text keeps band keys, so a banner
  * repeated a million times costs one LSH entry.
@@ -282,7 +283,8 @@ static const char *view(const scratch *s, uint64_t off)
     return s->d + (off - s->origin);
 }
 
-/* A document mapped ahead of use, PREFETCH at a time in parallel. */
+/* A document mapped ahead of use, PREFETCH at a time: in parallel, unless
+ * the pool is busy with a batch while the next is cut (pass1.busy). */
 typedef struct mapped {
     const char *data;
     size_t len;
