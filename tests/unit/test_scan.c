@@ -140,7 +140,8 @@ static void same_rows(char **saved, pd_scan *sc)
 /* A line of sentences longer than several chunks is read a chunk at a time
  * (the source is told to release what was read), cut where sentences start:
  * the numbers of the units are those of the whole line, whatever the thread
- * count. */
+ * count, and whether the source knows its documents' lengths (then each
+ * batch is cut while the one before is processed) or not. */
 static void test_sentence_chunks(void)
 {
     size_t cap = 6u << 20, n = 0;
@@ -166,8 +167,9 @@ static void test_sentence_chunks(void)
     pd_options_init(&o);
     o.unit = PD_UNIT_SENTENCE;
     char *first = NULL;
-    for (unsigned threads = 1; threads <= 4; threads *= 2) {
-        memsrc m = {.names = names, .texts = texts};
+    for (unsigned run_no = 0; run_no < 6; run_no++) {
+        unsigned threads = 1u << (run_no % 3);
+        memsrc m = {.names = names, .texts = texts, .known = run_no >= 3};
         pd_row r;
         pd_scan *sc = run_one_repeat(&m, &o, threads, &r);
         if (!sc)
