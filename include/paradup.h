@@ -293,7 +293,7 @@ typedef struct pd_input_options {
     int strict; /* the first malformed record is an error (PD_EPARSE) */
     unsigned threads; /* for parsing JSONL records, and 4 times as many (at
                        * most 32) to read the small files of a walk or a
-                       * list; 0 = all cores */
+                       * list; 0 = every CPU the process may run on */
     /* Input files that may stay open between reads (a corpus of many small
      * files is read again in blocks); 0 = half of the process's soft limit
      * on open files, at most 65,536. Others are opened for each read. */
@@ -365,7 +365,7 @@ typedef struct pd_options {
     unsigned bands;     /* 0: chosen by pd_lsh_choose() */
     unsigned rows;      /* 0: chosen by pd_lsh_choose() */
     int verify;         /* 1: check candidates by exact Jaccard */
-    unsigned threads;   /* 0: one per online core */
+    unsigned threads;   /* 0: one per CPU the process may run on */
     uint64_t seed;      /* PD_DEFAULT_SEED */
     int strict;         /* 1: stop at the first unreadable document */
     /* 1: in a document that looks hard-wrapped, line and sentence units run

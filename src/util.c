@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -535,9 +536,16 @@ uint64_t pd_splitmix64(uint64_t *state)
     return z ^ (z >> 31);
 }
 
+/* The CPUs this process may run on (taskset, a container's cpuset), else
+ * those online. */
 unsigned pd_cpu_count(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
+#ifdef CPU_COUNT
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        n = CPU_COUNT(&set);
+#endif
     return n < 1 ? 1 : n > 256 ? 256 : (unsigned)n;
 }
 

@@ -1,10 +1,15 @@
 /* test_pool.c - the thread pool: every item of a loop is done once, for
- * counts around the size of a grab and for 1 to 5 threads; each thread id is
- * one the loop gave out; one pool runs loop after loop, with fewer threads
- * than it has, and a loop started in the background while the caller works. */
+ * counts around the size of a grab and for 1 to 5 threads (so with helpers
+ * that spin while they wait, and with more threads than CPUs, helpers that
+ * do not); each thread id is one the loop gave out; one pool runs loop
+ * after loop, with fewer threads than it has, and a loop started in the
+ * background while the caller works. The CPUs counted are those the process
+ * may run on. */
+#define _GNU_SOURCE /* sched_setaffinity() */
 #include "check.h"
 #include "internal.h"
 
+#include <sched.h>
 #include <stdatomic.h>
 
 typedef struct count {
@@ -63,5 +68,17 @@ int main(void)
     pd_parallel_for(NULL, 4, 100, mark, &c);
     CHECK(all_once(&c, 100, "no pool"));
     free((void *)c.done);
+    /* Bound to one CPU, the process counts one (the default thread count). */
+    cpu_set_t was, one;
+    if (sched_getaffinity(0, sizeof was, &was) == 0) {
+        int cpu = 0;
+        while (cpu < CPU_SETSIZE - 1 && !CPU_ISSET(cpu, &was))
+            cpu++;
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        CHECK(sched_setaffinity(0, sizeof one, &one) == 0 && pd_cpu_count() == 1);
+        CHECK(sched_setaffinity(0, sizeof was, &was) == 0 &&
+              pd_cpu_count() == (unsigned)CPU_COUNT(&was));
+    }
     return check_done("test_pool");
 }
