@@ -36,7 +36,10 @@ done
 head -c 1000 "$D/news10.txt" > "$D/tiny.txt"
 
 # median SECONDS and max RSS (KB) of RUNS runs of a command, after one run
-# not counted; prints "secs rss". On the development machine (a virtual
+# not counted; prints "secs rss". The wall time is read with date(1) around
+# /usr/bin/time, to the millisecond: time(1)'s %e has steps of 10 ms, 3% of
+# a 0.33 s run. The two date calls add about 1 ms to each run (the bench's
+# start-up row shows what a process costs). On the development machine (a virtual
 # machine whose host takes back memory the guest has left free for about two
 # seconds), memory first touched after that costs 5-6 ms per 2 MB against
 # 0.13 ms when the guest recycles it: the first run after a pause is 0.1-0.15
@@ -47,8 +50,11 @@ measure() {
     while [ $i -lt "$RUNS" ]; do
         [ "${PAUSE:-0}" = 0 ] || sleep "$PAUSE"
         [ -z "${BEFORE:-}" ] || sh -c "$BEFORE"
-        /usr/bin/time -f "%e %M" -o "$D/.t" "$@" >/dev/null 2>"$D/.err" || { cat "$D/.err"; exit 1; }
-        [ $i -lt 0 ] || cat "$D/.t" >> "$D/.times"; i=$((i + 1))
+        t0=$(date +%s.%N)
+        /usr/bin/time -f "%M" -o "$D/.t" "$@" >/dev/null 2>"$D/.err" || { cat "$D/.err"; exit 1; }
+        t1=$(date +%s.%N)
+        [ $i -lt 0 ] || echo "$t0 $t1 $(cat "$D/.t")" | awk '{printf "%.3f %s\n", $2 - $1, $3}' >> "$D/.times"
+        i=$((i + 1))
     done
     sort -n "$D/.times" | awk '{t[NR]=$1; m=$2>m?$2:m} END {print t[int((NR+1)/2)], m}'
 }
@@ -85,7 +91,7 @@ measure_pair() {
         t1=$(date +%s.%N)
         [ $i -lt 0 ] || echo "$t0 $t1" | awk '{print $2 - $1}' >> "$D/.times"; i=$((i + 1))
     done
-    sort -n "$D/.times" | awk '{t[NR]=$1} END {printf "%.2f", t[int((NR+1)/2)]}'
+    sort -n "$D/.times" | awk '{t[NR]=$1} END {printf "%.3f", t[int((NR+1)/2)]}'
 }
 units_of() { $P scan -t 1 -o /dev/null "$1" 2>&1 | sed -n 's/.* documents, \([0-9]*\) units.*/\1/p'; }
 # after a measure1 row: the median on each CPU
@@ -132,7 +138,7 @@ for s in $sizes; do
         eval "t_$(echo "$1" | tr -c 'a-z0-9\n' '_')_${2#-}_$s=$t"
         eval "rss_$(echo "$1" | tr -c 'a-z0-9\n' '_')_${2#-}_$s=$rss"
         awk -v n="$1 $2 ($s MB)" -v m="$m" -v t="$t" -v u="$u" -v r="$rss" -v b="$base_rss" \
-            'BEGIN {printf "%-26s %8d %8.2f %10.1f %9.0f %9.0f", n, m, t, m/t, u/t, (r-b)*1024/u}'
+            'BEGIN {printf "%-26s %8d %8.3f %10.1f %9.0f %9.0f", n, m, t, m/t, u/t, (r-b)*1024/u}'
         [ "$m1" = measure1 ] && [ -n "$cpus" ] && per_cpu || echo
         # what all the CPUs together could do, in units of the fastest one
         [ "$1 $2" = "near -j1" ] && [ -n "$cpus" ] &&
@@ -143,7 +149,7 @@ for s in $sizes; do
     done
     r=$(measure1 sh -c "LC_ALL=C awk '!seen[\$0]++' '$f' > /dev/null"); ta=${r% *}
     awk -v n="awk '!seen[\$0]++' ($s MB)" -v m="$m" -v t="$ta" \
-        'BEGIN {printf "%-26s %8d %8.2f %10.1f %9s %9s", n, m, t, m/t, "", ""}'
+        'BEGIN {printf "%-26s %8d %8.3f %10.1f %9s %9s", n, m, t, m/t, "", ""}'
     [ -n "$cpus" ] && per_cpu || echo
     eval "te=\$t_exact_j2_$s; tn1=\$t_near_j1_$s; tn2=\$t_near_j2_$s"
     awk -v a="$ta" -v e="$te" -v n1="$tn1" -v n2="$tn2" -v s="$s" \
@@ -162,7 +168,7 @@ for mode in near exact; do
     [ $mode = near ] && r=$(measure $P scan -q $K5 -j2 -o /dev/null "$f") || r=$(measure $P scan -q -t 1 -j2 -o /dev/null "$f")
     t=${r% *}; eval "tw_$mode=$t"
     awk -v n="$mode -j2 (100 MB world)" -v m="$m" -v t="$t" -v u="$u" -v r="${r#* }" -v b="$base_rss" \
-        'BEGIN {printf "%-26s %8d %8.2f %10.1f %9.0f %9.0f\n", n, m, t, m/t, u/t, (r-b)*1024/u}'
+        'BEGIN {printf "%-26s %8d %8.3f %10.1f %9.0f %9.0f\n", n, m, t, m/t, u/t, (r-b)*1024/u}'
 done
 awk -v n="$t_near_j2_100" -v e="$t_exact_j2_100" -v wn="$tw_near" -v we="$tw_exact" -v un="$u_100" -v uw="$u" \
     'BEGIN {printf "7 scripts vs news (100 MB, -j2), time per unit: near %.2fx, exact %.2fx\n\n", (wn/uw)/(n/un), (we/uw)/(e/un)}'
