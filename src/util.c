@@ -556,8 +556,9 @@ uint64_t pd_memory_bytes(void)
 }
 
 /* The pool's helpers are started by the first loop that wants them and wait
- * between loops: creating a thread for every loop cost 80 us a thread here,
- * and a run has a hundred loops and more. One loop is in flight at a time;
+ * between loops (awake for a while, then asleep: spin_while): creating a
+ * thread for every loop cost 80 us a thread here, and a run has a hundred
+ * loops and more. One loop is in flight at a time;
  * `round` counts the loops started, so a helper knows a new one from the one
  * it has done. */
 typedef struct pool_arg {
@@ -620,11 +621,11 @@ unsigned pd_pool_size(const pd_pool *p)
     return p ? p->size : 1;
 }
 
-/* Wait, awake, up to SPIN_NS while *v is x (equal) or is not: a loop's end, or the
- * next loop, often comes sooner than a sleeping thread is woken (0.12-0.19
- * ms here, twice for each batch of the first pass). Then the caller sleeps
- * on its condition as before. Only when each thread has a CPU: otherwise a
- * spinning thread takes one from a thread with work. */
+/* Wait, awake, up to SPIN_NS while *v is x (equal) or is not x: a loop's
+ * end, or the next loop, often comes sooner than a sleeping thread is woken
+ * (0.12-0.19 ms here, twice for each batch of the first pass). Then the
+ * caller sleeps on its condition as before. Only when each thread has a
+ * CPU: otherwise a spinning thread takes one from a thread with work. */
 enum { SPIN_NS = 50000 };
 
 static void spin_while(const pd_pool *p, const uint64_t *v, uint64_t x, bool equal)
