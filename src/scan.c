@@ -1513,7 +1513,10 @@ static pd_status merge_and_process_next(pass1 *p, batch *cur, batch *next)
  * not: in 4 KB pages a batch of news lines cost 500 faults a thread the
  * first time, and as many again each time the arrays grew. It starts with
  * room for FIRST units (fewer for a smaller input), about a batch of long
- * paragraphs, which then stay on 4 KB pages; more grow onto huge pages. */
+ * paragraphs: in exact mode (60 bytes a unit) that block stays on 4 KB
+ * pages; with the default 21 bands (144 bytes a unit, 576 KB) it is past
+ * HUGE_MIN (util.c) and lies on a huge page from the start. More units
+ * grow onto huge pages. */
 static void out_lanes(struct chunk_out *o, unsigned bands, uint64_t input_bytes)
 {
     enum { UNIT_BYTES = 64, FIRST = 4096, FIRST_MIN = 64 };
