@@ -474,6 +474,70 @@ static void test_chunks(void)
     free(big);
 }
 
+/* A source whose read() always fails. */
+static pd_status failing_read(void *ctx, uint32_t doc, uint64_t off, size_t len, char *buf)
+{
+    (void)ctx, (void)doc, (void)off, (void)len, (void)buf;
+    return PD_EIO;
+}
+
+/* Chunks of a large document are cut after the newline that follows each
+ * megabyte, looked for in a few KB read with read() and, beyond those, in
+ * the document's pages: lines of 1 to 40 KB, each there twice, are all found
+ * at their lines and bytes, on 1, 2 and 4 threads, and the same when read()
+ * fails (then the chunks are read where they lie, as is every newline). */
+static void test_chunks_long_lines(void)
+{
+    enum { LINES = 150, STEP = 41 };
+    size_t cap = 16u << 20, n = 0, *start = malloc(2 * LINES * sizeof *start);
+    char *big = malloc(cap);
+    for (unsigned half = 0; half < 2; half++)
+        for (unsigned i = 0; i < LINES; i++) {
+            size_t len = 1000 + (size_t)(i * STEP % 111) * 350; /* 1,000 to 39,500 */
+            start[half * LINES + i] = n;
+            n += (size_t)snprintf(big + n, cap - n, "line %u:", i);
+            for (unsigned w = 0; n < start[half * LINES + i] + len; w++)
+                n += (size_t)snprintf(big + n, cap - n, " w%u", (w * 7919u + i) % 100000u);
+            big[n++] = '\n';
+        }
+    big[n] = 0;
+    CHECK(n > (3u << 20)); /* several chunks */
+    const char *names[] = {"big"}, *texts[] = {big};
+    memsrc m = {.names = names, .texts = texts};
+    pd_options o;
+    pd_options_init(&o);
+    o.threshold = 1.0;
+    char *saved = NULL;
+    for (unsigned threads = 1; threads <= 8; threads *= 2) {
+        o.threads = threads > 4 ? 2 : threads;
+        pd_source src = mem_source(&m, 1);
+        if (threads > 4)
+            src.read = failing_read;
+        pd_scan *sc;
+        if (pd_scan_new(&o, &sc) != PD_OK || pd_scan_run(sc, &src) != PD_OK) {
+            CHECK(!"scan");
+            break;
+        }
+        size_t rows = pd_scan_row_count(sc), right = 0;
+        CHECK(rows == 2 * LINES);
+        for (size_t i = 0; i < rows; i++) {
+            pd_row r;
+            pd_scan_row(sc, i, &r);
+            size_t u = r.unit.index - 1;
+            right += u < 2 * LINES && r.unit.line_start == u + 1 &&
+                     r.unit.byte_start == start[u] &&
+                     r.unit.byte_end == (u + 1 < 2 * LINES ? start[u + 1] : n) - 1 &&
+                     r.role == (u < LINES ? PD_KEEP : PD_DUPLICATE);
+        }
+        CHECK(right == rows);
+        same_rows(&saved, sc);
+        pd_scan_free(sc);
+    }
+    free(saved);
+    free(start);
+    free(big);
+}
+
 /* One unreadable document is skipped; strict mode stops. Both when it is
  * mapped ahead and when, its length known, its chunk's thread maps it. */
 static void test_failed_doc(void)
@@ -652,12 +716,6 @@ static void test_report_repeats(void)
 /* Verification reads the candidates' texts again, span by span: pairs of
  * near variants a megabyte or more apart in a 3 MB document are all found,
  * whatever the thread count, and a source that cannot read is named. */
-static pd_status failing_read(void *ctx, uint32_t doc, uint64_t off, size_t len, char *buf)
-{
-    (void)ctx, (void)doc, (void)off, (void)len, (void)buf;
-    return PD_EIO;
-}
-
 static void test_verify_reads(void)
 {
     enum { PAIRS = 40 };
@@ -1056,6 +1114,7 @@ int main(void)
     test_long_wrapped_units(PD_UNIT_SENTENCE);
     test_clusters();
     test_chunks();
+    test_chunks_long_lines();
     test_sentence_chunks();
     test_failed_doc();
     test_report_reads();
