@@ -34,6 +34,12 @@ for s in $sizes; do
         END { flush() }'; } > "$D/news$s.csv"
 done
 head -c 1000 "$D/news10.txt" > "$D/tiny.txt"
+# Every corpus is measured as it lies in the page cache once read from disk
+# (bench/pagecache.c), whatever happened to it since it was made; the 100 MB
+# one is measured as just written, too (see below).
+for s in $sizes; do
+    $B/pagecache "$D/news$s.txt" "$D/news$s" "$D/news$s.jsonl.zst" "$D/news$s.csv"
+done
 
 # median SECONDS and max RSS (KB) of RUNS runs of a command, after one run
 # not counted; prints "secs rss". The wall time is read with date(1) around
@@ -93,6 +99,15 @@ measure_pair() {
     done
     sort -n "$D/.times" | awk '{t[NR]=$1} END {printf "%.3f", t[int((NR+1)/2)]}'
 }
+# One row of the table: NAME MB SECONDS UNITS PEAK_RSS_KB (no newline).
+row() {
+    awk -v n="$1" -v m="$2" -v t="$3" -v u="$4" -v r="$5" -v b="$base_rss" \
+        'BEGIN {printf "%-26s %8d %8.3f %10.1f %9.0f %9.0f", n, m, t, m/t, u/t, (r-b)*1024/u}'
+}
+# The awk baseline's row: NAME MB SECONDS (no newline).
+awk_row() {
+    awk -v n="$1" -v m="$2" -v t="$3" 'BEGIN {printf "%-26s %8d %8.3f %10.1f %9s %9s", n, m, t, m/t, "", ""}'
+}
 units_of() { $P scan -t 1 -o /dev/null "$1" 2>&1 | sed -n 's/.* documents, \([0-9]*\) units.*/\1/p'; }
 # after a measure1 row: the median on each CPU
 per_cpu() { cut -d' ' -f3- "$D/.cpus" | awk '{ printf "   (fastest CPU; each:"; for (i = 1; i <= NF; i++) printf " %s", $i; print ")" }'; }
@@ -137,8 +152,7 @@ for s in $sizes; do
         t=${r% *}; rss=${r#* }
         eval "t_$(echo "$1" | tr -c 'a-z0-9\n' '_')_${2#-}_$s=$t"
         eval "rss_$(echo "$1" | tr -c 'a-z0-9\n' '_')_${2#-}_$s=$rss"
-        awk -v n="$1 $2 ($s MB)" -v m="$m" -v t="$t" -v u="$u" -v r="$rss" -v b="$base_rss" \
-            'BEGIN {printf "%-26s %8d %8.3f %10.1f %9.0f %9.0f", n, m, t, m/t, u/t, (r-b)*1024/u}'
+        row "$1 $2 ($s MB)" "$m" "$t" "$u" "$rss"
         [ "$m1" = measure1 ] && [ -n "$cpus" ] && per_cpu || echo
         # what all the CPUs together could do, in units of the fastest one
         [ "$1 $2" = "near -j1" ] && [ -n "$cpus" ] &&
@@ -148,8 +162,7 @@ for s in $sizes; do
             pair=$(measure_pair $P scan -q $K5 -j1 -o /dev/null "$f" | awk -v t="$t" '{printf "%s s against %s s alone: %.2fx", $1, t, 2 * t / $1}')
     done
     r=$(measure1 sh -c "LC_ALL=C awk '!seen[\$0]++' '$f' > /dev/null"); ta=${r% *}
-    awk -v n="awk '!seen[\$0]++' ($s MB)" -v m="$m" -v t="$ta" \
-        'BEGIN {printf "%-26s %8d %8.3f %10.1f %9s %9s", n, m, t, m/t, "", ""}'
+    awk_row "awk '!seen[\$0]++' ($s MB)" "$m" "$ta"
     [ -n "$cpus" ] && per_cpu || echo
     eval "te=\$t_exact_j2_$s; tn1=\$t_near_j1_$s; tn2=\$t_near_j2_$s"
     awk -v a="$ta" -v e="$te" -v n1="$tn1" -v n2="$tn2" -v s="$s" \
@@ -158,11 +171,34 @@ for s in $sizes; do
     [ -n "${pair:-}" ] && echo "   two near -j1 runs at once, a CPU each: $pair the work of one (what both CPUs give this workload)"
     echo
 done
+# The 100 MB corpus as a file just written an article at a time (as a
+# crawler appends its pages) lies in the page cache: in 4 KB pages, until it
+# is evicted. The main rows again on such a copy.
+a="$D/.appended.txt"
+find "$D/news100" -type f | LC_ALL=C sort | xargs cat > "$a"
+sync "$a"
+echo "the 100 MB corpus as just written, an article a write: reading it takes $($B/pagecache -t "$a") ms," \
+    "as read from disk $($B/pagecache -t "$D/news100.txt") ms (pread of 1 MB, one thread)"
+for mode in "near -j2" "near -j1" "exact -j2" "exact -j1"; do
+    set -- $mode
+    m1=measure; [ "$2" = -j1 ] && m1=measure1
+    [ "$1" = near ] && r=$($m1 $P scan -q $K5 $2 -o /dev/null "$a") || r=$($m1 $P scan -q -t 1 $2 -o /dev/null "$a")
+    eval "ta_${1}_${2#-}=${r% *}"
+    row "$1 $2 (100 MB written)" "$(mb "$a")" "${r% *}" "$u_100" "${r#* }"
+    [ "$m1" = measure1 ] && [ -n "$cpus" ] && per_cpu || echo
+done
+r=$(measure1 sh -c "LC_ALL=C awk '!seen[\$0]++' '$a' > /dev/null")
+awk_row "awk '!seen[\$0]++' (written)" "$(mb "$a")" "${r% *}"
+[ -n "$cpus" ] && per_cpu || echo
+awk -v a="${r% *}" -v e="$ta_exact_j2" -v n1="$ta_near_j1" -v n2="$ta_near_j2" \
+    'BEGIN {printf "ratios (100 MB written): exact -j2 vs awk %.2fx faster; near -j2 vs -j1 %.2fx\n\n", a/e, n1/n2}'
+rm -f "$a"
 # The same kind of corpus in seven scripts (gen's `world`: Latin, Latin
 # with accents, Cyrillic, Greek, Han, Hangul, Devanagari), where most bytes
 # are >= 0x80 and normalization leaves the ASCII loops.
 [ -d "$D/world100" ] || $B/gen "$D/world100" 100 100 world >/dev/null
 [ -f "$D/world100.txt" ] || find "$D/world100" -type f | LC_ALL=C sort | xargs cat > "$D/world100.txt"
+$B/pagecache "$D/world100.txt"
 f="$D/world100.txt"; m=$(mb "$f"); u=$(units_of "$f")
 for mode in near exact; do
     [ $mode = near ] && r=$(measure $P scan -q $K5 -j2 -o /dev/null "$f") || r=$(measure $P scan -q -t 1 -j2 -o /dev/null "$f")
@@ -198,6 +234,7 @@ echo
 for s in 100 300; do
     [ -f "$D/paras$s.txt" ] || awk -v n=$((s * 580)) -f bench/paras.awk > "$D/paras$s.txt"
 done
+$B/pagecache "$D/paras100.txt" "$D/paras300.txt"
 for vm in "" "--verify-memory 64G"; do
     r1=$(measure $P scan -q -u paragraph $vm -j2 -o /dev/null "$D/paras100.txt")
     r3=$(measure $P scan -q -u paragraph $vm -j2 -o /dev/null "$D/paras300.txt")
@@ -216,6 +253,7 @@ fi
 [ -f "$D/banner.txt" ] || awk 'BEGIN { for (i = 0; i < 1000000; i++) print "Subscribe now for unlimited access to all our local news coverage" }' > "$D/banner.txt"
 [ -f "$D/distinct.txt" ] || awk 'BEGIN { srand(1); for (i = 0; i < 1000000; i++) { l = "w" int(rand() * 50000); for (j = 1; j < 10; j++) l = l " w" int(rand() * 50000); print l } }' > "$D/distinct.txt"
 [ -f "$D/variants.txt" ] || awk 'BEGIN { for (i = 0; i < 1000000; i++) printf "Subscribe now for unlimited access to local news, line %09d\n", i }' > "$D/variants.txt"
+$B/pagecache "$D/banner.txt" "$D/distinct.txt" "$D/variants.txt"
 rb=$(measure $P scan -q $K5 -o /dev/null "$D/banner.txt"); ru=$(measure $P scan -q $K5 -o /dev/null "$D/distinct.txt")
 rv=$(measure $P scan -q $K5 -o /dev/null "$D/variants.txt")
 echo "$rb $ru" | awk '{printf "banner x 10^6: %.2f s, %d KB; 10^6 distinct lines: %.2f s, %d KB; time ratio %.2f\n", $1, $2, $3, $4, $1/$3}'
