@@ -778,6 +778,46 @@ static size_t para_break(const char *d, size_t from, size_t to, size_t len)
     return 0;
 }
 
+/* The cutter looks for a chunk's end in a window of the document read with
+ * src->read() where it can. The chunks of a large document are processed
+ * from copies (open_view), so the cutter is then the one reader of the
+ * document's pages through the mapping, and a page read there counts in
+ * the process's memory until the merge gives it back: a 2 MB folio of the
+ * page cache (a file read from disk, on a kernel that caches files in large
+ * folios) counts whole. With a chunk cut every megabyte, that held 9 MB of
+ * the peak of 100 MB of news, and 15 MB of 100 MB of paragraphs. */
+enum { CUT_WINDOW = 16 << 10 };
+
+/* Bytes [want, want + *n) of the document being cut, into buf: CUT_WINDOW
+ * bytes, fewer up to look. False when the document is small (in memory
+ * already, see COPY_DOC_MIN) or the bytes cannot be read. */
+static bool cut_window(pass1 *p, size_t want, size_t look, char *buf, size_t *n)
+{
+    *n = look - want < CUT_WINDOW ? look - want : CUT_WINDOW;
+    return p->len >= COPY_DOC_MIN && p->src->read(p->src->ctx, p->doc, want, *n, buf) == PD_OK;
+}
+
+/* Just past the first newline in [want, look) when it lies in the window,
+ * else 0. */
+static size_t newline_after(pass1 *p, size_t want, size_t look)
+{
+    char buf[CUT_WINDOW];
+    size_t n;
+    const char *nl = cut_window(p, want, look, buf, &n) ? memchr(buf, '\n', n) : NULL;
+    return nl ? want + (size_t)(nl - buf) + 1 : 0;
+}
+
+/* para_break(d, want, look, len) when the window holds the answer: a blank
+ * line that ends inside it. Else 0. */
+static size_t para_break_after(pass1 *p, size_t want, size_t look)
+{
+    char buf[CUT_WINDOW];
+    size_t n, end;
+    if (!cut_window(p, want, look, buf, &n) || !(end = para_break(buf, 0, n, n)))
+        return 0;
+    return end < n || want + n == p->len ? want + end : 0;
+}
+
 /* Where the chunk at p->pos ends when units are paragraphs split at
  * max_unit_bytes: after a blank line near pos + chunk_bytes, or, when the
  * paragraph there goes on far, at the start of one of its pieces, found from
@@ -789,7 +829,10 @@ static size_t cut_paragraph(pass1 *p, bool *inside, bool *unit_on)
     const char *d = p->data;
     size_t want = p->pos + p->chunk_bytes, max = p->sc->o.max_unit_bytes, len = p->len;
     size_t look = len - want < CHUNK_BYTES ? len : want + CHUNK_BYTES;
-    size_t end = para_break(d, want, look, len);
+    size_t end = para_break_after(p, want, look);
+    if (end)
+        return end;
+    end = para_break(d, want, look, len);
     if (end || look == len)
         return end ? end : len;
     /* The piece to start from: pos itself (inside the paragraph), or the
@@ -902,26 +945,6 @@ static size_t cut_stretches(pass1 *p, size_t want, bool *inside, bool *unit_on, 
     return p->len;
 }
 
-/* Just past the first newline in [want, look) when it lies within
- * CUT_WINDOW bytes, found in a copy read with src->read(), else 0. The
- * chunks of a large document are processed from copies (open_view), so the
- * cutter is then the one reader of the document's pages through the
- * mapping, and a page read there counts in the process's memory until the
- * merge gives it back: a 2 MB folio of the page cache (a file read from
- * disk, on a kernel that caches files in large folios) counts whole. With
- * a chunk cut every megabyte, that held 9 MB of the peak of 100 MB of news. */
-enum { CUT_WINDOW = 4 << 10 };
-
-static size_t newline_after(pass1 *p, size_t want, size_t look)
-{
-    char buf[CUT_WINDOW];
-    size_t n = look - want < CUT_WINDOW ? look - want : CUT_WINDOW;
-    if (p->src->read(p->src->ctx, p->doc, want, n, buf) != PD_OK)
-        return 0;
-    const char *nl = memchr(buf, '\n', n);
-    return nl ? want + (size_t)(nl - buf) + 1 : 0;
-}
-
 /* Where the chunk that starts at p->pos ends: just after a newline near
  * pos + chunk_bytes (pd_segment_cut). A line too long to find its end within
  * a chunk's reach, when units are lines split at max_unit_bytes, is cut
@@ -939,14 +962,17 @@ static size_t cut_chunk(pass1 *p, bool *inside, bool *unit_on, unsigned *lead)
     *lead = 0;
     if (want >= p->len)
         return p->len;
-    if (p->sc->o.unit == PD_UNIT_SENTENCE || p->wrap)
-        return cut_stretches(p, want, inside, unit_on, lead);
+    if (p->sc->o.unit == PD_UNIT_SENTENCE || p->wrap) {
+        /* unwrapped, every newline ends a stretch: the first one, as below */
+        size_t after = p->wrap ? 0 : newline_after(p, want, p->len);
+        return after ? after : cut_stretches(p, want, inside, unit_on, lead);
+    }
     if (max == 0 || max > LONG_PIECE_MAX)
         return pd_segment_cut(d, p->len, want, p->sc->o.unit);
     if (p->sc->o.unit == PD_UNIT_PARAGRAPH)
         return cut_paragraph(p, inside, unit_on);
     size_t look = p->len - want < CHUNK_BYTES ? p->len : want + CHUNK_BYTES;
-    size_t after = p->len >= COPY_DOC_MIN ? newline_after(p, want, look) : 0;
+    size_t after = newline_after(p, want, look);
     if (after)
         return after;
     const char *nl = memchr(d + want, '\n', look - want);

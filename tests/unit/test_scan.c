@@ -481,14 +481,17 @@ static pd_status failing_read(void *ctx, uint32_t doc, uint64_t off, size_t len,
     return PD_EIO;
 }
 
-/* Chunks of a large document are cut after the newline that follows each
- * megabyte, looked for in a few KB read with read() and, beyond those, in
- * the document's pages: lines of 1 to 40 KB, each there twice, are all found
- * at their lines and bytes, on 1, 2 and 4 threads, and the same when read()
- * fails (then the chunks are read where they lie, as is every newline). */
-static void test_chunks_long_lines(void)
+/* Chunks of a large document are cut after the newline (or the blank line,
+ * for paragraphs) that follows each megabyte, looked for in a few KB read
+ * with read() and, beyond those, in the document's pages: lines of 1 to 40
+ * KB, each there twice, are all found at their lines and bytes, on 1, 2
+ * and 4 threads, and the same when read() fails (then the chunks are read
+ * where they lie, as is every newline); as paragraphs, a blank line after
+ * each, and as sentences (a line with no stop is one), the same. */
+static void test_chunks_long_lines(pd_unit_kind kind)
 {
     enum { LINES = 150, STEP = 41 };
+    unsigned gap = kind == PD_UNIT_PARAGRAPH ? 2 : 1; /* newlines after each */
     size_t cap = 16u << 20, n = 0, *start = malloc(2 * LINES * sizeof *start);
     char *big = malloc(cap);
     for (unsigned half = 0; half < 2; half++)
@@ -498,7 +501,8 @@ static void test_chunks_long_lines(void)
             n += (size_t)snprintf(big + n, cap - n, "line %u:", i);
             for (unsigned w = 0; n < start[half * LINES + i] + len; w++)
                 n += (size_t)snprintf(big + n, cap - n, " w%u", (w * 7919u + i) % 100000u);
-            big[n++] = '\n';
+            for (unsigned k = 0; k < gap; k++)
+                big[n++] = '\n';
         }
     big[n] = 0;
     CHECK(n > (3u << 20)); /* several chunks */
@@ -507,6 +511,7 @@ static void test_chunks_long_lines(void)
     pd_options o;
     pd_options_init(&o);
     o.threshold = 1.0;
+    o.unit = kind;
     char *saved = NULL;
     for (unsigned threads = 1; threads <= 8; threads *= 2) {
         o.threads = threads > 4 ? 2 : threads;
@@ -524,9 +529,9 @@ static void test_chunks_long_lines(void)
             pd_row r;
             pd_scan_row(sc, i, &r);
             size_t u = r.unit.index - 1;
-            right += u < 2 * LINES && r.unit.line_start == u + 1 &&
-                     r.unit.byte_start == start[u] &&
-                     r.unit.byte_end == (u + 1 < 2 * LINES ? start[u + 1] : n) - 1 &&
+            right += u < 2 * LINES && r.unit.line_start == gap * u + 1 &&
+                     r.unit.line_end == gap * u + 1 && r.unit.byte_start == start[u] &&
+                     r.unit.byte_end == (u + 1 < 2 * LINES ? start[u + 1] : n) - gap &&
                      r.role == (u < LINES ? PD_KEEP : PD_DUPLICATE);
         }
         CHECK(right == rows);
@@ -1114,7 +1119,9 @@ int main(void)
     test_long_wrapped_units(PD_UNIT_SENTENCE);
     test_clusters();
     test_chunks();
-    test_chunks_long_lines();
+    test_chunks_long_lines(PD_UNIT_LINE);
+    test_chunks_long_lines(PD_UNIT_PARAGRAPH);
+    test_chunks_long_lines(PD_UNIT_SENTENCE);
     test_sentence_chunks();
     test_failed_doc();
     test_report_reads();
