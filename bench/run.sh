@@ -102,11 +102,11 @@ measure_pair() {
 # One row of the table: NAME MB SECONDS UNITS PEAK_RSS_KB (no newline).
 row() {
     awk -v n="$1" -v m="$2" -v t="$3" -v u="$4" -v r="$5" -v b="$base_rss" \
-        'BEGIN {printf "%-26s %8.1f %8.3f %10.1f %9.0f %9.0f", n, m, t, m/t, u/t, (r-b)*1024/u}'
+        'BEGIN {printf "%-28s %8.1f %8.3f %10.1f %9.0f %9.0f", n, m, t, m/t, u/t, (r-b)*1024/u}'
 }
 # The awk baseline's row: NAME MB SECONDS (no newline).
 awk_row() {
-    awk -v n="$1" -v m="$2" -v t="$3" 'BEGIN {printf "%-26s %8.1f %8.3f %10.1f %9s %9s", n, m, t, m/t, "", ""}'
+    awk -v n="$1" -v m="$2" -v t="$3" 'BEGIN {printf "%-28s %8.1f %8.3f %10.1f %9s %9s", n, m, t, m/t, "", ""}'
 }
 units_of() { $P scan -t 1 -o /dev/null "$1" 2>&1 | sed -n 's/.* documents, \([0-9]*\) units.*/\1/p'; }
 # after a measure1 row: the median on each CPU
@@ -129,7 +129,7 @@ else
     echo "start-up on 1 KB: $(echo "$t0 $t1 $t2" | awk '{printf "%.2f ms per run, /bin/true %.2f ms", ($2-$1)*5, ($3-$2)*5}') (shell loop of 200); base RSS ${base_rss} KB"
 fi
 echo
-printf '%-26s %8s %8s %10s %9s %9s\n' "run" "MB" "sec" "MB/s" "units/s" "B/unit"
+printf '%-28s %8s %8s %10s %9s %9s\n' "run" "MB" "sec" "MB/s" "units/s" "B/unit"
 for s in $sizes; do
     f="$D/news$s.txt"; m=$(mb "$f"); u=$(units_of "$f")
     eval "u_$s=$u"
@@ -207,7 +207,7 @@ for mode in near exact; do
     [ $mode = near ] && r=$(measure $P scan -q $K5 -j2 -o /dev/null "$f") || r=$(measure $P scan -q -t 1 -j2 -o /dev/null "$f")
     t=${r% *}; eval "tw_$mode=$t"
     awk -v n="$mode -j2 (100 MB world)" -v m="$m" -v t="$t" -v u="$u" -v r="${r#* }" -v b="$base_rss" \
-        'BEGIN {printf "%-26s %8.1f %8.3f %10.1f %9.0f %9.0f\n", n, m, t, m/t, u/t, (r-b)*1024/u}'
+        'BEGIN {printf "%-28s %8.1f %8.3f %10.1f %9.0f %9.0f\n", n, m, t, m/t, u/t, (r-b)*1024/u}'
 done
 awk -v n="$t_near_j2_100" -v e="$t_exact_j2_100" -v wn="$tw_near" -v we="$tw_exact" -v un="$u_100" -v uw="$u" \
     'BEGIN {printf "7 scripts vs news (100 MB, -j2), time per unit: near %.2fx, exact %.2fx\n\n", (wn/uw)/(n/un), (we/uw)/(e/un)}'
