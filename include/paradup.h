@@ -34,7 +34,7 @@ extern "C" {
 #define PD_VERSION_MAJOR 0
 #define PD_VERSION_MINOR 6
 #define PD_VERSION_PATCH 1
-#define PD_VERSION_STRING "0.6.2"
+#define PD_VERSION_STRING "0.6.3"
 
 /* ------------------------------------------------------------------------ */
 /* Errors                                                                    */
