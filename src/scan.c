@@ -967,8 +967,11 @@ static size_t cut_chunk(pass1 *p, bool *inside, bool *unit_on, unsigned *lead)
         size_t after = p->wrap ? 0 : newline_after(p, want, p->len);
         return after ? after : cut_stretches(p, want, inside, unit_on, lead);
     }
-    if (max == 0 || max > LONG_PIECE_MAX)
-        return pd_segment_cut(d, p->len, want, p->sc->o.unit);
+    if (max == 0 || max > LONG_PIECE_MAX) {
+        size_t after = p->sc->o.unit == PD_UNIT_PARAGRAPH ? para_break_after(p, want, p->len)
+                                                           : newline_after(p, want, p->len);
+        return after ? after : pd_segment_cut(d, p->len, want, p->sc->o.unit);
+    }
     if (p->sc->o.unit == PD_UNIT_PARAGRAPH)
         return cut_paragraph(p, inside, unit_on);
     size_t look = p->len - want < CHUNK_BYTES ? p->len : want + CHUNK_BYTES;

@@ -485,9 +485,10 @@ static pd_status failing_read(void *ctx, uint32_t doc, uint64_t off, size_t len,
  * for paragraphs) that follows each megabyte, looked for in a few KB read
  * with read() and, beyond those, in the document's pages: lines of 1 to 40
  * KB, each there twice, are all found at their lines and bytes, on 1, 2
- * and 4 threads, and the same when read() fails (then the chunks are read
- * where they lie, as is every newline); as paragraphs, a blank line after
- * each, and as sentences (a line with no stop is one), the same. */
+ * and 4 threads, with units of any length, and the same when read() fails
+ * (then the chunks are read where they lie, as is every newline); as
+ * paragraphs, a blank line after each, and as sentences (a line with no
+ * stop is one), the same. */
 static void test_chunks_long_lines(pd_unit_kind kind)
 {
     enum { LINES = 150, STEP = 41 };
@@ -513,10 +514,17 @@ static void test_chunks_long_lines(pd_unit_kind kind)
     o.threshold = 1.0;
     o.unit = kind;
     char *saved = NULL;
-    for (unsigned threads = 1; threads <= 8; threads *= 2) {
-        o.threads = threads > 4 ? 2 : threads;
+    /* threads, read() fails, units of any length (--max-unit-bytes 0) */
+    static const struct {
+        unsigned threads;
+        bool fail, unlimited;
+    } runs[] = {{1, false, false}, {2, false, false}, {4, false, false},
+                {2, true, false},  {2, false, true},  {2, true, true}};
+    for (size_t k = 0; k < sizeof runs / sizeof *runs; k++) {
+        o.threads = runs[k].threads;
+        o.max_unit_bytes = runs[k].unlimited ? 0 : PD_MAX_UNIT_BYTES;
         pd_source src = mem_source(&m, 1);
-        if (threads > 4)
+        if (runs[k].fail)
             src.read = failing_read;
         pd_scan *sc;
         if (pd_scan_new(&o, &sc) != PD_OK || pd_scan_run(sc, &src) != PD_OK) {
