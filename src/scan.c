@@ -785,7 +785,7 @@ static size_t para_break(const char *d, size_t from, size_t to, size_t len)
  * the process's memory until the merge gives it back: a 2 MB folio of the
  * page cache (a file read from disk, on a kernel that caches files in large
  * folios) counts whole. With a chunk cut every megabyte, that held 9 MB of
- * the peak of 100 MB of news, and 15 MB of 100 MB of paragraphs. */
+ * the peak of 100 MB of news, and 14 MB of 100 MB of paragraphs. */
 enum { CUT_WINDOW = 16 << 10 };
 
 /* Bytes [want, want + *n) of the document being cut, into buf: CUT_WINDOW
