@@ -159,6 +159,12 @@ unsigned pd_segment_wrap(const char *data, size_t len);
  * next (data[0, len) is read; the line begins after a newline, or at
  * floor)? Always false when wrap is 0. */
 bool pd_segment_runs_on(const char *data, size_t floor, size_t len, size_t nl, unsigned wrap);
+/* segment.c: the same for the newline w[nl] of a window w[0, n) of a
+ * document, which starts at its floor (first) or ends at its end (last)
+ * or neither: 1 or 0 when every byte that decides it lies in the window,
+ * else -1. */
+int pd_segment_runs_on_in(const char *w, size_t n, bool first, bool last, size_t nl,
+                          unsigned wrap);
 /* segment.c: what a segmenter that starts at `at` inside a line of
  * data[0, len) is told of the line (pd_segmenter.lead): the width in
  * characters of what comes before `at`, and the indent of the line's text

@@ -788,13 +788,13 @@ static size_t para_break(const char *d, size_t from, size_t to, size_t len)
  * the peak of 100 MB of news, and 14 MB of 100 MB of paragraphs. */
 enum { CUT_WINDOW = 16 << 10 };
 
-/* Bytes [want, want + *n) of the document being cut, into buf: CUT_WINDOW
+/* Bytes [from, from + *n) of the document being cut, into buf: `size`
  * bytes, fewer up to look. False when the document is small (in memory
  * already, see COPY_DOC_MIN) or the bytes cannot be read. */
-static bool cut_window(pass1 *p, size_t want, size_t look, char *buf, size_t *n)
+static bool cut_window(pass1 *p, size_t from, size_t look, char *buf, size_t size, size_t *n)
 {
-    *n = look - want < CUT_WINDOW ? look - want : CUT_WINDOW;
-    return p->len >= COPY_DOC_MIN && p->src->read(p->src->ctx, p->doc, want, *n, buf) == PD_OK;
+    *n = look - from < size ? look - from : size;
+    return p->len >= COPY_DOC_MIN && p->src->read(p->src->ctx, p->doc, from, *n, buf) == PD_OK;
 }
 
 /* Just past the first newline in [want, look) when it lies in the window,
@@ -803,8 +803,32 @@ static size_t newline_after(pass1 *p, size_t want, size_t look)
 {
     char buf[CUT_WINDOW];
     size_t n;
-    const char *nl = cut_window(p, want, look, buf, &n) ? memchr(buf, '\n', n) : NULL;
+    const char *nl = cut_window(p, want, look, buf, sizeof buf, &n) ? memchr(buf, '\n', n) : NULL;
     return nl ? want + (size_t)(nl - buf) + 1 : 0;
+}
+
+/* For a hard-wrapped document, the first newline from want on that ends a
+ * stretch (see cut_stretches), when the window decides it: whether a line
+ * runs on is read from its own bytes (up to 4 * CHARS_CAP of them back,
+ * segment.c) and the next line's first word, so the window reaches
+ * STRETCH_BACK bytes before want. Else 0. */
+enum { STRETCH_BACK = 4 << 10 };
+
+static size_t stretch_end_after(pass1 *p, size_t want)
+{
+    char buf[STRETCH_BACK + CUT_WINDOW];
+    size_t floor = pd_segment_bom(p->data, p->len);
+    size_t from = want - floor > STRETCH_BACK ? want - STRETCH_BACK : floor, n;
+    if (!cut_window(p, from, p->len, buf, sizeof buf, &n))
+        return 0;
+    bool first = from == floor, last = from + n == p->len;
+    for (const char *nl = buf + (want - from); (nl = memchr(nl, '\n', (size_t)(buf + n - nl)));
+         nl++) {
+        int on = pd_segment_runs_on_in(buf, n, first, last, (size_t)(nl - buf), p->wrap);
+        if (on <= 0)
+            return on < 0 ? 0 : from + (size_t)(nl - buf) + 1;
+    }
+    return 0;
 }
 
 /* para_break(d, want, look, len) when the window holds the answer: a blank
@@ -813,7 +837,7 @@ static size_t para_break_after(pass1 *p, size_t want, size_t look)
 {
     char buf[CUT_WINDOW];
     size_t n, end;
-    if (!cut_window(p, want, look, buf, &n) || !(end = para_break(buf, 0, n, n)))
+    if (!cut_window(p, want, look, buf, sizeof buf, &n) || !(end = para_break(buf, 0, n, n)))
         return 0;
     return end < n || want + n == p->len ? want + end : 0;
 }
@@ -964,7 +988,7 @@ static size_t cut_chunk(pass1 *p, bool *inside, bool *unit_on, unsigned *lead)
         return p->len;
     if (p->sc->o.unit == PD_UNIT_SENTENCE || p->wrap) {
         /* unwrapped, every newline ends a stretch: the first one, as below */
-        size_t after = p->wrap ? 0 : newline_after(p, want, p->len);
+        size_t after = p->wrap ? stretch_end_after(p, want) : newline_after(p, want, p->len);
         return after ? after : cut_stretches(p, want, inside, unit_on, lead);
     }
     if (max == 0 || max > LONG_PIECE_MAX) {

@@ -731,6 +731,21 @@ bool pd_segment_runs_on(const char *data, size_t floor, size_t len, size_t nl, u
     return runs_on(data, len, nl, wrap, count_chars(data, b, e), line_head(data, b, e), b);
 }
 
+int pd_segment_runs_on_in(const char *w, size_t n, bool first, bool last, size_t nl,
+                          unsigned wrap)
+{
+    size_t e = pd_segment_blank_start(w, nl, 0), b;
+    /* back: the line's start (or 4 * CHARS_CAP bytes of it) */
+    if (!first && (e == 0 || (line_start(w, 0, e, &b) && b == 0)))
+        return -1;
+    /* on: the next line's marks, then its first word (word_at(), field_name()) */
+    unsigned depth;
+    size_t k = quote_prefix(w, nl + 1, n, &depth);
+    if (!last && n - k <= 4 * CHARS_CAP + 64)
+        return -1;
+    return pd_segment_runs_on(w, 0, n, nl, wrap);
+}
+
 /* --- the iterator -------------------------------------------------------- */
 
 static void set_unit(pd_segmenter *s, pd_unit *u, size_t b, size_t e, uint32_t l0, uint32_t l1)

@@ -551,6 +551,63 @@ static void test_chunks_long_lines(pd_unit_kind kind)
     free(big);
 }
 
+/* A hard-wrapped document of several chunks, its paragraphs each there
+ * twice (some indented, some with no blank line after them): chunks end
+ * after a line that does not run on, found in a window read with read()
+ * (or, when the window does not tell, in the document's pages). Every unit
+ * is the one the segmenter finds in the whole document, on 1, 2 and 4
+ * threads, and when read() fails. */
+static void test_chunks_wrapped(pd_unit_kind kind)
+{
+    size_t cap = 8u << 20, n = 0;
+    char *doc = malloc(cap);
+    for (int copy = 0; copy < 2; copy++)
+        for (uint64_t p = 1; n < (size_t)(copy + 1) * (3u << 19); p++) {
+            n = wrapped_paragraph(doc, n, p * 0x9E3779B97F4A7C15u, 1 + (unsigned)(p % 5), 72,
+                                  p % 7 == 0 ? "    " : "");
+            if (p % 3 != 0)
+                doc[n++] = '\n';
+        }
+    doc[n] = 0;
+    CHECK(pd_segment_wrap(doc, n) > 0 && n > (3u << 20)); /* it looks wrapped */
+    size_t units = 0, cap_units = 0;
+    pd_unit *want = NULL, u;
+    pd_segmenter seg;
+    pd_segment_init(&seg, doc, n, kind);
+    while (pd_segment_next(&seg, &u)) {
+        if (units == cap_units)
+            want = realloc(want, (cap_units = cap_units * 2 + 1024) * sizeof *want);
+        want[units++] = u;
+    }
+    const char *names[] = {"doc"}, *texts[] = {doc};
+    pd_options o;
+    pd_options_init(&o);
+    o.unit = kind;
+    o.threshold = 1.0;
+    for (unsigned k = 0; k < 4; k++) {
+        memsrc m = {.names = names, .texts = texts};
+        pd_source src = mem_source(&m, 1);
+        if (k == 3)
+            src.read = failing_read;
+        o.threads = k == 3 ? 2 : 1u << k;
+        pd_scan *sc;
+        if (pd_scan_new(&o, &sc) != PD_OK || pd_scan_run(sc, &src) != PD_OK) {
+            CHECK(!"scan");
+            break;
+        }
+        size_t bad = 0, rows = pd_scan_row_count(sc);
+        for (size_t i = 0; i < rows; i++) {
+            pd_row r;
+            pd_scan_row(sc, i, &r);
+            bad += !unit_is(&r.unit, want, units);
+        }
+        CHECK(pd_scan_stats(sc)->units == units && rows > units / 2 && bad == 0);
+        pd_scan_free(sc);
+    }
+    free(want);
+    free(doc);
+}
+
 /* One unreadable document is skipped; strict mode stops. Both when it is
  * mapped ahead and when, its length known, its chunk's thread maps it. */
 static void test_failed_doc(void)
@@ -1130,6 +1187,8 @@ int main(void)
     test_chunks_long_lines(PD_UNIT_LINE);
     test_chunks_long_lines(PD_UNIT_PARAGRAPH);
     test_chunks_long_lines(PD_UNIT_SENTENCE);
+    test_chunks_wrapped(PD_UNIT_LINE);
+    test_chunks_wrapped(PD_UNIT_SENTENCE);
     test_sentence_chunks();
     test_failed_doc();
     test_report_reads();
