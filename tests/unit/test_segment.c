@@ -1,5 +1,6 @@
 /* test_segment.c - lines, paragraphs and sentences; CRLF, BOM, no final
- * newline, offsets and line numbers. */
+ * newline, offsets and line numbers; whether a wrapped line runs on, read
+ * through a window. */
 #include "check.h"
 #include "internal.h"
 
@@ -547,6 +548,63 @@ static void test_unwrapped_lines(void)
     CHECK(pd_segment_wrap(short_page, strlen(short_page)) == 0);
 }
 
+/* pd_segment_runs_on_in() on windows of a document gives the answer
+ * pd_segment_runs_on() gives on the whole, or -1: text wrapped at 40
+ * columns with words of up to 900 bytes, quoted and indented lines, blank
+ * lines and lines of 1,200 letters or blanks, seen through windows of 64
+ * bytes to 3 KB at every 37th byte. */
+static void test_runs_on_in(void)
+{
+    enum { WRAP = 40 };
+    static char doc[1 << 16];
+    size_t n = 0, col = 0;
+    uint64_t x = 12345;
+    while (n < sizeof doc - 4096) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        unsigned r = (unsigned)(x >> 33) % 100;
+        size_t len = r < 2 ? 300 + (x >> 20) % 600 : 1 + (x >> 40) % 9;
+        if (r == 2 || r == 3) { /* a paragraph ends; a quoted or indented one may follow */
+            n += (size_t)snprintf(doc + n, sizeof doc - n, "\n\n%s", r == 2 ? "> " : "    ");
+            col = 0;
+            continue;
+        }
+        if (r == 4) {
+            memset(doc + n, (x & 1) ? ' ' : 'y', 1200);
+            n += 1200;
+            doc[n++] = '\n';
+            col = 0;
+            continue;
+        }
+        if (col > 0 && col + 1 + len > WRAP) {
+            doc[n++] = '\n';
+            col = 0;
+        } else if (col > 0) {
+            doc[n++] = ' ';
+            col++;
+        }
+        for (size_t i = 0; i < len; i++)
+            doc[n++] = (char)((i == 0 && r % 3 == 0) ? 'A' + r % 26 : 'a' + (x >> (i % 50)) % 26);
+        col += len;
+    }
+    doc[n++] = '\n';
+    static const size_t sizes[] = {64, 300, 900, 3000};
+    size_t decided = 0, asked = 0, wrong = 0;
+    for (size_t from = 0; from < n; from += 37)
+        for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+            size_t w = n - from < sizes[k] ? n - from : sizes[k];
+            for (size_t nl = from; nl < from + w; nl++) {
+                if (doc[nl] != '\n')
+                    continue;
+                int got = pd_segment_runs_on_in(doc + from, w, from == 0, from + w == n, nl - from,
+                                                WRAP);
+                asked++;
+                decided += got >= 0;
+                wrong += got >= 0 && (got == 1) != pd_segment_runs_on(doc, 0, n, nl, WRAP);
+            }
+        }
+    CHECK(wrong == 0 && asked > 20000 && decided > asked / 3);
+}
+
 int main(void)
 {
     static const struct {
@@ -601,6 +659,7 @@ int main(void)
     for (int i = 0; pd_segment_next(&s, &u); i++)
         CHECK(strncmp(doc + u.byte_start, want[i], (size_t)(u.byte_end - u.byte_start)) == 0 &&
               strlen(want[i]) == u.byte_end - u.byte_start);
+    test_runs_on_in();
     test_sentence_start();
     test_terminator_offsets();
     test_wrapped();
