@@ -313,6 +313,7 @@ typedef struct pass1 {
     uint32_t doc;
     const char *data;
     size_t len, pos;
+    size_t floor; /* where its text starts: after a byte-order mark */
     unsigned wrap, lead; /* its width (doc_wrap), and the next chunk's lead */
     uint64_t batches; /* cut so far */
     uint64_t input_bytes; /* the input's length, as far as it is known (input_length) */
@@ -686,7 +687,7 @@ static pd_status open_next_doc(pass1 *p, bool *got)
         if (m->st == PD_OK) {
             p->data = m->data;
             p->len = m->len;
-            p->pos = pd_segment_bom(m->data, m->len);
+            p->pos = p->floor = pd_segment_bom(m->data, m->len);
             p->wrap = doc_wrap(sc, m->data, m->len);
             p->lead = 0;
             p->mapped = p->fresh = true;
@@ -817,11 +818,10 @@ enum { STRETCH_BACK = 4 << 10 };
 static size_t stretch_end_after(pass1 *p, size_t want)
 {
     char buf[STRETCH_BACK + CUT_WINDOW];
-    size_t floor = pd_segment_bom(p->data, p->len);
-    size_t from = want - floor > STRETCH_BACK ? want - STRETCH_BACK : floor, n;
+    size_t from = want - p->floor > STRETCH_BACK ? want - STRETCH_BACK : p->floor, n;
     if (!cut_window(p, from, p->len, buf, sizeof buf, &n))
         return 0;
-    bool first = from == floor, last = from + n == p->len;
+    bool first = from == p->floor, last = from + n == p->len;
     for (const char *nl = buf + (want - from); (nl = memchr(nl, '\n', (size_t)(buf + n - nl)));
          nl++) {
         int on = pd_segment_runs_on_in(buf, n, first, last, (size_t)(nl - buf), p->wrap);
