@@ -326,6 +326,7 @@ typedef struct pass1 {
      * blank_end), and the buffer it was read into */
     size_t run_from, run_end;
     char *run_buf;
+    char *window; /* the bytes cut_window() read, allocated on first use */
     /* the document being merged */
     uint32_t line_base, index_base, doc_units, first_bad_line, first_split_line;
     uint64_t doc_split;
@@ -787,24 +788,34 @@ static size_t para_break(const char *d, size_t from, size_t to, size_t len)
  * page cache (a file read from disk, on a kernel that caches files in large
  * folios) counts whole. With a chunk cut every megabyte, that held 9 MB of
  * the peak of 100 MB of news, and 14 MB of 100 MB of paragraphs. */
-enum { CUT_WINDOW = 16 << 10 };
+enum {
+    CUT_WINDOW = 16 << 10,
+    /* a hard-wrapped document's window reaches this far back too: see
+     * stretch_end_after() */
+    STRETCH_BACK = 4 << 10
+};
 
-/* Bytes [from, from + *n) of the document being cut, into buf: `size`
- * bytes, fewer up to look. False when the document is small (in memory
- * already, see COPY_DOC_MIN) or the bytes cannot be read. */
-static bool cut_window(pass1 *p, size_t from, size_t look, char *buf, size_t size, size_t *n)
+/* Bytes [from, from + *n) of the document being cut, into p->window:
+ * `size` bytes (up to STRETCH_BACK + CUT_WINDOW), fewer up to look. NULL
+ * when the document is small (in memory already, see COPY_DOC_MIN) or the
+ * bytes cannot be read. */
+static const char *cut_window(pass1 *p, size_t from, size_t look, size_t size, size_t *n)
 {
     *n = look - from < size ? look - from : size;
-    return p->len >= COPY_DOC_MIN && p->src->read(p->src->ctx, p->doc, from, *n, buf) == PD_OK;
+    if (p->len < COPY_DOC_MIN ||
+        (!p->window && !(p->window = malloc(STRETCH_BACK + CUT_WINDOW))) ||
+        p->src->read(p->src->ctx, p->doc, from, *n, p->window) != PD_OK)
+        return NULL;
+    return p->window;
 }
 
 /* Just past the first newline in [want, look) when it lies in the window,
  * else 0. */
 static size_t newline_after(pass1 *p, size_t want, size_t look)
 {
-    char buf[CUT_WINDOW];
     size_t n;
-    const char *nl = cut_window(p, want, look, buf, sizeof buf, &n) ? memchr(buf, '\n', n) : NULL;
+    const char *buf = cut_window(p, want, look, CUT_WINDOW, &n);
+    const char *nl = buf ? memchr(buf, '\n', n) : NULL;
     return nl ? want + (size_t)(nl - buf) + 1 : 0;
 }
 
@@ -813,13 +824,11 @@ static size_t newline_after(pass1 *p, size_t want, size_t look)
  * runs on is read from its own bytes (up to 4 * CHARS_CAP of them back,
  * segment.c) and the next line's first word, so the window reaches
  * STRETCH_BACK bytes before want. Else 0. */
-enum { STRETCH_BACK = 4 << 10 };
-
 static size_t stretch_end_after(pass1 *p, size_t want)
 {
-    char buf[STRETCH_BACK + CUT_WINDOW];
     size_t from = want - p->floor > STRETCH_BACK ? want - STRETCH_BACK : p->floor, n;
-    if (!cut_window(p, from, p->len, buf, sizeof buf, &n))
+    const char *buf = cut_window(p, from, p->len, STRETCH_BACK + CUT_WINDOW, &n);
+    if (!buf)
         return 0;
     bool first = from == p->floor, last = from + n == p->len;
     for (const char *nl = buf + (want - from); (nl = memchr(nl, '\n', (size_t)(buf + n - nl)));
@@ -835,9 +844,9 @@ static size_t stretch_end_after(pass1 *p, size_t want)
  * line that ends inside it. Else 0. */
 static size_t para_break_after(pass1 *p, size_t want, size_t look)
 {
-    char buf[CUT_WINDOW];
     size_t n, end;
-    if (!cut_window(p, want, look, buf, sizeof buf, &n) || !(end = para_break(buf, 0, n, n)))
+    const char *buf = cut_window(p, want, look, CUT_WINDOW, &n);
+    if (!buf || !(end = para_break(buf, 0, n, n)))
         return 0;
     return end < n || want + n == p->len ? want + end : 0;
 }
@@ -1479,6 +1488,7 @@ static void pass1_release(pass1 *p)
     }
     free(p->scr);
     free(p->run_buf);
+    free(p->window);
     /* Documents mapped ahead but not used (an error stopped the run). */
     for (uint32_t d = p->doc; d < p->pre_first + p->pre_n; d++) {
         mapped *m = &p->pre[d - p->pre_first];
