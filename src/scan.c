@@ -932,7 +932,7 @@ static size_t cut_in_unit(pass1 *p, size_t want, size_t look, bool *inside, unsi
             next++;
         if (next >= want) {
             *inside = d[next - 1] != '\n';
-            *lead = *inside ? pd_segment_lead(d, pd_segment_bom(d, p->len), next, p->len) : 0;
+            *lead = *inside ? pd_segment_lead(d, p->floor, next, p->len) : 0;
             return next;
         }
         q = next;
@@ -952,7 +952,7 @@ static size_t cut_stretches(pass1 *p, size_t want, bool *inside, bool *unit_on, 
 {
     enum { STEP = 64 << 10 };
     const char *d = p->data;
-    size_t floor = pd_segment_bom(d, p->len), k, max = p->sc->o.max_unit_bytes;
+    size_t floor = p->floor, k, max = p->sc->o.max_unit_bytes;
     size_t far = want + CHUNK_BYTES + (max < LONG_PIECE_MAX ? max : 0); /* where to try it */
     bool sentences = p->sc->o.unit == PD_UNIT_SENTENCE;
     for (size_t from = want; from < p->len; from += STEP) {
