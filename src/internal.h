@@ -274,6 +274,11 @@ void pd_exact_prefetch(const pd_exact *t, pd_h128 k);
 /* The id of k, or UINT32_MAX; safe from several threads while none interns. */
 uint32_t pd_exact_find(const pd_exact *t, pd_h128 k);
 
+/* unithash.c: XXH3-64 of a unit's bytes and XXH3-128 of its normalized text,
+ * the same on every CPU, in 256-bit lanes where it has AVX2. */
+void pd_unit_hashes(const char *text, size_t len, const char *norm, size_t norm_len,
+                    uint64_t *bytes, pd_h128 *key);
+
 /* json.c: a JSONL record's text and id, read fast when the line is plain
  * (PD_JSON_UNSURE otherwise: jansson reads it). The decoded text, and the id
  * when present, are appended to arena; out gives their offsets there. */

@@ -36,7 +36,6 @@
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
-#include <xxhash.h>
 
 enum {
     CHUNK_BYTES = 1 << 20,
@@ -474,9 +473,7 @@ static pd_status add_piece(pd_scan *sc, scratch *s, chunk *c, uint64_t start, ui
     c->u[c->n] = (pd_urec){start, (uint32_t)len, c->doc, index, line};
     if (spans)
         c->line_end[c->n] = line + newlines;
-    c->bytes[c->n] = XXH3_64bits(text, len);
-    XXH128_hash_t h = XXH3_128bits(norm->data, norm->len);
-    c->h[c->n] = (pd_h128){h.low64, h.high64};
+    pd_unit_hashes(text, len, norm->data, norm->len, &c->bytes[c->n], &c->h[c->n]);
     pd_exact_prefetch(&sc->table, c->h[c->n]);
     /* The lookup of the unit before this one: its slot was fetched while this
      * one was normalized. */

@@ -2,9 +2,11 @@
  * key interned, across the table's growth and a rebuild on several threads;
  * keys that share the slot bits (hi), the tag (lo folded) or both, but differ
  * in a bit of either half, stay apart; and a lookup of a key never interned
- * finds nothing. */
+ * finds nothing. The unit hashes (unithash.c) are the library's XXH3. */
 #include "check.h"
 #include "internal.h"
+
+#include <xxhash.h>
 
 static uint64_t rng = 0x2545F4914F6CDD1Du;
 static uint64_t next(void)
@@ -12,8 +14,42 @@ static uint64_t next(void)
     return check_rand(&rng);
 }
 
+/* pd_unit_hashes() gives the library's XXH3 (the reference: the AVX2 build
+ * must not change a hash) for every length across its paths (up to 16, 128
+ * and 240 bytes, then stripes of 64 and blocks of 1,024), at every
+ * alignment, and for texts of several blocks. */
+static void test_unit_hashes(void)
+{
+    enum { MAX = 2100, BIG = 100000 };
+    char *buf = malloc(BIG + 64);
+    uint64_t state = 7;
+    for (size_t i = 0; i < BIG + 64; i++)
+        buf[i] = (char)check_rand(&state);
+    unsigned wrong = 0, cases = 0;
+    for (size_t len = 0; len <= MAX + 64; len += len < MAX ? 1 : 8191) {
+        for (size_t at = 0; at < (len < 300 ? 32 : 3); at++, cases++) {
+            const char *a = buf + at, *b = buf + BIG - len - at; /* two texts apart */
+            uint64_t bytes;
+            pd_h128 key;
+            pd_unit_hashes(a, len, b, len, &bytes, &key);
+            XXH128_hash_t h = XXH3_128bits(b, len);
+            wrong += bytes != XXH3_64bits(a, len) || key.lo != h.low64 || key.hi != h.high64;
+        }
+    }
+    uint64_t bytes;
+    pd_h128 key;
+    pd_unit_hashes(buf, BIG, "", 0, &bytes, &key);
+    wrong += bytes != XXH3_64bits(buf, BIG) || key.lo != XXH3_128bits("", 0).low64;
+    CHECK(cases > 10000 && wrong == 0);
+    pd_unit_hashes("", 0, buf, BIG, &bytes, &key);
+    CHECK(bytes == UINT64_C(0x2D06800538D394C2)); /* XXH3-64 of nothing, as published */
+    CHECK(key.hi == XXH3_128bits(buf, BIG).high64);
+    free(buf);
+}
+
 int main(void)
 {
+    test_unit_hashes();
     enum { N = 200000 };
     pd_h128 *keys = malloc((N + 1) * sizeof *keys);
     pd_exact t;
