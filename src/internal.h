@@ -87,6 +87,9 @@ void pd_prefault(void *p, size_t bytes);
 /* shingle.c: normalized text of len bytes has at most (len + 1) / 2 words,
  * so at most this many shingles: enough room for one pd_shingles() pass. */
 #define PD_SHINGLE_MAX(len) ((len) / 2 + 1)
+/* pd_shingles() with the AVX2 word finder allowed or not (tests run both). */
+size_t pd_shingles_on(const char *norm, size_t len, unsigned k, uint64_t *out, size_t cap,
+                      bool wide);
 
 /* Eight bytes at p as a word whose byte j is bits 8j..8j+7, whatever the
  * machine's byte order; and the top bit of each zero byte of a word. The

