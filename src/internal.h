@@ -196,6 +196,8 @@ bool pd_norm_may_follow(int32_t cp);
 /* A flag for pd_normalize_at() beside the PD_NORM_ steps: read ASCII with the
  * portable loop even where the wide one runs (tests compare the two). */
 enum { PD_NORM_BYTE_LOOP = 1u << 30 };
+/* And one to read it with the AVX2 loop where the VBMI2 one would run. */
+enum { PD_NORM_NO_VBMI2 = 1u << 27 };
 /* Whether this CPU runs the wide ASCII loop. */
 bool pd_normalize_wide(void);
 

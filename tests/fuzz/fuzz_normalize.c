@@ -1,7 +1,7 @@
 /* fuzz_normalize.c - normalization of any bytes under every flag set: the
  * output is valid UTF-8, single-spaced, trimmed, normalizing it again changes
- * nothing, the wide ASCII loop writes what the byte loop writes, and the
- * code point cache what utf8proc's way writes. */
+ * nothing, the wide ASCII loops (VBMI2, AVX2) write what the byte loop
+ * writes, and the code point cache what utf8proc's way writes. */
 #include "fuzz.h"
 #include "internal.h"
 
@@ -46,6 +46,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    PD_OK);
         FUZZ_CHECK(bytes.len == once.len && sb.nul_bytes == st.nul_bytes &&
                    sb.invalid_bytes == st.invalid_bytes);
+        FUZZ_CHECK(once.len == 0 || memcmp(bytes.data, once.data, once.len) == 0);
+        pd_norm_stats sa = {0, 0}; /* the AVX2 loop where the VBMI2 one would run */
+        FUZZ_CHECK(pd_normalize((const char *)data, size, flags | PD_NORM_NO_VBMI2, &bytes, &sa) ==
+                   PD_OK);
+        FUZZ_CHECK(bytes.len == once.len && sa.nul_bytes == st.nul_bytes &&
+                   sa.invalid_bytes == st.invalid_bytes);
         FUZZ_CHECK(once.len == 0 || memcmp(bytes.data, once.data, once.len) == 0);
         pd_norm_stats sc = {0, 0};
         size_t bad;
