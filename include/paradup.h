@@ -33,8 +33,8 @@ extern "C" {
 
 #define PD_VERSION_MAJOR 0
 #define PD_VERSION_MINOR 6
-#define PD_VERSION_PATCH 1
-#define PD_VERSION_STRING "0.6.3"
+#define PD_VERSION_PATCH 4
+#define PD_VERSION_STRING "0.6.4"
 
 /* ------------------------------------------------------------------------ */
 /* Errors                                                                    */

@@ -958,6 +958,9 @@ static void test_options(void)
           pd_shingle_default(PD_UNIT_SENTENCE) == 2);
     CHECK(strcmp(pd_strerror(PD_ENOMEM), "out of memory") == 0);
     CHECK(strcmp(pd_version(), PD_VERSION_STRING) == 0);
+    char v[32]; /* the numbers say what the string says */
+    snprintf(v, sizeof v, "%d.%d.%d", PD_VERSION_MAJOR, PD_VERSION_MINOR, PD_VERSION_PATCH);
+    CHECK(strcmp(v, PD_VERSION_STRING) == 0);
 }
 
 /* Many one-line documents: each is unmapped as soon as its chunk is
