@@ -904,6 +904,30 @@ __attribute__((target("avx2"))) static inline __m256i load_tail(const char *text
     return _mm256_loadu_si256((const __m256i *)(const void *)tail);
 }
 
+/* The bytes of m that keep selects, written at d in order; returns how many
+ * (up to 8 bytes after them are written too). */
+__attribute__((target("avx2,popcnt"))) static inline size_t pack_kept(char *d, __m256i m,
+                                                                      uint32_t keep)
+{
+    const uint64_t high = UINT64_C(0x0808080808080808); /* the upper 8 bytes of a lane */
+    __m256i ctrl = _mm256_setr_epi64x((long long)compress8[keep & 255],
+                                      (long long)(compress8[keep >> 8 & 255] + high),
+                                      (long long)compress8[keep >> 16 & 255],
+                                      (long long)(compress8[keep >> 24] + high));
+    __m256i packed = _mm256_shuffle_epi8(m, ctrl);
+    __m128i lo = _mm256_castsi256_si128(packed), hi = _mm256_extracti128_si256(packed, 1);
+    /* each group's 8 bytes over the unused ones of the group before */
+    size_t n = 0;
+    _mm_storel_epi64((__m128i *)(void *)d, lo);
+    n += (size_t)_mm_popcnt_u32(keep & 255);
+    _mm_storel_epi64((__m128i *)(void *)(d + n), _mm_unpackhi_epi64(lo, lo));
+    n += (size_t)_mm_popcnt_u32(keep >> 8 & 255);
+    _mm_storel_epi64((__m128i *)(void *)(d + n), hi);
+    n += (size_t)_mm_popcnt_u32(keep >> 16 & 255);
+    _mm_storel_epi64((__m128i *)(void *)(d + n), _mm_unpackhi_epi64(hi, hi));
+    return n + (size_t)_mm_popcnt_u32(keep >> 24);
+}
+
 __attribute__((target("avx2,bmi,popcnt")))
 static void ascii_run_avx2(const char *text, size_t len, char *d, bool fold, bool dots,
                            bool amp, bool markup, ascii_state *a)
@@ -933,7 +957,8 @@ static void ascii_run_avx2(const char *text, size_t len, char *d, bool fold, boo
         __m256i upper = IN('A', 'Z');
         __m256i word_v = _mm256_or_si256(_mm256_or_si256(IN('a', 'z'), upper), IN('0', '9'));
         uint32_t word = MASK(word_v) & valid;
-        uint32_t del = dots ? MASK(_mm256_or_si256(_mm256_or_si256(EQ('.'), EQ('\'')), EQ('`'))) & valid : 0;
+        __m256i dot = _mm256_or_si256(_mm256_or_si256(EQ('.'), EQ('\'')), EQ('`'));
+        uint32_t del = dots ? MASK(dot) & valid : 0;
         uint32_t space = valid & ~word & ~del;
         a->nul += (uint64_t)_mm_popcnt_u32(MASK(EQ(0)) & valid);
         deleted = (del >> (k - 1)) & 1;
@@ -954,22 +979,7 @@ static void ascii_run_avx2(const char *text, size_t len, char *d, bool fold, boo
         m = _mm256_blendv_epi8(_mm256_set1_epi8(' '), m, word_v);
         d[n] = ' ';
         n += lead;
-        const uint64_t high = UINT64_C(0x0808080808080808); /* the upper 8 bytes of a lane */
-        __m256i ctrl = _mm256_setr_epi64x((long long)compress8[keep & 255],
-                                          (long long)(compress8[keep >> 8 & 255] + high),
-                                          (long long)compress8[keep >> 16 & 255],
-                                          (long long)(compress8[keep >> 24] + high));
-        __m256i packed = _mm256_shuffle_epi8(m, ctrl);
-        __m128i lo = _mm256_castsi256_si128(packed), hi = _mm256_extracti128_si256(packed, 1);
-        /* each group's 8 bytes over the unused ones of the group before */
-        _mm_storel_epi64((__m128i *)(void *)(d + n), lo);
-        n += (size_t)_mm_popcnt_u32(keep & 255);
-        _mm_storel_epi64((__m128i *)(void *)(d + n), _mm_unpackhi_epi64(lo, lo));
-        n += (size_t)_mm_popcnt_u32(keep >> 8 & 255);
-        _mm_storel_epi64((__m128i *)(void *)(d + n), hi);
-        n += (size_t)_mm_popcnt_u32(keep >> 16 & 255);
-        _mm_storel_epi64((__m128i *)(void *)(d + n), _mm_unpackhi_epi64(hi, hi));
-        n += (size_t)_mm_popcnt_u32(keep >> 24);
+        n += pack_kept(d + n, m, keep);
         pending = (space >> (31 - __builtin_clz(word))) != 0; /* spaces after the last word */
     }
     a->i = i;
