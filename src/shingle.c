@@ -52,14 +52,14 @@ __attribute__((always_inline)) static inline size_t shingles(const char *norm, s
         return 0;
     if (k == 0)
         k = 1;
-    /* starts[] is a ring of the last k word starts; `at` is words % k,
-     * kept without a division. */
 #ifdef PD_SPACES_AVX2
 #define SPACES64(p) (avx2 ? spaces64_avx2(p) : spaces64(p))
 #else
 #define SPACES64(p) spaces64(p)
     PD_UNUSED(avx2);
 #endif
+    /* starts[] is a ring of the last k word starts; `at` is words % k,
+     * kept without a division. */
     size_t starts[64];
     if (k > 64)
         k = 64;
