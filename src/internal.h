@@ -133,6 +133,9 @@ static inline bool pd_segment_space(unsigned char c)
     return c == '\n' || pd_segment_blank(c);
 }
 
+/* segment.c: where the first sentence terminator in p[i, e) starts, or e;
+ * with the AVX2 search where `wide` allows it (tests compare the two). */
+size_t pd_segment_terminator(const char *p, size_t i, size_t e, bool wide);
 /* segment.c: the length of a UTF-8 byte-order mark at the start of data. */
 size_t pd_segment_bom(const char *data, size_t len);
 

@@ -238,16 +238,16 @@ static uint64_t strong_leads(uint64_t v)
     return lead & (second >> 8 | UINT64_C(0x80) << 56);
 }
 
-/* Where the first terminator in p[i, e) starts (terminator_len), or e.
- * Eight bytes at a time: looked for byte by byte, terminators took a fifth
- * of a sentence scan. The bytes that may start one ('.', '!', '?', the lead
- * bytes of the strong marks, which lead many other characters too) are
- * found together, the lead bytes only in words that are not ASCII, and each
- * is then tried. */
-static size_t next_terminator(const char *p, size_t i, size_t e)
+/* Where the first terminator that starts in p[i, stop) starts
+ * (terminator_len, which may read on to e), or stop. Eight bytes at a
+ * time: looked for byte by byte, terminators took a fifth of a sentence
+ * scan. The bytes that may start one ('.', '!', '?', the lead bytes of the
+ * strong marks, which lead many other characters too) are found together,
+ * the lead bytes only in words that are not ASCII, and each is then tried. */
+static size_t terminator_in(const char *p, size_t i, size_t stop, size_t e)
 {
     const uint64_t ones = UINT64_C(0x0101010101010101);
-    for (; i + 8 <= e; i += 8) {
+    for (; i + 8 <= stop; i += 8) {
         uint64_t v = pd_load8(p + i);
         uint64_t m = pd_zero_bytes(v ^ ones * '.') | pd_zero_bytes(v ^ ones * '!') |
                      pd_zero_bytes(v ^ ones * '?');
@@ -259,10 +259,58 @@ static size_t next_terminator(const char *p, size_t i, size_t e)
                 return k;
         }
     }
-    for (; i < e; i++)
+    for (; i < stop; i++)
         if (may_terminate((unsigned char)p[i]) && terminator_len(p, i, e))
             return i;
-    return e;
+    return stop;
+}
+
+#if defined(__x86_64__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 5))
+#define PD_TERMINATORS_AVX2 1
+#include <immintrin.h>
+
+/* The same 32 bytes at a time where the CPU has AVX2: '.', '!' and '?' by
+ * compares; a block with a byte >= 0x80 (which may lead a strong mark) the
+ * eight-byte way. 100 MB of news as sentences, -k 5 -j1 on one CPU: 545 ->
+ * 519 ms (9 alternating runs). */
+__attribute__((target("avx2"))) static size_t terminator_avx2(const char *p, size_t i, size_t e)
+{
+    for (; i + 32 <= e; i += 32) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
+        if (_mm256_movemask_epi8(v)) {
+            size_t k = terminator_in(p, i, i + 32, e);
+            if (k < i + 32)
+                return k;
+            continue;
+        }
+        __m256i dot = _mm256_cmpeq_epi8(v, _mm256_set1_epi8('.'));
+        __m256i bang = _mm256_cmpeq_epi8(v, _mm256_set1_epi8('!'));
+        __m256i ask = _mm256_cmpeq_epi8(v, _mm256_set1_epi8('?'));
+        __m256i mark = _mm256_or_si256(_mm256_or_si256(dot, bang), ask);
+        uint32_t m = (uint32_t)_mm256_movemask_epi8(mark);
+        if (m)
+            return i + (size_t)__builtin_ctz(m); /* an ASCII mark is a terminator */
+    }
+    return terminator_in(p, i, e, e);
+}
+#endif
+
+/* Where the first terminator in p[i, e) starts, or e; with the AVX2 search
+ * where `wide` allows it and the CPU has it. */
+size_t pd_segment_terminator(const char *p, size_t i, size_t e, bool wide)
+{
+#ifdef PD_TERMINATORS_AVX2
+    if (wide && __builtin_cpu_supports("avx2"))
+        return terminator_avx2(p, i, e);
+#else
+    PD_UNUSED(wide);
+#endif
+    return terminator_in(p, i, e, e);
+}
+
+static size_t next_terminator(const char *p, size_t i, size_t e)
+{
+    return pd_segment_terminator(p, i, e, true);
 }
 
 /* The end of the sentence that starts at `b` in the trimmed stretch [b, e):

@@ -1,6 +1,6 @@
 /* test_segment.c - lines, paragraphs and sentences; CRLF, BOM, no final
- * newline, offsets and line numbers; whether a wrapped line runs on, read
- * through a window. */
+ * newline, offsets and line numbers; the search for terminators with AVX2
+ * and without; whether a wrapped line runs on, read through a window. */
 #include "check.h"
 #include "internal.h"
 
@@ -137,6 +137,44 @@ static void test_terminator_offsets(void)
     }
     CHECK(sentences == 64 * 12);
     CHECK(bad == 0);
+}
+
+/* The search for sentence terminators finds, with the AVX2 blocks (where the
+ * CPU has them) and without, the same first terminator from every start in
+ * texts of ASCII words, marks, the strong marks of other scripts, their
+ * lead bytes before other characters, and cuts inside them, each text
+ * exactly its length (a read past it shows under ASan). */
+static void test_terminator_search(void)
+{
+    static const char *const pieces[] = {
+        "word ", "Word ", "a", " ", ". ", "! ", "? ", "...", "\xE3\x80\x82", "\xEF\xBC\x81",
+        "\xEF\xBC\x9F", "\xEF\xBD\xA1", "\xE0\xA5\xA4", "\xE1\x8D\xA2", "\xD8\x9F", "\xDB\x94",
+        "\xE3\x81\x82", "\xE0\xA4\x95", "\xEF\xBC\xA1", "\xD8\xA8", "\xC3\xA9", "\xE3\x80", "\xEF"};
+    enum { N = sizeof pieces / sizeof *pieces };
+    uint64_t r = 11;
+    unsigned wrong = 0, asked = 0;
+    for (int t = 0; t < 400; t++) {
+        char buf[300];
+        size_t n = 0, want = (size_t)(check_rand(&r) % 250);
+        int mode = t % 4; /* ASCII; words with a mark in 30 pieces; anything (twice) */
+        while (n < want) {
+            uint64_t x = check_rand(&r);
+            const char *p = mode == 0   ? pieces[x % 7]
+                            : mode == 1 ? pieces[x % 30 ? x % 4 : 4 + x / 30 % 4]
+                                        : pieces[x % N];
+            size_t len = strlen(p);
+            if (n + len > sizeof buf)
+                break;
+            memcpy(buf + n, p, len);
+            n += len;
+        }
+        char *text = malloc(n ? n : 1);
+        memcpy(text, buf, n);
+        for (size_t i = 0; i <= n; i++, asked++)
+            wrong += pd_segment_terminator(text, i, n, false) != pd_segment_terminator(text, i, n, true);
+        free(text);
+    }
+    CHECK(wrong == 0 && asked > 20000);
 }
 
 /* The texts of the sentences of `in`, as "text|text|...". */
@@ -662,6 +700,7 @@ int main(void)
     test_runs_on_in();
     test_sentence_start();
     test_terminator_offsets();
+    test_terminator_search();
     test_wrapped();
     test_unwrapped_lines();
     return check_done("test_segment");
