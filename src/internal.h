@@ -91,6 +91,13 @@ void pd_prefault(void *p, size_t bytes);
 size_t pd_shingles_on(const char *norm, size_t len, unsigned k, uint64_t *out, size_t cap,
                       bool wide);
 
+/* Code for AVX2, taken where the CPU has it (__builtin_cpu_supports) and
+ * compiled for it by a target attribute: the shingles' word finder
+ * (shingle.c) and the search for sentence terminators (segment.c). */
+#if defined(__x86_64__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 5))
+#define PD_X86_AVX2 1
+#endif
+
 /* Eight bytes at p as a word whose byte j is bits 8j..8j+7, whatever the
  * machine's byte order; and the top bit of each zero byte of a word. The
  * scans for spaces (shingle.c) and sentence ends (segment.c) test eight

@@ -775,9 +775,10 @@ enum { ASCII_SLACK = 64 };
  * before a word, as the byte loop writes a pending space only before a word.
  * Stops at the first byte >= 0x80, at a '&' when `amp` (a character
  * reference may start there), at a '<' or ']' when `markup` (a tag or a
- * link's target may), or at the end. (GCC before 8 has no VBMI2.) */
+ * link's target may), or at the end. (GCC before 8 has no VBMI2; the AVX2
+ * loop below is built with it.) */
 #if defined(__x86_64__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8))
-#define PD_ASCII_VBMI2 1
+#define PD_ASCII_WIDE 1
 #include <immintrin.h>
 
 typedef struct ascii_state {
@@ -998,7 +999,7 @@ enum { WIDE_NONE, WIDE_AVX2, WIDE_VBMI2 };
 
 static int ascii_wide(unsigned flags)
 {
-#ifdef PD_ASCII_VBMI2
+#ifdef PD_ASCII_WIDE
     if (flags & PD_NORM_BYTE_LOOP)
         return WIDE_NONE;
     if (!(flags & PD_NORM_NO_VBMI2) && __builtin_cpu_supports("avx512vbmi2") &&
@@ -1112,11 +1113,11 @@ pd_status pd_normalize_at(const char *text, size_t len, unsigned flags, pd_buf *
     bool pending = false, deleted = false;
     bool cached = false; /* the cache is ready (once non-ASCII is met) */
     size_t cache_from = 0; /* where cached_run() may be tried next */
-#ifdef PD_ASCII_VBMI2
+#ifdef PD_ASCII_WIDE
     int wide = ascii_wide(flags);
 #endif
     while (i < len) {
-#ifdef PD_ASCII_VBMI2
+#ifdef PD_ASCII_WIDE
         /* not for a few ASCII bytes between two runs of non-ASCII (text in
          * decomposed form): the byte loop takes them for less */
         if (wide && !(i + 16 <= len && high_bytes16(text + i))) {

@@ -265,8 +265,7 @@ static size_t terminator_in(const char *p, size_t i, size_t stop, size_t e)
     return stop;
 }
 
-#if defined(__x86_64__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 5))
-#define PD_TERMINATORS_AVX2 1
+#ifdef PD_X86_AVX2
 #include <immintrin.h>
 
 /* The same 32 bytes at a time where the CPU has AVX2: '.', '!' and '?' by
@@ -299,7 +298,7 @@ __attribute__((target("avx2"))) static size_t terminator_avx2(const char *p, siz
  * where `wide` allows it and the CPU has it. */
 size_t pd_segment_terminator(const char *p, size_t i, size_t e, bool wide)
 {
-#ifdef PD_TERMINATORS_AVX2
+#ifdef PD_X86_AVX2
     if (wide && __builtin_cpu_supports("avx2"))
         return terminator_avx2(p, i, e);
 #else

@@ -27,8 +27,7 @@ static inline uint64_t spaces64(const char *p)
     return m;
 }
 
-#if defined(__x86_64__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 5))
-#define PD_SPACES_AVX2 1
+#ifdef PD_X86_AVX2
 #include <immintrin.h>
 
 __attribute__((target("avx2"))) static inline uint64_t spaces64_avx2(const char *p)
@@ -52,7 +51,7 @@ __attribute__((always_inline)) static inline size_t shingles(const char *norm, s
         return 0;
     if (k == 0)
         k = 1;
-#ifdef PD_SPACES_AVX2
+#ifdef PD_X86_AVX2
 #define SPACES64(p) (avx2 ? spaces64_avx2(p) : spaces64(p))
 #else
 #define SPACES64(p) spaces64(p)
@@ -100,7 +99,7 @@ __attribute__((always_inline)) static inline size_t shingles(const char *norm, s
 }
 #undef SPACES64
 
-#ifdef PD_SPACES_AVX2
+#ifdef PD_X86_AVX2
 __attribute__((target("avx2"))) static size_t shingles_avx2(const char *norm, size_t len,
                                                             unsigned k, uint64_t *out, size_t cap)
 {
@@ -114,7 +113,7 @@ __attribute__((target("avx2"))) static size_t shingles_avx2(const char *norm, si
 size_t pd_shingles_on(const char *norm, size_t len, unsigned k, uint64_t *out, size_t cap,
                       bool wide)
 {
-#ifdef PD_SPACES_AVX2
+#ifdef PD_X86_AVX2
     if (wide && __builtin_cpu_supports("avx2"))
         return shingles_avx2(norm, len, k, out, cap);
 #endif
