@@ -84,20 +84,32 @@ measure1() {
     echo "$best$each" >"$D/.cpus"
     echo "$best"
 }
-# Two single-threaded runs at once, each pinned to a CPU of its own: the
-# median seconds the pair takes. On a shared virtual machine the CPUs may
-# share caches, memory bandwidth or host cores, so two CPUs need not do
-# twice the work of one; this measures what they do for this workload.
-measure_pair() {
+# Scaling, measured in rounds so that every case meets the same host (its
+# speed drifts by tens of percent within minutes): in each round a command
+# with -j1 pinned to each of the first two CPUs alone, with -j2, and with
+# -j1 twice at once, a CPU each, each of the two timed on its own. On a
+# shared virtual machine the CPUs may share caches, memory bandwidth or host
+# cores, so two CPUs busy at once need not do twice the work of one: the
+# pair shows what they do for this workload, and how close -j2 comes to it.
+# Prints the medians "alone0 alone1 j2 pair0 pair1" (seconds).
+secs() {
+    t0=$(date +%s.%N); "$@" >/dev/null || return 1
+    t1=$(date +%s.%N); echo "$t0 $t1" | awk '{printf "%.3f", $2 - $1}'
+}
+measure_scaling() {
     c0=$(echo $cpus | cut -d' ' -f1); c1=$(echo $cpus | cut -d' ' -f2)
-    i=-1; : > "$D/.times"
+    i=-1; : > "$D/.scaling"
     while [ $i -lt "$RUNS" ]; do
-        t0=$(date +%s.%N)
-        taskset -c "$c0" "$@" >/dev/null 2>&1 & taskset -c "$c1" "$@" >/dev/null 2>&1; wait
-        t1=$(date +%s.%N)
-        [ $i -lt 0 ] || echo "$t0 $t1" | awk '{print $2 - $1}' >> "$D/.times"; i=$((i + 1))
+        a0=$(secs taskset -c "$c0" "$@" -j1) && a1=$(secs taskset -c "$c1" "$@" -j1) &&
+            j2=$(secs "$@" -j2) || exit 1
+        secs taskset -c "$c0" "$@" -j1 >"$D/.pair0" & secs taskset -c "$c1" "$@" -j1 >"$D/.pair1"
+        wait
+        [ $i -lt 0 ] || echo "$a0 $a1 $j2 $(cat "$D/.pair0") $(cat "$D/.pair1")" >> "$D/.scaling"
+        i=$((i + 1))
     done
-    sort -n "$D/.times" | awk '{t[NR]=$1} END {printf "%.3f", t[int((NR+1)/2)]}'
+    for k in 1 2 3 4 5; do
+        cut -d' ' -f$k "$D/.scaling" | sort -n | awk '{t[NR]=$1} END {printf "%s ", t[int((NR+1)/2)]}'
+    done
 }
 # One row of the table: NAME MB SECONDS UNITS PEAK_RSS_KB (no newline).
 row() {
@@ -160,9 +172,6 @@ for s in $sizes; do
         # what all the CPUs together could do, in units of the fastest one
         [ "$1 $2" = "near -j1" ] && [ -n "$cpus" ] &&
             cap=$(cut -d' ' -f1,3- "$D/.cpus" | awk '{ s = 0; for (i = 2; i <= NF; i++) s += $1 / $i; printf "%.2f", s }')
-        # and what two of them give when both are busy with this workload
-        [ "$1 $2" = "near -j1" ] && [ "$(echo $cpus | wc -w)" -ge 2 ] &&
-            pair=$(measure_pair $P scan -q $K5 -j1 -o /dev/null "$f" | awk -v t="$t" '{printf "%s s against %s s alone: %.2fx", $1, t, 2 * t / $1}')
     done
     r=$(measure1 sh -c "LC_ALL=C awk '!seen[\$0]++' '$f' > /dev/null"); ta=${r% *}
     awk_row "awk '!seen[\$0]++' ($s MB)" "$m" "$ta"
@@ -171,7 +180,10 @@ for s in $sizes; do
     awk -v a="$ta" -v e="$te" -v n1="$tn1" -v n2="$tn2" -v s="$s" \
         'BEGIN {printf "ratios (%s MB): exact -j2 vs awk %.2fx faster; near -j2 vs -j1 %.2fx", s, a/e, n1/n2}'
     [ -n "${cap:-}" ] && echo " (the CPUs' sum: ${cap}x the fastest)" || echo
-    [ -n "${pair:-}" ] && echo "   two near -j1 runs at once, a CPU each: $pair the work of one (what both CPUs give this workload)"
+    [ "$(echo $cpus | wc -w)" -ge 2 ] && measure_scaling $P scan -q $K5 -o /dev/null "$f" | awk -v r="$RUNS" '{
+        b = $1 < $2 ? $1 : $2
+        printf "   scaling, near, %d rounds: -j1 alone %.3f and %.3f s, -j2 %.3f s: %.2fx the faster CPU alone;\n", r, $1, $2, $3, b / $3
+        printf "   two -j1 at once, a CPU each: %.3f and %.3f s: %.2fx its work (what both CPUs give this workload); -j2 reaches %.0f%% of that\n", $4, $5, b / $4 + b / $5, 100 * (b / $3) / (b / $4 + b / $5) }'
     echo
 done
 # The 100 MB corpus as a file just written an article at a time (as a
