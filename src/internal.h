@@ -495,7 +495,11 @@ struct pd_scan {
     uint32_t *first; /* first unit with the text */
     uint64_t *first_bytes; /* the hash of its first unit's bytes: first pass only */
     pd_bandkeys *keys; /* each text's LSH band keys (near mode, until verify) */
-    size_t n_texts, cap_first, cap_first_bytes;
+    /* Counted up by the merge on every new text while the workers read
+     * first_bytes above for every unit whose text they find known: on a
+     * cache line of its own. */
+    _Alignas(64) size_t n_texts;
+    size_t cap_first, cap_first_bytes;
 
     /* verified near pairs of text ids (a << 32 | b, a < b), sorted */
     uint64_t *near_pairs;
