@@ -428,7 +428,7 @@ static pd_status first_signed(scratch *s, pd_h128 h, bool *first)
  * mode) the merge looks up every text as it interns: a worker's lookup would
  * only move that work off the main thread at the price of a second miss on
  * the slot, one that the other CPU has often just written (100 MB of news,
- * -t 1: 130.4 -> 126.8 ms at -j2, 187.7 -> 180.0 ms at -j1). */
+ * -t 1: 115.7 -> 109.2 ms at -j2, 191.2 -> 182.4 ms at -j1). */
 static pd_status finish_waiting(pd_scan *sc, scratch *s, chunk *c)
 {
     if (!s->waiting)
