@@ -8,8 +8,7 @@
  * sorted set of shingle fingerprints, the top 32 bits of its shingle hashes
  * (or, with --no-verify, its MinHash signature). Only candidates are
  * recomputed, so a corpus of unique lines costs nothing here.
- * Texts are planned on the main thread in batches of bounded size, each
- * while the batch before is profiled; a job of
+ * Texts are planned on the main thread in batches of bounded size; a job of
  * READ_TEXTS texts is read (with one call where the source allows,
  * pd_read_ranges) into its thread's buffer and profiled by that thread,
  * while its bytes are still in that CPU's cache. Every candidate pair is then
@@ -72,20 +71,14 @@ typedef struct worker {
     size_t cap_sh, cap_tmp, cap_out, n_out, ready;
 } worker;
 
-/* A batch of texts to profile, in jobs of READ_TEXTS. */
-typedef struct vbatch {
+typedef struct vstate {
+    pd_scan *sc;
+    const pd_source *src;
     item *items;
     size_t n_items;
     pd_status *job_st; /* how reading the texts of each job went */
     uint32_t *job_doc; /* and the document it could not read */
     size_t cap_st, cap_doc;
-} vbatch;
-
-typedef struct vstate {
-    pd_scan *sc;
-    const pd_source *src;
-    /* the batch being profiled, and the next, planned meanwhile */
-    vbatch b[2], *cur;
     worker *w; /* one per thread */
     uint64_t *base; /* per thread: where its buffer went in the file */
     /* Once the profiles go to the file, each job writes its own there as it
@@ -165,8 +158,8 @@ static void write_job(vstate *v, worker *w, size_t from, size_t to)
         return;
     }
     for (size_t k = from; k < to; k++) {
-        v->cur->items[k].tid = sc->threads;
-        v->cur->items[k].at += at;
+        v->items[k].tid = sc->threads;
+        v->items[k].at += at;
     }
     w->n_out = 0;
 }
@@ -176,27 +169,26 @@ static void write_job(vstate *v, worker *w, size_t from, size_t to)
 static void profile_job(void *ctx, unsigned tid, size_t i)
 {
     vstate *v = ctx;
-    vbatch *b = v->cur;
     const pd_scan *sc = v->sc;
     worker *w = &v->w[tid];
     size_t from = i * READ_TEXTS;
-    size_t to = from + READ_TEXTS < b->n_items ? from + READ_TEXTS : b->n_items;
-    const item *last = &b->items[to - 1];
-    if ((b->job_st[i] = pd_buf_reserve(&w->text, last->off + last->len + 1)) != PD_OK)
+    size_t to = from + READ_TEXTS < v->n_items ? from + READ_TEXTS : v->n_items;
+    const item *last = &v->items[to - 1];
+    if ((v->job_st[i] = pd_buf_reserve(&w->text, last->off + last->len + 1)) != PD_OK)
         return;
     pd_range r[READ_TEXTS];
     size_t n = 0;
     for (size_t k = from; k < to; k++) {
-        const item *it = &b->items[k];
+        const item *it = &v->items[k];
         const pd_urec *u = &sc->units[sc->first[it->text]];
         if (it->len > 0)
             r[n++] = (pd_range){u->doc, u->byte_start, it->len, w->text.data + it->off};
     }
-    b->job_st[i] = n > 0 ? pd_read_ranges(v->src, &w->raw, r, n, &b->job_doc[i]) : PD_OK;
-    if (b->job_st[i] != PD_OK)
+    v->job_st[i] = n > 0 ? pd_read_ranges(v->src, &w->raw, r, n, &v->job_doc[i]) : PD_OK;
+    if (v->job_st[i] != PD_OK)
         return; /* the batch stops: profile_batch() names the document */
     for (size_t k = from; k < to; k++) {
-        item *it = &b->items[k];
+        item *it = &v->items[k];
         it->tid = tid;
         it->st = profile(v->sc, w, w->text.data + it->off, it->len, it);
     }
@@ -207,8 +199,8 @@ static void profile_job(void *ctx, unsigned tid, size_t i)
 /* Number a batch's profiles in text order; they stay where they were made. */
 static pd_status store_batch(pd_scan *sc, vstate *v)
 {
-    for (size_t i = 0; i < v->cur->n_items; i++) {
-        const item *it = &v->cur->items[i];
+    for (size_t i = 0; i < v->n_items; i++) {
+        const item *it = &v->items[i];
         PD_TRY(it->st);
         sc->prof_of[it->text] = (uint32_t)sc->n_prof;
         sc->prof_at[sc->n_prof] = (uint64_t)it->tid << PD_PROF_SHIFT | it->at;
@@ -329,52 +321,49 @@ static bool next_wanted(const pd_scan *sc, size_t *t)
     return *t < sc->n_texts;
 }
 
-/* Plan batch b: the wanted texts from *t on (none at the end), each with
- * its place in the buffer of its job (READ_TEXTS texts). */
-static pd_status plan_batch(pd_scan *sc, vbatch *b, size_t *t)
+/* Plan a batch of wanted texts from *t on: each text's place in the buffer
+ * of its job (READ_TEXTS texts). */
+static pd_status plan_batch(pd_scan *sc, vstate *v, size_t *t)
 {
     size_t used = 0, off = 0;
-    b->n_items = 0;
-    while (b->n_items < BATCH_ITEMS && used < BATCH_TEXT_BYTES && next_wanted(sc, t)) {
+    v->n_items = 0;
+    while (v->n_items < BATCH_ITEMS && used < BATCH_TEXT_BYTES && next_wanted(sc, t)) {
         const pd_urec *u = &sc->units[sc->first[*t]];
         size_t len = (size_t)u->len;
-        if (b->n_items % READ_TEXTS == 0)
+        if (v->n_items % READ_TEXTS == 0)
             off = 0; /* a job's first text */
-        b->items[b->n_items++] = (item){.text = (uint32_t)*t, .off = off, .len = len};
+        v->items[v->n_items++] = (item){.text = (uint32_t)*t, .off = off, .len = len};
         off += len;
         used += len;
         ++*t;
     }
-    size_t jobs = (b->n_items + READ_TEXTS - 1) / READ_TEXTS;
-    PD_TRY(PD_GROW(b->job_st, b->cap_st, jobs));
-    PD_TRY(PD_GROW(b->job_doc, b->cap_doc, jobs));
+    size_t jobs = (v->n_items + READ_TEXTS - 1) / READ_TEXTS;
+    PD_TRY(PD_GROW(v->job_st, v->cap_st, jobs));
+    PD_TRY(PD_GROW(v->job_doc, v->cap_doc, jobs));
     return PD_OK;
 }
 
-/* Read the current batch and profile its texts, READ_TEXTS a job, while the
- * main thread, before it joins in, lets the LSH band keys go (all read by
- * now: closing their file gives back its pages, 1.7 ms at 100 MB) and plans
- * the next batch from *t (0.4-0.6 ms a batch at 100 MB), which the other
- * threads would otherwise wait for. */
-static pd_status profile_batch(pd_scan *sc, vstate *v, vbatch *next, size_t *t)
+/* Read a planned batch and profile its texts, READ_TEXTS a job, while the
+ * main thread, before it joins in, lets the LSH band keys go: they are all
+ * read, and closing their file gives back its pages, which took 1.7 ms of
+ * the main thread alone at 100 MB. */
+static pd_status profile_batch(pd_scan *sc, vstate *v)
 {
-    vbatch *b = v->cur;
-    size_t jobs = (b->n_items + READ_TEXTS - 1) / READ_TEXTS;
+    size_t jobs = (v->n_items + READ_TEXTS - 1) / READ_TEXTS;
     pd_parallel_start(sc->pool, jobs < 2 ? 1 : sc->threads, jobs, profile_job, v);
     pd_bandkeys_free(sc->keys);
     sc->keys = NULL;
-    pd_status planned = plan_batch(sc, next, t);
     pd_parallel_finish(sc->pool);
     if (v->write_err)
         PD_TRY(to_memory(sc, v));
     for (size_t i = 0; i < jobs; i++)
-        if (b->job_st[i] != PD_OK) {
-            if (b->job_st[i] != PD_ENOMEM)
+        if (v->job_st[i] != PD_OK) {
+            if (v->job_st[i] != PD_ENOMEM)
                 pd_scan_fail(sc, "cannot read '%s' again",
-                             v->src->name(v->src->ctx, b->job_doc[i]));
-            return b->job_st[i];
+                             v->src->name(v->src->ctx, v->job_doc[i]));
+            return v->job_st[i];
         }
-    return planned;
+    return PD_OK;
 }
 
 /* Read and profile every text marked in prof_of (0 = wanted). */
@@ -389,12 +378,10 @@ static pd_status build_profiles(pd_scan *sc, const pd_source *src, size_t wanted
     if ((sc->prof_at = pd_alloc(at_bytes + (wanted + 1) * sizeof *sc->prof_len)))
         sc->prof_len = (uint32_t *)((char *)sc->prof_at + at_bytes);
     sc->prof_buf = calloc(sc->threads + 1, sizeof *sc->prof_buf); /* + the file's, read back */
-    for (int k = 0; k < 2; k++)
-        v.b[k].items = pd_alloc(BATCH_ITEMS * sizeof *v.b[k].items);
+    v.items = pd_alloc(BATCH_ITEMS * sizeof *v.items);
     v.w = aligned_alloc(64, sc->threads * sizeof *v.w);
     v.base = calloc(sc->threads, sizeof *v.base);
-    if (!sc->prof_at || !sc->prof_len || !sc->prof_buf || !v.b[0].items || !v.b[1].items ||
-        !v.w || !v.base)
+    if (!sc->prof_at || !sc->prof_len || !sc->prof_buf || !v.items || !v.w || !v.base)
         goto done;
     memset(v.w, 0, sc->threads * sizeof *v.w);
     /* Each thread's profiles get room for all of them ahead, as address
@@ -405,15 +392,11 @@ static pd_status build_profiles(pd_scan *sc, const pd_source *src, size_t wanted
     for (unsigned i = 0; i < sc->threads; i++) /* refused, the buffers grow as they fill */
         (void)PD_GROW(v.w[i].out, v.w[i].cap_out, wanted * per_text + 1);
     size_t t = 0;
-    v.cur = &v.b[0];
-    if ((st = plan_batch(sc, v.cur, &t)) != PD_OK)
-        goto done;
-    while (v.cur->n_items > 0) {
-        vbatch *next = v.cur == &v.b[0] ? &v.b[1] : &v.b[0];
-        if ((st = profile_batch(sc, &v, next, &t)) != PD_OK || (st = store_batch(sc, &v)) != PD_OK ||
+    while (next_wanted(sc, &t)) {
+        if ((st = plan_batch(sc, &v, &t)) != PD_OK ||
+            (st = profile_batch(sc, &v)) != PD_OK || (st = store_batch(sc, &v)) != PD_OK ||
             (held(sc, &v) > sc->prof_budget && (st = spill(sc, &v)) != PD_OK))
             goto done;
-        v.cur = next;
     }
     st = finish_file(sc, &v);
 done:
@@ -431,11 +414,9 @@ done:
     }
     free(v.w);
     free(v.base);
-    for (int k = 0; k < 2; k++) {
-        free(v.b[k].items);
-        free(v.b[k].job_st);
-        free(v.b[k].job_doc);
-    }
+    free(v.items);
+    free(v.job_st);
+    free(v.job_doc);
     return st;
 }
 
