@@ -1,9 +1,9 @@
 /*
  * verify.c - from LSH buckets to verified near pairs.
  *
- * The band keys of the distinct texts give candidate pairs (lsh.c); the keys
- * are let go while the first texts are profiled. Each text in a candidate
- * pair gets a profile,
+ * The band keys of the distinct texts give candidate pairs (lsh.c); then
+ * the keys are let go (their file closed while the first texts are
+ * profiled). Each text in a candidate pair gets a profile,
  * recomputed from its first occurrence, which is re-read by offset: its
  * sorted set of shingle fingerprints, the top 32 bits of its shingle hashes
  * (or, with --no-verify, its MinHash signature). Only candidates are
@@ -659,6 +659,10 @@ pd_status pd_verify_run(pd_scan *sc, const pd_source *src)
         return st;
     }
     sc->stats.candidates = n;
+    if (!pd_bandkeys_on_file(sc->keys)) { /* held in memory: they go now */
+        pd_bandkeys_free(sc->keys);
+        sc->keys = NULL;
+    }
     sc->prof_budget = sc->o.verify_memory;
     if (!sc->prof_budget) {
         size_t per_units = sc->n_units * PROF_PER_UNIT;
