@@ -112,7 +112,8 @@ void pd_lsh_keys(const uint32_t *sig, unsigned bands, unsigned rows, const uint6
 typedef struct band_thread {
     _Alignas(64) uint64_t *v, *tmp; /* (key, id) pairs, then sort scratch */
     uint64_t *seen;                 /* the bitmaps of keys seen once and again */
-    size_t cap_tmp;
+    uint64_t *pairs;                /* the band's candidate pairs */
+    size_t cap_tmp, cap_pairs;
 } band_thread;
 
 typedef struct band_job {
@@ -150,10 +151,13 @@ static size_t unique(uint64_t *v, size_t n)
 static pd_status merge_pairs(uint64_t **l, size_t *n_l, size_t *cap_l, uint64_t **tmp,
                              size_t *cap_tmp, const uint64_t *p, size_t n_p);
 
-/* The candidate pairs of band j, sorted and unique, in *out (n of them):
+/* The candidate pairs of band j, sorted and unique, in t->pairs (n of them):
  * its (key, id) pairs sorted by key (ids stay ascending within a key), each
- * bucket paired as the file comment says. */
-static pd_status band_pairs(band_job *b, band_thread *t, size_t j, uint64_t **out, size_t *n)
+ * bucket paired as the file comment says. The pairs' room is kept from band
+ * to band: freed and allocated again, it was faulted in afresh for each band
+ * on a helper thread, whose malloc() arena gives freed memory back (590 page
+ * faults, against 60 on one thread, for 100 MB of news). */
+static pd_status band_pairs(band_job *b, band_thread *t, size_t j, size_t *n)
 {
     uint64_t *v = t->v;
     uint32_t *key = (uint32_t *)t->tmp; /* the sort's scratch holds the keys first */
@@ -181,9 +185,8 @@ static pd_status band_pairs(band_job *b, band_thread *t, size_t j, uint64_t **ou
             e++;
         total += bucket_pairs(e - s);
     }
-    uint64_t *p = *out = pd_alloc((total + 1) * sizeof *p);
-    if (!p)
-        return PD_ENOMEM;
+    PD_TRY(PD_REGROW(t->pairs, t->cap_pairs, total + 1));
+    uint64_t *p = t->pairs;
     pd_prefault(p, total * sizeof *p);
     size_t k = 0;
     for (size_t s = 0; s < m; s = e) {
@@ -203,15 +206,15 @@ static pd_status band_pairs(band_job *b, band_thread *t, size_t j, uint64_t **ou
 static void band(void *ctx, unsigned tid, size_t j)
 {
     band_job *b = ctx;
-    uint64_t *p = NULL;
+    band_thread *t = &b->t[tid];
     size_t n = 0;
-    b->st[j] = band_pairs(b, &b->t[tid], j, &p, &n);
+    b->st[j] = band_pairs(b, t, j, &n);
     if (b->st[j] == PD_OK) {
         pthread_mutex_lock(&b->lock);
-        b->st[j] = merge_pairs(&b->list, &b->n_list, &b->cap_list, &b->spare, &b->cap_spare, p, n);
+        b->st[j] = merge_pairs(&b->list, &b->n_list, &b->cap_list, &b->spare, &b->cap_spare,
+                               t->pairs, n);
         pthread_mutex_unlock(&b->lock);
     }
-    free(p);
 }
 
 /* *l (n_l pairs) and p (n_p), both sorted and unique, merged into tmp,
@@ -303,6 +306,7 @@ done:
         free(b.t[t].v);
         free(b.t[t].tmp);
         free(b.t[t].seen);
+        free(b.t[t].pairs);
     }
     free(b.t);
     free(b.list);
