@@ -115,6 +115,11 @@ static void zero_part(void *ctx, unsigned tid, size_t part)
     memset((char *)r->s + off, 0, len);
 }
 
+bool pd_exact_fits(const pd_exact *t, size_t more)
+{
+    return slots_for(t->count + more, t->mask + 1) == t->mask + 1;
+}
+
 pd_status pd_exact_reserve(pd_exact *t, size_t more, pd_pool *pool, unsigned threads)
 {
     size_t n = slots_for(t->count + more, t->mask + 1);

@@ -281,6 +281,8 @@ void pd_exact_clear(pd_exact *t);
  * growing it again (rebuilt on up to `threads` threads of the pool): only
  * while no other thread looks up. */
 pd_status pd_exact_reserve(pd_exact *t, size_t more, pd_pool *pool, unsigned threads);
+/* Can `more` ids be inserted without growing the table? */
+bool pd_exact_fits(const pd_exact *t, size_t more);
 /* Set *found to the id of key k, or insert k with the next id, t->count,
  * and set *found to that (a reader may find it at once). */
 pd_status pd_exact_intern(pd_exact *t, pd_h128 k, uint32_t *found);
@@ -356,6 +358,18 @@ void pd_parallel_for(pd_pool *p, unsigned threads, size_t n,
 void pd_parallel_start(pd_pool *p, unsigned threads, size_t n,
                        void (*fn)(void *ctx, unsigned tid, size_t i), void *ctx);
 void pd_parallel_finish(pd_pool *p);
+
+/* A stream: a loop whose items are published as they are made, in order.
+ * The helpers take items [0, n) as pd_stream_publish(p, n) allows, and wait
+ * for more; the caller takes items (as tid 0) in pd_stream_wait(), which
+ * returns once *count (a counter fn updates, with __atomic builtins) reaches
+ * target, and in pd_stream_end(), which returns when every item published
+ * is done. No other loop runs on the pool until then. */
+void pd_stream_begin(pd_pool *p, unsigned threads,
+                     void (*fn)(void *ctx, unsigned tid, size_t i), void *ctx);
+void pd_stream_publish(pd_pool *p, size_t n);
+void pd_stream_wait(pd_pool *p, const uint64_t *count, uint64_t target);
+void pd_stream_end(pd_pool *p);
 unsigned pd_cpu_count(void);
 /* util.c: the machine's memory in bytes (1 GiB when it cannot be told). */
 uint64_t pd_memory_bytes(void);

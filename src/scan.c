@@ -6,15 +6,16 @@
  * the thread that processes it); the main thread cuts them, in
  * input order, into chunks of about 1 MiB (less at a batch's end) at unit
  * boundaries (so one huge file still uses every thread; a line longer than
- * that is cut at its pieces, see cut_chunk); a batch of chunks is processed
- * in parallel (a chunk of a large document from a copy read with src->read(),
- * see open_view): segment, normalize, hash the normalized text with XXH3-128
- * and, when near-duplicates are wanted, shingle, sign and compute the LSH
- * band keys of each text that neither an earlier batch nor the same thread
- * (in this batch or the one before) has signed. The main thread merges each
- * batch in input order while the next one is processed, and then cuts the
- * batch after that (see merge_and_process_next): it numbers units and
- * lines across chunks and interns each text hash in the exact-repeat table.
+ * that is cut at its pieces, see cut_chunk); batches of chunks go to the
+ * threads as one stream (a chunk of a large document is processed from a copy
+ * read with src->read(), see open_view): segment, normalize, hash the
+ * normalized text with XXH3-128 and, when near-duplicates are wanted,
+ * shingle, sign and compute the LSH band keys of each text that neither an
+ * earlier batch nor the same thread (in this batch or the one before) has
+ * signed. The main thread merges each batch in input order while the next
+ * one is processed, and then cuts the batch after that (see merge_next): it
+ * numbers units and lines across chunks and interns each text hash in the
+ * exact-repeat table.
  * Only the first unit of each distinct text keeps band keys, so a banner
  * repeated a million times costs one LSH entry.
  *
@@ -236,6 +237,7 @@ typedef struct chunk {
     size_t ubase;
     uint32_t line_base, index_base;
     pd_norm_stats ns;
+    struct batch *batch;
 } chunk;
 
 typedef struct scratch {
@@ -298,13 +300,21 @@ typedef struct batch {
     uint64_t number; /* batches are numbered from 1 as they are cut */
     size_t n, used;
     size_t units, fresh; /* its units, and those whose text was not known */
+    uint64_t done;       /* chunks processed (__atomic builtins) */
     struct pass1 *p;
 } batch;
+
+/* Chunks published to the pool's stream, by item number modulo QUEUE: two
+ * batches at most are published and not yet merged. */
+enum { QUEUE = 2 * BATCH_CHUNKS };
 
 typedef struct pass1 {
     pd_scan *sc;
     const pd_source *src;
     batch b[2]; /* one is processed while the other is merged */
+    chunk **queue; /* see QUEUE */
+    uint64_t items; /* chunks published in the pool's stream */
+    bool streaming; /* the pool's stream runs (publish) */
     scratch *scr;
     mapped pre[PREFETCH];
     uint32_t pre_first, pre_n; /* pre[i] is document pre_first + i */
@@ -1064,6 +1074,7 @@ static chunk *new_chunk(batch *b)
     if (b->n == b->used)
         memset(&b->c[b->used++], 0, sizeof *b->c);
     chunk *c = &b->c[b->n++];
+    c->batch = b;
     c->unmapped = c->lazy = c->unreadable = false;
     c->n = 0;
     c->lines = c->segmented = c->first_bad_line = c->first_split_line = 0;
@@ -1285,12 +1296,8 @@ static pd_status intern_new(pd_scan *sc, const chunk *c, uint32_t *stage, size_t
     return PD_OK;
 }
 
-/* Before batch b is merged while the next is processed: room in what the
- * workers read for each unit whose text was not known to be a new text (and
- * for `ahead` texts): the exact table, and the hashes of the texts' first
- * units' bytes, which a worker compares with the bytes of a unit whose text
- * it finds known. Nothing the workers read moves while they run. */
-static pd_status reserve_batch(pd_scan *sc, batch *b, size_t ahead)
+/* Count batch b's units, and those whose text was not known. */
+static void count_batch(batch *b)
 {
     size_t units = 0, fresh = 0;
     for (size_t i = 0; i < b->n; i++) {
@@ -1299,14 +1306,35 @@ static pd_status reserve_batch(pd_scan *sc, batch *b, size_t ahead)
     }
     b->units = units;
     b->fresh = fresh;
-    if (sc->n_units + units > PD_MAX_UNITS) {
+}
+
+/* Room, before batch b (counted) is merged, in what the workers read: for
+ * each unit whose text was not known to be a new text (and for `ahead`
+ * texts), the exact table and the hashes of the texts' first units' bytes,
+ * which a worker compares with the bytes of a unit whose text it finds
+ * known. Nothing the workers read moves while they run: reserve_fits()
+ * tells whether anything would. */
+static size_t reserve_texts(const pd_scan *sc, const batch *b, size_t ahead)
+{
+    size_t texts = sc->n_texts + b->fresh + 1;
+    return texts > ahead ? texts : ahead;
+}
+
+static bool reserve_fits(const pd_scan *sc, const batch *b, size_t ahead)
+{
+    return reserve_texts(sc, b, ahead) <= sc->cap_first_bytes &&
+           pd_exact_fits(&sc->table, b->fresh);
+}
+
+static pd_status reserve_batch(pd_scan *sc, const batch *b, size_t ahead)
+{
+    if (sc->n_units + b->units > PD_MAX_UNITS) {
         pd_scan_fail(sc, "more than %llu units: split the input into several runs",
                      (unsigned long long)PD_MAX_UNITS);
         return PD_EINVAL;
     }
-    size_t texts = sc->n_texts + fresh + 1;
-    PD_TRY(PD_GROW(sc->first_bytes, sc->cap_first_bytes, texts > ahead ? texts : ahead));
-    return pd_exact_reserve(&sc->table, fresh, sc->pool, sc->threads);
+    PD_TRY(PD_GROW(sc->first_bytes, sc->cap_first_bytes, reserve_texts(sc, b, ahead)));
+    return pd_exact_reserve(&sc->table, b->fresh, sc->pool, sc->threads);
 }
 
 /* Room for `units` units and `texts` texts in the arrays the merge fills
@@ -1476,6 +1504,7 @@ static void pass1_release(pass1 *p)
 {
     for (int k = 0; k < 2; k++)
         free(p->b[k].c);
+    free(p->queue);
     for (unsigned t = 0; t < p->sc->threads && p->scr; t++) {
         pd_buf_release(&p->scr[t].norm[0]);
         pd_buf_release(&p->scr[t].norm[1]);
@@ -1540,52 +1569,91 @@ static void reserve_ahead(pass1 *p)
     if (texts > units)
         texts = units;
     (void)grow_merged(sc, (size_t)units, (size_t)texts);
-    p->texts_ahead = (size_t)texts; /* the workers read first_bytes: it moves between batches */
+    p->texts_ahead = (size_t)texts; /* the workers read first_bytes: see merge_next */
 }
 
-/* Is a batch cut while the pool processes the one before (cut_aside)?
- * Only when the source knows its documents' lengths: otherwise the cutter
- * maps each small document (small_doc), and two batches of them would be
- * mapped at once, so the next batch is cut between batches instead. */
+/* Is a batch cut while the pool processes the one before? Only when the
+ * source knows its documents' lengths: otherwise the cutter maps each small
+ * document (small_doc), and two batches of them would be mapped at once, so
+ * the next batch is cut between batches instead. */
 static bool cut_while_busy(const pass1 *p)
 {
     return p->src->length != NULL;
 }
 
-/* Cut batch b while the pool processes another: the main thread joins the
- * processing after it. */
-static pd_status cut_aside(pass1 *p, batch *b)
+/* Item i of the pool's stream: a chunk to process. */
+static void stream_job(void *ctx, unsigned tid, size_t i)
 {
-    p->busy = true;
-    pd_status st = cut_batch(p, b);
-    p->busy = false;
-    return st;
+    pass1 *p = ctx;
+    chunk *c = p->queue[i % QUEUE];
+    batch *b = c->batch;
+    process_chunk_job(b, tid, (size_t)(c - b->c));
+    __atomic_add_fetch(&b->done, 1, __ATOMIC_SEQ_CST);
 }
 
-/* Merge batch `cur` while the next batch is processed in the background,
- * then cut the batch after next into cur's place: the merge and the cutting
- * are serial, the processing is not, and between two batches only the
- * reservation waits for both threads (cut there, 100 MB of news spent 5-7
- * ms of the first pass with one thread idle). Workers may miss a text the
- * merge is adding and sign it again; the merge still gives it its one id,
- * so the output does not depend on the timing. */
-static pd_status merge_and_process_next(pass1 *p, batch *cur, batch *next)
+/* Hand batch b's chunks to the pool's stream (started if need be). */
+static void publish(pass1 *p, batch *b)
 {
     pd_scan *sc = p->sc;
+    if (b->n == 0)
+        return;
+    if (!p->streaming) {
+        pd_stream_begin(sc->pool, sc->threads, stream_job, p);
+        p->streaming = true;
+        p->items = 0;
+    }
+    b->done = 0;
+    for (size_t i = 0; i < b->n; i++)
+        p->queue[(p->items + i) % QUEUE] = &b->c[i];
+    p->items += b->n;
+    pd_stream_publish(sc->pool, p->items);
+}
+
+/* Every chunk published is processed, and the pool is free for a loop. */
+static void drain(pass1 *p)
+{
+    if (p->streaming)
+        pd_stream_end(p->sc->pool);
+    p->streaming = false;
+}
+
+/* Merge batch `cur` once it is processed, while the next batch is, then cut
+ * the batch after next into cur's place and publish it: the merge and the
+ * cutting are serial, the processing is not. The chunks go to the pool as
+ * one stream: the helper goes on to the next batch's chunks while the main
+ * thread waits for cur's last, or merges (with a loop a batch, each thread
+ * waited at each batch's end for the other's last chunk, then for the next
+ * loop to start). The stream stops (drain) only to grow what the workers
+ * read (reserve_fits), and to cut a batch of a source that does not know
+ * its documents' lengths (cut_while_busy). Workers may miss a text the
+ * merge is adding and sign it again; the merge still gives it its one id,
+ * so the output does not depend on the timing. */
+static pd_status merge_next(pass1 *p, batch *cur, batch *next)
+{
+    pd_scan *sc = p->sc;
+    bool aside = cut_while_busy(p);
+    if (p->streaming)
+        pd_stream_wait(sc->pool, &cur->done, cur->n);
+    count_batch(cur);
+    if (!aside || !reserve_fits(sc, cur, p->texts_ahead))
+        drain(p);
     pd_status st = reserve_batch(sc, cur, p->texts_ahead);
     p->texts_ahead = 0;
-    if (st == PD_OK && !cut_while_busy(p))
-        st = cut_batch(p, next);
+    if (st == PD_OK && !aside && (st = cut_batch(p, next)) == PD_OK)
+        publish(p, next);
     if (st != PD_OK)
         return st;
-    pd_parallel_start(sc->pool, sc->threads, next->n, process_chunk_job, next);
     bool first = sc->n_units == 0;
     st = merge_batch(p, cur);
     if (st == PD_OK && first)
         reserve_ahead(p);
-    if (st == PD_OK && cut_while_busy(p))
-        st = cut_aside(p, cur);
-    pd_parallel_finish(sc->pool);
+    if (st == PD_OK && aside) {
+        p->busy = p->streaming;
+        st = cut_batch(p, cur);
+        p->busy = false;
+        if (st == PD_OK)
+            publish(p, cur);
+    }
     if (st == PD_OK && sc->o.progress &&
         sc->o.progress(sc->o.progress_ctx, sc->stats.bytes, sc->stats.docs)) {
         pd_scan_fail(sc, "stopped");
@@ -1633,6 +1701,21 @@ static size_t table_expect(uint64_t input_bytes)
     return n < EXPECT_MIN ? EXPECT_MIN : n > EXPECT_MAX ? EXPECT_MAX : (size_t)n;
 }
 
+/* The room the hashes of the texts' first units' bytes start with: one per
+ * FIRST_BYTES_PER_TEXT bytes of the input (100 MB of news has one per 345),
+ * as address space, no more than an eighth of the memory (refused, they
+ * grow as before). The workers read them, so they grow only while no chunk
+ * is processed (merge_next): grown after the first batch, as they were,
+ * they stopped the stream twice at the start of each run. */
+static size_t first_bytes_expect(uint64_t input_bytes)
+{
+    enum { FIRST_BYTES_PER_TEXT = 64, FIRST_BYTES_MIN = 1024 };
+    uint64_t n = input_bytes / FIRST_BYTES_PER_TEXT + FIRST_BYTES_MIN;
+    uint64_t most = pd_memory_bytes() / 8 / sizeof(uint64_t);
+    n = n < most ? n : most;
+    return n < PD_MAX_UNITS ? (size_t)n : (size_t)PD_MAX_UNITS;
+}
+
 static pd_status first_pass(pd_scan *sc, const pd_source *src)
 {
     pass1 p = {.sc = sc, .src = src, .input_bytes = input_length(src)};
@@ -1641,13 +1724,14 @@ static pd_status first_pass(pd_scan *sc, const pd_source *src)
         p.b[k].c = aligned_alloc(64, BATCH_CHUNKS * sizeof *p.b[k].c);
         p.b[k].p = &p;
     }
+    p.queue = malloc(QUEUE * sizeof *p.queue);
     p.scr = aligned_alloc(64, sc->threads * sizeof *p.scr);
     if (p.scr)
         memset(p.scr, 0, sc->threads * sizeof *p.scr);
     for (unsigned t = 0; t < sc->threads && p.scr; t++)
         for (int k = 0; k < 2; k++)
             out_lanes(&p.scr[t].out[k], sc->bands, p.input_bytes);
-    if (!p.b[0].c || !p.b[1].c || !p.scr)
+    if (!p.b[0].c || !p.b[1].c || !p.queue || !p.scr)
         goto done;
     /* Each thread's signature on cache lines of its own: the threads write
      * theirs at once, for every few shingles. */
@@ -1657,17 +1741,23 @@ static pd_status first_pass(pd_scan *sc, const pd_source *src)
             goto done;
     if ((st = pd_exact_init(&sc->table, table_expect(p.input_bytes))) != PD_OK)
         goto done;
+    (void)PD_GROW(sc->first_bytes, sc->cap_first_bytes, first_bytes_expect(p.input_bytes));
     if ((st = cut_batch(&p, &p.b[0])) != PD_OK)
         goto done;
-    pd_parallel_start(sc->pool, sc->threads, p.b[0].n, process_chunk_job, &p.b[0]);
-    st = cut_while_busy(&p) ? cut_aside(&p, &p.b[1]) : PD_OK;
-    pd_parallel_finish(sc->pool);
-    if (st != PD_OK)
-        goto done;
+    publish(&p, &p.b[0]);
+    if (cut_while_busy(&p)) {
+        p.busy = p.streaming;
+        st = cut_batch(&p, &p.b[1]);
+        p.busy = false;
+        if (st != PD_OK)
+            goto done;
+        publish(&p, &p.b[1]);
+    }
     for (int k = 0; p.b[k].n > 0; k ^= 1)
-        if ((st = merge_and_process_next(&p, &p.b[k], &p.b[k ^ 1])) != PD_OK)
+        if ((st = merge_next(&p, &p.b[k], &p.b[k ^ 1])) != PD_OK)
             break;
 done:
+    drain(&p); /* after an error too: no chunk may be left in flight */
     if (st == PD_ENOMEM && !sc->err[0])
         pd_scan_fail(sc, "out of memory while reading the input");
     pass1_release(&p);

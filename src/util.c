@@ -577,6 +577,12 @@ struct pd_pool {
     uint64_t round;
     bool quit;
     bool spin; /* no more threads than CPUs: wait for a while awake (spin_while) */
+    /* a stream (pd_stream_begin): items [0, published) may be taken; the
+     * helpers leave it once it has ended; the caller sleeps in
+     * pd_stream_wait() with `waiting` set */
+    bool stream, ended;
+    uint64_t published, waiting;
+    pthread_cond_t more, progress;
     /* the current loop: items are taken `grain` at a time */
     void (*fn)(void *ctx, unsigned tid, size_t i);
     void *ctx;
@@ -597,6 +603,8 @@ pd_pool *pd_pool_new(unsigned threads)
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->work, NULL);
     pthread_cond_init(&p->done, NULL);
+    pthread_cond_init(&p->more, NULL);
+    pthread_cond_init(&p->progress, NULL);
     return p;
 }
 
@@ -612,6 +620,8 @@ void pd_pool_free(pd_pool *p)
         pthread_join(p->tid[t], NULL);
     pthread_cond_destroy(&p->work);
     pthread_cond_destroy(&p->done);
+    pthread_cond_destroy(&p->more);
+    pthread_cond_destroy(&p->progress);
     pthread_mutex_destroy(&p->lock);
     free(p);
 }
@@ -654,6 +664,43 @@ static void take_items(pd_pool *p, unsigned tid)
     }
 }
 
+/* Take the stream's next item if one is published, and do it. */
+static bool stream_take(pd_pool *p, unsigned tid)
+{
+    size_t i = atomic_load_explicit(&p->next, memory_order_relaxed);
+    while (i < __atomic_load_n(&p->published, __ATOMIC_ACQUIRE))
+        if (atomic_compare_exchange_weak_explicit(&p->next, &i, i + 1, memory_order_relaxed,
+                                                  memory_order_relaxed)) {
+            p->fn(p->ctx, tid, i);
+            /* the item's count was updated (seq_cst) before this read: a
+             * caller that sets `waiting` afterwards sees the count */
+            if (__atomic_load_n(&p->waiting, __ATOMIC_SEQ_CST)) {
+                pthread_mutex_lock(&p->lock);
+                pthread_cond_broadcast(&p->progress);
+                pthread_mutex_unlock(&p->lock);
+            }
+            return true;
+        }
+    return false;
+}
+
+/* A helper's part in a stream: items as they are published, until it ends. */
+static void stream_items(pd_pool *p, unsigned tid)
+{
+    for (;;) {
+        uint64_t seen = __atomic_load_n(&p->published, __ATOMIC_ACQUIRE);
+        if (stream_take(p, tid))
+            continue;
+        if (__atomic_load_n(&p->ended, __ATOMIC_ACQUIRE))
+            return;
+        spin_while(p, &p->published, seen, true);
+        pthread_mutex_lock(&p->lock);
+        while (p->published == seen && !p->ended)
+            pthread_cond_wait(&p->more, &p->lock);
+        pthread_mutex_unlock(&p->lock);
+    }
+}
+
 static void *helper(void *arg)
 {
     pool_arg *a = arg;
@@ -673,7 +720,10 @@ static void *helper(void *arg)
         if (a->tid > p->helpers)
             continue; /* a loop with fewer threads */
         pthread_mutex_unlock(&p->lock);
-        take_items(p, a->tid);
+        if (p->stream)
+            stream_items(p, a->tid);
+        else
+            take_items(p, a->tid);
         pthread_mutex_lock(&p->lock);
         if (__atomic_sub_fetch(&p->busy, 1, __ATOMIC_RELEASE) == 0)
             pthread_cond_signal(&p->done);
@@ -694,24 +744,26 @@ static unsigned start_helpers(pd_pool *p, unsigned want)
     return p->started < want ? p->started : want;
 }
 
-void pd_parallel_start(pd_pool *p, unsigned threads, size_t n,
-                       void (*fn)(void *ctx, unsigned tid, size_t i), void *ctx)
+/* The helpers of a loop on `threads` threads, the caller's included. */
+static unsigned helpers_for(const pd_pool *p, unsigned threads)
 {
-    unsigned helpers = threads > p->size ? p->size - 1 : threads > 0 ? threads - 1 : 0;
-    if (helpers >= n)
-        helpers = n > 0 ? (unsigned)n - 1 : 0; /* the caller takes one item too */
-    helpers = start_helpers(p, helpers);
-    /* Items are taken GRABS_PER_THREAD runs a thread, not one at a time:
-     * neighbouring items done by different threads write to the same cache
-     * lines. */
-    enum { GRABS_PER_THREAD = 32 };
-    size_t grain = n / (((size_t)helpers + 1) * GRABS_PER_THREAD);
+    return threads > p->size ? p->size - 1 : threads > 0 ? threads - 1 : 0;
+}
+
+/* Give helpers 1..helpers a new round: a loop of n items, taken `grain` at a
+ * time, or a stream. */
+static void start_round(pd_pool *p, unsigned helpers, void (*fn)(void *ctx, unsigned tid, size_t i),
+                        void *ctx, size_t n, size_t grain, bool stream)
+{
     pthread_mutex_lock(&p->lock);
     assert(p->busy == 0); /* one loop at a time */
     p->fn = fn;
     p->ctx = ctx;
     p->n = n;
-    p->grain = grain > 0 ? grain : 1;
+    p->grain = grain;
+    p->stream = stream;
+    __atomic_store_n(&p->ended, false, __ATOMIC_RELAXED);
+    __atomic_store_n(&p->published, 0, __ATOMIC_RELAXED);
     atomic_store_explicit(&p->next, 0, memory_order_relaxed);
     p->helpers = helpers;
     __atomic_store_n(&p->busy, helpers, __ATOMIC_RELAXED);
@@ -722,14 +774,35 @@ void pd_parallel_start(pd_pool *p, unsigned threads, size_t n,
     pthread_mutex_unlock(&p->lock);
 }
 
-void pd_parallel_finish(pd_pool *p)
+/* Wait until the helpers of the round are done with it. */
+static void join_helpers(pd_pool *p)
 {
-    take_items(p, 0);
     spin_while(p, &p->busy, 0, false);
     pthread_mutex_lock(&p->lock);
     while (p->busy > 0)
         pthread_cond_wait(&p->done, &p->lock);
     pthread_mutex_unlock(&p->lock);
+}
+
+void pd_parallel_start(pd_pool *p, unsigned threads, size_t n,
+                       void (*fn)(void *ctx, unsigned tid, size_t i), void *ctx)
+{
+    unsigned helpers = helpers_for(p, threads);
+    if (helpers >= n)
+        helpers = n > 0 ? (unsigned)n - 1 : 0; /* the caller takes one item too */
+    helpers = start_helpers(p, helpers);
+    /* Items are taken GRABS_PER_THREAD runs a thread, not one at a time:
+     * neighbouring items done by different threads write to the same cache
+     * lines. */
+    enum { GRABS_PER_THREAD = 32 };
+    size_t grain = n / (((size_t)helpers + 1) * GRABS_PER_THREAD);
+    start_round(p, helpers, fn, ctx, n, grain > 0 ? grain : 1, false);
+}
+
+void pd_parallel_finish(pd_pool *p)
+{
+    take_items(p, 0);
+    join_helpers(p);
 }
 
 void pd_parallel_for(pd_pool *p, unsigned threads, size_t n,
@@ -742,4 +815,56 @@ void pd_parallel_for(pd_pool *p, unsigned threads, size_t n,
     }
     pd_parallel_start(p, threads, n, fn, ctx);
     pd_parallel_finish(p);
+}
+
+/* Streams (see internal.h). The first pass publishes a batch of chunks while
+ * the helper works on the batch before: it no longer waits at each batch's
+ * end for the last chunk of the other thread, then for the next batch to
+ * start (a loop a batch). */
+void pd_stream_begin(pd_pool *p, unsigned threads,
+                     void (*fn)(void *ctx, unsigned tid, size_t i), void *ctx)
+{
+    start_round(p, start_helpers(p, helpers_for(p, threads)), fn, ctx, 0, 1, true);
+}
+
+void pd_stream_publish(pd_pool *p, size_t n)
+{
+    pthread_mutex_lock(&p->lock);
+    __atomic_store_n(&p->published, n, __ATOMIC_RELEASE);
+    pthread_cond_broadcast(&p->more);
+    pthread_mutex_unlock(&p->lock);
+}
+
+void pd_stream_wait(pd_pool *p, const uint64_t *count, uint64_t target)
+{
+    while (__atomic_load_n(count, __ATOMIC_SEQ_CST) < target) {
+        if (stream_take(p, 0))
+            continue;
+        /* the items left are another thread's: awake for a while, then asleep */
+        double end = pd_now() + SPIN_NS / 1e9;
+        for (unsigned i = 1; p->spin && __atomic_load_n(count, __ATOMIC_SEQ_CST) < target; i++) {
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#endif
+            if (i % 64 == 0 && pd_now() > end)
+                break;
+        }
+        pthread_mutex_lock(&p->lock);
+        __atomic_store_n(&p->waiting, 1, __ATOMIC_SEQ_CST);
+        while (__atomic_load_n(count, __ATOMIC_SEQ_CST) < target)
+            pthread_cond_wait(&p->progress, &p->lock);
+        __atomic_store_n(&p->waiting, 0, __ATOMIC_SEQ_CST);
+        pthread_mutex_unlock(&p->lock);
+    }
+}
+
+void pd_stream_end(pd_pool *p)
+{
+    while (stream_take(p, 0))
+        ;
+    pthread_mutex_lock(&p->lock);
+    __atomic_store_n(&p->ended, true, __ATOMIC_RELEASE);
+    pthread_cond_broadcast(&p->more);
+    pthread_mutex_unlock(&p->lock);
+    join_helpers(p);
 }

@@ -3,14 +3,15 @@
  * that spin while they wait, and with more threads than CPUs, helpers that
  * do not); each thread id is one the loop gave out; one pool runs loop
  * after loop, with fewer threads than it has, and a loop started in the
- * background while the caller works. The CPUs counted are those the process
- * may run on. */
+ * background while the caller works, and streams of items published in
+ * steps. The CPUs counted are those the process may run on. */
 #define _GNU_SOURCE /* sched_setaffinity() */
 #include "check.h"
 #include "internal.h"
 
 #include <sched.h>
 #include <stdatomic.h>
+#include <time.h>
 
 typedef struct count {
     _Atomic unsigned char *done;
@@ -37,6 +38,49 @@ static bool all_once(const count *c, size_t n, const char *what)
     return once == n && c->done[n] == 0 && c->bad_tid == 0;
 }
 
+typedef struct streamed {
+    count c;
+    uint64_t done; /* items done (__atomic builtins) */
+} streamed;
+
+/* Mark item i; every SLOW-th takes a while, so that a caller waits asleep
+ * for another thread's items. */
+enum { SLOW = 97 };
+
+static void mark_streamed(void *ctx, unsigned tid, size_t i)
+{
+    streamed *s = ctx;
+    if (i % SLOW == 0)
+        nanosleep(&(struct timespec){0, 200000}, NULL);
+    mark(&s->c, tid, i);
+    __atomic_add_fetch(&s->done, 1, __ATOMIC_SEQ_CST);
+}
+
+/* A stream on `threads` threads: items published in steps are each done
+ * once; between steps the caller waits for all published so far, or goes
+ * on; the pool runs a loop after the stream has ended. */
+static void test_stream(pd_pool *pool, unsigned threads)
+{
+    static const size_t steps[] = {0, 1, 2, 64, 65, 300, 301, 2000, 5000};
+    enum { N = 5000, STEPS = sizeof steps / sizeof *steps };
+    streamed s = {{calloc(N + 1, 1), 0, threads}, 0};
+    pd_stream_begin(pool, threads, mark_streamed, &s);
+    for (size_t k = 0; k < STEPS; k++) {
+        pd_stream_publish(pool, steps[k]);
+        if (k % 2 == 0) {
+            pd_stream_wait(pool, &s.done, steps[k]);
+            CHECK(__atomic_load_n(&s.done, __ATOMIC_SEQ_CST) >= steps[k]);
+        }
+    }
+    pd_stream_end(pool);
+    CHECK(all_once(&s.c, N, "stream") && s.done == N);
+    free((void *)s.c.done);
+    count c = {calloc(1001, 1), 0, threads};
+    pd_parallel_for(pool, threads, 1000, mark, &c);
+    CHECK(all_once(&c, 1000, "loop after a stream"));
+    free((void *)c.done);
+}
+
 int main(void)
 {
     static const size_t sizes[] = {0, 1, 2, 63, 64, 65, 319, 320, 321, 1000, 100003};
@@ -61,6 +105,8 @@ int main(void)
         pd_parallel_finish(pool);
         CHECK(all_once(&c, 100000, "background"));
         free((void *)c.done);
+        test_stream(pool, size);
+        test_stream(pool, 1); /* the caller alone */
         pd_pool_free(pool);
     }
     /* No pool: the caller does every item. */

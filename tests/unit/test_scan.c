@@ -789,6 +789,62 @@ static void test_report_repeats(void)
     free(text);
 }
 
+/* The first pass streams chunks to the threads across batches: with its
+ * length known, a document's next batch is processed while one is merged,
+ * and the exact table grows between batches. 80,000 texts of eight random
+ * words, each on three lines spread over 14 MB, give a cluster each, and
+ * the same report at every thread count, the length known or not. */
+static void test_stream(void)
+{
+    enum { TEXTS = 80000, REPEATS = 3, LINES = TEXTS * REPEATS, WORDS = 8 };
+    char *text = malloc((size_t)LINES * (WORDS * 7 + 1) + 1), *p = text;
+    CHECK(text != NULL);
+    if (!text)
+        return;
+    for (size_t i = 0; i < LINES; i++) {
+        uint64_t k = i * 7919 % TEXTS, state = k; /* 7919 is prime: each text thrice */
+        for (int w = 0; w < WORDS; w++)
+            p += sprintf(p, "%sw%05u", w ? " " : "", (unsigned)(pd_splitmix64(&state) % 100000));
+        *p++ = '\n';
+    }
+    *p = 0;
+    const char *names[] = {"stream"}, *texts[] = {text};
+    uint64_t first = 0;
+    for (unsigned run_no = 0; run_no < 6; run_no++) {
+        memsrc m = {.names = names, .texts = texts, .known = run_no % 2 == 1};
+        pd_options o;
+        pd_options_init(&o);
+        o.threads = 1 + run_no / 2;
+        pd_scan *sc = run(&m, 1, &o);
+        CHECK(sc != NULL);
+        if (!sc)
+            break;
+        const pd_stats *st = pd_scan_stats(sc);
+        CHECK(st->units == LINES && st->distinct == TEXTS);
+        CHECK(st->clusters == TEXTS && st->duplicates == LINES - TEXTS);
+        /* every row: text k's lines are k, k + TEXTS and k + 2 TEXTS (times
+         * 7919's inverse); a digest of them all is the same for every run */
+        uint64_t digest = 0;
+        size_t bad = 0;
+        for (size_t i = 0; i < pd_scan_row_count(sc); i++) {
+            pd_row r;
+            pd_scan_row(sc, i, &r);
+            size_t keep = i - i % REPEATS; /* its cluster's first row */
+            pd_row k;
+            pd_scan_row(sc, keep, &k);
+            bad += r.cluster != i / REPEATS + 1 ||
+                   r.unit.index != k.unit.index + (i % REPEATS) * TEXTS ||
+                   r.role != (i == keep ? PD_KEEP : PD_DUPLICATE) ||
+                   (i != keep && (r.match != PD_MATCH_EXACT || r.scope != PD_SCOPE_WITHIN));
+            digest = digest * 31 + r.unit.index;
+        }
+        CHECK(bad == 0);
+        CHECK(run_no == 0 ? (first = digest) != 0 : digest == first);
+        pd_scan_free(sc);
+    }
+    free(text);
+}
+
 /* Verification reads the candidates' texts again, span by span: pairs of
  * near variants a megabyte or more apart in a 3 MB document are all found,
  * whatever the thread count, and a source that cannot read is named. */
@@ -1202,6 +1258,7 @@ int main(void)
     test_failed_doc();
     test_report_reads();
     test_report_repeats();
+    test_stream();
     test_verify_reads();
     test_signed_once();
     test_signed_once_across_docs();
