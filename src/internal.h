@@ -362,13 +362,13 @@ void pd_parallel_finish(pd_pool *p);
 /* A stream: a loop whose items are published as they are made, in order.
  * The helpers take items [0, n) as pd_stream_publish(p, n) allows, and wait
  * for more; the caller takes items (as tid 0) in pd_stream_wait(), which
- * returns once *count (a counter fn updates, with __atomic builtins) reaches
- * target, and in pd_stream_end(), which returns when every item published
- * is done. No other loop runs on the pool until then. */
+ * returns once items [0, upto) are done, and in pd_stream_end(), which
+ * returns when every item published is done. No other loop runs on the
+ * pool until then. */
 void pd_stream_begin(pd_pool *p, unsigned threads,
                      void (*fn)(void *ctx, unsigned tid, size_t i), void *ctx);
 void pd_stream_publish(pd_pool *p, size_t n);
-void pd_stream_wait(pd_pool *p, const uint64_t *count, uint64_t target);
+void pd_stream_wait(pd_pool *p, uint64_t upto);
 void pd_stream_end(pd_pool *p);
 unsigned pd_cpu_count(void);
 /* util.c: the machine's memory in bytes (1 GiB when it cannot be told). */

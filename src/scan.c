@@ -300,7 +300,8 @@ typedef struct batch {
     uint64_t number; /* batches are numbered from 1 as they are cut */
     size_t n, used;
     size_t units, fresh; /* its units, and those whose text was not known */
-    uint64_t done;       /* chunks processed (__atomic builtins) */
+    /* the pool's stream it went to, and its first chunk's item number there */
+    uint64_t stream, item;
     struct pass1 *p;
 } batch;
 
@@ -313,7 +314,7 @@ typedef struct pass1 {
     const pd_source *src;
     batch b[2]; /* one is processed while the other is merged */
     chunk **queue; /* see QUEUE */
-    uint64_t items; /* chunks published in the pool's stream */
+    uint64_t streams, items; /* streams begun, and chunks published in the last */
     bool streaming; /* the pool's stream runs (publish) */
     scratch *scr;
     mapped pre[PREFETCH];
@@ -1588,7 +1589,6 @@ static void stream_job(void *ctx, unsigned tid, size_t i)
     chunk *c = p->queue[i % QUEUE];
     batch *b = c->batch;
     process_chunk_job(b, tid, (size_t)(c - b->c));
-    __atomic_add_fetch(&b->done, 1, __ATOMIC_SEQ_CST);
 }
 
 /* Hand batch b's chunks to the pool's stream (started if need be). */
@@ -1600,9 +1600,11 @@ static void publish(pass1 *p, batch *b)
     if (!p->streaming) {
         pd_stream_begin(sc->pool, sc->threads, stream_job, p);
         p->streaming = true;
+        p->streams++;
         p->items = 0;
     }
-    b->done = 0;
+    b->stream = p->streams;
+    b->item = p->items;
     for (size_t i = 0; i < b->n; i++)
         p->queue[(p->items + i) % QUEUE] = &b->c[i];
     p->items += b->n;
@@ -1632,8 +1634,8 @@ static pd_status merge_next(pass1 *p, batch *cur, batch *next)
 {
     pd_scan *sc = p->sc;
     bool aside = cut_while_busy(p);
-    if (p->streaming)
-        pd_stream_wait(sc->pool, &cur->done, cur->n);
+    if (p->streaming && cur->stream == p->streams) /* else drained */
+        pd_stream_wait(sc->pool, cur->item + cur->n);
     count_batch(cur);
     if (!aside || !reserve_fits(sc, cur, p->texts_ahead))
         drain(p);

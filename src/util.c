@@ -577,9 +577,9 @@ struct pd_pool {
     uint64_t round;
     bool quit;
     bool spin; /* no more threads than CPUs: wait for a while awake (spin_while) */
-    /* a stream (pd_stream_begin): items [0, published) may be taken; the
-     * helpers leave it once it has ended; the caller sleeps in
-     * pd_stream_wait() with `waiting` set */
+    /* a stream (pd_stream_begin): items [0, published) may be taken, `grain`
+     * at a time; the helpers leave it once it has ended; the caller sleeps
+     * in pd_stream_wait() with `waiting` set */
     bool stream, ended;
     uint64_t published, waiting;
     pthread_cond_t more, progress;
@@ -588,6 +588,11 @@ struct pd_pool {
     void *ctx;
     size_t n, grain;
     _Alignas(64) atomic_size_t next; /* taken by every thread: a line of its own */
+    /* in a stream, the first item of the run each thread is doing, or
+     * UINT64_MAX: every item before the lowest, and before next, is done */
+    struct taking {
+        _Alignas(64) uint64_t at;
+    } taking[PD_MAX_THREADS];
     pthread_t tid[PD_MAX_THREADS];
     pool_arg arg[PD_MAX_THREADS];
 };
@@ -664,24 +669,43 @@ static void take_items(pd_pool *p, unsigned tid)
     }
 }
 
-/* Take the stream's next item if one is published, and do it. */
+/* Take the stream's next run of published items, and do them. The run's
+ * first item is announced (taking[tid]) before it is taken, so that
+ * stream_done() never counts it done too soon. */
 static bool stream_take(pd_pool *p, unsigned tid)
 {
-    size_t i = atomic_load_explicit(&p->next, memory_order_relaxed);
-    while (i < __atomic_load_n(&p->published, __ATOMIC_ACQUIRE))
-        if (atomic_compare_exchange_weak_explicit(&p->next, &i, i + 1, memory_order_relaxed,
-                                                  memory_order_relaxed)) {
-            p->fn(p->ctx, tid, i);
-            /* the item's count was updated (seq_cst) before this read: a
-             * caller that sets `waiting` afterwards sees the count */
-            if (__atomic_load_n(&p->waiting, __ATOMIC_SEQ_CST)) {
-                pthread_mutex_lock(&p->lock);
-                pthread_cond_broadcast(&p->progress);
-                pthread_mutex_unlock(&p->lock);
-            }
-            return true;
-        }
-    return false;
+    uint64_t *at = &p->taking[tid].at;
+    size_t i = atomic_load_explicit(&p->next, memory_order_seq_cst), published;
+    bool took = false;
+    while (!took && i < (published = __atomic_load_n(&p->published, __ATOMIC_ACQUIRE))) {
+        size_t grain = __atomic_load_n(&p->grain, __ATOMIC_RELAXED); /* set by each publish */
+        size_t end = published - i > grain ? i + grain : published;
+        __atomic_store_n(at, i, __ATOMIC_SEQ_CST);
+        if ((took = atomic_compare_exchange_weak_explicit(&p->next, &i, end, memory_order_seq_cst,
+                                                          memory_order_seq_cst)))
+            for (; i < end; i++)
+                p->fn(p->ctx, tid, i);
+    }
+    __atomic_store_n(at, UINT64_MAX, __ATOMIC_SEQ_CST);
+    /* a caller that sets `waiting` after this read sees the run done */
+    if (took && __atomic_load_n(&p->waiting, __ATOMIC_SEQ_CST)) {
+        pthread_mutex_lock(&p->lock);
+        pthread_cond_broadcast(&p->progress);
+        pthread_mutex_unlock(&p->lock);
+    }
+    return took;
+}
+
+/* Are the stream's items [0, upto) done? next is read first: a run taken
+ * after that read was announced before it was taken. */
+static bool stream_done(pd_pool *p, uint64_t upto)
+{
+    uint64_t low = atomic_load_explicit(&p->next, memory_order_seq_cst);
+    for (unsigned t = 0; t <= p->helpers && low >= upto; t++) {
+        uint64_t at = __atomic_load_n(&p->taking[t].at, __ATOMIC_SEQ_CST);
+        low = at < low ? at : low;
+    }
+    return low >= upto;
 }
 
 /* A helper's part in a stream: items as they are published, until it ends. */
@@ -764,6 +788,8 @@ static void start_round(pd_pool *p, unsigned helpers, void (*fn)(void *ctx, unsi
     p->stream = stream;
     __atomic_store_n(&p->ended, false, __ATOMIC_RELAXED);
     __atomic_store_n(&p->published, 0, __ATOMIC_RELAXED);
+    for (unsigned t = 0; stream && t <= helpers; t++)
+        __atomic_store_n(&p->taking[t].at, UINT64_MAX, __ATOMIC_RELAXED);
     atomic_store_explicit(&p->next, 0, memory_order_relaxed);
     p->helpers = helpers;
     __atomic_store_n(&p->busy, helpers, __ATOMIC_RELAXED);
@@ -829,20 +855,24 @@ void pd_stream_begin(pd_pool *p, unsigned threads,
 
 void pd_stream_publish(pd_pool *p, size_t n)
 {
+    /* runs as for a loop of the new items (pd_parallel_start) */
+    enum { GRABS_PER_THREAD = 32 };
+    size_t grain = (n - p->published) / (((size_t)p->helpers + 1) * GRABS_PER_THREAD);
     pthread_mutex_lock(&p->lock);
+    __atomic_store_n(&p->grain, grain > 0 ? grain : 1, __ATOMIC_RELAXED);
     __atomic_store_n(&p->published, n, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&p->more);
     pthread_mutex_unlock(&p->lock);
 }
 
-void pd_stream_wait(pd_pool *p, const uint64_t *count, uint64_t target)
+void pd_stream_wait(pd_pool *p, uint64_t upto)
 {
-    while (__atomic_load_n(count, __ATOMIC_SEQ_CST) < target) {
+    while (!stream_done(p, upto)) {
         if (stream_take(p, 0))
             continue;
         /* the items left are another thread's: awake for a while, then asleep */
         double end = pd_now() + SPIN_NS / 1e9;
-        for (unsigned i = 1; p->spin && __atomic_load_n(count, __ATOMIC_SEQ_CST) < target; i++) {
+        for (unsigned i = 1; p->spin && !stream_done(p, upto); i++) {
 #if defined(__x86_64__) || defined(__i386__)
             __builtin_ia32_pause();
 #endif
@@ -851,7 +881,7 @@ void pd_stream_wait(pd_pool *p, const uint64_t *count, uint64_t target)
         }
         pthread_mutex_lock(&p->lock);
         __atomic_store_n(&p->waiting, 1, __ATOMIC_SEQ_CST);
-        while (__atomic_load_n(count, __ATOMIC_SEQ_CST) < target)
+        while (!stream_done(p, upto))
             pthread_cond_wait(&p->progress, &p->lock);
         __atomic_store_n(&p->waiting, 0, __ATOMIC_SEQ_CST);
         pthread_mutex_unlock(&p->lock);
