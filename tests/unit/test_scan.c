@@ -822,8 +822,8 @@ static void test_stream(void)
         const pd_stats *st = pd_scan_stats(sc);
         CHECK(st->units == LINES && st->distinct == TEXTS);
         CHECK(st->clusters == TEXTS && st->duplicates == LINES - TEXTS);
-        /* every row: text k's lines are k, k + TEXTS and k + 2 TEXTS (times
-         * 7919's inverse); a digest of them all is the same for every run */
+        /* every row: line i holds text i * 7919 mod TEXTS, so a text's three
+         * lines lie TEXTS apart; a digest of the rows is the same every run */
         uint64_t digest = 0;
         size_t bad = 0;
         for (size_t i = 0; i < pd_scan_row_count(sc); i++) {
