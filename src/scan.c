@@ -1611,6 +1611,18 @@ static void publish(pass1 *p, batch *b)
     pd_stream_publish(sc->pool, p->items);
 }
 
+/* Cut the next batch into b and publish it. While the stream runs, the
+ * cutter maps documents on the main thread alone (pass1.busy). */
+static pd_status cut_and_publish(pass1 *p, batch *b)
+{
+    p->busy = p->streaming;
+    pd_status st = cut_batch(p, b);
+    p->busy = false;
+    if (st == PD_OK)
+        publish(p, b);
+    return st;
+}
+
 /* Every chunk published is processed, and the pool is free for a loop. */
 static void drain(pass1 *p)
 {
@@ -1641,21 +1653,16 @@ static pd_status merge_next(pass1 *p, batch *cur, batch *next)
         drain(p);
     pd_status st = reserve_batch(sc, cur, p->texts_ahead);
     p->texts_ahead = 0;
-    if (st == PD_OK && !aside && (st = cut_batch(p, next)) == PD_OK)
-        publish(p, next);
+    if (st == PD_OK && !aside)
+        st = cut_and_publish(p, next);
     if (st != PD_OK)
         return st;
     bool first = sc->n_units == 0;
     st = merge_batch(p, cur);
     if (st == PD_OK && first)
         reserve_ahead(p);
-    if (st == PD_OK && aside) {
-        p->busy = p->streaming;
-        st = cut_batch(p, cur);
-        p->busy = false;
-        if (st == PD_OK)
-            publish(p, cur);
-    }
+    if (st == PD_OK && aside)
+        st = cut_and_publish(p, cur);
     if (st == PD_OK && sc->o.progress &&
         sc->o.progress(sc->o.progress_ctx, sc->stats.bytes, sc->stats.docs)) {
         pd_scan_fail(sc, "stopped");
@@ -1744,17 +1751,9 @@ static pd_status first_pass(pd_scan *sc, const pd_source *src)
     if ((st = pd_exact_init(&sc->table, table_expect(p.input_bytes))) != PD_OK)
         goto done;
     (void)PD_GROW(sc->first_bytes, sc->cap_first_bytes, first_bytes_expect(p.input_bytes));
-    if ((st = cut_batch(&p, &p.b[0])) != PD_OK)
+    if ((st = cut_and_publish(&p, &p.b[0])) != PD_OK ||
+        (cut_while_busy(&p) && (st = cut_and_publish(&p, &p.b[1])) != PD_OK))
         goto done;
-    publish(&p, &p.b[0]);
-    if (cut_while_busy(&p)) {
-        p.busy = p.streaming;
-        st = cut_batch(&p, &p.b[1]);
-        p.busy = false;
-        if (st != PD_OK)
-            goto done;
-        publish(&p, &p.b[1]);
-    }
     for (int k = 0; p.b[k].n > 0; k ^= 1)
         if ((st = merge_next(&p, &p.b[k], &p.b[k ^ 1])) != PD_OK)
             break;
