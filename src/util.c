@@ -643,18 +643,32 @@ unsigned pd_pool_size(const pd_pool *p)
  * CPU: otherwise a spinning thread takes one from a thread with work. */
 enum { SPIN_NS = 50000 };
 
+/* Turn i of a wait awake that began at `start`: a pause, and every 64 turns
+ * a look at the clock; false once the wait has lasted SPIN_NS. */
+static bool spin_turn(unsigned i, double start)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+    return i % 64 != 0 || pd_now() < start + SPIN_NS / 1e9;
+}
+
 static void spin_while(const pd_pool *p, const uint64_t *v, uint64_t x, bool equal)
 {
-    if (!p->spin)
-        return;
-    double end = pd_now() + SPIN_NS / 1e9;
-    for (unsigned i = 1; (__atomic_load_n(v, __ATOMIC_ACQUIRE) == x) == equal; i++) {
-#if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
-#endif
-        if (i % 64 == 0 && pd_now() > end)
+    double start = pd_now();
+    for (unsigned i = 1; p->spin && (__atomic_load_n(v, __ATOMIC_ACQUIRE) == x) == equal; i++)
+        if (!spin_turn(i, start))
             return;
-    }
+}
+
+/* Items are taken in runs, GRABS_PER_THREAD a thread, not one at a time:
+ * neighbouring items done by different threads write to the same cache
+ * lines. The run of a loop of n items on helpers + 1 threads: */
+static size_t grain_for(size_t n, unsigned helpers)
+{
+    enum { GRABS_PER_THREAD = 32 };
+    size_t grain = n / (((size_t)helpers + 1) * GRABS_PER_THREAD);
+    return grain > 0 ? grain : 1;
 }
 
 /* Take runs of the current loop's items until none are left. */
@@ -817,12 +831,7 @@ void pd_parallel_start(pd_pool *p, unsigned threads, size_t n,
     if (helpers >= n)
         helpers = n > 0 ? (unsigned)n - 1 : 0; /* the caller takes one item too */
     helpers = start_helpers(p, helpers);
-    /* Items are taken GRABS_PER_THREAD runs a thread, not one at a time:
-     * neighbouring items done by different threads write to the same cache
-     * lines. */
-    enum { GRABS_PER_THREAD = 32 };
-    size_t grain = n / (((size_t)helpers + 1) * GRABS_PER_THREAD);
-    start_round(p, helpers, fn, ctx, n, grain > 0 ? grain : 1, false);
+    start_round(p, helpers, fn, ctx, n, grain_for(n, helpers), false);
 }
 
 void pd_parallel_finish(pd_pool *p)
@@ -855,11 +864,9 @@ void pd_stream_begin(pd_pool *p, unsigned threads,
 
 void pd_stream_publish(pd_pool *p, size_t n)
 {
-    /* runs as for a loop of the new items (pd_parallel_start) */
-    enum { GRABS_PER_THREAD = 32 };
-    size_t grain = (n - p->published) / (((size_t)p->helpers + 1) * GRABS_PER_THREAD);
+    size_t grain = grain_for(n - p->published, p->helpers); /* as for a loop of the new items */
     pthread_mutex_lock(&p->lock);
-    __atomic_store_n(&p->grain, grain > 0 ? grain : 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&p->grain, grain, __ATOMIC_RELAXED);
     __atomic_store_n(&p->published, n, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&p->more);
     pthread_mutex_unlock(&p->lock);
@@ -871,14 +878,9 @@ void pd_stream_wait(pd_pool *p, uint64_t upto)
         if (stream_take(p, 0))
             continue;
         /* the items left are another thread's: awake for a while, then asleep */
-        double end = pd_now() + SPIN_NS / 1e9;
-        for (unsigned i = 1; p->spin && !stream_done(p, upto); i++) {
-#if defined(__x86_64__) || defined(__i386__)
-            __builtin_ia32_pause();
-#endif
-            if (i % 64 == 0 && pd_now() > end)
-                break;
-        }
+        double start = pd_now();
+        for (unsigned i = 1; p->spin && !stream_done(p, upto) && spin_turn(i, start); i++)
+            ;
         pthread_mutex_lock(&p->lock);
         __atomic_store_n(&p->waiting, 1, __ATOMIC_SEQ_CST);
         while (!stream_done(p, upto))
