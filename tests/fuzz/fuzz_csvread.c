@@ -6,14 +6,23 @@
 
 #include <unistd.h>
 
+/* An empty file to stand for file 0, made on the first input and removed
+ * at exit. */
+static char dummy[] = "/tmp/paradup-fuzz-csvread-XXXXXX";
+
+static void remove_dummy(void)
+{
+    unlink(dummy);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static char dummy[] = "/tmp/paradup-fuzz-csvread-XXXXXX";
     static bool made;
     if (!made) {
         int fd = mkstemp(dummy);
         FUZZ_CHECK(fd >= 0);
         close(fd);
+        atexit(remove_dummy);
         made = true;
     }
     if (size < 1)
