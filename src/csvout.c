@@ -218,10 +218,10 @@ static void header(out *o, const char *h)
  * is kept from slice to slice: one buffer a thread, not one a piece, reaches
  * the size (512 KB) from which it is placed on huge pages.
  * A block is planned (which rows' texts are read, and where each lies in
- * the arena) on the main thread, 0.6-0.9 ms for 65,536 rows: the next
- * block's plan is made while the helpers format the first slice of the
- * block before, so two plans are kept, and the table of texts read and the
- * sort's scratch, used only while planning, are shared. */
+ * the arena) on the main thread, 0.6-0.9 ms for 65,536 rows, so the next
+ * block is planned while the helpers format the current block's first
+ * slice: two plans are kept, and the table of texts read and the sort's
+ * scratch, used only while planning, are shared. */
 enum {
     BLOCK_ROWS = 1 << 16,
     BLOCK_SHARE = 16,
