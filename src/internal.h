@@ -344,6 +344,8 @@ void pd_lsh_keys(const uint32_t *sig, unsigned bands, unsigned rows, const uint6
 pd_pool *pd_pool_new(unsigned threads);
 void pd_pool_free(pd_pool *p);
 unsigned pd_pool_size(const pd_pool *p);
+/* The helper threads started so far. */
+unsigned pd_pool_started(const pd_pool *p);
 
 /* util.c: run fn(ctx, tid, i) for i in [0, n) on up to `threads` threads of
  * the pool (NULL: on the caller's alone); tid in [0, threads) names the

@@ -1591,14 +1591,18 @@ static void stream_job(void *ctx, unsigned tid, size_t i)
     process_chunk_job(b, tid, (size_t)(c - b->c));
 }
 
-/* Hand batch b's chunks to the pool's stream (started if need be). */
+/* Hand batch b's chunks to the pool's stream (started if need be). A
+ * stream whose first batch is one chunk, the whole input, runs on the
+ * calling thread alone: starting a helper thread, and waking the CPU it
+ * runs on, cost a 1 KB input 0.2-0.8 ms of its 4.5. */
 static void publish(pass1 *p, batch *b)
 {
     pd_scan *sc = p->sc;
     if (b->n == 0)
         return;
     if (!p->streaming) {
-        pd_stream_begin(sc->pool, sc->threads, stream_job, p);
+        bool alone = b->n == 1 && !p->mapped && p->doc >= p->src->n_docs;
+        pd_stream_begin(sc->pool, alone ? 1 : sc->threads, stream_job, p);
         p->streaming = true;
         p->streams++;
         p->items = 0;

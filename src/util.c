@@ -636,6 +636,11 @@ unsigned pd_pool_size(const pd_pool *p)
     return p ? p->size : 1;
 }
 
+unsigned pd_pool_started(const pd_pool *p)
+{
+    return p ? p->started : 0;
+}
+
 /* Wait, awake, up to SPIN_NS while *v is x (equal) or is not x: a loop's
  * end, or the next loop, often comes sooner than a sleeping thread is woken
  * (0.12-0.19 ms here, twice for each batch of the first pass). Then the

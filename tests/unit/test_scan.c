@@ -8,7 +8,8 @@
  * (in one document and across documents), small
  * documents given back once processed, a chain of near texts measured
  * against its keep row, many clusters placed in parallel, verification's
- * profiles on a temporary file, a huge LSH bucket, and the pair list. */
+ * profiles on a temporary file, a huge LSH bucket, the pair list, and an
+ * input of one chunk scanned with no helper thread. */
 #include "check.h"
 #include "internal.h" /* pd_segment_wrap */
 #include "memsrc.h"
@@ -1241,6 +1242,38 @@ static void test_profiles_on_file(void)
     free(doc);
 }
 
+/* An input that is one chunk is scanned on the calling thread alone, with
+ * no helper thread started; one of several chunks starts the helper. Both
+ * give the rows they give on one thread. */
+static void test_one_chunk_alone(void)
+{
+    size_t cap = 3 << 20, n = 0;
+    char *doc = malloc(cap + 256);
+    CHECK(doc != NULL);
+    if (!doc)
+        return;
+    for (unsigned i = 0; n < cap; i++)
+        n += (size_t)snprintf(doc + n, cap + 256 - n, "%s\nline %u of words\n%s\n", long_a,
+                              i % 1000, long_b);
+    size_t sizes[] = {2000, n};
+    for (int k = 0; k < 2; k++) {
+        char save = doc[sizes[k]];
+        doc[sizes[k]] = 0;
+        pd_scan *one = run_doc(doc, 1), *two = run_doc(doc, 2);
+        CHECK(one && two);
+        if (one && two) {
+            CHECK(pd_pool_started(two->pool) == (k == 0 ? 0u : 1u));
+            CHECK(pd_scan_row_count(one) == pd_scan_row_count(two) &&
+                  pd_scan_row_count(one) > 0);
+            CHECK(strcmp(rows(one), rows(two)) == 0);
+        }
+        pd_scan_free(one);
+        pd_scan_free(two);
+        doc[sizes[k]] = save;
+    }
+    free(doc);
+}
+
 int main(void)
 {
     test_wrapped(PD_UNIT_SENTENCE);
@@ -1268,5 +1301,6 @@ int main(void)
     test_profiles_on_file();
     test_huge_bucket();
     test_options();
+    test_one_chunk_alone();
     return check_done("test_scan");
 }
