@@ -1247,14 +1247,15 @@ static void test_profiles_on_file(void)
  * give the rows they give on one thread. */
 static void test_one_chunk_alone(void)
 {
+    enum { LINE_ROOM = 1024 }; /* more than the three lines written at a time */
     size_t cap = 3 << 20, n = 0;
-    char *doc = malloc(cap + 256);
+    char *doc = malloc(cap + LINE_ROOM);
     CHECK(doc != NULL);
     if (!doc)
         return;
     for (unsigned i = 0; n < cap; i++)
-        n += (size_t)snprintf(doc + n, cap + 256 - n, "%s\nline %u of words\n%s\n", long_a,
-                              i % 1000, long_b);
+        n += (size_t)snprintf(doc + n, LINE_ROOM, "%s\nline %u of words\n%s\n", long_a, i % 1000,
+                              long_b);
     size_t sizes[] = {2000, n};
     for (int k = 0; k < 2; k++) {
         char save = doc[sizes[k]];
