@@ -38,7 +38,7 @@ static size_t slots_for(size_t count, size_t n)
 
 pd_status pd_exact_init(pd_exact *t, size_t expect)
 {
-    size_t n = slots_for(expect, 1024);
+    size_t n = slots_for(expect, 64);
     /* A table under 512 KB comes from calloc(), whose untouched pages cost no
      * memory; a larger one is on huge pages (pd_calloc), where the lookups
      * of the first batches would otherwise each map a 4 KB page of zeros
