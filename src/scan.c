@@ -1706,8 +1706,9 @@ static void out_lanes(struct chunk_out *o, unsigned bands, uint64_t input_bytes)
  * table starts on huge pages and is rebuilt fewer times as it fills. At
  * most EXPECT_MAX (a table of 4 MB, written whole): the input may hold far
  * fewer texts (long paragraphs, a banner repeated). An input of unknown
- * length starts small, one of a few KB smaller still: each 4 KB page of a
- * table is faulted in, 7-14 us here. */
+ * length starts with room for EXPECT_UNKNOWN texts (32 KB), a small input
+ * of known length for EXPECT_MIN (2 KB): each 4 KB page of a table is
+ * faulted in, at 7-14 us here. */
 static size_t table_expect(uint64_t input_bytes)
 {
     enum { TEXT_BYTES = 512, EXPECT_UNKNOWN = 1 << 10, EXPECT_MIN = 64, EXPECT_MAX = 3 << 16 };
