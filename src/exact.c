@@ -13,7 +13,9 @@
  * its tag and id published after it with a release store, read with an
  * acquire load, so a reader finds a text either complete or not yet. The
  * table only grows in pd_exact_reserve(), which the caller runs while nobody
- * reads, and which zeroes the new slots and rebuilds them on several threads.
+ * reads, and which zeroes the new slots and rebuilds them on several threads;
+ * or into a second table (pd_exact_grow_into), on the calling thread, while
+ * others still read the first.
  */
 #include "internal.h"
 
@@ -138,6 +140,22 @@ pd_status pd_exact_reserve(pd_exact *t, size_t more, pd_pool *pool, unsigned thr
     free(t->slots);
     t->slots = s;
     t->mask = n - 1;
+    return PD_OK;
+}
+
+pd_status pd_exact_grow_into(pd_exact *to, const pd_exact *from, size_t more)
+{
+    size_t n = slots_for(from->count + more, from->mask + 1);
+    if (n > SIZE_MAX / sizeof(pd_exact_slot))
+        return PD_ENOMEM;
+    pd_exact_slot *s = pd_calloc(n, sizeof *s);
+    if (!s)
+        return PD_ENOMEM;
+    rebuild r = {s, n - 1, from->mask + 1, from->mask + 1, from->slots};
+    rebuild_part(&r, 0, 0);
+    to->slots = s;
+    to->mask = n - 1;
+    to->count = from->count;
     return PD_OK;
 }
 

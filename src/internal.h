@@ -281,6 +281,10 @@ void pd_exact_clear(pd_exact *t);
  * growing it again (rebuilt on up to `threads` threads of the pool): only
  * while no other thread looks up. */
 pd_status pd_exact_reserve(pd_exact *t, size_t more, pd_pool *pool, unsigned threads);
+/* Make the empty table `to` one with room for from's ids and `more`,
+ * holding from's ids under the same keys, on the calling thread: other
+ * threads may look up in `from` meanwhile, none may intern. */
+pd_status pd_exact_grow_into(pd_exact *to, const pd_exact *from, size_t more);
 /* Can `more` ids be inserted without growing the table? */
 bool pd_exact_fits(const pd_exact *t, size_t more);
 /* Set *found to the id of key k, or insert k with the next id, t->count,
@@ -491,7 +495,12 @@ struct pd_scan {
     bool ran;
     pd_minhash *mh;
     uint64_t *band_mult; /* pd_lsh_mult_new(rows) */
-    pd_exact table;
+    /* The exact-repeat table is table[live]: the merge interns there, and a
+     * chunk looks up in the one that was live when it began. The other is
+     * empty, or the one it replaced while chunks begun before may still
+     * read it (scan.c, grow_table). */
+    pd_exact table[2];
+    unsigned live;
 
     _Alignas(64) pd_stats stats;
     char err[512];

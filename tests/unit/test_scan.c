@@ -3,7 +3,7 @@
  * across chunk boundaries, determinism across thread counts, a failed
  * document, the report's texts and a document that shrank before the
  * report, texts repeated byte for byte and their variants in the report
- * (over batches, near and exact),
+ * (over batches, near and exact), the exact table grown while chunks read it,
  * verification's reads, a text signed once by a thread in a batch
  * (in one document and across documents), small
  * documents given back once processed, a chain of near texts measured
@@ -846,6 +846,74 @@ static void test_stream(void)
     free(text);
 }
 
+/* The exact table grows while chunks look up in it: a larger one is built
+ * beside it, and the old one is kept until the chunks begun before are done.
+ * The first 6 MB are 100 long lines said again and again, so the table is
+ * not sized ahead for what follows: 100,000 texts of eight random words,
+ * each on two lines 100,000 lines apart (in a later batch), where the table
+ * grows from batch to batch. Every thread count, and exact mode, finds each
+ * text's two lines, and nothing else, in the same rows. */
+static void test_table_grows(void)
+{
+    enum { FEW = 100, FEW_LINES = 10000, FILLER = 20, TEXTS = 100000, WORDS = 8 };
+    static const char filler[] = " and the same words again";
+    size_t few_len = 40 + FILLER * (sizeof filler - 1);
+    char *text = malloc((size_t)FEW_LINES * few_len + (size_t)TEXTS * 2 * (WORDS * 7 + 1) + 1),
+         *p = text;
+    CHECK(text != NULL);
+    if (!text)
+        return;
+    for (size_t i = 0; i < FEW_LINES; i++) {
+        p += sprintf(p, "a line said often, number %03u", (unsigned)(i % FEW));
+        for (int f = 0; f < FILLER; f++)
+            p += sprintf(p, "%s", filler);
+        *p++ = '\n';
+    }
+    for (size_t i = 0; i < (size_t)TEXTS * 2; i++) {
+        uint64_t state = i % TEXTS + 1000;
+        for (int w = 0; w < WORDS; w++)
+            p += sprintf(p, "%sw%05u", w ? " " : "", (unsigned)(pd_splitmix64(&state) % 100000));
+        *p++ = '\n';
+    }
+    *p = 0;
+    const char *names[] = {"grows"}, *texts[] = {text};
+    uint64_t first = 0;
+    for (unsigned run_no = 0; run_no < 4; run_no++) {
+        memsrc m = {.names = names, .texts = texts, .known = true};
+        pd_options o;
+        pd_options_init(&o);
+        o.threads = run_no < 3 ? 1u << run_no : 2;
+        o.threshold = run_no < 3 ? 0.8 : 1.0; /* exact mode: no chunk looks up */
+        pd_scan *sc = run(&m, 1, &o);
+        CHECK(sc != NULL);
+        if (!sc)
+            break;
+        const pd_stats *st = pd_scan_stats(sc);
+        CHECK(st->units == FEW_LINES + 2 * TEXTS && st->distinct == FEW + TEXTS);
+        CHECK(st->clusters == FEW + TEXTS);
+        /* the long lines' clusters come first; then text k's cluster holds
+         * lines FEW_LINES + k + 1 and FEW_LINES + TEXTS + k + 1, exact */
+        uint64_t digest = 0;
+        size_t bad = 0, rows = pd_scan_row_count(sc);
+        CHECK(rows == FEW_LINES + 2 * TEXTS);
+        for (size_t i = FEW_LINES; i < rows; i++) {
+            pd_row r;
+            pd_scan_row(sc, i, &r);
+            size_t k = (i - FEW_LINES) / 2;
+            bool keep = (i - FEW_LINES) % 2 == 0;
+            bad += r.cluster != FEW + k + 1 ||
+                   r.unit.index != FEW_LINES + k + 1 + (keep ? 0 : TEXTS) ||
+                   r.role != (keep ? PD_KEEP : PD_DUPLICATE) ||
+                   (!keep && r.match != PD_MATCH_EXACT);
+            digest = digest * 31 + r.unit.index;
+        }
+        CHECK(bad == 0);
+        CHECK(run_no == 0 ? (first = digest) != 0 : digest == first);
+        pd_scan_free(sc);
+    }
+    free(text);
+}
+
 /* Verification reads the candidates' texts again, span by span: pairs of
  * near variants a megabyte or more apart in a 3 MB document are all found,
  * whatever the thread count, and a source that cannot read is named. */
@@ -1296,6 +1364,7 @@ int main(void)
     test_report_reads();
     test_report_repeats();
     test_stream();
+    test_table_grows();
     test_verify_reads();
     test_signed_once();
     test_signed_once_across_docs();
