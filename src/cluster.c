@@ -67,6 +67,7 @@ static void count_part(void *ctx, unsigned tid, size_t k)
     placing *pl = ctx;
     size_t from, to;
     part_range(pl, k, &from, &to);
+    memset(pl->count[k], 0, pl->sc->n_texts * sizeof *pl->count[k]); /* here, on its thread */
     for (size_t u = from; u < to; u++)
         pl->count[k][pl->root[u]]++;
 }
@@ -75,8 +76,13 @@ static void place_part(void *ctx, unsigned tid, size_t k)
 {
     PD_UNUSED(tid);
     placing *pl = ctx;
-    size_t from, to;
+    size_t from, to, rows = pl->sc->n_report;
     part_range(pl, k, &from, &to);
+    /* The rows' pages, this part's share of them, mapped at once: the
+     * members of a cluster lie anywhere in the input, so every part writes
+     * all over the rows. */
+    size_t r0 = rows / pl->parts * k, r1 = k + 1 == pl->parts ? rows : rows / pl->parts * (k + 1);
+    pd_prefault(pl->sc->report + r0, (r1 - r0) * sizeof *pl->sc->report);
     uint32_t *next = pl->count[k];
     for (size_t u = from; u < to; u++) {
         uint32_t x = pl->root[u];
@@ -125,8 +131,8 @@ static pd_status place_rows(pd_scan *sc, const uint32_t *root, uint32_t **ends)
            sc->n_units / (pl.parts + 1) >= PART_MIN)
         pl.parts++;
     pd_status st = PD_ENOMEM;
-    for (size_t k = 0; k < pl.parts; k++)
-        if (!(pl.count[k] = pd_calloc(sc->n_texts + 1, sizeof *pl.count[k])))
+    for (size_t k = 0; k < pl.parts; k++) /* zeroed by count_part() */
+        if (!(pl.count[k] = pd_alloc((sc->n_texts + 1) * sizeof *pl.count[k])))
             goto done;
     pd_parallel_for(sc->pool, (unsigned)pl.parts, pl.parts, count_part, &pl);
     if ((st = number_clusters(&pl, ends)) != PD_OK)
@@ -134,7 +140,6 @@ static pd_status place_rows(pd_scan *sc, const uint32_t *root, uint32_t **ends)
     st = PD_ENOMEM;
     if (!(sc->report = pd_alloc((sc->n_report + 1) * sizeof *sc->report)))
         goto done;
-    pd_prefault(sc->report, sc->n_report * sizeof *sc->report);
     pd_parallel_for(sc->pool, (unsigned)pl.parts, pl.parts, place_part, &pl);
     st = PD_OK;
 done:
