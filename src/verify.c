@@ -8,10 +8,10 @@
  * sorted set of shingle fingerprints, the top 32 bits of its shingle hashes
  * (or, with --no-verify, its MinHash signature). Only candidates are
  * recomputed, so a corpus of unique lines costs nothing here.
- * Texts are planned on the main thread in batches of bounded size; a job of
- * READ_TEXTS texts is read (with one call where the source allows,
- * pd_read_ranges) into its thread's buffer and profiled by that thread,
- * while its bytes are still in that CPU's cache. Every candidate pair is then
+ * Texts are planned on the main thread in batches of bounded size, and each
+ * job of READ_TEXTS texts goes to the threads once planned: it is read (with
+ * one call where the source allows, pd_read_ranges) into its thread's buffer
+ * and profiled by that thread, while its bytes are still in that CPU's cache. Every candidate pair is then
  * scored: the Jaccard similarity of the two fingerprint sets (or the
  * signature estimate), and kept if it reaches the threshold.
  *
@@ -75,10 +75,9 @@ typedef struct vstate {
     pd_scan *sc;
     const pd_source *src;
     item *items;
-    size_t n_items;
+    size_t n_items; /* planned so far (the jobs read it as it grows) */
     pd_status *job_st; /* how reading the texts of each job went */
     uint32_t *job_doc; /* and the document it could not read */
-    size_t cap_st, cap_doc;
     worker *w; /* one per thread */
     uint64_t *base; /* per thread: where its buffer went in the file */
     /* Once the profiles go to the file, each job writes its own there as it
@@ -171,8 +170,8 @@ static void profile_job(void *ctx, unsigned tid, size_t i)
     vstate *v = ctx;
     const pd_scan *sc = v->sc;
     worker *w = &v->w[tid];
-    size_t from = i * READ_TEXTS;
-    size_t to = from + READ_TEXTS < v->n_items ? from + READ_TEXTS : v->n_items;
+    size_t from = i * READ_TEXTS, planned = __atomic_load_n(&v->n_items, __ATOMIC_RELAXED);
+    size_t to = from + READ_TEXTS < planned ? from + READ_TEXTS : planned;
     const item *last = &v->items[to - 1];
     if ((v->job_st[i] = pd_buf_reserve(&w->text, last->off + last->len + 1)) != PD_OK)
         return;
@@ -321,42 +320,51 @@ static bool next_wanted(const pd_scan *sc, size_t *t)
     return *t < sc->n_texts;
 }
 
-/* Plan a batch of wanted texts from *t on: each text's place in the buffer
- * of its job (READ_TEXTS texts). */
-static pd_status plan_batch(pd_scan *sc, vstate *v, size_t *t)
+/* Plan a batch of wanted texts from *t on, each text's place in the buffer
+ * of its job (READ_TEXTS texts), and read and profile them. Each job goes
+ * to the pool's stream as soon as it is planned, so that the helpers begin
+ * while the rest are planned (0.3-0.4 ms a batch of 13,000 texts, with the
+ * helper idle, when the whole batch was planned first); one job runs on
+ * this thread alone. After planning, the main thread lets the LSH band keys
+ * go before it joins in: they are all read, and closing their file gives
+ * back its pages, which took 1.7 ms of the main thread alone at 100 MB. */
+static pd_status profile_batch(pd_scan *sc, vstate *v, size_t *t)
 {
-    size_t used = 0, off = 0;
-    v->n_items = 0;
-    while (v->n_items < BATCH_ITEMS && used < BATCH_TEXT_BYTES && next_wanted(sc, t)) {
+    size_t n = 0, used = 0, off = 0, jobs = 0;
+    bool streaming = false;
+    __atomic_store_n(&v->n_items, 0, __ATOMIC_RELAXED);
+    while (n < BATCH_ITEMS && used < BATCH_TEXT_BYTES && next_wanted(sc, t)) {
+        if (n % READ_TEXTS == 0 && n > 0) { /* job `jobs` is planned, and another begins */
+            if (!streaming)
+                pd_stream_begin(sc->pool, sc->threads, profile_job, v);
+            streaming = true;
+            __atomic_store_n(&v->n_items, n, __ATOMIC_RELAXED);
+            pd_stream_publish(sc->pool, ++jobs);
+            off = 0;
+        }
         const pd_urec *u = &sc->units[sc->first[*t]];
         size_t len = (size_t)u->len;
-        if (v->n_items % READ_TEXTS == 0)
-            off = 0; /* a job's first text */
-        v->items[v->n_items++] = (item){.text = (uint32_t)*t, .off = off, .len = len};
+        v->items[n++] = (item){.text = (uint32_t)*t, .off = off, .len = len};
         off += len;
         used += len;
         ++*t;
     }
-    size_t jobs = (v->n_items + READ_TEXTS - 1) / READ_TEXTS;
-    PD_TRY(PD_GROW(v->job_st, v->cap_st, jobs));
-    PD_TRY(PD_GROW(v->job_doc, v->cap_doc, jobs));
-    return PD_OK;
-}
-
-/* Read a planned batch and profile its texts, READ_TEXTS a job, while the
- * main thread, before it joins in, lets the LSH band keys go: they are all
- * read, and closing their file gives back its pages, which took 1.7 ms of
- * the main thread alone at 100 MB. */
-static pd_status profile_batch(pd_scan *sc, vstate *v)
-{
-    size_t jobs = (v->n_items + READ_TEXTS - 1) / READ_TEXTS;
-    pd_parallel_start(sc->pool, jobs < 2 ? 1 : sc->threads, jobs, profile_job, v);
+    __atomic_store_n(&v->n_items, n, __ATOMIC_RELAXED);
+    size_t all = (n + READ_TEXTS - 1) / READ_TEXTS;
+    if (streaming)
+        pd_stream_publish(sc->pool, all);
     pd_bandkeys_free(sc->keys);
     sc->keys = NULL;
-    pd_parallel_finish(sc->pool);
+    if (streaming) {
+        pd_stream_wait(sc->pool, all);
+        pd_stream_end(sc->pool);
+    } else {
+        for (size_t i = 0; i < all; i++)
+            profile_job(v, 0, i);
+    }
     if (v->write_err)
         PD_TRY(to_memory(sc, v));
-    for (size_t i = 0; i < jobs; i++)
+    for (size_t i = 0; i < all; i++)
         if (v->job_st[i] != PD_OK) {
             if (v->job_st[i] != PD_ENOMEM)
                 pd_scan_fail(sc, "cannot read '%s' again",
@@ -381,7 +389,11 @@ static pd_status build_profiles(pd_scan *sc, const pd_source *src, size_t wanted
     v.items = pd_alloc(BATCH_ITEMS * sizeof *v.items);
     v.w = aligned_alloc(64, sc->threads * sizeof *v.w);
     v.base = calloc(sc->threads, sizeof *v.base);
-    if (!sc->prof_at || !sc->prof_len || !sc->prof_buf || !v.items || !v.w || !v.base)
+    enum { BATCH_JOBS = (BATCH_ITEMS + READ_TEXTS - 1) / READ_TEXTS };
+    v.job_st = malloc(BATCH_JOBS * sizeof *v.job_st);
+    v.job_doc = malloc(BATCH_JOBS * sizeof *v.job_doc);
+    if (!sc->prof_at || !sc->prof_len || !sc->prof_buf || !v.items || !v.w || !v.base ||
+        !v.job_st || !v.job_doc)
         goto done;
     memset(v.w, 0, sc->threads * sizeof *v.w);
     /* Each thread's profiles get room for all of them ahead, as address
@@ -393,8 +405,7 @@ static pd_status build_profiles(pd_scan *sc, const pd_source *src, size_t wanted
         (void)PD_GROW(v.w[i].out, v.w[i].cap_out, wanted * per_text + 1);
     size_t t = 0;
     while (next_wanted(sc, &t)) {
-        if ((st = plan_batch(sc, &v, &t)) != PD_OK ||
-            (st = profile_batch(sc, &v)) != PD_OK || (st = store_batch(sc, &v)) != PD_OK ||
+        if ((st = profile_batch(sc, &v, &t)) != PD_OK || (st = store_batch(sc, &v)) != PD_OK ||
             (held(sc, &v) > sc->prof_budget && (st = spill(sc, &v)) != PD_OK))
             goto done;
     }
