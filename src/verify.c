@@ -11,9 +11,10 @@
  * Texts are planned on the main thread in batches of bounded size, and each
  * job of READ_TEXTS texts goes to the threads once planned: it is read (with
  * one call where the source allows, pd_read_ranges) into its thread's buffer
- * and profiled by that thread, while its bytes are still in that CPU's cache. Every candidate pair is then
- * scored: the Jaccard similarity of the two fingerprint sets (or the
- * signature estimate), and kept if it reaches the threshold.
+ * and profiled by that thread, while its bytes are still in that CPU's cache.
+ * Every candidate pair is then scored: the Jaccard similarity of the two
+ * fingerprint sets (or the signature estimate), and kept if it reaches the
+ * threshold.
  *
  * The profiles are kept until clustering has measured each text against its
  * cluster's first, and they grow with the candidates' text (4 bytes a

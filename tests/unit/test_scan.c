@@ -848,10 +848,10 @@ static void test_stream(void)
 
 /* The exact table grows while chunks look up in it: a larger one is built
  * beside it, and the old one is kept until the chunks begun before are done.
- * The first 6 MB are 100 long lines said again and again, so the table is
+ * The first 5 MB are 100 long lines said again and again, so the table is
  * not sized ahead for what follows: 100,000 texts of eight random words,
- * each on two lines 100,000 lines apart (in a later batch), where the table
- * grows from batch to batch. Every thread count, and exact mode, finds each
+ * each on two lines 100,000 lines (5.7 MB) apart, where the table grows from
+ * batch to batch. Every thread count, and exact mode, finds each
  * text's two lines, and nothing else, in the same rows. */
 static void test_table_grows(void)
 {
