@@ -45,7 +45,7 @@ enum { MAX_PARTS = 4, PART_MIN = 1 << 16 };
 
 typedef struct placing {
     pd_scan *sc;
-    const uint32_t *root; /* each unit's root text */
+    const uint32_t *parent; /* each text's root text; NULL: each its own */
     size_t parts;
     /* per part and root text: units, then the next row, or NO_ROW for a
      * text whose units make no cluster */
@@ -61,6 +61,14 @@ static void part_range(const placing *pl, size_t k, size_t *from, size_t *to)
     *to = k + 1 == pl->parts ? n : n / pl->parts * (k + 1);
 }
 
+/* Unit u's root text: looked up where it is needed, in each part, rather
+ * than kept for every unit. */
+static uint32_t root_of(const placing *pl, size_t u)
+{
+    uint32_t t = pl->sc->text[u];
+    return pl->parent ? pl->parent[t] : t;
+}
+
 static void count_part(void *ctx, unsigned tid, size_t k)
 {
     PD_UNUSED(tid);
@@ -69,7 +77,7 @@ static void count_part(void *ctx, unsigned tid, size_t k)
     part_range(pl, k, &from, &to);
     memset(pl->count[k], 0, pl->sc->n_texts * sizeof *pl->count[k]); /* here, on its thread */
     for (size_t u = from; u < to; u++)
-        pl->count[k][pl->root[u]]++;
+        pl->count[k][root_of(pl, u)]++;
 }
 
 static void place_part(void *ctx, unsigned tid, size_t k)
@@ -85,7 +93,7 @@ static void place_part(void *ctx, unsigned tid, size_t k)
     pd_prefault(pl->sc->report + r0, (r1 - r0) * sizeof *pl->sc->report);
     uint32_t *next = pl->count[k];
     for (size_t u = from; u < to; u++) {
-        uint32_t x = pl->root[u];
+        uint32_t x = root_of(pl, u);
         if (next[x] != NO_ROW)
             pl->sc->report[next[x]++].unit = (uint32_t)u; /* its cluster: describe_rows() */
     }
@@ -122,11 +130,11 @@ static pd_status number_clusters(placing *pl, uint32_t **ends)
     return PD_OK;
 }
 
-/* Number the clusters and place each member's row; root[u] is unit u's root
- * text. */
-static pd_status place_rows(pd_scan *sc, const uint32_t *root, uint32_t **ends)
+/* Number the clusters and place each member's row; parent[t] is text t's
+ * root text (NULL: each text is its own). */
+static pd_status place_rows(pd_scan *sc, const uint32_t *parent, uint32_t **ends)
 {
-    placing pl = {sc, root, 1, {NULL}};
+    placing pl = {sc, parent, 1, {NULL}};
     while (pl.parts < MAX_PARTS && pl.parts < sc->threads &&
            sc->n_units / (pl.parts + 1) >= PART_MIN)
         pl.parts++;
@@ -246,14 +254,14 @@ static float near_similarity(const pd_scan *sc, uint32_t ta, uint32_t tb)
     return lo < sc->n_near && sc->near_pairs[lo] == key ? sc->near_sim[lo] : -1.0f;
 }
 
-/* Parallel jobs over blocks of texts or units: their lookups are scattered. */
-enum { TEXT_BLOCK = 1 << 14, ROOT_BLOCK = 1 << 16 };
+/* Texts are measured TEXT_BLOCK at a time, in parallel: their lookups are
+ * scattered. */
+enum { TEXT_BLOCK = 1 << 14 };
 
 typedef struct roots {
     pd_scan *sc;
     const uint32_t *parent;
-    float *sim;     /* per text */
-    uint32_t *root; /* per unit */
+    float *sim; /* per text */
 } roots;
 
 /* Each text's similarity to its root text where the two were a verified
@@ -267,21 +275,11 @@ static void pair_sim_job(void *ctx, unsigned tid, size_t blk)
         r->sim[x] = r->parent[x] == x ? 1.0f : near_similarity(r->sc, r->parent[x], (uint32_t)x);
 }
 
-/* Each unit's root text, for a block of units. */
-static void root_job(void *ctx, unsigned tid, size_t blk)
-{
-    PD_UNUSED(tid);
-    roots *r = ctx;
-    size_t n = r->sc->n_units, end = (blk + 1) * ROOT_BLOCK < n ? (blk + 1) * ROOT_BLOCK : n;
-    for (size_t u = blk * ROOT_BLOCK; u < end; u++)
-        r->root[u] = r->parent[r->sc->text[u]];
-}
-
 /* Each text's similarity to its root text, from the text roots: as verified
  * when the two were a pair, else measured. */
 static pd_status text_sims(pd_scan *sc, const uint32_t *parent, float **sim)
 {
-    roots job = {sc, parent, pd_alloc((sc->n_texts + 1) * sizeof *job.sim), NULL};
+    roots job = {sc, parent, pd_alloc((sc->n_texts + 1) * sizeof *job.sim)};
     if (!(*sim = job.sim))
         return PD_ENOMEM;
     pd_parallel_for(sc->pool, sc->n_texts < TEXT_BLOCK ? 1 : sc->threads,
@@ -289,31 +287,15 @@ static pd_status text_sims(pd_scan *sc, const uint32_t *parent, float **sim)
     return pd_chain_similarities(sc, parent, job.sim);
 }
 
-/* Each unit's root text, from the text roots. */
-static pd_status unit_roots(pd_scan *sc, const uint32_t *parent, uint32_t **root)
-{
-    roots job = {sc, parent, NULL, pd_alloc((sc->n_units + 1) * sizeof *job.root)};
-    if (!(*root = job.root))
-        return PD_ENOMEM;
-    pd_prefault(job.root, sc->n_units * sizeof *job.root);
-    pd_parallel_for(sc->pool, sc->n_units < ROOT_BLOCK ? 1 : sc->threads,
-                    (sc->n_units + ROOT_BLOCK - 1) / ROOT_BLOCK, root_job, &job);
-    return PD_OK;
-}
-
 pd_status pd_cluster_run(pd_scan *sc)
 {
-    uint32_t *parent = NULL, *own = NULL, *ends = NULL;
+    uint32_t *parent = NULL, *ends = NULL;
     float *sim = NULL;
     pd_status st = text_roots(sc, &parent);
     if (st == PD_OK && parent)
         st = text_sims(sc, parent, &sim);
     pd_verify_release(sc); /* the profiles served the similarities only */
-    if (st == PD_OK && parent)
-        st = unit_roots(sc, parent, &own);
-    free(parent);
-    const uint32_t *root = own ? own : sc->text;
-    if (st != PD_OK || (st = place_rows(sc, root, &ends)) != PD_OK)
+    if (st != PD_OK || (st = place_rows(sc, parent, &ends)) != PD_OK)
         goto done;
     describe d = {sc, ends, sim};
     pd_parallel_for(sc->pool, sc->n_report < ROW_BLOCK ? 1 : sc->threads,
@@ -321,7 +303,7 @@ pd_status pd_cluster_run(pd_scan *sc)
 done:
     if (st != PD_OK && !sc->err[0]) /* a failed read of the profiles has said so */
         pd_scan_fail(sc, "out of memory while clustering");
-    free(own);
+    free(parent);
     free(sim);
     free(ends);
     return st;

@@ -7,9 +7,9 @@
  * verification's reads, a text signed once by a thread in a batch
  * (in one document and across documents), small
  * documents given back once processed, a chain of near texts measured
- * against its keep row, many clusters placed in parallel, verification's
- * profiles on a temporary file, a huge LSH bucket, the pair list, and an
- * input of one chunk scanned with no helper thread. */
+ * against its keep row, many clusters placed in parallel (exact and near),
+ * verification's profiles on a temporary file, a huge LSH bucket, the pair
+ * list, and an input of one chunk scanned with no helper thread. */
 #include "check.h"
 #include "internal.h" /* pd_segment_wrap */
 #include "memsrc.h"
@@ -1225,6 +1225,85 @@ static void test_many_clusters(void)
     free(doc);
 }
 
+/* Line i of test_many_near_clusters(): its text t and whether it is the
+ * variant, whose last word differs (3-word shingles: Jaccard 17/19 to the
+ * text; distinct texts share no word); or a line of its own (t = UINT32_MAX). */
+static void near_line(unsigned i, unsigned texts, unsigned *t, bool *variant)
+{
+    *t = i % 13 == 0 ? UINT32_MAX : (unsigned)((i * 7919u) % texts);
+    *variant = i / 7 % 4 == 0;
+}
+
+/* Near-duplicates joined into clusters over more units than one part of the
+ * row placement takes, where each unit's root text is looked up through the
+ * union-find of its text: every cluster holds one text and its variants, its
+ * keep row first, the rest in input order, each row exact when its text is
+ * the keep row's and near otherwise; the rows are the same for 1, 2 and 4
+ * threads. */
+static void test_many_near_clusters(void)
+{
+    enum { LINES = 140000, TEXTS = 20000, WORDS = 20 };
+    size_t cap = (size_t)LINES * (WORDS * 6 + 2), n = 0;
+    char *doc = malloc(cap);
+    for (unsigned i = 0; i < LINES; i++) {
+        unsigned t;
+        bool variant;
+        near_line(i, TEXTS, &t, &variant);
+        if (t == UINT32_MAX) {
+            n += (size_t)snprintf(doc + n, cap - n, "single line %u stands alone\n", i);
+            continue;
+        }
+        for (unsigned w = 0; w + 1 < WORDS; w++)
+            n += (size_t)snprintf(doc + n, cap - n, "%c%x ", 'a' + w, t);
+        n += (size_t)snprintf(doc + n, cap - n, "%c%x\n", variant ? 'y' : 'z', t);
+    }
+    const char *names[] = {"doc"}, *texts[] = {doc};
+    pd_options o;
+    pd_options_init(&o);
+    uint64_t first_digest = 0;
+    for (unsigned threads = 1; threads <= 4; threads *= 2) {
+        memsrc m = {.names = names, .texts = texts};
+        o.threads = threads;
+        pd_scan *sc = run(&m, 1, &o);
+        CHECK(sc != NULL);
+        if (!sc)
+            break;
+        size_t rows = pd_scan_row_count(sc), bad = 0, near = 0;
+        uint64_t digest = 0, cluster = 0, prev = 0, last_keep = 0;
+        unsigned keep_t = 0;
+        bool keep_variant = false;
+        for (size_t i = 0; i < rows; i++) {
+            pd_row r;
+            pd_scan_row(sc, i, &r);
+            digest = digest * 1000003 + r.cluster * 31 + r.unit.index * 7 + r.role * 3 + r.match;
+            unsigned t;
+            bool variant;
+            near_line((unsigned)(r.unit.line_start - 1), TEXTS, &t, &variant);
+            if (r.cluster != cluster) { /* a new cluster starts with its keep row */
+                bad += r.cluster != cluster + 1 || r.role != PD_KEEP || t == UINT32_MAX ||
+                       r.unit.index <= last_keep;
+                cluster = r.cluster;
+                last_keep = r.unit.index;
+                keep_t = t;
+                keep_variant = variant;
+            } else {
+                bad += r.role != PD_DUPLICATE || t != keep_t || r.unit.index <= prev ||
+                       r.match != (variant == keep_variant ? PD_MATCH_EXACT : PD_MATCH_NEAR);
+                near += r.match == PD_MATCH_NEAR;
+            }
+            prev = r.unit.index;
+        }
+        /* A text whose variants LSH missed would make a cluster of its own. */
+        CHECK(bad == 0 && cluster >= TEXTS && cluster <= TEXTS + TEXTS / 100);
+        CHECK(near > TEXTS);
+        if (threads == 1)
+            first_digest = digest;
+        CHECK(digest == first_digest);
+        pd_scan_free(sc);
+    }
+    free(doc);
+}
+
 /* Counts the warnings that say the profiles are held in memory. */
 static void count_held(void *ctx, const char *doc, uint64_t line, const char *msg)
 {
@@ -1371,6 +1450,7 @@ int main(void)
     test_small_docs_released();
     test_chain();
     test_many_clusters();
+    test_many_near_clusters();
     test_profiles_on_file();
     test_huge_bucket();
     test_options();
