@@ -50,6 +50,9 @@ typedef struct placing {
     /* per part and root text: units, then the next row, or NO_ROW for a
      * text whose units make no cluster */
     uint32_t *count[MAX_PARTS];
+    uint32_t *end; /* see number_clusters() */
+    /* per part of the texts: the clusters and rows of the parts before it */
+    uint32_t clusters_before[MAX_PARTS + 1], rows_before[MAX_PARTS + 1];
 } placing;
 
 #define NO_ROW UINT32_MAX
@@ -99,31 +102,79 @@ static void place_part(void *ctx, unsigned tid, size_t k)
     }
 }
 
-/* Number the clusters: in order of their root texts, which is the order of
- * their first units (see the top). Each part's count of a root text becomes
- * the row where the part's first unit of it goes. *ends is left with the row
- * after each cluster's last, by cluster number: cluster c's rows are
- * [ends[c - 1], ends[c]), with ends[0] = 0. */
-static pd_status number_clusters(placing *pl, uint32_t **ends)
+/* Clusters are numbered over the same number of parts of the texts, in
+ * parallel, in two passes: each part sums its clusters and rows
+ * (sum_texts), and then numbers them after those of the parts before it
+ * (number_texts). */
+static void text_range(const placing *pl, size_t k, size_t *from, size_t *to)
 {
-    pd_scan *sc = pl->sc;
-    uint32_t *end = pd_alloc((sc->n_texts + 1) * sizeof *end);
-    if (!(*ends = end))
-        return PD_ENOMEM;
-    end[0] = 0;
+    size_t n = pl->sc->n_texts;
+    *from = n / pl->parts * k;
+    *to = k + 1 == pl->parts ? n : n / pl->parts * (k + 1);
+}
+
+static uint32_t text_units(const placing *pl, size_t x)
+{
+    uint32_t units = 0;
+    for (size_t k = 0; k < pl->parts; k++)
+        units += pl->count[k][x];
+    return units;
+}
+
+static void sum_texts(void *ctx, unsigned tid, size_t k)
+{
+    PD_UNUSED(tid);
+    placing *pl = ctx;
+    size_t from, to;
+    text_range(pl, k, &from, &to);
     uint32_t clusters = 0, rows = 0;
-    for (size_t x = 0; x < sc->n_texts; x++) {
-        uint32_t units = 0;
-        for (size_t k = 0; k < pl->parts; k++)
-            units += pl->count[k][x];
-        for (size_t k = 0; k < pl->parts; k++) {
-            uint32_t n = pl->count[k][x];
-            pl->count[k][x] = units >= 2 ? rows : NO_ROW;
+    for (size_t x = from; x < to; x++) {
+        uint32_t units = text_units(pl, x);
+        clusters += units >= 2;
+        rows += units >= 2 ? units : 0;
+    }
+    pl->clusters_before[k + 1] = clusters; /* made a sum by number_clusters() */
+    pl->rows_before[k + 1] = rows;
+}
+
+/* Each part's count of a root text becomes the row where the part's first
+ * unit of it goes, and each cluster's end is noted. */
+static void number_texts(void *ctx, unsigned tid, size_t k)
+{
+    PD_UNUSED(tid);
+    placing *pl = ctx;
+    size_t from, to;
+    text_range(pl, k, &from, &to);
+    uint32_t clusters = pl->clusters_before[k], rows = pl->rows_before[k];
+    for (size_t x = from; x < to; x++) {
+        uint32_t units = text_units(pl, x);
+        for (size_t j = 0; j < pl->parts; j++) {
+            uint32_t n = pl->count[j][x];
+            pl->count[j][x] = units >= 2 ? rows : NO_ROW;
             rows += units >= 2 ? n : 0;
         }
         if (units >= 2)
-            end[++clusters] = rows;
+            pl->end[++clusters] = rows;
     }
+}
+
+/* Number the clusters: in order of their root texts, which is the order of
+ * their first units (see the top). *ends is left with the row after each
+ * cluster's last, by cluster number: cluster c's rows are [ends[c - 1],
+ * ends[c]), with ends[0] = 0. */
+static pd_status number_clusters(placing *pl, uint32_t **ends)
+{
+    pd_scan *sc = pl->sc;
+    if (!(*ends = pl->end = pd_alloc((sc->n_texts + 1) * sizeof *pl->end)))
+        return PD_ENOMEM;
+    pl->end[0] = 0;
+    pd_parallel_for(sc->pool, (unsigned)pl->parts, pl->parts, sum_texts, pl);
+    for (size_t k = 1; k <= pl->parts; k++) {
+        pl->clusters_before[k] += pl->clusters_before[k - 1];
+        pl->rows_before[k] += pl->rows_before[k - 1];
+    }
+    pd_parallel_for(sc->pool, (unsigned)pl->parts, pl->parts, number_texts, pl);
+    uint32_t clusters = pl->clusters_before[pl->parts], rows = pl->rows_before[pl->parts];
     sc->n_report = rows;
     sc->stats.clusters = clusters;
     sc->stats.duplicates = rows - clusters;
@@ -134,7 +185,7 @@ static pd_status number_clusters(placing *pl, uint32_t **ends)
  * root text (NULL: each text is its own). */
 static pd_status place_rows(pd_scan *sc, const uint32_t *parent, uint32_t **ends)
 {
-    placing pl = {sc, parent, 1, {NULL}};
+    placing pl = {sc, parent, 1, {NULL}, NULL, {0}, {0}};
     while (pl.parts < MAX_PARTS && pl.parts < sc->threads &&
            sc->n_units / (pl.parts + 1) >= PART_MIN)
         pl.parts++;
