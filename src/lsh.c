@@ -202,13 +202,34 @@ static pd_status band_pairs(band_job *b, band_thread *t, size_t j, size_t *n)
     return PD_OK;
 }
 
+/* A thread's scratch, made by the thread at its first band: each thread
+ * maps its own pages, in parallel. Each band reads its n keys into tmp; v
+ * holds only the keys met again (40,000 of 290,000 a band for 100 MB of
+ * news), so it is left to fault in as it fills. */
+static pd_status band_thread_init(const band_job *b, band_thread *t)
+{
+    if (t->seen)
+        return PD_OK;
+    if (!t->v && !(t->v = pd_alloc(((size_t)b->n + 1) * sizeof *t->v)))
+        return PD_ENOMEM;
+    if (!t->tmp) {
+        if (!(t->tmp = pd_alloc(((size_t)b->n + 1) * sizeof *t->tmp)))
+            return PD_ENOMEM;
+        t->cap_tmp = (size_t)b->n + 1;
+        pd_prefault(t->tmp, (size_t)b->n * sizeof(uint32_t));
+    }
+    return (t->seen = pd_alloc(((size_t)1 << b->bits) / 4)) ? PD_OK : PD_ENOMEM;
+}
+
 /* Band j's pairs, added to the list. */
 static void band(void *ctx, unsigned tid, size_t j)
 {
     band_job *b = ctx;
     band_thread *t = &b->t[tid];
     size_t n = 0;
-    b->st[j] = band_pairs(b, t, j, &n);
+    b->st[j] = band_thread_init(b, t);
+    if (b->st[j] == PD_OK)
+        b->st[j] = band_pairs(b, t, j, &n);
     if (b->st[j] == PD_OK) {
         pthread_mutex_lock(&b->lock);
         b->st[j] = merge_pairs(&b->list, &b->n_list, &b->cap_list, &b->spare, &b->cap_spare,
@@ -272,18 +293,6 @@ pd_status pd_lsh_pairs(const pd_bandkeys *keys, unsigned bands, pd_pool *pool, u
     pd_status st = PD_ENOMEM;
     if (!b.t || !b.st || PD_GROW(b.list, b.cap_list, 1) != PD_OK) /* it exists, even when empty */
         goto done;
-    for (unsigned t = 0; t < threads; t++) {
-        band_thread *bt = &b.t[t];
-        if (!(bt->v = pd_alloc(((size_t)n + 1) * sizeof *bt->v)) ||
-            !(bt->tmp = pd_alloc(((size_t)n + 1) * sizeof *bt->tmp)) ||
-            !(bt->seen = pd_alloc(((size_t)1 << b.bits) / 4)))
-            goto done;
-        bt->cap_tmp = (size_t)n + 1;
-        /* Each band reads its n keys into tmp; v holds only the keys met
-         * again (40,000 of 290,000 a band for 100 MB of news), so it is
-         * left to fault in as it fills. */
-        pd_prefault(bt->tmp, (size_t)n * sizeof(uint32_t));
-    }
     /* The bands are taken by the threads as each is free (in rounds of one
      * band a thread, the threads waited for the slowest band of each: 8 ms
      * of 40 for 100 MB of news at -j2), and each band's pairs are merged
