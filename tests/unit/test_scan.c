@@ -1171,15 +1171,73 @@ static void test_chain(void)
     }
 }
 
+/* What a test of many clusters checks of each duplicate row, given its
+ * cluster's keep row; ctx is the test's. */
+typedef bool member_ok(const pd_row *r, const pd_row *keep, void *ctx);
+
+/* Scan one document at 1, 2 and 4 threads: each time, the clusters must be
+ * numbered in order of their keep rows, and each cluster's rows be its keep
+ * row, then its duplicates in input order, each one that ok() accepts; the
+ * rows must be the same every time. Returns the last run's clusters, and
+ * its rows in *rows. */
+static uint64_t walk_clusters(const char *doc, pd_options *o, member_ok *ok, void *ctx,
+                              size_t *rows)
+{
+    const char *names[] = {"doc"}, *texts[] = {doc};
+    uint64_t first_digest = 0, cluster = 0;
+    *rows = 0;
+    for (unsigned threads = 1; threads <= 4; threads *= 2) {
+        memsrc m = {.names = names, .texts = texts};
+        o->threads = threads;
+        pd_scan *sc = run(&m, 1, o);
+        CHECK(sc != NULL);
+        if (!sc)
+            return 0;
+        size_t bad = 0;
+        uint64_t digest = 0, prev_unit = 0;
+        pd_row keep = {0};
+        cluster = 0;
+        *rows = pd_scan_row_count(sc);
+        for (size_t i = 0; i < *rows; i++) {
+            pd_row r;
+            pd_scan_row(sc, i, &r);
+            digest = digest * 1000003 + r.cluster * 31 + r.unit.index * 7 + r.role * 3 + r.match;
+            if (r.cluster != cluster) { /* a new cluster starts with its keep row */
+                bad += r.cluster != cluster + 1 || r.role != PD_KEEP ||
+                       (cluster > 0 && r.unit.index <= keep.unit.index);
+                cluster = r.cluster;
+                keep = r;
+            } else {
+                bad += r.role != PD_DUPLICATE || r.unit.index <= prev_unit || !ok(&r, &keep, ctx);
+            }
+            prev_unit = r.unit.index;
+        }
+        CHECK(bad == 0);
+        if (threads == 1)
+            first_digest = digest;
+        CHECK(digest == first_digest);
+        pd_scan_free(sc);
+    }
+    return cluster;
+}
+
+static bool exact_member(const pd_row *r, const pd_row *keep, void *ctx)
+{
+    PD_UNUSED(keep);
+    PD_UNUSED(ctx);
+    return r->match == PD_MATCH_EXACT;
+}
+
 /* Many clusters over more units than one part of the row placement takes
- * (cluster.c: PART_MIN): the rows are the same for 1, 2 and 4 threads,
- * clusters are numbered in order of their first units, and each cluster's
- * rows are its keep row, then its duplicates in input order. */
+ * (cluster.c: PART_MIN), of exact repeats (walk_clusters). */
 static void test_many_clusters(void)
 {
     enum { LINES = 300000, TEXTS = 20000 };
-    size_t cap = (size_t)LINES * 48, n = 0;
+    size_t cap = (size_t)LINES * 48, n = 0, rows;
     char *doc = malloc(cap);
+    CHECK(doc != NULL);
+    if (!doc)
+        return;
     for (unsigned i = 0; i < LINES; i++) {
         if (i % 13 == 0) /* a line of its own */
             n += (size_t)snprintf(doc + n, cap - n, "single line %u stands alone\n", i);
@@ -1187,68 +1245,53 @@ static void test_many_clusters(void)
             n += (size_t)snprintf(doc + n, cap - n, "text %u is said again\n",
                                   (unsigned)((i * 7919u) % TEXTS));
     }
-    const char *names[] = {"doc"}, *texts[] = {doc};
     pd_options o;
     pd_options_init(&o);
     o.threshold = 1;
-    uint64_t first_digest = 0;
-    for (unsigned threads = 1; threads <= 4; threads *= 2) {
-        memsrc m = {.names = names, .texts = texts};
-        o.threads = threads;
-        pd_scan *sc = run(&m, 1, &o);
-        CHECK(sc != NULL);
-        if (!sc)
-            break;
-        size_t rows = pd_scan_row_count(sc), bad = 0;
-        uint64_t digest = 0, last_keep = 0, cluster = 0, prev_unit = 0;
-        for (size_t i = 0; i < rows; i++) {
-            pd_row r;
-            pd_scan_row(sc, i, &r);
-            digest = digest * 1000003 + r.cluster * 31 + r.unit.index * 7 + r.role * 3 + r.match;
-            if (r.cluster != cluster) { /* a new cluster starts with its keep row */
-                bad += r.cluster != cluster + 1 || r.role != PD_KEEP || r.unit.index <= last_keep;
-                cluster = r.cluster;
-                last_keep = r.unit.index;
-            } else {
-                bad += r.role != PD_DUPLICATE || r.match != PD_MATCH_EXACT ||
-                       r.unit.index <= prev_unit;
-            }
-            prev_unit = r.unit.index;
-        }
-        CHECK(bad == 0 && cluster == TEXTS);
-        CHECK(rows == LINES - (LINES + 12) / 13);
-        if (threads == 1)
-            first_digest = digest;
-        CHECK(digest == first_digest);
-        pd_scan_free(sc);
-    }
+    CHECK(walk_clusters(doc, &o, exact_member, NULL, &rows) == TEXTS);
+    CHECK(rows == LINES - (LINES + 12) / 13);
     free(doc);
 }
+
+enum { NEAR_TEXTS = 20000 };
 
 /* Line i of test_many_near_clusters(): its text t and whether it is the
  * variant, whose last word differs (3-word shingles: Jaccard 17/19 to the
  * text; distinct texts share no word); or a line of its own (t = UINT32_MAX). */
-static void near_line(unsigned i, unsigned texts, unsigned *t, bool *variant)
+static void near_line(uint64_t i, unsigned *t, bool *variant)
 {
-    *t = i % 13 == 0 ? UINT32_MAX : (unsigned)((i * 7919u) % texts);
+    *t = i % 13 == 0 ? UINT32_MAX : (unsigned)((i * 7919u) % NEAR_TEXTS);
     *variant = i / 7 % 4 == 0;
+}
+
+/* A member holds its keep row's text, and is exact when it is the same
+ * form of it (text or variant), else near; counts the near ones. */
+static bool near_member(const pd_row *r, const pd_row *keep, void *ctx)
+{
+    unsigned t, tk;
+    bool v, vk;
+    near_line(r->unit.line_start - 1, &t, &v);
+    near_line(keep->unit.line_start - 1, &tk, &vk);
+    *(size_t *)ctx += r->match == PD_MATCH_NEAR;
+    return t == tk && t != UINT32_MAX && r->match == (v == vk ? PD_MATCH_EXACT : PD_MATCH_NEAR);
 }
 
 /* Near-duplicates joined into clusters over more units than one part of the
  * row placement takes, where each unit's root text is looked up through the
- * union-find of its text: every cluster holds one text and its variants, its
- * keep row first, the rest in input order, each row exact when its text is
- * the keep row's and near otherwise; the rows are the same for 1, 2 and 4
- * threads. */
+ * union-find of its text: every cluster holds one text and its variants
+ * (walk_clusters). */
 static void test_many_near_clusters(void)
 {
-    enum { LINES = 140000, TEXTS = 20000, WORDS = 20 };
-    size_t cap = (size_t)LINES * (WORDS * 6 + 2), n = 0;
+    enum { LINES = 140000, WORDS = 20 };
+    size_t cap = (size_t)LINES * (WORDS * 6 + 2), n = 0, rows, near = 0;
     char *doc = malloc(cap);
+    CHECK(doc != NULL);
+    if (!doc)
+        return;
     for (unsigned i = 0; i < LINES; i++) {
         unsigned t;
         bool variant;
-        near_line(i, TEXTS, &t, &variant);
+        near_line(i, &t, &variant);
         if (t == UINT32_MAX) {
             n += (size_t)snprintf(doc + n, cap - n, "single line %u stands alone\n", i);
             continue;
@@ -1257,50 +1300,12 @@ static void test_many_near_clusters(void)
             n += (size_t)snprintf(doc + n, cap - n, "%c%x ", 'a' + w, t);
         n += (size_t)snprintf(doc + n, cap - n, "%c%x\n", variant ? 'y' : 'z', t);
     }
-    const char *names[] = {"doc"}, *texts[] = {doc};
     pd_options o;
     pd_options_init(&o);
-    uint64_t first_digest = 0;
-    for (unsigned threads = 1; threads <= 4; threads *= 2) {
-        memsrc m = {.names = names, .texts = texts};
-        o.threads = threads;
-        pd_scan *sc = run(&m, 1, &o);
-        CHECK(sc != NULL);
-        if (!sc)
-            break;
-        size_t rows = pd_scan_row_count(sc), bad = 0, near = 0;
-        uint64_t digest = 0, cluster = 0, prev = 0, last_keep = 0;
-        unsigned keep_t = 0;
-        bool keep_variant = false;
-        for (size_t i = 0; i < rows; i++) {
-            pd_row r;
-            pd_scan_row(sc, i, &r);
-            digest = digest * 1000003 + r.cluster * 31 + r.unit.index * 7 + r.role * 3 + r.match;
-            unsigned t;
-            bool variant;
-            near_line((unsigned)(r.unit.line_start - 1), TEXTS, &t, &variant);
-            if (r.cluster != cluster) { /* a new cluster starts with its keep row */
-                bad += r.cluster != cluster + 1 || r.role != PD_KEEP || t == UINT32_MAX ||
-                       r.unit.index <= last_keep;
-                cluster = r.cluster;
-                last_keep = r.unit.index;
-                keep_t = t;
-                keep_variant = variant;
-            } else {
-                bad += r.role != PD_DUPLICATE || t != keep_t || r.unit.index <= prev ||
-                       r.match != (variant == keep_variant ? PD_MATCH_EXACT : PD_MATCH_NEAR);
-                near += r.match == PD_MATCH_NEAR;
-            }
-            prev = r.unit.index;
-        }
-        /* A text whose variants LSH missed would make a cluster of its own. */
-        CHECK(bad == 0 && cluster >= TEXTS && cluster <= TEXTS + TEXTS / 100);
-        CHECK(near > TEXTS);
-        if (threads == 1)
-            first_digest = digest;
-        CHECK(digest == first_digest);
-        pd_scan_free(sc);
-    }
+    uint64_t clusters = walk_clusters(doc, &o, near_member, &near, &rows);
+    /* A text whose variants LSH missed would make a cluster of its own. */
+    CHECK(clusters >= NEAR_TEXTS && clusters <= NEAR_TEXTS + NEAR_TEXTS / 100);
+    CHECK(near > 3 * NEAR_TEXTS); /* over the three runs */
     free(doc);
 }
 
