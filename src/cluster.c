@@ -57,11 +57,16 @@ typedef struct placing {
 
 #define NO_ROW UINT32_MAX
 
+/* Part k of `parts` of [0, n): [*from, *to). */
+static void share(size_t n, size_t parts, size_t k, size_t *from, size_t *to)
+{
+    *from = n / parts * k;
+    *to = k + 1 == parts ? n : n / parts * (k + 1);
+}
+
 static void part_range(const placing *pl, size_t k, size_t *from, size_t *to)
 {
-    size_t n = pl->sc->n_units;
-    *from = n / pl->parts * k;
-    *to = k + 1 == pl->parts ? n : n / pl->parts * (k + 1);
+    share(pl->sc->n_units, pl->parts, k, from, to);
 }
 
 /* Unit u's root text: looked up where it is needed, in each part, rather
@@ -87,12 +92,12 @@ static void place_part(void *ctx, unsigned tid, size_t k)
 {
     PD_UNUSED(tid);
     placing *pl = ctx;
-    size_t from, to, rows = pl->sc->n_report;
+    size_t from, to, r0, r1;
     part_range(pl, k, &from, &to);
     /* The rows' pages, this part's share of them, mapped at once: the
      * members of a cluster lie anywhere in the input, so every part writes
      * all over the rows. */
-    size_t r0 = rows / pl->parts * k, r1 = k + 1 == pl->parts ? rows : rows / pl->parts * (k + 1);
+    share(pl->sc->n_report, pl->parts, k, &r0, &r1);
     pd_prefault(pl->sc->report + r0, (r1 - r0) * sizeof *pl->sc->report);
     uint32_t *next = pl->count[k];
     for (size_t u = from; u < to; u++) {
@@ -108,9 +113,7 @@ static void place_part(void *ctx, unsigned tid, size_t k)
  * (number_texts). */
 static void text_range(const placing *pl, size_t k, size_t *from, size_t *to)
 {
-    size_t n = pl->sc->n_texts;
-    *from = n / pl->parts * k;
-    *to = k + 1 == pl->parts ? n : n / pl->parts * (k + 1);
+    share(pl->sc->n_texts, pl->parts, k, from, to);
 }
 
 static uint32_t text_units(const placing *pl, size_t x)
