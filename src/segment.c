@@ -447,14 +447,25 @@ static size_t quote_prefix(const char *p, size_t k, size_t e, unsigned *depth)
     }
 }
 
+/* How far into the next line its text is looked for. may_continue() takes
+ * no line whose text starts deeper than a line's indent (HEAD_INDENT at
+ * most) and INDENT_SLACK, or than CHARS_CAP, so a look this long gives the
+ * same answers as one to the end, and a run of blanks of any length costs
+ * no more: a line of a gigabyte of blanks was read whole, through the
+ * file's mapping, by the test of whether its document is wrapped. */
+enum {
+    NEXT_LOOK = (HEAD_INDENT + INDENT_SLACK > CHARS_CAP ? HEAD_INDENT + INDENT_SLACK : CHARS_CAP) + 1
+};
+
 /* Does the line after the newline at nl (of data[0, len)) start with text
  * that may continue a sentence? Then *at is where it starts, past the
  * quotation marks, and *depth how many there are. Not a blank line (in a
- * quotation too), the end, or a list marker. */
+ * quotation too), the end, a list marker, or text further in than NEXT_LOOK. */
 static bool next_text(const char *p, size_t len, size_t nl, size_t *at, unsigned *depth)
 {
-    size_t k = quote_prefix(p, nl + 1, len, depth);
-    if (k == len)
+    size_t e = len - (nl + 1) > NEXT_LOOK ? nl + 1 + NEXT_LOOK : len;
+    size_t k = quote_prefix(p, nl + 1, e, depth);
+    if (k == e)
         return false;
     switch (p[k]) {
     case '\n': case '-': case '*': case '+': case '>': case '#': case '|':

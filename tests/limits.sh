@@ -14,6 +14,9 @@ fail=0
 check() { # name, got, want
     if [ "$2" = "$3" ]; then echo "ok   $1"; else echo "FAIL $1: got '$2', want '$3'"; fail=1; fi
 }
+under_kb() { # time file ("SECS s, KB KB"), limit: "yes" when the peak is under it
+    [ "$(cut -d' ' -f3 "$1")" -lt "$2" ] && echo yes || echo "no ($(cut -d' ' -f3 "$1") KB)"
+}
 
 # 5,000,000 distinct lines between two copies of one line.
 awk 'BEGIN { print "the first and the last line of a long document";
@@ -36,6 +39,7 @@ size=$(stat -c %s "$T/big.txt")
 check "4.5 GiB file: exit status" $? 0
 check "4.5 GiB file: second copy at its byte offset" "$(sed -n 3p "$T/out.csv" | cut -d, -f5-7)" \
     "\"3\",\"$((size - 60))\",\"$((size - 1))\""
+check "4.5 GiB file: peak RSS under 256 MB" "$(under_kb "$T/time" 262144)" yes
 echo "     ($(cat "$T/time"))"
 # One line of 2 GiB of words, then the same short line twice: the long line is
 # read in chunks cut at its pieces (peak RSS stays far below its size).
@@ -44,6 +48,7 @@ echo "     ($(cat "$T/time"))"
 /usr/bin/time -f "%e s, %M KB" -o "$T/time" $P scan -q -t 1 "$T/long.txt" >"$T/out.csv"
 check "2 GiB line: exit status" $? 0
 check "2 GiB line: the short repeat after it" "$(tail -n 1 "$T/out.csv" | cut -d, -f4)" '"3"'
+check "2 GiB line: peak RSS under 256 MB" "$(under_kb "$T/time" 262144)" yes
 echo "     ($(cat "$T/time"))"
 rm -f "$T/long.txt"
 # One line of 600,000 distinct sentences (1.1 GB), then the same short line

@@ -1,8 +1,12 @@
 /* test_segment.c - lines, paragraphs and sentences; CRLF, BOM, no final
  * newline, offsets and line numbers; the search for terminators with AVX2
- * and without; whether a wrapped line runs on, read through a window. */
+ * and without; whether a wrapped line runs on, read through a window; a
+ * line of blanks longer than anything that reads it. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include "check.h"
 #include "internal.h"
+
+#include <sys/mman.h>
 
 /* Segment `in` and render units as "index:l0-l1:[b,e):text|...", or, with
  * texts_only, as "text|...". */
@@ -643,6 +647,29 @@ static void test_runs_on_in(void)
     CHECK(wrong == 0 && asked > 20000 && decided > asked / 3);
 }
 
+/* A line of blanks far longer than the wrap test's sample, after a line of
+ * text, in a document of 16 MB whose pages past its first 128 KB are
+ * unreadable: whether the document is wrapped is decided from its first
+ * bytes, and the blank line is looked into only as far as a line's text
+ * could start and still go on from the line before (it was read to its
+ * end), as it is when asked whether the first line runs on into it. */
+static void test_long_blank_line(void)
+{
+    enum { LEN = 16 << 20, READABLE = 128 << 10 };
+    char *d = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(d != MAP_FAILED);
+    if (d == MAP_FAILED)
+        return;
+    const char *first = "a line of text that a sentence might go on from, as it does\n";
+    size_t n = strlen(first);
+    memcpy(d, first, n);
+    memset(d + n, ' ', READABLE - n);
+    CHECK(mprotect(d + READABLE, LEN - READABLE, PROT_NONE) == 0);
+    CHECK(pd_segment_wrap(d, LEN) == 0);
+    CHECK(!pd_segment_runs_on(d, 0, LEN, n - 1, 72));
+    munmap(d, LEN);
+}
+
 int main(void)
 {
     static const struct {
@@ -698,6 +725,7 @@ int main(void)
         CHECK(strncmp(doc + u.byte_start, want[i], (size_t)(u.byte_end - u.byte_start)) == 0 &&
               strlen(want[i]) == u.byte_end - u.byte_start);
     test_runs_on_in();
+    test_long_blank_line();
     test_sentence_start();
     test_terminator_offsets();
     test_terminator_search();
