@@ -1342,10 +1342,10 @@ static void drain(pass1 *p)
  * then on; the old one is freed once the chunks published before are done.
  * A chunk still on the old one misses the texts merged since, and signs
  * them again, as with a text the merge is adding (merge_next); the merge
- * gives each its one id. The stream goes on: stopping it to grow the table left the helper idle
- * while the batch was merged and the next one cut (3.6 ms of the first pass
- * of 100 MB of news at -j2). With no stream the table grows in place, on
- * every thread. */
+ * gives each its one id. The stream goes on: stopping it to grow the table
+ * left the helper idle while the batch was merged and the next one cut (3.6
+ * ms of the first pass of 100 MB of news at -j2). With no stream the table
+ * grows in place, on every thread. */
 static pd_status grow_table(pass1 *p, size_t more)
 {
     pd_scan *sc = p->sc;

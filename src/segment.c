@@ -454,7 +454,8 @@ static size_t quote_prefix(const char *p, size_t k, size_t e, unsigned *depth)
  * no more: a line of a gigabyte of blanks was read whole, through the
  * file's mapping, by the test of whether its document is wrapped. */
 enum {
-    NEXT_LOOK = (HEAD_INDENT + INDENT_SLACK > CHARS_CAP ? HEAD_INDENT + INDENT_SLACK : CHARS_CAP) + 1
+    INDENT_REACH = HEAD_INDENT + INDENT_SLACK,
+    NEXT_LOOK = (INDENT_REACH > CHARS_CAP ? INDENT_REACH : CHARS_CAP) + 1
 };
 
 /* Does the line after the newline at nl (of data[0, len)) start with text
