@@ -163,6 +163,10 @@ size_t pd_segment_cut(const char *data, size_t len, size_t want, pd_unit_kind ki
  * whatever the stretch holds before `from` (a boundary depends on a few
  * bytes around it only), or 0 if none is found. Reads data[from - 1, to). */
 size_t pd_segment_sentence_start(const char *data, size_t from, size_t to);
+/* segment.c: does a sentence end before a run of blanks inside a line,
+ * whose text before the run ends with tail[0, n_tail) (from its last
+ * word's start) and after it begins with head[0, n_head)? */
+bool pd_segment_ends_across(const char *tail, size_t n_tail, const char *head, size_t n_head);
 /* segment.c: the width in characters a document's lines are hard-wrapped
  * at, judged from its first 64 KB, or 0 when they do not look wrapped: a
  * segmenter of sentences is given it (pd_segmenter.wrap) to join a line to

@@ -342,6 +342,8 @@ typedef struct pass1 {
      * blank_end), and the buffer it was read into */
     size_t run_from, run_end;
     char *run_buf;
+    bool in_run; /* the last chunk ended inside that run (cut_gap) */
+    unsigned run_lead; /* the lead of a chunk of sentences that starts in it */
     char *window; /* the bytes cut_window() read, allocated on first use */
     /* the document being merged */
     uint32_t line_base, index_base, doc_units, first_bad_line, first_split_line;
@@ -610,7 +612,7 @@ static pd_status process_chunk(pd_scan *sc, const pd_source *src, scratch *s, ch
         bool open = c->open_unit && !more &&
                     (sc->o.unit != PD_UNIT_LINE || c->wrap ||
                      !memchr(view(s, u.byte_end), '\n', c->end - u.byte_end));
-        bool continued = c->open_start && u.index == 1 && u.line_start == 1;
+        bool continued = c->open_start && u.index == 1 && (u.line_start == 1 || c->spans);
         if ((sc->o.max_unit_bytes && open) || u.byte_end - u.byte_start > unit_limit(sc))
             PD_TRY(add_unit_split(sc, s, c, &u, open, continued, &extra));
         else
@@ -713,6 +715,7 @@ static pd_status open_next_doc(pass1 *p, bool *got)
             p->lead = 0;
             p->mapped = p->fresh = true;
             p->run_from = p->run_end = 0;
+            p->in_run = false;
             *got = true;
             return PD_OK;
         }
@@ -871,46 +874,211 @@ static size_t para_break_after(pass1 *p, size_t want, size_t look)
     return end < n || want + n == p->len ? want + end : 0;
 }
 
+/* A run of blanks longer than a chunk in paragraphs or sentences is cut
+ * inside, as a line's is (cut_in_blanks), so that neither the cutter nor a
+ * worker reads it whole: the chunks inside it hold nothing else and are
+ * copied (cut_batch). The next chunk continues the unit before the run only
+ * if it goes on after it (gap_goes_on); a chunk that starts in the run the
+ * last one was cut in is cut in it again while it reaches past the look. */
+
+/* `at` lies in a run of blanks that reaches past look: the run's end, and
+ * its start (back to p->pos at most) in *s; else 0. The run is read in the
+ * window, then with blank_end(). */
+static size_t blank_run_at(pass1 *p, size_t at, size_t look, size_t *s)
+{
+    size_t e, from = at, n;
+    if (at >= p->run_from && at < p->run_end) {
+        e = p->run_end;
+        from = p->run_from > p->pos ? p->run_from : p->pos;
+    } else {
+        const char *w = cut_window(p, at, look, CUT_WINDOW, &n);
+        if (!w)
+            return 0;
+        for (size_t i = 0; i < n; i++)
+            if (!pd_segment_blank((unsigned char)w[i]))
+                return 0;
+        e = blank_end(p, at + n, at + n);
+    }
+    if (e <= look)
+        return 0;
+    *s = pd_segment_blank_start(p->data, from, p->pos);
+    p->run_from = *s;
+    p->run_end = e;
+    return e;
+}
+
+/* After the newline at nl, is there text on the next line? */
+static bool text_after_line(pass1 *p, size_t nl)
+{
+    size_t k = blank_end(p, nl + 1, nl + 1);
+    return k < p->len && p->data[k] != '\n';
+}
+
+/* Does a sentence end at the run of blanks [s, e), text before and after it
+ * in its line (pd_segment_ends_across)? */
+static bool ends_across(const pass1 *p, size_t s, size_t e)
+{
+    const char *d = p->data;
+    size_t w = s, n = p->len - e < 64 ? p->len - e : 64;
+    while (w > p->pos && s - w < 256 && !pd_segment_space((unsigned char)d[w - 1]))
+        w--;
+    const char *nl = memchr(d + e, '\n', n);
+    return pd_segment_ends_across(d + w, s - w, d + e, nl ? (size_t)(nl - (d + e)) : n);
+}
+
+/* Whether the unit before the run of blanks [s, e) goes on after it: its
+ * text lies before and after the run in one paragraph, or, for sentences,
+ * in one line with no sentence ending at the run. 1 or 0; -1 when it goes
+ * on but the run is no longer than a piece (unit_limit), which may then
+ * hold it (pieces end before a longer one). s lies at or after p->pos;
+ * p->in_line tells whether the unit at p->pos has begun. */
+static int gap_goes_on(pass1 *p, size_t s, size_t e)
+{
+    const char *d = p->data;
+    bool line_text = s > p->pos && d[s - 1] != '\n', on;
+    if (p->sc->o.unit == PD_UNIT_PARAGRAPH) {
+        /* begun: text before, in the run's line or in the line above */
+        size_t j = s > p->pos ? pd_segment_blank_start(d, s - 1, p->pos) : p->pos;
+        bool begun = line_text || (j > p->pos ? d[j - 1] != '\n' : p->in_line);
+        on = begun && e < p->len && (d[e] != '\n' || (line_text && text_after_line(p, e)));
+    } else {
+        on = line_text && e < p->len && d[e] != '\n' && !ends_across(p, s, e);
+    }
+    return on && e - s <= unit_limit(p->sc) ? -1 : on;
+}
+
+/* End the chunk inside the run of blanks [s, e): at want, or at s when it
+ * starts past want. on: the unit before the run goes on after it. For
+ * sentences (lead given), *lead tells the next chunk whether its range
+ * begins inside a line's text, as it does after text (the line's quotation
+ * marks are behind), or in the blanks that start a line (0: they are
+ * ahead); the width it also holds counts only in wrapped text, where no
+ * run is cut inside. */
+static size_t cut_gap(pass1 *p, size_t s, size_t e, size_t want, bool on, bool *inside,
+                      bool *unit_on, unsigned *lead)
+{
+    const char *d = p->data;
+    size_t cut = s > want ? s : want;
+    bool after_text = s > p->floor && d[s - 1] != '\n';
+    *inside = cut > s || after_text;
+    *unit_on = on;
+    p->run_lead = lead && after_text ? pd_segment_lead(d, p->floor, s, p->len) : 0;
+    if (lead)
+        *lead = *inside ? p->run_lead : 0;
+    p->run_from = s;
+    p->run_end = e;
+    p->in_run = true;
+    return cut;
+}
+
+/* The chunk starts in the run the last one was cut in, which reaches past
+ * look: it ends in it too, at want. */
+static size_t cut_gap_again(pass1 *p, size_t want, bool *inside, bool *unit_on, unsigned *lead)
+{
+    *inside = true;
+    *unit_on = p->in_line;
+    if (lead)
+        *lead = p->run_lead;
+    p->in_run = true;
+    return want;
+}
+
+/* The end of the first blank line after a newline in [from, to), as
+ * para_break() finds it, or 0; the line starts at *blank. Its blanks are
+ * read with blank_end(), in the pages up to `to` and past them with
+ * src->read(). */
+static size_t para_break_far(pass1 *p, size_t from, size_t to, size_t *blank)
+{
+    const char *d = p->data, *nl;
+    for (size_t i = from; i < to && (nl = memchr(d + i, '\n', to - i)) != NULL;) {
+        size_t k = blank_end(p, *blank = (size_t)(nl - d) + 1, to);
+        if (k == p->len || d[k] == '\n')
+            return k == p->len ? k : k + 1;
+        i = k;
+    }
+    return 0;
+}
+
+/* The chunk's end at the first blank line after a newline in [from, to):
+ * after it, or inside it when it is longer than a chunk (the paragraph
+ * before it is over). 0 if there is none. */
+static size_t para_end(pass1 *p, size_t from, size_t to, size_t want, bool *inside, bool *unit_on)
+{
+    size_t blank, end = para_break_far(p, from, to, &blank);
+    size_t e = end == p->len ? end : end - 1;
+    if (!end || e - blank <= CHUNK_BYTES)
+        return end;
+    return cut_gap(p, blank, e, want, false, inside, unit_on, NULL);
+}
+
+/* Past the blanks and newlines at `from`: the next text, or, at a second
+ * newline (a blank line ends the paragraph), just past it (*brk). Their runs
+ * of blanks are read with blank_end(), as in para_break_far(); the last one
+ * is [*s, *e). */
+static size_t para_skip(pass1 *p, size_t from, size_t to, bool *brk, size_t *s, size_t *e)
+{
+    *brk = false;
+    for (unsigned newlines = 0;; from = *e + 1) {
+        *e = blank_end(p, *s = from, to);
+        if (*e == p->len || p->data[*e] != '\n')
+            return *e;
+        if (++newlines == 2) {
+            *brk = true;
+            return *e + 1;
+        }
+    }
+}
+
 /* Where the chunk at p->pos ends when units are paragraphs split at
  * max_unit_bytes: after a blank line near pos + chunk_bytes, or, when the
  * paragraph there goes on far, at the start of one of its pieces, found from
  * the paragraph's first text with the rule add_unit_split() follows (blanks
  * and newlines between words are spaces; two newlines with only blanks
- * between end the paragraph). *inside: the chunk ends inside a line. */
-static size_t cut_paragraph(pass1 *p, bool *inside, bool *unit_on)
+ * between end the paragraph); or inside a run of blanks longer than a
+ * chunk (cut_gap). *inside: the chunk ends inside a line. */
+static size_t cut_paragraph(pass1 *p, bool in_run, bool *inside, bool *unit_on)
 {
     const char *d = p->data;
-    size_t want = p->pos + p->chunk_bytes, max = p->sc->o.max_unit_bytes, len = p->len;
+    size_t want = p->pos + p->chunk_bytes, max = p->sc->o.max_unit_bytes, len = p->len, s, e;
     size_t look = len - want < CHUNK_BYTES ? len : want + CHUNK_BYTES;
     size_t end = para_break_after(p, want, look);
     if (end)
         return end;
-    end = para_break(d, want, look, len);
+    if (in_run && p->run_end > look)
+        return cut_gap_again(p, want, inside, unit_on, NULL);
+    int on = (e = blank_run_at(p, want, look, &s)) != 0 ? gap_goes_on(p, s, e) : -1;
+    if (on >= 0)
+        return cut_gap(p, s, e, want, on, inside, unit_on, NULL);
+    end = para_end(p, want, look, want, inside, unit_on);
     if (end || look == len)
         return end ? end : len;
     /* The piece to start from: pos itself (inside the paragraph), or the
      * first text after the last blank line before want. */
-    size_t q = p->pos;
-    if (!p->in_line) {
-        for (size_t i = p->pos; (end = para_break(d, i, want, len)) != 0 && end <= want;)
+    size_t q = p->pos, blank;
+    bool brk, broke = false;
+    if (!p->in_line)
+        for (size_t i = p->pos; (end = para_break_far(p, i, want, &blank)) != 0 && end <= want;)
             q = i = end;
-        while (q < len && pd_segment_space((unsigned char)d[q]))
-            q++;
-    }
+    do {
+        q = para_skip(p, q, look, &brk, &s, &e);
+        broke |= brk;
+    } while (brk && q < len);
+    if (e - s > CHUNK_BYTES)
+        return cut_gap(p, s, e, want, p->in_line && !broke, inside, unit_on, NULL);
     for (;;) {
         size_t cut = q + max;
         if (cut >= len)
             return len;
-        if ((end = para_break(d, q, cut, len)) != 0)
+        if ((end = para_end(p, q, cut, want, inside, unit_on)) != 0)
             return end; /* the paragraph ends within this piece */
         /* It goes on past cut, unless only blanks and a blank line follow:
-         * the next piece starts at the text after this one. */
-        size_t next = (size_t)piece_end(d, 0, q, UINT64_MAX, max);
-        for (unsigned newlines = 0; next < len && pd_segment_space((unsigned char)d[next]); next++)
-            if (d[next] == '\n' && ++newlines == 2)
-                return next + 1;
-        if (next == len)
-            return len;
+         * the next piece starts at the text after this one. Blanks longer
+         * than a chunk between the two are cut inside. */
+        size_t next = para_skip(p, (size_t)piece_end(d, 0, q, UINT64_MAX, max), look, &brk, &s, &e);
+        if (e - s > CHUNK_BYTES)
+            return cut_gap(p, s, e, want, !brk, inside, unit_on, NULL);
+        if (brk || next == len)
+            return next;
         if (next >= want) {
             *inside = d[next - 1] != '\n';
             *unit_on = true;
@@ -967,16 +1135,26 @@ static size_t cut_in_unit(pass1 *p, size_t want, size_t look, bool *inside, unsi
  * (*inside; the chunk then tells its segmenter the characters of the line
  * before, *lead). Both are looked for a step at a time, so a chunk usually
  * ends within a step of `want`; a unit longer than a chunk and a piece is
- * cut at its pieces (cut_in_unit, *unit_on). */
-static size_t cut_stretches(pass1 *p, size_t want, bool *inside, bool *unit_on, unsigned *lead)
+ * cut at its pieces (cut_in_unit, *unit_on). In a document that does not
+ * look wrapped, a run of blanks that reaches more than a chunk past where
+ * it is met is cut inside (cut_gap). */
+static size_t cut_stretches(pass1 *p, size_t want, bool in_run, bool *inside, bool *unit_on,
+                            unsigned *lead)
 {
     enum { STEP = 64 << 10 };
     const char *d = p->data;
-    size_t floor = p->floor, k, max = p->sc->o.max_unit_bytes;
+    size_t floor = p->floor, k, max = p->sc->o.max_unit_bytes, s, e;
     size_t far = want + CHUNK_BYTES + (max < LONG_PIECE_MAX ? max : 0); /* where to try it */
     bool sentences = p->sc->o.unit == PD_UNIT_SENTENCE;
+    int on;
+    if (!p->wrap && in_run && p->run_end > want + CHUNK_BYTES)
+        return cut_gap_again(p, want, inside, unit_on, lead);
     for (size_t from = want; from < p->len; from += STEP) {
         size_t to = p->len - from < STEP ? p->len : from + STEP;
+        if (!p->wrap && pd_segment_blank((unsigned char)d[from]) &&
+            (e = blank_run_at(p, from, from + CHUNK_BYTES, &s)) != 0 &&
+            (on = gap_goes_on(p, s, e)) >= 0)
+            return cut_gap(p, s, e, want, on, inside, unit_on, lead);
         for (const char *nl = d + from; (nl = memchr(nl, '\n', (size_t)(d + to - nl))) != NULL;)
             if (!pd_segment_runs_on(d, floor, p->len, (size_t)(nl++ - d), p->wrap))
                 return (size_t)(nl - d);
@@ -1011,14 +1189,15 @@ static size_t cut_chunk(pass1 *p, bool *inside, bool *unit_on, unsigned *lead)
 {
     const char *d = p->data;
     size_t want = p->pos + p->chunk_bytes, max = p->sc->o.max_unit_bytes;
-    *inside = *unit_on = false;
+    bool in_run = p->in_run;
+    *inside = *unit_on = p->in_run = false;
     *lead = 0;
     if (want >= p->len)
         return p->len;
     if (p->sc->o.unit == PD_UNIT_SENTENCE || p->wrap) {
         /* unwrapped, every newline ends a stretch: the first one, as below */
         size_t after = p->wrap ? stretch_end_after(p, want) : newline_after(p, want, p->len);
-        return after ? after : cut_stretches(p, want, inside, unit_on, lead);
+        return after ? after : cut_stretches(p, want, in_run, inside, unit_on, lead);
     }
     if (max == 0 || max > LONG_PIECE_MAX) {
         size_t after = p->sc->o.unit == PD_UNIT_PARAGRAPH ? para_break_after(p, want, p->len)
@@ -1026,7 +1205,7 @@ static size_t cut_chunk(pass1 *p, bool *inside, bool *unit_on, unsigned *lead)
         return after ? after : pd_segment_cut(d, p->len, want, p->sc->o.unit);
     }
     if (p->sc->o.unit == PD_UNIT_PARAGRAPH)
-        return cut_paragraph(p, inside, unit_on);
+        return cut_paragraph(p, in_run, inside, unit_on);
     size_t look = p->len - want < CHUNK_BYTES ? p->len : want + CHUNK_BYTES;
     size_t after = newline_after(p, want, look);
     if (after)
@@ -1153,7 +1332,9 @@ static pd_status cut_batch(pass1 *p, batch *b)
         c->open_start = p->in_line;
         c->open_end = inside;
         c->open_unit = unit_on;
-        c->copy = p->len >= COPY_DOC_MIN && !unit_on && end - p->pos <= COPY_CHUNK_MAX;
+        /* a chunk inside a run of blanks holds no unit to read past its end */
+        bool blanks = p->run_from <= p->pos && end <= p->run_end;
+        c->copy = p->len >= COPY_DOC_MIN && (!unit_on || blanks) && end - p->pos <= COPY_CHUNK_MAX;
         p->in_line = unit_on;
         p->fresh = false;
         bytes += end - p->pos;

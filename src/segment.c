@@ -363,6 +363,32 @@ size_t pd_segment_sentence_start(const char *data, size_t from, size_t to)
     return next < to ? next : 0;
 }
 
+/* Does a sentence end where a run of blanks begins, in a line whose text
+ * before the run ends with `tail` (from after a blank, or the line's
+ * start, if that lies within TAIL_MAX bytes) and goes on after it with
+ * `head`? The run's length decides nothing (sentence_end() skips any
+ * blanks), so a short copy of the two sides, one blank apart, holds the
+ * answer. Only an abbreviation's word longer than TAIL_MAX bytes could be
+ * judged otherwise. */
+enum { TAIL_MAX = 256, HEAD_MAX = 64 };
+
+bool pd_segment_ends_across(const char *tail, size_t n_tail, const char *head, size_t n_head)
+{
+    char buf[TAIL_MAX + 1 + HEAD_MAX];
+    if (n_tail > TAIL_MAX) {
+        tail += n_tail - TAIL_MAX;
+        n_tail = TAIL_MAX;
+    }
+    n_head = n_head < HEAD_MAX ? n_head : HEAD_MAX;
+    memcpy(buf, tail, n_tail);
+    buf[n_tail] = ' ';
+    memcpy(buf + n_tail + 1, head, n_head);
+    size_t n = n_tail + 1 + n_head, gap = n_tail + 1, next = 0;
+    while (next < gap)
+        sentence_end(buf, next, n, &next);
+    return next == gap;
+}
+
 /* --- hard-wrapped text --------------------------------------------------- */
 
 /* Plain-text books, e-mail, licences and old corpora break every line near a

@@ -9,7 +9,10 @@
  * documents given back once processed, a chain of near texts measured
  * against its keep row, many clusters placed in parallel (exact and near),
  * verification's profiles on a temporary file, a huge LSH bucket, the pair
- * list, and an input of one chunk scanned with no helper thread. */
+ * list, an input of one chunk scanned with no helper thread, and runs of
+ * blanks longer than a chunk in paragraphs and sentences, read only near
+ * their ends. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include "check.h"
 #include "internal.h" /* pd_segment_wrap */
 #include "memsrc.h"
@@ -17,6 +20,7 @@
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 
 static pd_scan *run(memsrc *m, uint32_t n, pd_options *o)
@@ -1430,6 +1434,156 @@ static void test_one_chunk_alone(void)
     free(doc);
 }
 
+/* Runs of blanks longer than a chunk, in paragraphs and sentences: the
+ * chunks are cut inside them, and no more of a run than a chunk's reach at
+ * either end is read through the document's pages. The middle of each run
+ * is unreadable there (PROT_NONE); read() fills it with spaces. The
+ * document is there twice, so that every unit is in the report: each is
+ * found at its bytes and line, the units split into pieces are counted, on
+ * 1, 2 and 4 threads. A paragraph's text longer than a chunk ('W') is
+ * there in two pieces, found inside its bytes. */
+enum {
+    GAP_RUN = 5 << 20, GAP_HEAD = 3 << 19, GAP_TAIL = 5 << 19, GAP_MAX = 16,
+    GAP_WORDS = 3 << 19
+};
+
+typedef struct gap_doc {
+    char *d;
+    size_t n, cap;
+    uint32_t line;
+    size_t n_units, hidden_n;
+    struct { size_t b, e; uint32_t line; bool pieces; } units[64];
+    struct { size_t b, e; } hidden[GAP_MAX];
+} gap_doc;
+
+static void gap_put(gap_doc *g, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == 'R') { /* a run, its middle hidden */
+            size_t page = 4096, b = (g->n + GAP_HEAD + page - 1) / page * page,
+                   e = (g->n + GAP_RUN - GAP_TAIL) / page * page;
+            memset(g->d + g->n, ' ', b - g->n);
+            memset(g->d + e, ' ', g->n + GAP_RUN - e);
+            g->hidden[g->hidden_n].b = b;
+            g->hidden[g->hidden_n++].e = e;
+            g->n += GAP_RUN;
+        } else if (*s == 'W') { /* words, on one line */
+            g->units[g->n_units].b = g->n;
+            for (size_t k = 0; k < GAP_WORDS; k += 6)
+                memcpy(g->d + g->n + k, "words ", 6);
+            g->n += GAP_WORDS - 1;
+            g->units[g->n_units].e = g->n;
+            g->units[g->n_units].line = g->line;
+            g->units[g->n_units++].pieces = true;
+        } else if (*s == '[') { /* a unit's text, to the next ']' */
+            const char *end = strchr(s, ']');
+            g->units[g->n_units].b = g->n;
+            memcpy(g->d + g->n, s + 1, (size_t)(end - s - 1));
+            g->n += (size_t)(end - s - 1);
+            g->units[g->n_units].e = g->n;
+            g->units[g->n_units++].line = g->line;
+            s = end;
+        } else {
+            g->line += *s == '\n';
+            g->d[g->n++] = *s;
+        }
+    }
+}
+
+static gap_doc *gap_reading; /* the document gap_read() reads */
+
+static pd_status gap_read(void *ctx, uint32_t doc, uint64_t off, size_t len, char *buf)
+{
+    (void)ctx, (void)doc;
+    const gap_doc *g = gap_reading;
+    if (off + len > g->n)
+        return PD_EIO;
+    for (size_t i = 0; i < len;) {
+        size_t at = off + i, n = len - i;
+        bool hidden = false;
+        for (size_t k = 0; k < g->hidden_n; k++) {
+            if (at >= g->hidden[k].b && at < g->hidden[k].e) {
+                hidden = true;
+                n = n < g->hidden[k].e - at ? n : g->hidden[k].e - at;
+            } else if (at < g->hidden[k].b && n > g->hidden[k].b - at) {
+                n = g->hidden[k].b - at;
+            }
+        }
+        if (hidden)
+            memset(buf + i, ' ', n);
+        else
+            memcpy(buf + i, g->d + at, n);
+        i += n;
+    }
+    return PD_OK;
+}
+
+static void test_blank_runs(pd_unit_kind kind, const char *layout, uint64_t split)
+{
+    gap_doc *g = calloc(1, sizeof *g);
+    size_t runs = 0;
+    for (const char *c = layout; *c; c++)
+        runs += *c == 'R';
+    CHECK(2 * runs <= GAP_MAX);
+    g->cap = 2 * (strlen(layout) + runs * GAP_RUN + GAP_WORDS) + 4;
+    g->d = mmap(NULL, g->cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(g->d != MAP_FAILED);
+    if (g->d == MAP_FAILED) {
+        free(g);
+        return;
+    }
+    g->line = 1;
+    gap_put(g, layout);
+    gap_put(g, "\n\n");
+    gap_put(g, layout);
+    for (size_t k = 0; k < g->hidden_n; k++)
+        CHECK(mprotect(g->d + g->hidden[k].b, g->hidden[k].e - g->hidden[k].b, PROT_NONE) == 0);
+    gap_reading = g;
+    const char *names[] = {"gaps"}, *texts[] = {g->d};
+    size_t lens[] = {g->n};
+    memsrc m = {.names = names, .texts = texts, .lens = lens};
+    pd_options o;
+    pd_options_init(&o);
+    o.threshold = 1.0;
+    o.unit = kind;
+    char *saved = NULL;
+    for (unsigned threads = 1; threads <= 4; threads *= 2) {
+        o.threads = threads;
+        pd_source src = mem_source(&m, 1);
+        src.read = gap_read;
+        pd_scan *sc;
+        if (pd_scan_new(&o, &sc) != PD_OK || pd_scan_run(sc, &src) != PD_OK) {
+            CHECK(!"scan");
+            break;
+        }
+        size_t rows = pd_scan_row_count(sc), right = 0, pieces = 0, whole = 0;
+        for (size_t k = 0; k < g->n_units; k++)
+            whole += !g->units[k].pieces;
+        for (size_t i = 0; i < rows; i++) {
+            pd_row r;
+            pd_scan_row(sc, i, &r);
+            for (size_t k = 0; k < g->n_units; k++) {
+                bool at = g->units[k].pieces ? r.unit.byte_start >= g->units[k].b &&
+                                                   r.unit.byte_end <= g->units[k].e
+                                             : r.unit.byte_start == g->units[k].b &&
+                                                   r.unit.byte_end == g->units[k].e;
+                at = at && r.unit.line_start == g->units[k].line &&
+                     r.unit.line_end == g->units[k].line;
+                right += at;
+                pieces += at && g->units[k].pieces;
+            }
+        }
+        CHECK(right == rows);
+        CHECK(rows == whole + pieces && pieces == 2 * (g->n_units - whole));
+        CHECK(pd_scan_stats(sc)->units_split == 2 * split);
+        same_rows(&saved, sc);
+        pd_scan_free(sc);
+    }
+    free(saved);
+    munmap(g->d, g->cap);
+    free(g);
+}
+
 int main(void)
 {
     test_wrapped(PD_UNIT_SENTENCE);
@@ -1460,5 +1614,22 @@ int main(void)
     test_huge_bucket();
     test_options();
     test_one_chunk_alone();
+    /* a blank line of blanks; a paragraph's two texts with the run between
+     * them in a line, after the first's line or before the second's (split
+     * in pieces, the last one's second text longer than a chunk); a run
+     * after a text, before one, at the end */
+    test_blank_runs(PD_UNIT_PARAGRAPH,
+                    "[one photo caption]\n\nR\n[two photo caption]R[three caption]\n\n"
+                    "[four caption]R\n[five caption]\n\n[six caption]\nR[seven caption]\n\n"
+                    "[eight caption]R\n\nR[nine caption]\n\n[eleven caption]R\nW\n\n"
+                    "[ten caption]\nR",
+                    4);
+    /* sentences that end at a run (before a capital, a strong mark) and go
+     * on across it (no mark, an abbreviation, lower case after) */
+    test_blank_runs(PD_UNIT_SENTENCE,
+                    "[The caption of a photo.]R[Subscribe now.]\n[the caption]R[of a photo]\n"
+                    "[He met Mr.]R[Smith there.]\n[It rained.]R[then it stopped.]\n"
+                    "[今日は晴れ。]R[明日は雨。]\n[A trailing one.]R\nR> [A leading one.]\n",
+                    3);
     return check_done("test_scan");
 }

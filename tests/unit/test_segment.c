@@ -1,7 +1,8 @@
 /* test_segment.c - lines, paragraphs and sentences; CRLF, BOM, no final
  * newline, offsets and line numbers; the search for terminators with AVX2
  * and without; whether a wrapped line runs on, read through a window; a
- * line of blanks longer than anything that reads it. */
+ * line of blanks longer than anything that reads it; whether a sentence
+ * ends at a run of blanks, from the text on either side. */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include "check.h"
 #include "internal.h"
@@ -647,6 +648,35 @@ static void test_runs_on_in(void)
     CHECK(wrong == 0 && asked > 20000 && decided > asked / 3);
 }
 
+/* Whether a sentence ends at a run of blanks inside a line, from the text
+ * on either side of it: as the segmenter decides with one blank there. */
+static void test_ends_across(void)
+{
+    static const struct {
+        const char *tail, *head;
+        bool ends;
+    } cases[] = {
+        {"photo.", "Subscribe now.", true},  {"the caption", "of a photo", false},
+        {"He met Mr.", "Smith there.", false}, {"It rained.", "then it stopped.", false},
+        {"今日は晴れ。", "明日は雨。", true},   {"“Done.”", "Élan followed.", true},
+        {"U.S.", "Army", false},              {"It cost 3.", "5 million", true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *t = cases[i].tail, *h = cases[i].head;
+        CHECK(pd_segment_ends_across(t, strlen(t), h, strlen(h)) == cases[i].ends);
+        /* the same as the segmenter of the line with one blank between */
+        char line[128];
+        snprintf(line, sizeof line, " %s %s", t, h); /* read from after a blank */
+        size_t gap = strlen(t) + 2;
+        CHECK((pd_segment_sentence_start(line, 1, strlen(line)) == gap) == cases[i].ends);
+    }
+    /* the last word's bytes beyond the first 256 before the run are left out */
+    char tail[600];
+    memset(tail, 'x', sizeof tail);
+    memcpy(tail + sizeof tail - 4, "end.", 4);
+    CHECK(pd_segment_ends_across(tail, sizeof tail, "Next", 4));
+}
+
 /* A line of blanks far longer than the wrap test's sample, after a line of
  * text, in a document of 16 MB whose pages past its first 128 KB are
  * unreadable: whether the document is wrapped is decided from its first
@@ -726,6 +756,7 @@ int main(void)
               strlen(want[i]) == u.byte_end - u.byte_start);
     test_runs_on_in();
     test_long_blank_line();
+    test_ends_across();
     test_sentence_start();
     test_terminator_offsets();
     test_terminator_search();
