@@ -41,6 +41,15 @@ check "4.5 GiB file: second copy at its byte offset" "$(sed -n 3p "$T/out.csv" |
     "\"3\",\"$((size - 60))\",\"$((size - 1))\""
 check "4.5 GiB file: peak RSS under 256 MB" "$(under_kb "$T/time" 262144)" yes
 echo "     ($(cat "$T/time"))"
+# The same as paragraphs (the run is a blank line between them) and as
+# sentences: the run is cut into chunks as well.
+for unit in paragraph sentence; do
+    /usr/bin/time -f "%e s, %M KB" -o "$T/time" $P scan -q -t 1 -u $unit "$T/big.txt" >"$T/out.csv"
+    check "4.5 GiB file as ${unit}s: second copy at its byte offset" \
+        "$(sed -n 3p "$T/out.csv" | cut -d, -f5-7)" "\"3\",\"$((size - 60))\",\"$((size - 1))\""
+    check "4.5 GiB file as ${unit}s: peak RSS under 256 MB" "$(under_kb "$T/time" 262144)" yes
+    echo "     ($(cat "$T/time"))"
+done
 # One line of 2 GiB of words, then the same short line twice: the long line is
 # read in chunks cut at its pieces (peak RSS stays far below its size).
 { yes "words of one very long line" | head -c 2147483648 | tr '\n' ' '
