@@ -1210,13 +1210,17 @@ static size_t cut_chunk(pass1 *p, bool *inside, bool *unit_on, unsigned *lead)
     size_t after = newline_after(p, want, look);
     if (after)
         return after;
+    if (p->pos >= p->run_from && look < p->run_end) /* inside a run found before */
+        return cut_in_blanks(p, p->pos, p->run_end, want, p->in_line, inside, unit_on);
     const char *nl = memchr(d + want, '\n', look - want);
     if (nl || look == p->len)
         return nl ? (size_t)(nl - d) + 1 : p->len;
     /* The piece to start from: pos itself (inside the line, perhaps in the
-     * blanks before a piece), or the line's start; then past its blanks. */
+     * blanks before a piece), or the line's start; then past its blanks. A
+     * chunk inside a run of blanks found before has no newline to look
+     * back for. */
     size_t q = want;
-    if (!p->in_line)
+    if (!p->in_line && !(p->pos >= p->run_from && want < p->run_end))
         while (q > p->pos && d[q - 1] != '\n')
             q--;
     else

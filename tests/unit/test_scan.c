@@ -10,8 +10,8 @@
  * against its keep row, many clusters placed in parallel (exact and near),
  * verification's profiles on a temporary file, a huge LSH bucket, the pair
  * list, an input of one chunk scanned with no helper thread, and runs of
- * blanks longer than a chunk in paragraphs and sentences, read only near
- * their ends. */
+ * blanks longer than a chunk in lines, paragraphs and sentences, read only
+ * near their ends. */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include "check.h"
 #include "internal.h" /* pd_segment_wrap */
@@ -1434,7 +1434,7 @@ static void test_one_chunk_alone(void)
     free(doc);
 }
 
-/* Runs of blanks longer than a chunk, in paragraphs and sentences: the
+/* Runs of blanks longer than a chunk, in lines, paragraphs and sentences: the
  * chunks are cut inside them, and no more of a run than a chunk's reach at
  * either end is read through the document's pages. The middle of each run
  * is unreadable there (PROT_NONE); read() fills it with spaces. The
@@ -1443,7 +1443,7 @@ static void test_one_chunk_alone(void)
  * 1, 2 and 4 threads. A paragraph's text longer than a chunk ('W') is
  * there in two pieces, found inside its bytes. */
 enum {
-    GAP_RUN = 5 << 20, GAP_HEAD = 3 << 19, GAP_TAIL = 5 << 19, GAP_MAX = 16,
+    GAP_RUN = 11 << 19, GAP_HEAD = 9 << 18, GAP_TAIL = 5 << 19, GAP_MAX = 16,
     GAP_WORDS = 3 << 19
 };
 
@@ -1624,6 +1624,11 @@ int main(void)
                     "[eight caption]R\n\nR[nine caption]\n\n[eleven caption]R\nW\n\n"
                     "[ten caption]\nR",
                     4);
+    /* lines: a run alone, before a text, between two (split), after one */
+    test_blank_runs(PD_UNIT_LINE,
+                    "[one caption]\nR\nR[two caption]\n[three caption]R[four caption]\n"
+                    "[five caption]R\n[six caption]",
+                    1);
     /* sentences that end at a run (before a capital, a strong mark) and go
      * on across it (no mark, an abbreviation, lower case after) */
     test_blank_runs(PD_UNIT_SENTENCE,
