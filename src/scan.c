@@ -947,6 +947,12 @@ static int gap_goes_on(pass1 *p, size_t s, size_t e)
     return on && e - s <= unit_limit(p->sc) ? -1 : on;
 }
 
+/* Is the run of blanks [s, e) a line of its own? */
+static bool blank_line(const pass1 *p, size_t s, size_t e)
+{
+    return (s == p->floor || p->data[s - 1] == '\n') && (e == p->len || p->data[e] == '\n');
+}
+
 /* End the chunk inside the run of blanks [s, e): at want, or at s when it
  * starts past want. on: the unit before the run goes on after it. For
  * sentences (lead given), *lead tells the next chunk whether its range
@@ -1135,9 +1141,11 @@ static size_t cut_in_unit(pass1 *p, size_t want, size_t look, bool *inside, unsi
  * (*inside; the chunk then tells its segmenter the characters of the line
  * before, *lead). Both are looked for a step at a time, so a chunk usually
  * ends within a step of `want`; a unit longer than a chunk and a piece is
- * cut at its pieces (cut_in_unit, *unit_on). In a document that does not
- * look wrapped, a run of blanks that reaches more than a chunk past where
- * it is met is cut inside (cut_gap). */
+ * cut at its pieces (cut_in_unit, *unit_on). A run of blanks that reaches
+ * more than a chunk past where it is met is cut inside (cut_gap): in a
+ * document that looks wrapped, only a blank line, which no stretch runs on
+ * into or out of (whether a line with text and such a run runs on depends
+ * on its width, which a chunk inside the run does not see). */
 static size_t cut_stretches(pass1 *p, size_t want, bool in_run, bool *inside, bool *unit_on,
                             unsigned *lead)
 {
@@ -1147,16 +1155,19 @@ static size_t cut_stretches(pass1 *p, size_t want, bool in_run, bool *inside, bo
     size_t far = want + CHUNK_BYTES + (max < LONG_PIECE_MAX ? max : 0); /* where to try it */
     bool sentences = p->sc->o.unit == PD_UNIT_SENTENCE;
     int on;
-    if (!p->wrap && in_run && p->run_end > want + CHUNK_BYTES)
+    if (in_run && p->run_end > want + CHUNK_BYTES)
         return cut_gap_again(p, want, inside, unit_on, lead);
+    /* A line that starts in the run the last chunk was cut in is blank, as
+     * it is read from pos on (see blank_line): the run is not read back. */
+    size_t line_floor = in_run ? p->pos : floor;
     for (size_t from = want; from < p->len; from += STEP) {
         size_t to = p->len - from < STEP ? p->len : from + STEP;
-        if (!p->wrap && pd_segment_blank((unsigned char)d[from]) &&
+        if (pd_segment_blank((unsigned char)d[from]) &&
             (e = blank_run_at(p, from, from + CHUNK_BYTES, &s)) != 0 &&
-            (on = gap_goes_on(p, s, e)) >= 0)
+            (on = gap_goes_on(p, s, e)) >= 0 && (!p->wrap || blank_line(p, s, e)))
             return cut_gap(p, s, e, want, on, inside, unit_on, lead);
         for (const char *nl = d + from; (nl = memchr(nl, '\n', (size_t)(d + to - nl))) != NULL;)
-            if (!pd_segment_runs_on(d, floor, p->len, (size_t)(nl++ - d), p->wrap))
+            if (!pd_segment_runs_on(d, line_floor, p->len, (size_t)(nl++ - d), p->wrap))
                 return (size_t)(nl - d);
         if (sentences && (k = pd_segment_sentence_start(d, from, to)) != 0) {
             size_t b = k; /* back over blanks and quotation marks */

@@ -10,8 +10,8 @@
  * against its keep row, many clusters placed in parallel (exact and near),
  * verification's profiles on a temporary file, a huge LSH bucket, the pair
  * list, an input of one chunk scanned with no helper thread, and runs of
- * blanks longer than a chunk in lines, paragraphs and sentences, read only
- * near their ends. */
+ * blanks longer than a chunk in lines, paragraphs and sentences (and blank
+ * lines of them in hard-wrapped text), read only near their ends. */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include "check.h"
 #include "internal.h" /* pd_segment_wrap */
@@ -1462,8 +1462,7 @@ static void gap_put(gap_doc *g, const char *s)
         if (*s == 'R') { /* a run, its middle hidden */
             size_t page = 4096, b = (g->n + GAP_HEAD + page - 1) / page * page,
                    e = (g->n + GAP_RUN - GAP_TAIL) / page * page;
-            memset(g->d + g->n, ' ', b - g->n);
-            memset(g->d + e, ' ', g->n + GAP_RUN - e);
+            memset(g->d + g->n, ' ', GAP_RUN); /* as read() gives the middle */
             g->hidden[g->hidden_n].b = b;
             g->hidden[g->hidden_n++].e = e;
             g->n += GAP_RUN;
@@ -1584,6 +1583,76 @@ static void test_blank_runs(pd_unit_kind kind, const char *layout, uint64_t spli
     free(g);
 }
 
+/* In hard-wrapped text, a blank line of blanks longer than a chunk is cut
+ * inside too (a line with text and such a run is not: whether it runs on
+ * depends on its width). Each unit is the one the segmenter finds in the
+ * whole document, on 1, 2 and 4 threads, and the run's middle is not read
+ * through the document's pages. */
+static void wrapped_with_runs(gap_doc *g)
+{
+    uint64_t seed = 1;
+    for (int block = 0; block < 3; block++) {
+        for (size_t end = g->n + (block == 0 ? 100u << 10 : 20u << 10); g->n < end; seed++) {
+            g->n = wrapped_paragraph(g->d, g->n, seed * 0x9E3779B97F4A7C15u,
+                                     1 + (unsigned)(seed % 5), 72, "");
+            gap_put(g, seed % 3 ? "\n" : "");
+        }
+        gap_put(g, "\nR\n");
+    }
+}
+
+static void test_blank_lines_wrapped(pd_unit_kind kind)
+{
+    gap_doc *g = calloc(1, sizeof *g);
+    g->cap = 2 * (3 * GAP_RUN + (200u << 10));
+    g->d = mmap(NULL, g->cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(g->d != MAP_FAILED);
+    if (g->d == MAP_FAILED) {
+        free(g);
+        return;
+    }
+    wrapped_with_runs(g);
+    wrapped_with_runs(g);
+    CHECK(pd_segment_wrap(g->d, g->n) > 0); /* it looks wrapped */
+    size_t units = 0;
+    pd_unit *want = malloc(8192 * sizeof *want), u;
+    pd_segmenter seg;
+    pd_segment_init(&seg, g->d, g->n, kind);
+    while (pd_segment_next(&seg, &u) && units < 8192)
+        want[units++] = u;
+    for (size_t k = 0; k < g->hidden_n; k++)
+        CHECK(mprotect(g->d + g->hidden[k].b, g->hidden[k].e - g->hidden[k].b, PROT_NONE) == 0);
+    gap_reading = g;
+    const char *names[] = {"wrapped"}, *texts[] = {g->d};
+    size_t lens[] = {g->n};
+    memsrc m = {.names = names, .texts = texts, .lens = lens};
+    pd_options o;
+    pd_options_init(&o);
+    o.threshold = 1.0;
+    o.unit = kind;
+    for (unsigned threads = 1; threads <= 4; threads *= 2) {
+        o.threads = threads;
+        pd_source src = mem_source(&m, 1);
+        src.read = gap_read;
+        pd_scan *sc;
+        if (pd_scan_new(&o, &sc) != PD_OK || pd_scan_run(sc, &src) != PD_OK) {
+            CHECK(!"scan");
+            break;
+        }
+        size_t bad = 0, rows = pd_scan_row_count(sc);
+        for (size_t i = 0; i < rows; i++) {
+            pd_row r;
+            pd_scan_row(sc, i, &r);
+            bad += !unit_is(&r.unit, want, units);
+        }
+        CHECK(pd_scan_stats(sc)->units == units && rows >= units && bad == 0);
+        pd_scan_free(sc);
+    }
+    free(want);
+    munmap(g->d, g->cap);
+    free(g);
+}
+
 int main(void)
 {
     test_wrapped(PD_UNIT_SENTENCE);
@@ -1629,6 +1698,8 @@ int main(void)
                     "[one caption]\nR\nR[two caption]\n[three caption]R[four caption]\n"
                     "[five caption]R\n[six caption]",
                     1);
+    test_blank_lines_wrapped(PD_UNIT_LINE);
+    test_blank_lines_wrapped(PD_UNIT_SENTENCE);
     /* sentences that end at a run (before a capital, a strong mark) and go
      * on across it (no mark, an abbreviation, lower case after) */
     test_blank_runs(PD_UNIT_SENTENCE,
