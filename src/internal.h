@@ -176,6 +176,10 @@ unsigned pd_segment_wrap(const char *data, size_t len);
  * next (data[0, len) is read; the line begins after a newline, or at
  * floor)? Always false when wrap is 0. */
 bool pd_segment_runs_on(const char *data, size_t floor, size_t len, size_t nl, unsigned wrap);
+/* segment.c: the same for a line whose text ends at e (its blanks from e
+ * to the newline are not read). */
+bool pd_segment_runs_on_at(const char *data, size_t floor, size_t len, size_t e, size_t nl,
+                           unsigned wrap);
 /* segment.c: the same for the newline w[nl] of a window w[0, n) of a
  * document, which starts at its floor (first) or ends at its end (last)
  * or neither: 1 or 0 when every byte that decides it lies in the window,
@@ -187,6 +191,9 @@ int pd_segment_runs_on_in(const char *w, size_t n, bool first, bool last, size_t
  * characters of what comes before `at`, and the indent of the line's text
  * (packed; only segment.c reads it). */
 unsigned pd_segment_lead(const char *data, size_t floor, size_t at, size_t len);
+/* segment.c: the lead of a range that begins inside a line whose start
+ * lies too far back to read: as wide as a line is counted. */
+unsigned pd_segment_lead_far(void);
 
 /* normalize.c: what code points, and short runs that utf8proc must read,
  * become under one set of flags, learned as they are met: most are written

@@ -914,24 +914,39 @@ static bool text_after_line(pass1 *p, size_t nl)
     return k < p->len && p->data[k] != '\n';
 }
 
-/* Does a sentence end at the run of blanks [s, e), text before and after it
- * in its line (pd_segment_ends_across)? */
-static bool ends_across(const pass1 *p, size_t s, size_t e)
+/* Does a sentence end at the run of blanks that starts at s, its text
+ * going on at `next` (pd_segment_ends_across)? */
+static bool ends_across(const pass1 *p, size_t s, size_t next)
 {
     const char *d = p->data;
-    size_t w = s, n = p->len - e < 64 ? p->len - e : 64;
+    size_t w = s, n = p->len - next < 64 ? p->len - next : 64;
     while (w > p->pos && s - w < 256 && !pd_segment_space((unsigned char)d[w - 1]))
         w--;
-    const char *nl = memchr(d + e, '\n', n);
-    return pd_segment_ends_across(d + w, s - w, d + e, nl ? (size_t)(nl - (d + e)) : n);
+    const char *nl = memchr(d + next, '\n', n);
+    return pd_segment_ends_across(d + w, s - w, d + next, nl ? (size_t)(nl - (d + next)) : n);
+}
+
+/* In hard-wrapped text, the line whose text ends before the run of blanks
+ * [s, e) and whose newline is at e runs on into the next: does its unit go
+ * on there (for sentences, unless one ends at the line's end)? */
+static bool runs_on_across(const pass1 *p, size_t s, size_t e)
+{
+    const char *d = p->data;
+    if (!pd_segment_runs_on_at(d, p->floor, p->len, s, e, p->wrap))
+        return false;
+    size_t k = e + 1; /* the next line's text, after its quotation marks */
+    while (k < p->len && (pd_segment_blank((unsigned char)d[k]) || d[k] == '>'))
+        k++;
+    return p->sc->o.unit != PD_UNIT_SENTENCE || !ends_across(p, s, k);
 }
 
 /* Whether the unit before the run of blanks [s, e) goes on after it: its
- * text lies before and after the run in one paragraph, or, for sentences,
- * in one line with no sentence ending at the run. 1 or 0; -1 when it goes
- * on but the run is no longer than a piece (unit_limit), which may then
- * hold it (pieces end before a longer one). s lies at or after p->pos;
- * p->in_line tells whether the unit at p->pos has begun. */
+ * text lies before and after the run in one paragraph; for sentences and
+ * the lines of hard-wrapped text, in one line (with no sentence ending at
+ * the run), or in a wrapped line that runs on into the next. 1 or 0; -1
+ * when it goes on but the run is no longer than a piece (unit_limit),
+ * which may then hold it (pieces end before a longer one). s lies at or
+ * after p->pos; p->in_line tells whether the unit at p->pos has begun. */
 static int gap_goes_on(pass1 *p, size_t s, size_t e)
 {
     const char *d = p->data;
@@ -941,25 +956,24 @@ static int gap_goes_on(pass1 *p, size_t s, size_t e)
         size_t j = s > p->pos ? pd_segment_blank_start(d, s - 1, p->pos) : p->pos;
         bool begun = line_text || (j > p->pos ? d[j - 1] != '\n' : p->in_line);
         on = begun && e < p->len && (d[e] != '\n' || (line_text && text_after_line(p, e)));
+    } else if (!line_text || e == p->len) {
+        on = false;
+    } else if (d[e] != '\n') {
+        on = p->sc->o.unit != PD_UNIT_SENTENCE || !ends_across(p, s, e);
     } else {
-        on = line_text && e < p->len && d[e] != '\n' && !ends_across(p, s, e);
+        on = p->wrap && runs_on_across(p, s, e);
     }
     return on && e - s <= unit_limit(p->sc) ? -1 : on;
 }
 
-/* Is the run of blanks [s, e) a line of its own? */
-static bool blank_line(const pass1 *p, size_t s, size_t e)
-{
-    return (s == p->floor || p->data[s - 1] == '\n') && (e == p->len || p->data[e] == '\n');
-}
-
 /* End the chunk inside the run of blanks [s, e): at want, or at s when it
  * starts past want. on: the unit before the run goes on after it. For
- * sentences (lead given), *lead tells the next chunk whether its range
- * begins inside a line's text, as it does after text (the line's quotation
- * marks are behind), or in the blanks that start a line (0: they are
- * ahead); the width it also holds counts only in wrapped text, where no
- * run is cut inside. */
+ * sentences and wrapped lines (lead given), *lead tells the next chunk
+ * whether its range begins inside a line's text, with text before and
+ * after the run (the line's quotation marks are behind, and the line is
+ * wider than a line is counted: a chunk starts a chunk's length into the
+ * run), or not (0: the run starts a line, or ends one, and the chunk's
+ * first text starts its line). */
 static size_t cut_gap(pass1 *p, size_t s, size_t e, size_t want, bool on, bool *inside,
                       bool *unit_on, unsigned *lead)
 {
@@ -968,13 +982,23 @@ static size_t cut_gap(pass1 *p, size_t s, size_t e, size_t want, bool on, bool *
     bool after_text = s > p->floor && d[s - 1] != '\n';
     *inside = cut > s || after_text;
     *unit_on = on;
-    p->run_lead = lead && after_text ? pd_segment_lead(d, p->floor, s, p->len) : 0;
+    p->run_lead = after_text && e < p->len && d[e] != '\n' ? pd_segment_lead_far() : 0;
     if (lead)
         *lead = *inside ? p->run_lead : 0;
     p->run_from = s;
     p->run_end = e;
     p->in_run = true;
     return cut;
+}
+
+/* Does the line that the newline nl ends run on into the next? For the
+ * line that ends the run the last chunk was cut in, from the text before
+ * the run (in_run): the run is not read back. */
+static bool runs_on_from(const pass1 *p, bool in_run, size_t nl)
+{
+    if (in_run && nl == p->run_end)
+        return pd_segment_runs_on_at(p->data, p->floor, p->len, p->run_from, nl, p->wrap);
+    return pd_segment_runs_on(p->data, p->floor, p->len, nl, p->wrap);
 }
 
 /* The chunk starts in the run the last one was cut in, which reaches past
@@ -1142,10 +1166,7 @@ static size_t cut_in_unit(pass1 *p, size_t want, size_t look, bool *inside, unsi
  * before, *lead). Both are looked for a step at a time, so a chunk usually
  * ends within a step of `want`; a unit longer than a chunk and a piece is
  * cut at its pieces (cut_in_unit, *unit_on). A run of blanks that reaches
- * more than a chunk past where it is met is cut inside (cut_gap): in a
- * document that looks wrapped, only a blank line, which no stretch runs on
- * into or out of (whether a line with text and such a run runs on depends
- * on its width, which a chunk inside the run does not see). */
+ * more than a chunk past where it is met is cut inside (cut_gap). */
 static size_t cut_stretches(pass1 *p, size_t want, bool in_run, bool *inside, bool *unit_on,
                             unsigned *lead)
 {
@@ -1157,17 +1178,14 @@ static size_t cut_stretches(pass1 *p, size_t want, bool in_run, bool *inside, bo
     int on;
     if (in_run && p->run_end > want + CHUNK_BYTES)
         return cut_gap_again(p, want, inside, unit_on, lead);
-    /* A line that starts in the run the last chunk was cut in is blank, as
-     * it is read from pos on (see blank_line): the run is not read back. */
-    size_t line_floor = in_run ? p->pos : floor;
     for (size_t from = want; from < p->len; from += STEP) {
         size_t to = p->len - from < STEP ? p->len : from + STEP;
         if (pd_segment_blank((unsigned char)d[from]) &&
             (e = blank_run_at(p, from, from + CHUNK_BYTES, &s)) != 0 &&
-            (on = gap_goes_on(p, s, e)) >= 0 && (!p->wrap || blank_line(p, s, e)))
+            (on = gap_goes_on(p, s, e)) >= 0)
             return cut_gap(p, s, e, want, on, inside, unit_on, lead);
         for (const char *nl = d + from; (nl = memchr(nl, '\n', (size_t)(d + to - nl))) != NULL;)
-            if (!pd_segment_runs_on(d, line_floor, p->len, (size_t)(nl++ - d), p->wrap))
+            if (!runs_on_from(p, in_run, (size_t)(nl++ - d)))
                 return (size_t)(nl - d);
         if (sentences && (k = pd_segment_sentence_start(d, from, to)) != 0) {
             size_t b = k; /* back over blanks and quotation marks */

@@ -560,11 +560,12 @@ static bool full(unsigned width, unsigned word, unsigned wrap)
  * - The next line is quoted as deep: a reply's "> " lines go on into each
  *   other as the quoted text did, and not into the reply's own text.
  * may_continue() asks all but the first; `head` is the line's line_head(),
- * and the line starts at p[b] (read only when its head has TAG_LATER). */
+ * and the line is p[b, e) without its trailing blanks (read only when its
+ * head has TAG_LATER). */
 static unsigned tagged_head(const char *p, size_t b, size_t e, unsigned head);
 
 static bool may_continue(const char *p, size_t len, size_t nl, unsigned width, unsigned head,
-                         size_t b, size_t *at)
+                         size_t b, size_t e, size_t *at)
 {
     unsigned depth;
     if (!next_text(p, len, nl, at, &depth))
@@ -576,15 +577,15 @@ static bool may_continue(const char *p, size_t len, size_t nl, unsigned width, u
         return false;
     size_t deep = *at - nl - 1;
     if (deep > (head & HEAD_INDENT) + INDENT_SLACK)
-        head = tagged_head(p, b, pd_segment_blank_start(p, nl, b), head);
+        head = tagged_head(p, b, e, head);
     return deep <= (head & HEAD_INDENT) + INDENT_SLACK;
 }
 
 static bool runs_on(const char *p, size_t len, size_t nl, unsigned wrap, unsigned width,
-                    unsigned head, size_t b)
+                    unsigned head, size_t b, size_t e)
 {
     size_t at;
-    if (!wrap || !may_continue(p, len, nl, width, head, b, &at))
+    if (!wrap || !may_continue(p, len, nl, width, head, b, e, &at))
         return false;
     unsigned word = word_at(p, len, at);
     return full(width, word, wrap) || (full(width + WRAP_SLACK, word, wrap) && lower_at(p, at, len));
@@ -716,7 +717,7 @@ static bool next_pair_line(pair_lines *it, size_t *lb, size_t *le, size_t *next)
         it->b = nl + 1;
         *le = pd_segment_blank_start(it->p, nl, *lb);
         if (*le > *lb && may_continue(it->p, it->len, nl, count_chars(it->p, *lb, *le),
-                                      line_head(it->p, *lb, *le), *lb, next))
+                                      line_head(it->p, *lb, *le), *lb, *le, next))
             return true;
     }
     return false;
@@ -788,11 +789,16 @@ unsigned pd_segment_wrap(const char *data, size_t len)
     return n_full * 5 >= lower * 4 ? wrap : 0;
 }
 
+unsigned pd_segment_lead_far(void)
+{
+    return CHARS_CAP | CHARS_CAP << LEAD_INDENT_SHIFT;
+}
+
 unsigned pd_segment_lead(const char *data, size_t floor, size_t at, size_t len)
 {
     size_t b;
     if (!line_start(data, floor, at, &b))
-        return CHARS_CAP | CHARS_CAP << LEAD_INDENT_SHIFT;
+        return pd_segment_lead_far();
     /* The head is the whole line's, as a segmenter that reads the line from
      * its start finds it, with a tag looked for (tagged_head), as no later
      * call can read the line: a tag's text may start after `at`. The head
@@ -808,12 +814,20 @@ unsigned pd_segment_lead(const char *data, size_t floor, size_t at, size_t len)
 
 bool pd_segment_runs_on(const char *data, size_t floor, size_t len, size_t nl, unsigned wrap)
 {
+    /* the line's trimmed end */
+    return wrap && pd_segment_runs_on_at(data, floor, len, pd_segment_blank_start(data, nl, floor),
+                                         nl, wrap);
+}
+
+bool pd_segment_runs_on_at(const char *data, size_t floor, size_t len, size_t e, size_t nl,
+                           unsigned wrap)
+{
+    size_t b;
     if (!wrap)
         return false;
-    size_t b, e = pd_segment_blank_start(data, nl, floor); /* the line's trimmed end */
     if (!line_start(data, floor, e, &b))
-        return runs_on(data, len, nl, wrap, CHARS_CAP, CHARS_CAP, b);
-    return runs_on(data, len, nl, wrap, count_chars(data, b, e), line_head(data, b, e), b);
+        return runs_on(data, len, nl, wrap, CHARS_CAP, CHARS_CAP, b, e);
+    return runs_on(data, len, nl, wrap, count_chars(data, b, e), line_head(data, b, e), b, e);
 }
 
 int pd_segment_runs_on_in(const char *w, size_t n, bool first, bool last, size_t nl,
@@ -876,7 +890,7 @@ static bool next_stretch(pd_segmenter *s)
     s->line_no = no;
     while (s->wrap && s->data[s->pos - 1] == '\n' &&
            runs_on(s->data, s->len, s->pos - 1, s->wrap, width < CHARS_CAP ? width : CHARS_CAP,
-                   head, raw)) {
+                   head, raw, e)) {
         raw = s->pos;
         next_line(s, &b, &e, &no);
         width = count_chars(s->data, raw, e);

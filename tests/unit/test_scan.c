@@ -1583,28 +1583,88 @@ static void test_blank_runs(pd_unit_kind kind, const char *layout, uint64_t spli
     free(g);
 }
 
-/* In hard-wrapped text, a blank line of blanks longer than a chunk is cut
- * inside too (a line with text and such a run is not: whether it runs on
- * depends on its width). Each unit is the one the segmenter finds in the
- * whole document, on 1, 2 and 4 threads, and the run's middle is not read
+/* Hard-wrapped text with runs of blanks longer than a chunk: a blank line
+ * of them between paragraphs; in a paragraph, a run after a line's text
+ * (the line runs on or not, as its width says), in place of a space, and
+ * before a line's text. Each unit is the one the segmenter finds in the
+ * whole document, on 1, 2 and 4 threads, and no run's middle is read
  * through the document's pages. */
 static void wrapped_with_runs(gap_doc *g)
 {
     uint64_t seed = 1;
-    for (int block = 0; block < 3; block++) {
+    char par[8192];
+    for (int block = 0; block < 4; block++) {
         for (size_t end = g->n + (block == 0 ? 100u << 10 : 20u << 10); g->n < end; seed++) {
             g->n = wrapped_paragraph(g->d, g->n, seed * 0x9E3779B97F4A7C15u,
                                      1 + (unsigned)(seed % 5), 72, "");
             gap_put(g, seed % 3 ? "\n" : "");
         }
-        gap_put(g, "\nR\n");
+        if (block == 0) {
+            gap_put(g, "\nR\n");
+            continue;
+        }
+        size_t n = wrapped_paragraph(par, 0, seed++ * 0x9E3779B97F4A7C15u, 5, 72, "");
+        const char *at = strchr(par + 100, block == 2 ? ' ' : '\n');
+        size_t cut = (size_t)(at - par) + (block == 3); /* after a newline, or at it */
+        memcpy(g->d + g->n, par, cut);
+        g->n += cut;
+        gap_put(g, "R");
+        cut += block == 2; /* the space the run takes the place of */
+        memcpy(g->d + g->n, par + cut, n - cut);
+        g->n += n - cut;
     }
+}
+
+/* The units of a whole document as the scanner numbers them: a unit
+ * longer than `max` is split into pieces, each at most max bytes, ending
+ * after the last space in its second half (else max bytes on, on a
+ * character's start), its blanks trimmed; the next starts at the text
+ * after it. Returns the count, at most cap; *split: the units split. */
+static size_t units_with_pieces(const char *d, size_t len, pd_unit_kind kind, size_t max,
+                                pd_unit *want, size_t cap, uint64_t *split)
+{
+    size_t n = 0;
+    *split = 0;
+    pd_segmenter seg;
+    pd_unit u;
+    pd_segment_init(&seg, d, len, kind);
+    while (pd_segment_next(&seg, &u) && n < cap) {
+        uint32_t line = u.line_start;
+        *split += u.byte_end - u.byte_start > max;
+        for (size_t start = u.byte_start; start < u.byte_end && n < cap;) {
+            size_t end = u.byte_end;
+            if (start + max < end) {
+                end = start + max;
+                while (end > start + max / 2 && !pd_segment_space((unsigned char)d[end - 1]))
+                    end--;
+                if (end == start + max / 2)
+                    for (end = start + max; ((unsigned char)d[end] & 0xC0) == 0x80;)
+                        end--;
+            }
+            size_t next = end, e = end;
+            while (e > start && pd_segment_space((unsigned char)d[e - 1]))
+                e--;
+            while (next < u.byte_end && pd_segment_space((unsigned char)d[next]))
+                next++;
+            uint32_t lines = 0, to_next = 0;
+            for (size_t i = start; i < next; i++) {
+                lines += d[i] == '\n' && i < e;
+                to_next += d[i] == '\n';
+            }
+            want[n] = (pd_unit){.index = (uint32_t)(n + 1), .line_start = line,
+                                .line_end = line + lines, .byte_start = start, .byte_end = e};
+            n++;
+            line += to_next;
+            start = next;
+        }
+    }
+    return n;
 }
 
 static void test_blank_lines_wrapped(pd_unit_kind kind)
 {
     gap_doc *g = calloc(1, sizeof *g);
-    g->cap = 2 * (3 * GAP_RUN + (200u << 10));
+    g->cap = 2 * (4 * GAP_RUN + (200u << 10));
     g->d = mmap(NULL, g->cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     CHECK(g->d != MAP_FAILED);
     if (g->d == MAP_FAILED) {
@@ -1612,14 +1672,13 @@ static void test_blank_lines_wrapped(pd_unit_kind kind)
         return;
     }
     wrapped_with_runs(g);
+    gap_put(g, "\n");
     wrapped_with_runs(g);
     CHECK(pd_segment_wrap(g->d, g->n) > 0); /* it looks wrapped */
-    size_t units = 0;
-    pd_unit *want = malloc(8192 * sizeof *want), u;
-    pd_segmenter seg;
-    pd_segment_init(&seg, g->d, g->n, kind);
-    while (pd_segment_next(&seg, &u) && units < 8192)
-        want[units++] = u;
+    pd_unit *want = malloc(8192 * sizeof *want);
+    uint64_t split;
+    size_t units = units_with_pieces(g->d, g->n, kind, PD_MAX_UNIT_BYTES, want, 8192, &split);
+    CHECK(split > 0);
     for (size_t k = 0; k < g->hidden_n; k++)
         CHECK(mprotect(g->d + g->hidden[k].b, g->hidden[k].e - g->hidden[k].b, PROT_NONE) == 0);
     gap_reading = g;
@@ -1645,7 +1704,8 @@ static void test_blank_lines_wrapped(pd_unit_kind kind)
             pd_scan_row(sc, i, &r);
             bad += !unit_is(&r.unit, want, units);
         }
-        CHECK(pd_scan_stats(sc)->units == units && rows >= units && bad == 0);
+        CHECK(pd_scan_stats(sc)->units == units && rows == units && bad == 0);
+        CHECK(pd_scan_stats(sc)->units_split == split);
         pd_scan_free(sc);
     }
     free(want);
@@ -1701,11 +1761,13 @@ int main(void)
     test_blank_lines_wrapped(PD_UNIT_LINE);
     test_blank_lines_wrapped(PD_UNIT_SENTENCE);
     /* sentences that end at a run (before a capital, a strong mark) and go
-     * on across it (no mark, an abbreviation, lower case after) */
+     * on across it (no mark, an abbreviation, lower case after); a line's
+     * quotation marks are left out before its text, not after a run */
     test_blank_runs(PD_UNIT_SENTENCE,
                     "[The caption of a photo.]R[Subscribe now.]\n[the caption]R[of a photo]\n"
                     "[He met Mr.]R[Smith there.]\n[It rained.]R[then it stopped.]\n"
-                    "[今日は晴れ。]R[明日は雨。]\n[A trailing one.]R\nR> [A leading one.]\n",
-                    3);
+                    "[今日は晴れ。]R[明日は雨。]\n[A trailing one.]R\nR> [A leading one.]\n"
+                    "[the quote mark]R[> stays in its line]\n",
+                    4);
     return check_done("test_scan");
 }
