@@ -874,16 +874,19 @@ static size_t para_break_after(pass1 *p, size_t want, size_t look)
     return end < n || want + n == p->len ? want + end : 0;
 }
 
-/* A run of blanks longer than a chunk in paragraphs or sentences is cut
- * inside, as a line's is (cut_in_blanks), so that neither the cutter nor a
- * worker reads it whole: the chunks inside it hold nothing else and are
- * copied (cut_batch). The next chunk continues the unit before the run only
- * if it goes on after it (gap_goes_on); a chunk that starts in the run the
- * last one was cut in is cut in it again while it reaches past the look. */
+/* A run of blanks longer than a chunk in paragraphs, sentences or the lines
+ * of hard-wrapped text is cut inside, as a line's is (cut_in_blanks), so
+ * that neither the cutter nor a worker reads it whole: the chunks inside it
+ * hold nothing else and are copied (cut_batch). The next chunk continues
+ * the unit before the run only if it goes on after it (gap_goes_on); a
+ * chunk that starts in the run the last one was cut in is cut in it again
+ * while it reaches past the look. */
 
 /* `at` lies in a run of blanks that reaches past look: the run's end, and
- * its start (back to p->pos at most) in *s; else 0. The run is read in the
- * window, then with blank_end(). */
+ * its start (back to p->pos at most) in *s; else 0. The run's first
+ * RUN_PROBE bytes are read in the window, the rest with blank_end(). */
+enum { RUN_PROBE = 4 << 10 };
+
 static size_t blank_run_at(pass1 *p, size_t at, size_t look, size_t *s)
 {
     size_t e, from = at, n;
@@ -891,7 +894,7 @@ static size_t blank_run_at(pass1 *p, size_t at, size_t look, size_t *s)
         e = p->run_end;
         from = p->run_from > p->pos ? p->run_from : p->pos;
     } else {
-        const char *w = cut_window(p, at, look, CUT_WINDOW, &n);
+        const char *w = cut_window(p, at, look, RUN_PROBE, &n);
         if (!w)
             return 0;
         for (size_t i = 0; i < n; i++)
