@@ -240,6 +240,18 @@ static bool unit_is(const pd_unit *u, const pd_unit *want, size_t n)
            u->byte_start == w->byte_start && u->byte_end == w->byte_end;
 }
 
+/* The rows of a scan of one document whose unit is not its want[] (unit_is). */
+static size_t rows_not_units(const pd_scan *sc, const pd_unit *want, size_t n)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < pd_scan_row_count(sc); i++) {
+        pd_row r;
+        pd_scan_row(sc, i, &r);
+        bad += !unit_is(&r.unit, want, n);
+    }
+    return bad;
+}
+
 /* Units of hard-wrapped text: two documents hold the same paragraphs,
  * wrapped at 72 and at 58 columns (some with no blank line between them,
  * some indented, some far longer than a chunk), after a page of a line a
@@ -427,13 +439,7 @@ static void test_long_wrapped_units(pd_unit_kind kind)
         CHECK(m.releases > 5 && m.max_release < (2u << 20));
         const pd_stats *st = pd_scan_stats(sc);
         CHECK(st->units == units && st->units_split == split && pd_scan_row_count(sc) == units);
-        size_t bad = 0;
-        for (size_t i = 0; i < pd_scan_row_count(sc); i++) {
-            pd_row r;
-            pd_scan_row(sc, i, &r);
-            bad += !unit_is(&r.unit, want, units);
-        }
-        CHECK(bad == 0 && pd_scan_stats(sc)->clusters == units / 2);
+        CHECK(rows_not_units(sc, want, units) == 0 && pd_scan_stats(sc)->clusters == units / 2);
         pd_scan_free(sc);
     }
     free(want);
@@ -601,13 +607,9 @@ static void test_chunks_wrapped(pd_unit_kind kind)
             CHECK(!"scan");
             break;
         }
-        size_t bad = 0, rows = pd_scan_row_count(sc);
-        for (size_t i = 0; i < rows; i++) {
-            pd_row r;
-            pd_scan_row(sc, i, &r);
-            bad += !unit_is(&r.unit, want, units);
-        }
-        CHECK(pd_scan_stats(sc)->units == units && rows > units / 2 && bad == 0);
+        size_t rows = pd_scan_row_count(sc);
+        CHECK(pd_scan_stats(sc)->units == units && rows > units / 2 &&
+              rows_not_units(sc, want, units) == 0);
         pd_scan_free(sc);
     }
     free(want);
@@ -1517,27 +1519,40 @@ static pd_status gap_read(void *ctx, uint32_t doc, uint64_t off, size_t len, cha
     return PD_OK;
 }
 
-static void test_blank_runs(pd_unit_kind kind, const char *layout, uint64_t split)
+/* A document of up to cap bytes to lay out (an anonymous mapping, whose
+ * pages can be made unreadable), or NULL. */
+static gap_doc *gap_doc_new(size_t cap)
 {
     gap_doc *g = calloc(1, sizeof *g);
-    size_t runs = 0;
-    for (const char *c = layout; *c; c++)
-        runs += *c == 'R';
-    CHECK(2 * runs <= GAP_MAX);
-    g->cap = 2 * (strlen(layout) + runs * GAP_RUN + GAP_WORDS) + 4;
-    g->d = mmap(NULL, g->cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    CHECK(g->d != MAP_FAILED);
+    if (!g)
+        return NULL;
+    g->cap = cap;
+    g->line = 1;
+    g->d = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (g->d == MAP_FAILED) {
         free(g);
-        return;
+        return NULL;
     }
-    g->line = 1;
-    gap_put(g, layout);
-    gap_put(g, "\n\n");
-    gap_put(g, layout);
+    return g;
+}
+
+static void gap_doc_free(gap_doc *g)
+{
+    munmap(g->d, g->cap);
+    free(g);
+}
+
+/* Make the middles of g's runs unreadable in its pages. */
+static void gap_hide(const gap_doc *g)
+{
     for (size_t k = 0; k < g->hidden_n; k++)
         CHECK(mprotect(g->d + g->hidden[k].b, g->hidden[k].e - g->hidden[k].b, PROT_NONE) == 0);
-    gap_reading = g;
+}
+
+/* Scan g for exact repeats on `threads` threads, read() filling the runs'
+ * middles with spaces (rows and statistics only), or NULL. */
+static pd_scan *gap_scan(gap_doc *g, pd_unit_kind kind, unsigned threads)
+{
     const char *names[] = {"gaps"}, *texts[] = {g->d};
     size_t lens[] = {g->n};
     memsrc m = {.names = names, .texts = texts, .lens = lens};
@@ -1545,13 +1560,38 @@ static void test_blank_runs(pd_unit_kind kind, const char *layout, uint64_t spli
     pd_options_init(&o);
     o.threshold = 1.0;
     o.unit = kind;
+    o.threads = threads;
+    pd_source src = mem_source(&m, 1);
+    src.read = gap_read;
+    gap_reading = g;
+    pd_scan *sc;
+    if (pd_scan_new(&o, &sc) != PD_OK)
+        return NULL;
+    if (pd_scan_run(sc, &src) != PD_OK) {
+        pd_scan_free(sc);
+        return NULL;
+    }
+    return sc;
+}
+
+static void test_blank_runs(pd_unit_kind kind, const char *layout, uint64_t split)
+{
+    size_t runs = 0;
+    for (const char *c = layout; *c; c++)
+        runs += *c == 'R';
+    CHECK(2 * runs <= GAP_MAX);
+    gap_doc *g = gap_doc_new(2 * (strlen(layout) + runs * GAP_RUN + GAP_WORDS) + 4);
+    CHECK(g != NULL);
+    if (!g)
+        return;
+    gap_put(g, layout);
+    gap_put(g, "\n\n");
+    gap_put(g, layout);
+    gap_hide(g);
     char *saved = NULL;
     for (unsigned threads = 1; threads <= 4; threads *= 2) {
-        o.threads = threads;
-        pd_source src = mem_source(&m, 1);
-        src.read = gap_read;
-        pd_scan *sc;
-        if (pd_scan_new(&o, &sc) != PD_OK || pd_scan_run(sc, &src) != PD_OK) {
+        pd_scan *sc = gap_scan(g, kind, threads);
+        if (!sc) {
             CHECK(!"scan");
             break;
         }
@@ -1579,8 +1619,7 @@ static void test_blank_runs(pd_unit_kind kind, const char *layout, uint64_t spli
         pd_scan_free(sc);
     }
     free(saved);
-    munmap(g->d, g->cap);
-    free(g);
+    gap_doc_free(g);
 }
 
 /* Hard-wrapped text with runs of blanks longer than a chunk: a blank line
@@ -1663,14 +1702,10 @@ static size_t units_with_pieces(const char *d, size_t len, pd_unit_kind kind, si
 
 static void test_blank_lines_wrapped(pd_unit_kind kind)
 {
-    gap_doc *g = calloc(1, sizeof *g);
-    g->cap = 2 * (4 * GAP_RUN + (200u << 10));
-    g->d = mmap(NULL, g->cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    CHECK(g->d != MAP_FAILED);
-    if (g->d == MAP_FAILED) {
-        free(g);
+    gap_doc *g = gap_doc_new(2 * (4 * GAP_RUN + (200u << 10)));
+    CHECK(g != NULL);
+    if (!g)
         return;
-    }
     wrapped_with_runs(g);
     gap_put(g, "\n");
     wrapped_with_runs(g);
@@ -1679,38 +1714,20 @@ static void test_blank_lines_wrapped(pd_unit_kind kind)
     uint64_t split;
     size_t units = units_with_pieces(g->d, g->n, kind, PD_MAX_UNIT_BYTES, want, 8192, &split);
     CHECK(split > 0);
-    for (size_t k = 0; k < g->hidden_n; k++)
-        CHECK(mprotect(g->d + g->hidden[k].b, g->hidden[k].e - g->hidden[k].b, PROT_NONE) == 0);
-    gap_reading = g;
-    const char *names[] = {"wrapped"}, *texts[] = {g->d};
-    size_t lens[] = {g->n};
-    memsrc m = {.names = names, .texts = texts, .lens = lens};
-    pd_options o;
-    pd_options_init(&o);
-    o.threshold = 1.0;
-    o.unit = kind;
+    gap_hide(g);
     for (unsigned threads = 1; threads <= 4; threads *= 2) {
-        o.threads = threads;
-        pd_source src = mem_source(&m, 1);
-        src.read = gap_read;
-        pd_scan *sc;
-        if (pd_scan_new(&o, &sc) != PD_OK || pd_scan_run(sc, &src) != PD_OK) {
+        pd_scan *sc = gap_scan(g, kind, threads);
+        if (!sc) {
             CHECK(!"scan");
             break;
         }
-        size_t bad = 0, rows = pd_scan_row_count(sc);
-        for (size_t i = 0; i < rows; i++) {
-            pd_row r;
-            pd_scan_row(sc, i, &r);
-            bad += !unit_is(&r.unit, want, units);
-        }
-        CHECK(pd_scan_stats(sc)->units == units && rows == units && bad == 0);
+        CHECK(pd_scan_stats(sc)->units == units && pd_scan_row_count(sc) == units &&
+              rows_not_units(sc, want, units) == 0);
         CHECK(pd_scan_stats(sc)->units_split == split);
         pd_scan_free(sc);
     }
     free(want);
-    munmap(g->d, g->cap);
-    free(g);
+    gap_doc_free(g);
 }
 
 int main(void)
