@@ -943,6 +943,22 @@ static bool runs_on_across(const pass1 *p, size_t s, size_t e)
     return p->sc->o.unit != PD_UNIT_SENTENCE || !ends_across(p, s, k);
 }
 
+/* Has the run of blanks at s text before it in its line? The quotation
+ * marks that start a line are no text of a sentence, nor of a line of
+ * hard-wrapped text (as the segmenter reads them); they are looked back
+ * over to p->pos, where the chunk's lead tells whether its range begins
+ * inside a line's text. */
+static bool text_before(const pass1 *p, size_t s)
+{
+    const char *d = p->data;
+    if (p->sc->o.unit == PD_UNIT_PARAGRAPH)
+        return s > p->pos && d[s - 1] != '\n';
+    size_t k = s;
+    while (k > p->pos && (d[k - 1] == '>' || pd_segment_blank((unsigned char)d[k - 1])))
+        k--;
+    return k > p->pos ? d[k - 1] != '\n' : p->lead != 0;
+}
+
 /* Whether the unit before the run of blanks [s, e) goes on after it: its
  * text lies before and after the run in one paragraph; for sentences and
  * the lines of hard-wrapped text, in one line (with no sentence ending at
@@ -953,7 +969,7 @@ static bool runs_on_across(const pass1 *p, size_t s, size_t e)
 static int gap_goes_on(pass1 *p, size_t s, size_t e)
 {
     const char *d = p->data;
-    bool line_text = s > p->pos && d[s - 1] != '\n', on;
+    bool line_text = text_before(p, s), on;
     if (p->sc->o.unit == PD_UNIT_PARAGRAPH) {
         /* begun: text before, in the run's line or in the line above */
         size_t j = s > p->pos ? pd_segment_blank_start(d, s - 1, p->pos) : p->pos;
@@ -982,10 +998,10 @@ static size_t cut_gap(pass1 *p, size_t s, size_t e, size_t want, bool on, bool *
 {
     const char *d = p->data;
     size_t cut = s > want ? s : want;
-    bool after_text = s > p->floor && d[s - 1] != '\n';
-    *inside = cut > s || after_text;
+    *inside = cut > s || (s > p->floor && d[s - 1] != '\n');
     *unit_on = on;
-    p->run_lead = after_text && e < p->len && d[e] != '\n' ? pd_segment_lead_far() : 0;
+    bool mid = text_before(p, s) && e < p->len && d[e] != '\n'; /* text on both sides */
+    p->run_lead = lead && mid ? pd_segment_lead_far() : 0;
     if (lead)
         *lead = *inside ? p->run_lead : 0;
     p->run_from = s;
@@ -1046,19 +1062,24 @@ static size_t para_end(pass1 *p, size_t from, size_t to, size_t want, bool *insi
 
 /* Past the blanks and newlines at `from`: the next text, or, at a second
  * newline (a blank line ends the paragraph), just past it (*brk). Their runs
- * of blanks are read with blank_end(), as in para_break_far(); the last one
- * is [*s, *e). */
+ * of blanks are read with blank_end(), as in para_break_far(); the longest
+ * one is [*s, *e) (kept across calls: *s == *e to start). */
 static size_t para_skip(pass1 *p, size_t from, size_t to, bool *brk, size_t *s, size_t *e)
 {
     *brk = false;
-    for (unsigned newlines = 0;; from = *e + 1) {
-        *e = blank_end(p, *s = from, to);
-        if (*e == p->len || p->data[*e] != '\n')
-            return *e;
+    for (unsigned newlines = 0;;) {
+        size_t k = blank_end(p, from, to);
+        if (k - from > *e - *s) {
+            *s = from;
+            *e = k;
+        }
+        if (k == p->len || p->data[k] != '\n')
+            return k;
         if (++newlines == 2) {
             *brk = true;
-            return *e + 1;
+            return k + 1;
         }
+        from = k + 1;
     }
 }
 
@@ -1089,6 +1110,7 @@ static size_t cut_paragraph(pass1 *p, bool in_run, bool *inside, bool *unit_on)
      * first text after the last blank line before want. */
     size_t q = p->pos, blank;
     bool brk, broke = false;
+    s = e = 0;
     if (!p->in_line)
         for (size_t i = p->pos; (end = para_break_far(p, i, want, &blank)) != 0 && end <= want;)
             q = i = end;
@@ -1097,7 +1119,7 @@ static size_t cut_paragraph(pass1 *p, bool in_run, bool *inside, bool *unit_on)
         broke |= brk;
     } while (brk && q < len);
     if (e - s > CHUNK_BYTES)
-        return cut_gap(p, s, e, want, p->in_line && !broke, inside, unit_on, NULL);
+        return cut_gap(p, s, e, want, p->in_line && !broke && q < len, inside, unit_on, NULL);
     for (;;) {
         size_t cut = q + max;
         if (cut >= len)
@@ -1106,10 +1128,11 @@ static size_t cut_paragraph(pass1 *p, bool in_run, bool *inside, bool *unit_on)
             return end; /* the paragraph ends within this piece */
         /* It goes on past cut, unless only blanks and a blank line follow:
          * the next piece starts at the text after this one. Blanks longer
-         * than a chunk between the two are cut inside. */
+         * than a chunk after it are cut inside. */
+        s = e = 0;
         size_t next = para_skip(p, (size_t)piece_end(d, 0, q, UINT64_MAX, max), look, &brk, &s, &e);
         if (e - s > CHUNK_BYTES)
-            return cut_gap(p, s, e, want, !brk, inside, unit_on, NULL);
+            return cut_gap(p, s, e, want, !brk && next < len, inside, unit_on, NULL);
         if (brk || next == len)
             return next;
         if (next >= want) {

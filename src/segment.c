@@ -70,9 +70,10 @@ static bool next_line(pd_segmenter *s, size_t *b, size_t *e, uint32_t *no)
     while (stop > start && pd_segment_blank((unsigned char)p[stop - 1]))
         stop--;
     /* quotation marks alone are a blank line of a quotation (not between
-     * paragraphs, which only blank lines end, as the chunk cutter sees) */
+     * paragraphs, which only blank lines end, as the chunk cutter sees);
+     * not the rest of a line a range begins inside (lead), after its text */
     size_t k = start;
-    while (s->kind != PD_UNIT_PARAGRAPH && k < stop &&
+    while (s->kind != PD_UNIT_PARAGRAPH && !s->lead && k < stop &&
            (p[k] == '>' || pd_segment_blank((unsigned char)p[k])))
         k++;
     *b = k == stop ? stop : start;

@@ -1443,10 +1443,11 @@ static void test_one_chunk_alone(void)
  * document is there twice, so that every unit is in the report: each is
  * found at its bytes and line, the units split into pieces are counted, on
  * 1, 2 and 4 threads. A paragraph's text longer than a chunk ('W') is
- * there in two pieces, found inside its bytes. */
+ * there in two pieces, found inside its bytes; 'V' is a third of it, one
+ * unit. */
 enum {
-    GAP_RUN = 11 << 19, GAP_HEAD = 9 << 18, GAP_TAIL = 5 << 19, GAP_MAX = 16,
-    GAP_WORDS = 3 << 19
+    GAP_RUN = 11 << 19, GAP_HEAD = 9 << 18, GAP_TAIL = 5 << 19, GAP_MAX = 32,
+    GAP_WORDS = 3 << 19, GAP_UNITS = 64
 };
 
 typedef struct gap_doc {
@@ -1454,35 +1455,43 @@ typedef struct gap_doc {
     size_t n, cap;
     uint32_t line;
     size_t n_units, hidden_n;
-    struct { size_t b, e; uint32_t line; bool pieces; } units[64];
+    struct gap_unit { size_t b, e; uint32_t line; bool pieces; } units[GAP_UNITS];
     struct { size_t b, e; } hidden[GAP_MAX];
 } gap_doc;
+
+/* The text just put at g->d[b, g->n) is a unit on the current line (or,
+ * with pieces, holds units). */
+static void gap_unit(gap_doc *g, size_t b, bool pieces)
+{
+    CHECK(g->n_units < GAP_UNITS);
+    if (g->n_units < GAP_UNITS)
+        g->units[g->n_units++] = (struct gap_unit){b, g->n, g->line, pieces};
+}
 
 static void gap_put(gap_doc *g, const char *s)
 {
     for (; *s; s++) {
+        size_t b = g->n;
         if (*s == 'R') { /* a run, its middle hidden */
-            size_t page = 4096, b = (g->n + GAP_HEAD + page - 1) / page * page,
-                   e = (g->n + GAP_RUN - GAP_TAIL) / page * page;
+            size_t page = 4096;
             memset(g->d + g->n, ' ', GAP_RUN); /* as read() gives the middle */
-            g->hidden[g->hidden_n].b = b;
-            g->hidden[g->hidden_n++].e = e;
             g->n += GAP_RUN;
-        } else if (*s == 'W') { /* words, on one line */
-            g->units[g->n_units].b = g->n;
-            for (size_t k = 0; k < GAP_WORDS; k += 6)
+            CHECK(g->hidden_n < GAP_MAX);
+            if (g->hidden_n < GAP_MAX) {
+                g->hidden[g->hidden_n].b = (b + GAP_HEAD + page - 1) / page * page;
+                g->hidden[g->hidden_n++].e = (g->n - GAP_TAIL) / page * page;
+            }
+        } else if (*s == 'W' || *s == 'V') { /* words, on one line */
+            size_t n = *s == 'W' ? GAP_WORDS : GAP_WORDS / 3; /* in pieces, or not */
+            for (size_t k = 0; k < n; k += 6)
                 memcpy(g->d + g->n + k, "words ", 6);
-            g->n += GAP_WORDS - 1;
-            g->units[g->n_units].e = g->n;
-            g->units[g->n_units].line = g->line;
-            g->units[g->n_units++].pieces = true;
+            g->n += n - 1;
+            gap_unit(g, b, *s == 'W');
         } else if (*s == '[') { /* a unit's text, to the next ']' */
             const char *end = strchr(s, ']');
-            g->units[g->n_units].b = g->n;
             memcpy(g->d + g->n, s + 1, (size_t)(end - s - 1));
             g->n += (size_t)(end - s - 1);
-            g->units[g->n_units].e = g->n;
-            g->units[g->n_units++].line = g->line;
+            gap_unit(g, b, false);
             s = end;
         } else {
             g->line += *s == '\n';
@@ -1576,11 +1585,12 @@ static pd_scan *gap_scan(gap_doc *g, pd_unit_kind kind, unsigned threads)
 
 static void test_blank_runs(pd_unit_kind kind, const char *layout, uint64_t split)
 {
-    size_t runs = 0;
-    for (const char *c = layout; *c; c++)
+    size_t runs = 0, words = 0;
+    for (const char *c = layout; *c; c++) {
         runs += *c == 'R';
-    CHECK(2 * runs <= GAP_MAX);
-    gap_doc *g = gap_doc_new(2 * (strlen(layout) + runs * GAP_RUN + GAP_WORDS) + 4);
+        words += *c == 'W' || *c == 'V';
+    }
+    gap_doc *g = gap_doc_new(2 * (strlen(layout) + runs * GAP_RUN + words * GAP_WORDS) + 4);
     CHECK(g != NULL);
     if (!g)
         return;
@@ -1700,6 +1710,33 @@ static size_t units_with_pieces(const char *d, size_t len, pd_unit_kind kind, si
     return n;
 }
 
+/* Scan g (its runs' middles hidden) and check every row against the units
+ * of the whole document (units_with_pieces), and the units split; a unit
+ * of quotation marks alone is numbered, but normalizes to nothing. */
+static void check_against_segmenter(gap_doc *g, pd_unit_kind kind)
+{
+    pd_unit *want = malloc(8192 * sizeof *want);
+    uint64_t split;
+    size_t units = units_with_pieces(g->d, g->n, kind, PD_MAX_UNIT_BYTES, want, 8192, &split);
+    size_t marks = 0;
+    for (size_t i = 0; i < units; i++)
+        marks += strspn(g->d + want[i].byte_start, "> \t") >= want[i].byte_end - want[i].byte_start;
+    CHECK(split > 0);
+    gap_hide(g);
+    for (unsigned threads = 1; threads <= 4; threads *= 2) {
+        pd_scan *sc = gap_scan(g, kind, threads);
+        if (!sc) {
+            CHECK(!"scan");
+            break;
+        }
+        CHECK(pd_scan_stats(sc)->units == units - marks && pd_scan_row_count(sc) == units - marks &&
+              rows_not_units(sc, want, units) == 0);
+        CHECK(pd_scan_stats(sc)->units_split == split);
+        pd_scan_free(sc);
+    }
+    free(want);
+}
+
 static void test_blank_lines_wrapped(pd_unit_kind kind)
 {
     gap_doc *g = gap_doc_new(2 * (4 * GAP_RUN + (200u << 10)));
@@ -1710,23 +1747,25 @@ static void test_blank_lines_wrapped(pd_unit_kind kind)
     gap_put(g, "\n");
     wrapped_with_runs(g);
     CHECK(pd_segment_wrap(g->d, g->n) > 0); /* it looks wrapped */
-    pd_unit *want = malloc(8192 * sizeof *want);
-    uint64_t split;
-    size_t units = units_with_pieces(g->d, g->n, kind, PD_MAX_UNIT_BYTES, want, 8192, &split);
-    CHECK(split > 0);
-    gap_hide(g);
-    for (unsigned threads = 1; threads <= 4; threads *= 2) {
-        pd_scan *sc = gap_scan(g, kind, threads);
-        if (!sc) {
-            CHECK(!"scan");
-            break;
-        }
-        CHECK(pd_scan_stats(sc)->units == units && pd_scan_row_count(sc) == units &&
-              rows_not_units(sc, want, units) == 0);
-        CHECK(pd_scan_stats(sc)->units_split == split);
-        pd_scan_free(sc);
-    }
-    free(want);
+    check_against_segmenter(g, kind);
+    gap_doc_free(g);
+}
+
+/* Sentences with quotation marks between runs of blanks in a line: a run
+ * after marks that follow text is inside the line's text, one after the
+ * marks that start a line is not. */
+static void test_marks_between_runs(void)
+{
+    static const char layout[] =
+        "Mr.> >wordEnd.> >R> >Rword \tthe captionRmore of it\nR> >Rmarks start it\n";
+    gap_doc *g = gap_doc_new(2 * (sizeof layout + 5 * GAP_RUN) + 4);
+    CHECK(g != NULL);
+    if (!g)
+        return;
+    gap_put(g, layout);
+    gap_put(g, "\n");
+    gap_put(g, layout);
+    check_against_segmenter(g, PD_UNIT_SENTENCE);
     gap_doc_free(g);
 }
 
@@ -1763,12 +1802,12 @@ int main(void)
     /* a blank line of blanks; a paragraph's two texts with the run between
      * them in a line, after the first's line or before the second's (split
      * in pieces, the last one's second text longer than a chunk); a run
-     * after a text, before one, at the end */
+     * after a text, before one, at the end after a line and after text */
     test_blank_runs(PD_UNIT_PARAGRAPH,
                     "[one photo caption]\n\nR\n[two photo caption]R[three caption]\n\n"
                     "[four caption]R\n[five caption]\n\n[six caption]\nR[seven caption]\n\n"
                     "[eight caption]R\n\nR[nine caption]\n\n[eleven caption]R\nW\n\n"
-                    "[ten caption]\nR",
+                    "[ten caption]\nR\n\nRVR",
                     4);
     /* lines: a run alone, before a text, between two (split), after one */
     test_blank_runs(PD_UNIT_LINE,
@@ -1777,14 +1816,16 @@ int main(void)
                     1);
     test_blank_lines_wrapped(PD_UNIT_LINE);
     test_blank_lines_wrapped(PD_UNIT_SENTENCE);
+    test_marks_between_runs();
     /* sentences that end at a run (before a capital, a strong mark) and go
      * on across it (no mark, an abbreviation, lower case after); a line's
-     * quotation marks are left out before its text, not after a run */
+     * quotation marks are left out before its text, runs among them too,
+     * but not after a run that follows text */
     test_blank_runs(PD_UNIT_SENTENCE,
                     "[The caption of a photo.]R[Subscribe now.]\n[the caption]R[of a photo]\n"
                     "[He met Mr.]R[Smith there.]\n[It rained.]R[then it stopped.]\n"
                     "[今日は晴れ。]R[明日は雨。]\n[A trailing one.]R\nR> [A leading one.]\n"
-                    "[the quote mark]R[> stays in its line]\n",
+                    "[the quote mark]R[> stays in its line]\n[Before a quote.]\n> R> [A quote.]\n",
                     4);
     return check_done("test_scan");
 }

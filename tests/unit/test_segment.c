@@ -2,7 +2,8 @@
  * newline, offsets and line numbers; the search for terminators with AVX2
  * and without; whether a wrapped line runs on, read through a window; a
  * line of blanks longer than anything that reads it; whether a sentence
- * ends at a run of blanks, from the text on either side. */
+ * ends at a run of blanks, from the text on either side; the quotation
+ * marks of a line a range begins inside. */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include "check.h"
 #include "internal.h"
@@ -677,6 +678,24 @@ static void test_ends_across(void)
     CHECK(pd_segment_ends_across(tail, sizeof tail, "Next", 4));
 }
 
+/* A range that begins inside a line's text (its lead set) reads the rest
+ * of the line as text, quotation marks and all: only a line that is marks
+ * from its start is a blank line of a quotation. */
+static void test_lead_marks(void)
+{
+    const char *d = "Said he.> >  > >\n> >\nNext.";
+    size_t at = 8; /* after "Said he." */
+    for (int lead = 0; lead < 2; lead++) {
+        pd_segmenter s;
+        pd_unit u;
+        pd_segment_range(&s, d, at, strlen(d), 1, PD_UNIT_SENTENCE);
+        s.lead = lead ? pd_segment_lead(d, 0, at, strlen(d)) : 0;
+        CHECK(pd_segment_next(&s, &u));
+        /* with the lead, "> >  > >" is the rest of a line's text */
+        CHECK(u.byte_start == (lead ? at : 21) && u.line_start == (lead ? 1u : 3u));
+    }
+}
+
 /* A line of blanks far longer than the wrap test's sample, after a line of
  * text, in a document of 16 MB whose pages past its first 128 KB are
  * unreadable: whether the document is wrapped is decided from its first
@@ -757,6 +776,7 @@ int main(void)
     test_runs_on_in();
     test_long_blank_line();
     test_ends_across();
+    test_lead_marks();
     test_sentence_start();
     test_terminator_offsets();
     test_terminator_search();
