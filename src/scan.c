@@ -764,21 +764,6 @@ in_pages: /* the bytes could not be read again: read them where they lie */
     return k;
 }
 
-/* A run of blanks [s, e) of the line reaches far past `want`: the chunk
- * ends inside it, at max(s, want). The line's unit goes on in the next chunk
- * only if it has begun (there is text before the run) and the line has more
- * text after it. Blanks around a unit are no part of it, so the cut changes
- * no unit, number or piece. */
-static size_t cut_in_blanks(pass1 *p, size_t s, size_t e, size_t want, bool begun,
-                            bool *inside, bool *unit_on)
-{
-    *inside = true;
-    *unit_on = begun && e < p->len && p->data[e] != '\n';
-    p->run_from = s; /* the next chunk starts in it */
-    p->run_end = e;
-    return s > want ? s : want;
-}
-
 /* If the line after the newline at nl is blank, where it ends (after its
  * newline, or at the document's end); else 0. */
 static size_t blank_line_after(const char *d, size_t nl, size_t len)
@@ -874,9 +859,9 @@ static size_t para_break_after(pass1 *p, size_t want, size_t look)
     return end < n || want + n == p->len ? want + end : 0;
 }
 
-/* A run of blanks longer than a chunk in paragraphs, sentences or the lines
- * of hard-wrapped text is cut inside, as a line's is (cut_in_blanks), so
- * that neither the cutter nor a worker reads it whole: the chunks inside it
+/* A run of blanks longer than a chunk is cut inside, in every unit kind
+ * (for the lines of a document that does not look wrapped, see
+ * cut_in_blanks), so that neither the cutter nor a worker reads it whole: the chunks inside it
  * hold nothing else and are copied (cut_batch). The next chunk continues
  * the unit before the run only if it goes on after it (gap_goes_on); a
  * chunk that starts in the run the last one was cut in is cut in it again
@@ -1018,6 +1003,18 @@ static bool runs_on_from(const pass1 *p, bool in_run, size_t nl)
     if (in_run && nl == p->run_end)
         return pd_segment_runs_on_at(p->data, p->floor, p->len, p->run_from, nl, p->wrap);
     return pd_segment_runs_on(p->data, p->floor, p->len, nl, p->wrap);
+}
+
+/* A run of blanks [s, e) of a line reaches far past `want` (lines of a
+ * document that does not look wrapped): the chunk ends inside it (cut_gap).
+ * The line's unit goes on in the next chunk only if it has begun (there is
+ * text before the run) and the line has more text after it. Blanks around a
+ * unit are no part of it, so the cut changes no unit, number or piece. */
+static size_t cut_in_blanks(pass1 *p, size_t s, size_t e, size_t want, bool begun,
+                            bool *inside, bool *unit_on)
+{
+    bool on = begun && e < p->len && p->data[e] != '\n';
+    return cut_gap(p, s, e, want, on, inside, unit_on, NULL);
 }
 
 /* The chunk starts in the run the last one was cut in, which reaches past
@@ -1265,8 +1262,8 @@ static size_t cut_chunk(pass1 *p, bool *inside, bool *unit_on, unsigned *lead)
     size_t after = newline_after(p, want, look);
     if (after)
         return after;
-    if (p->pos >= p->run_from && look < p->run_end) /* inside a run found before */
-        return cut_in_blanks(p, p->pos, p->run_end, want, p->in_line, inside, unit_on);
+    if (in_run && p->run_end > look)
+        return cut_gap_again(p, want, inside, unit_on, NULL);
     const char *nl = memchr(d + want, '\n', look - want);
     if (nl || look == p->len)
         return nl ? (size_t)(nl - d) + 1 : p->len;

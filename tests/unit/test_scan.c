@@ -1444,7 +1444,7 @@ static void test_one_chunk_alone(void)
  * found at its bytes and line, the units split into pieces are counted, on
  * 1, 2 and 4 threads. A paragraph's text longer than a chunk ('W') is
  * there in two pieces, found inside its bytes; 'V' is a third of it, one
- * unit. */
+ * unit. 'P' pads a line to the next MiB: the first chunk ends after it. */
 enum {
     GAP_RUN = 11 << 19, GAP_HEAD = 9 << 18, GAP_TAIL = 5 << 19, GAP_MAX = 32,
     GAP_WORDS = 3 << 19, GAP_UNITS = 64
@@ -1481,6 +1481,12 @@ static void gap_put(gap_doc *g, const char *s)
                 g->hidden[g->hidden_n].b = (b + GAP_HEAD + page - 1) / page * page;
                 g->hidden[g->hidden_n++].e = (g->n - GAP_TAIL) / page * page;
             }
+        } else if (*s == 'P') { /* a line of padding to the next MiB, no repeat */
+            size_t to = (g->n / (1u << 20) + 1) << 20;
+            memset(g->d + g->n, 'p', to - g->n - 1);
+            g->n = to;
+            g->d[g->n - 1] = '\n';
+            g->line++;
         } else if (*s == 'W' || *s == 'V') { /* words, on one line */
             size_t n = *s == 'W' ? GAP_WORDS : GAP_WORDS / 3; /* in pieces, or not */
             for (size_t k = 0; k < n; k += 6)
@@ -1588,7 +1594,7 @@ static void test_blank_runs(pd_unit_kind kind, const char *layout, uint64_t spli
     size_t runs = 0, words = 0;
     for (const char *c = layout; *c; c++) {
         runs += *c == 'R';
-        words += *c == 'W' || *c == 'V';
+        words += *c == 'W' || *c == 'V' || *c == 'P'; /* P: a MiB at most */
     }
     gap_doc *g = gap_doc_new(2 * (strlen(layout) + runs * GAP_RUN + words * GAP_WORDS) + 4);
     CHECK(g != NULL);
@@ -1809,10 +1815,11 @@ int main(void)
                     "[eight caption]R\n\nR[nine caption]\n\n[eleven caption]R\nW\n\n"
                     "[ten caption]\nR\n\nRVR",
                     4);
-    /* lines: a run alone, before a text, between two (split), after one */
+    /* lines: a run alone (also one that starts a chunk, after a line that
+     * ends at a MiB), before a text, between two (split), after one */
     test_blank_runs(PD_UNIT_LINE,
-                    "[one caption]\nR\nR[two caption]\n[three caption]R[four caption]\n"
-                    "[five caption]R\n[six caption]",
+                    "[one caption]\nPR\n[seven caption]\nR\nR[two caption]\n"
+                    "[three caption]R[four caption]\n[five caption]R\n[six caption]",
                     1);
     test_blank_lines_wrapped(PD_UNIT_LINE);
     test_blank_lines_wrapped(PD_UNIT_SENTENCE);
