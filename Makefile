@@ -47,7 +47,7 @@ LDSAN   :=
 endif
 
 LIB_SRC := src/segment.c src/entities.c src/hyphens.c src/markup.c src/normalize.c src/shingle.c src/minhash.c src/keys.c src/lsh.c \
-           src/exact.c src/unithash.c src/scan.c src/verify.c src/cluster.c src/csvout.c src/reread.c src/files.c \
+           src/exact.c src/unithash.c src/cut.c src/scan.c src/verify.c src/cluster.c src/csvout.c src/reread.c src/files.c \
            src/instream.c src/json.c src/records.c src/util.c
 LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))

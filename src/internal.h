@@ -194,6 +194,11 @@ unsigned pd_segment_lead(const char *data, size_t floor, size_t at, size_t len);
 /* segment.c: the lead of a range that begins inside a line whose start
  * lies too far back to read: as wide as a line is counted. */
 unsigned pd_segment_lead_far(void);
+/* segment.c: where a piece of a long unit that starts at `start` ends
+ * (d[x - origin] is byte x): at most `max` bytes on, after the last space in
+ * its second half, else on a UTF-8 character boundary; `end` if sooner. */
+uint64_t pd_segment_piece_end(const char *d, uint64_t origin, uint64_t start, uint64_t end,
+                              size_t max);
 
 /* normalize.c: what code points, and short runs that utf8proc must read,
  * become under one set of flags, learned as they are met: most are written
@@ -473,6 +478,70 @@ pd_status pd_read_csv(pd_files *fs, uint32_t file, pd_instream *in, char delim, 
 #ifndef PD_MAX_UNIT_LEN
 #define PD_MAX_UNIT_LEN (UINT32_MAX - 1)
 #endif
+
+/* The longest unit: max_unit_bytes, or PD_MAX_UNIT_LEN when that is 0 (no
+ * limit) or more. */
+static inline size_t pd_unit_limit(size_t max_unit_bytes)
+{
+    return max_unit_bytes && max_unit_bytes < PD_MAX_UNIT_LEN ? max_unit_bytes : PD_MAX_UNIT_LEN;
+}
+
+/* ---- cut.c: where the first pass cuts a document into chunks ----------- */
+
+enum {
+    PD_CHUNK_BYTES = 1 << 20, /* the size a chunk aims at */
+    /* lines longer than a chunk are cut inside when pieces are at most this */
+    PD_LONG_PIECE_MAX = 16 << 20,
+    /* Chunks of documents this large are processed from a copy (scan.c,
+     * open_view), and the cutter reads them the same way. Smaller documents
+     * are mostly in memory already (pd_files reads files under 1 MB, and
+     * JSONL records), where a copy would save nothing. */
+    PD_COPY_DOC_MIN = 1 << 20
+};
+
+/* A chunk, as the cutter ends it. */
+typedef struct pd_cut {
+    size_t start, end;
+    /* what the chunk's segmenter is told of the line before start
+     * (pd_segmenter.lead): for sentences and wrapped lines */
+    unsigned lead;
+    /* A line longer than a chunk is cut at its pieces, or inside a long run
+     * of blanks: the chunk begins inside a line whose unit it continues
+     * (open_start), or ends inside a line (open_end), whose last unit goes
+     * on in the next chunk unless the line has no more text (open_unit). */
+    bool open_start, open_end, open_unit;
+    bool blanks; /* it lies inside a run of blanks, and holds no unit */
+} pd_cut;
+
+/* The cutter of one document at a time. src, unit and max_unit_bytes are
+ * set once; the rest is its own. */
+typedef struct pd_cutter {
+    const pd_source *src;
+    pd_unit_kind unit;
+    size_t max_unit_bytes;
+    /* the document being cut */
+    uint32_t doc;
+    const char *data;
+    size_t len, pos;
+    size_t floor; /* where its text starts: after a byte-order mark */
+    unsigned wrap, lead; /* its width (pd_segment_wrap), and the next chunk's lead */
+    bool in_line;        /* pos is inside a long line or paragraph whose unit has begun */
+    size_t chunk_bytes;  /* the size the chunk being cut aims at */
+    /* A run of blanks found to end at run_end, from run_from on (see
+     * blank_end), and the buffer it was read into */
+    size_t run_from, run_end;
+    char *run_buf;
+    bool in_run;       /* the last chunk ended inside that run (cut_gap) */
+    unsigned run_lead; /* the lead of a chunk of sentences that starts in it */
+    char *window;      /* the bytes cut_window() read, allocated on first use */
+} pd_cutter;
+
+/* Start cutting document doc, data[0, len), hard-wrapped at `wrap`
+ * characters (0: not wrapped). */
+void pd_cut_doc(pd_cutter *p, uint32_t doc, const char *data, size_t len, unsigned wrap);
+/* Cut the next chunk, which aims at chunk_bytes (its end is len at the last). */
+void pd_cut_next(pd_cutter *p, size_t chunk_bytes, pd_cut *c);
+void pd_cut_release(pd_cutter *p);
 
 /* One unit, 24 bytes: where it is, never its text. The last line of a
  * paragraph, or of a sentence of wrapped lines, is kept apart

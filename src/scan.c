@@ -6,7 +6,7 @@
  * the thread that processes it); the main thread cuts them, in
  * input order, into chunks of about 1 MiB (less at a batch's end) at unit
  * boundaries (so one huge file still uses every thread; a line longer than
- * that is cut at its pieces, see cut_chunk); batches of chunks go to the
+ * that is cut at its pieces; see cut.c); batches of chunks go to the
  * threads as one stream (a chunk of a large document is processed from a copy
  * read with src->read(), see open_view): segment, normalize, hash the
  * normalized text with XXH3-128 and, when near-duplicates are wanted,
@@ -39,19 +39,13 @@
 #endif
 
 enum {
-    CHUNK_BYTES = 1 << 20,
     /* The last chunks of a batch shrink, down to this: the threads then run
      * out of work at about the same time (see cut_batch). */
     TAIL_CHUNK_MIN = 256 << 10,
-    /* lines longer than a chunk are cut inside when pieces are at most this */
-    LONG_PIECE_MAX = 16 << 20,
     BATCH_CHUNKS = 4096,
     BATCH_BYTES_PER_THREAD = 2 << 20,
-    /* Chunks of documents this large are processed from a copy (open_view),
-     * when they are no larger than COPY_CHUNK_MAX. Smaller documents are
-     * mostly in memory already (pd_files reads files under 1 MB, and JSONL
-     * records), where a copy would save nothing. */
-    COPY_DOC_MIN = 1 << 20,
+    /* Chunks of documents of PD_COPY_DOC_MIN bytes or more are processed
+     * from a copy (open_view) when they are no larger than this. */
     COPY_CHUNK_MAX = 4 << 20
 };
 
@@ -199,11 +193,7 @@ typedef struct chunk {
     const char *data;
     size_t start, end;
     bool first, last; /* the document's first and final chunks */
-    /* A line longer than a chunk is cut at its pieces, or inside a long run
-     * of blanks (see cut_chunk): the chunk begins inside a line whose unit
-     * it continues (open_start), or ends inside a line (open_end), whose
-     * last unit goes on in the next chunk unless the line has no more text
-     * (open_unit). */
+    /* as the cutter ended it (pd_cut) */
     bool open_start, open_end, open_unit;
     bool copy; /* processed from a copy (open_view) */
     bool unmapped; /* a whole document, unmapped once processed */
@@ -321,12 +311,9 @@ typedef struct pass1 {
     scratch *scr;
     mapped pre[PREFETCH];
     uint32_t pre_first, pre_n; /* pre[i] is document pre_first + i */
-    /* the document being cut */
-    uint32_t doc;
-    const char *data;
-    size_t len, pos;
-    size_t floor; /* where its text starts: after a byte-order mark */
-    unsigned wrap, lead; /* its width (doc_wrap), and the next chunk's lead */
+    pd_cutter cut;
+    uint32_t doc; /* the next document to cut, or the one being cut (mapped) */
+    bool mapped, fresh; /* fresh: no chunk of it cut yet */
     uint64_t batches; /* cut so far */
     /* A table replaced by grow_table() while chunks may read it: freed once
      * item retire_items of stream retire_stream is done (retire_table) */
@@ -334,17 +321,7 @@ typedef struct pass1 {
     uint64_t retire_stream, retire_items;
     uint64_t input_bytes; /* the input's length, as far as it is known (input_length) */
     size_t texts_ahead;   /* room reserve_ahead() wants in sc->first_bytes, or 0 */
-    bool mapped, fresh; /* fresh: no chunk of it cut yet */
     bool busy; /* the pool runs a batch while this one is cut: map ahead here */
-    bool in_line;       /* pos is inside a long line or paragraph whose unit has begun */
-    size_t chunk_bytes; /* the size the chunk being cut aims at */
-    /* A run of blanks found to end at run_end, from run_from on (see
-     * blank_end), and the buffer it was read into */
-    size_t run_from, run_end;
-    char *run_buf;
-    bool in_run; /* the last chunk ended inside that run (cut_gap) */
-    unsigned run_lead; /* the lead of a chunk of sentences that starts in it */
-    char *window; /* the bytes cut_window() read, allocated on first use */
     /* the document being merged */
     uint32_t line_base, index_base, doc_units, first_bad_line, first_split_line;
     uint64_t doc_split;
@@ -508,32 +485,7 @@ static pd_status add_piece(pd_scan *sc, scratch *s, chunk *c, uint64_t start, ui
     return PD_OK;
 }
 
-/* Where a piece of a long unit that starts at `start` ends: at most `max`
- * bytes on, after the last space in its second half, else on a UTF-8
- * character boundary. */
-static uint64_t piece_end(const char *d, uint64_t origin, uint64_t start, uint64_t end,
-                          size_t max)
-{
-    uint64_t cut = start + max;
-    if (cut >= end)
-        return end;
-    for (uint64_t i = cut; i > start + max / 2; i--)
-        if (pd_segment_space((unsigned char)d[i - 1 - origin]))
-            return i;
-    while (cut > start + 1 && ((unsigned char)d[cut - origin] & 0xC0) == 0x80)
-        cut--;
-    return cut;
-}
-
-/* The longest unit: max_unit_bytes, or PD_MAX_UNIT_LEN when that is 0 (no
- * limit) or more. */
-static size_t unit_limit(const pd_scan *sc)
-{
-    size_t max = sc->o.max_unit_bytes;
-    return max && max < PD_MAX_UNIT_LEN ? max : PD_MAX_UNIT_LEN;
-}
-
-/* A unit longer than unit_limit() is split into pieces, each a unit with
+/* A unit longer than pd_unit_limit() is split into pieces, each a unit with
  * its own number, lines and byte range; the first split is remembered for
  * the document's warning. A unit that goes on past the chunk (open) is cut
  * as if it had no end, as the cutter did; one that continues the last
@@ -541,13 +493,14 @@ static size_t unit_limit(const pd_scan *sc)
 static pd_status add_unit_split(pd_scan *sc, scratch *s, chunk *c, const pd_unit *u, bool open,
                                 bool continued, uint32_t *extra)
 {
-    size_t max = unit_limit(sc);
+    size_t max = pd_unit_limit(sc->o.max_unit_bytes);
     uint64_t start = u->byte_start;
     uint32_t line = u->line_start;
     if (!continued && !c->split++)
         c->first_split_line = u->line_start;
     for (uint32_t k = 0; start < u->byte_end; k++) {
-        uint64_t end = piece_end(s->d, s->origin, start, open ? UINT64_MAX : u->byte_end, max),
+        uint64_t end = pd_segment_piece_end(s->d, s->origin, start,
+                                            open ? UINT64_MAX : u->byte_end, max),
                  next = end;
         while (end > start && pd_segment_space((unsigned char)*view(s, end - 1)))
             end--;
@@ -613,7 +566,7 @@ static pd_status process_chunk(pd_scan *sc, const pd_source *src, scratch *s, ch
                     (sc->o.unit != PD_UNIT_LINE || c->wrap ||
                      !memchr(view(s, u.byte_end), '\n', c->end - u.byte_end));
         bool continued = c->open_start && u.index == 1 && (u.line_start == 1 || c->spans);
-        if ((sc->o.max_unit_bytes && open) || u.byte_end - u.byte_start > unit_limit(sc))
+        if ((sc->o.max_unit_bytes && open) || u.byte_end - u.byte_start > pd_unit_limit(sc->o.max_unit_bytes))
             PD_TRY(add_unit_split(sc, s, c, &u, open, continued, &extra));
         else
             PD_TRY(add_piece(sc, s, c, u.byte_start, u.byte_end, u.index + extra, u.line_start));
@@ -708,14 +661,8 @@ static pd_status open_next_doc(pass1 *p, bool *got)
         }
         mapped *m = &p->pre[p->doc - p->pre_first];
         if (m->st == PD_OK) {
-            p->data = m->data;
-            p->len = m->len;
-            p->pos = p->floor = pd_segment_bom(m->data, m->len);
-            p->wrap = doc_wrap(sc, m->data, m->len);
-            p->lead = 0;
+            pd_cut_doc(&p->cut, p->doc, m->data, m->len, doc_wrap(sc, m->data, m->len));
             p->mapped = p->fresh = true;
-            p->run_from = p->run_end = 0;
-            p->in_run = false;
             *got = true;
             return PD_OK;
         }
@@ -727,586 +674,6 @@ static pd_status open_next_doc(pass1 *p, bool *got)
         p->doc++;
     }
     return PD_OK;
-}
-
-/* Where the run of blanks at `from` ends: at the next byte that is not a
- * blank, or the document's end. Up to `near` the run is read in the
- * document's pages, which its chunks touch anyway; beyond, with src->read()
- * in blocks, so that a run of gigabytes is not faulted in by the cutter. The
- * last long run found is remembered, as the chunks cut inside it ask again. */
-enum { RUN_BLOCK = 1 << 16 };
-
-static size_t blank_end(pass1 *p, size_t from, size_t near)
-{
-    const char *d = p->data;
-    if (from >= p->run_from && from < p->run_end)
-        return p->run_end;
-    size_t k = from;
-    while (k < p->len && k < near && pd_segment_blank((unsigned char)d[k]))
-        k++;
-    if (k < near || k == p->len)
-        return k;
-    if (!p->run_buf && !(p->run_buf = malloc(RUN_BLOCK)))
-        goto in_pages;
-    for (size_t n = RUN_BLOCK, i = n; i == n && k < p->len; k += i) {
-        n = p->len - k < RUN_BLOCK ? p->len - k : RUN_BLOCK;
-        if (p->src->read(p->src->ctx, p->doc, k, n, p->run_buf) != PD_OK)
-            goto in_pages;
-        for (i = 0; i < n && pd_segment_blank((unsigned char)p->run_buf[i]);)
-            i++;
-    }
-    p->run_from = from;
-    p->run_end = k;
-    return k;
-in_pages: /* the bytes could not be read again: read them where they lie */
-    while (k < p->len && pd_segment_blank((unsigned char)d[k]))
-        k++;
-    return k;
-}
-
-/* If the line after the newline at nl is blank, where it ends (after its
- * newline, or at the document's end); else 0. */
-static size_t blank_line_after(const char *d, size_t nl, size_t len)
-{
-    size_t k = nl + 1;
-    while (k < len && pd_segment_blank((unsigned char)d[k]))
-        k++;
-    return k == len ? len : d[k] == '\n' ? k + 1 : 0;
-}
-
-/* The end of the first blank line that follows a newline in [from, to), or 0:
- * a paragraph ends before it. */
-static size_t para_break(const char *d, size_t from, size_t to, size_t len)
-{
-    const char *nl;
-    for (size_t i = from; i < to && (nl = memchr(d + i, '\n', to - i)) != NULL;) {
-        size_t at = (size_t)(nl - d), end = blank_line_after(d, at, len);
-        if (end)
-            return end;
-        i = at + 1;
-    }
-    return 0;
-}
-
-/* The cutter looks for a chunk's end in a window of the document read with
- * src->read() where it can. The chunks of a large document are processed
- * from copies (open_view), so the cutter is then the one reader of the
- * document's pages through the mapping, and a page read there counts in
- * the process's memory until the merge gives it back: a 2 MB folio of the
- * page cache (a file read from disk, on a kernel that caches files in large
- * folios) counts whole. With a chunk cut every megabyte, that held 9 MB of
- * the peak of 100 MB of news, and 14 MB of 100 MB of paragraphs. */
-enum {
-    CUT_WINDOW = 16 << 10,
-    /* a hard-wrapped document's window reaches this far back too: see
-     * stretch_end_after() */
-    STRETCH_BACK = 4 << 10
-};
-
-/* Bytes [from, from + *n) of the document being cut, into p->window:
- * `size` bytes (up to STRETCH_BACK + CUT_WINDOW), fewer up to look. NULL
- * when the document is small (in memory already, see COPY_DOC_MIN) or the
- * bytes cannot be read. */
-static const char *cut_window(pass1 *p, size_t from, size_t look, size_t size, size_t *n)
-{
-    *n = look - from < size ? look - from : size;
-    if (p->len < COPY_DOC_MIN ||
-        (!p->window && !(p->window = malloc(STRETCH_BACK + CUT_WINDOW))) ||
-        p->src->read(p->src->ctx, p->doc, from, *n, p->window) != PD_OK)
-        return NULL;
-    return p->window;
-}
-
-/* Just past the first newline in [want, look) when it lies in the window,
- * else 0. */
-static size_t newline_after(pass1 *p, size_t want, size_t look)
-{
-    size_t n;
-    const char *buf = cut_window(p, want, look, CUT_WINDOW, &n);
-    const char *nl = buf ? memchr(buf, '\n', n) : NULL;
-    return nl ? want + (size_t)(nl - buf) + 1 : 0;
-}
-
-/* For a hard-wrapped document, the first newline from want on that ends a
- * stretch (see cut_stretches), when the window decides it: whether a line
- * runs on is read from its own bytes (up to 4 * CHARS_CAP of them back,
- * segment.c) and the next line's first word, so the window reaches
- * STRETCH_BACK bytes before want. Else 0. */
-static size_t stretch_end_after(pass1 *p, size_t want)
-{
-    size_t from = want - p->floor > STRETCH_BACK ? want - STRETCH_BACK : p->floor, n;
-    const char *buf = cut_window(p, from, p->len, STRETCH_BACK + CUT_WINDOW, &n);
-    if (!buf)
-        return 0;
-    bool first = from == p->floor, last = from + n == p->len;
-    for (const char *nl = buf + (want - from); (nl = memchr(nl, '\n', (size_t)(buf + n - nl)));
-         nl++) {
-        int on = pd_segment_runs_on_in(buf, n, first, last, (size_t)(nl - buf), p->wrap);
-        if (on <= 0)
-            return on < 0 ? 0 : from + (size_t)(nl - buf) + 1;
-    }
-    return 0;
-}
-
-/* para_break(d, want, look, len) when the window holds the answer: a blank
- * line that ends inside it. Else 0. */
-static size_t para_break_after(pass1 *p, size_t want, size_t look)
-{
-    size_t n, end;
-    const char *buf = cut_window(p, want, look, CUT_WINDOW, &n);
-    if (!buf || !(end = para_break(buf, 0, n, n)))
-        return 0;
-    return end < n || want + n == p->len ? want + end : 0;
-}
-
-/* A run of blanks longer than a chunk is cut inside, in every unit kind
- * (for the lines of a document that does not look wrapped, see
- * cut_in_blanks), so that neither the cutter nor a worker reads it whole: the chunks inside it
- * hold nothing else and are copied (cut_batch). The next chunk continues
- * the unit before the run only if it goes on after it (gap_goes_on); a
- * chunk that starts in the run the last one was cut in is cut in it again
- * while it reaches past the look. */
-
-/* `at` lies in a run of blanks that reaches past look: the run's end, and
- * its start (back to p->pos at most) in *s; else 0. The run's first
- * RUN_PROBE bytes are read in the window, the rest with blank_end(). */
-enum { RUN_PROBE = 4 << 10 };
-
-static size_t blank_run_at(pass1 *p, size_t at, size_t look, size_t *s)
-{
-    size_t e, from = at, n;
-    if (at >= p->run_from && at < p->run_end) {
-        e = p->run_end;
-        from = p->run_from > p->pos ? p->run_from : p->pos;
-    } else {
-        const char *w = cut_window(p, at, look, RUN_PROBE, &n);
-        if (!w)
-            return 0;
-        for (size_t i = 0; i < n; i++)
-            if (!pd_segment_blank((unsigned char)w[i]))
-                return 0;
-        e = blank_end(p, at + n, at + n);
-    }
-    if (e <= look)
-        return 0;
-    *s = pd_segment_blank_start(p->data, from, p->pos);
-    p->run_from = *s;
-    p->run_end = e;
-    return e;
-}
-
-/* After the newline at nl, is there text on the next line? */
-static bool text_after_line(pass1 *p, size_t nl)
-{
-    size_t k = blank_end(p, nl + 1, nl + 1);
-    return k < p->len && p->data[k] != '\n';
-}
-
-/* Does a sentence end at the run of blanks that starts at s, its text
- * going on at `next` (pd_segment_ends_across)? */
-static bool ends_across(const pass1 *p, size_t s, size_t next)
-{
-    const char *d = p->data;
-    size_t w = s, n = p->len - next < 64 ? p->len - next : 64;
-    while (w > p->pos && s - w < 256 && !pd_segment_space((unsigned char)d[w - 1]))
-        w--;
-    const char *nl = memchr(d + next, '\n', n);
-    return pd_segment_ends_across(d + w, s - w, d + next, nl ? (size_t)(nl - (d + next)) : n);
-}
-
-/* In hard-wrapped text, the line whose text ends before the run of blanks
- * [s, e) and whose newline is at e runs on into the next: does its unit go
- * on there (for sentences, unless one ends at the line's end)? */
-static bool runs_on_across(const pass1 *p, size_t s, size_t e)
-{
-    const char *d = p->data;
-    if (!pd_segment_runs_on_at(d, p->floor, p->len, s, e, p->wrap))
-        return false;
-    size_t k = e + 1; /* the next line's text, after its quotation marks */
-    while (k < p->len && (pd_segment_blank((unsigned char)d[k]) || d[k] == '>'))
-        k++;
-    return p->sc->o.unit != PD_UNIT_SENTENCE || !ends_across(p, s, k);
-}
-
-/* Has the run of blanks at s text before it in its line? The quotation
- * marks that start a line are no text of a sentence, nor of a line of
- * hard-wrapped text (as the segmenter reads them); they are looked back
- * over to p->pos, where the chunk's lead tells whether its range begins
- * inside a line's text. */
-static bool text_before(const pass1 *p, size_t s)
-{
-    const char *d = p->data;
-    if (p->sc->o.unit == PD_UNIT_PARAGRAPH)
-        return s > p->pos && d[s - 1] != '\n';
-    size_t k = s;
-    while (k > p->pos && (d[k - 1] == '>' || pd_segment_blank((unsigned char)d[k - 1])))
-        k--;
-    return k > p->pos ? d[k - 1] != '\n' : p->lead != 0;
-}
-
-/* Whether the unit before the run of blanks [s, e) goes on after it: its
- * text lies before and after the run in one paragraph; for sentences and
- * the lines of hard-wrapped text, in one line (with no sentence ending at
- * the run), or in a wrapped line that runs on into the next. 1 or 0; -1
- * when it goes on but the run is no longer than a piece (unit_limit),
- * which may then hold it (pieces end before a longer one). s lies at or
- * after p->pos; p->in_line tells whether the unit at p->pos has begun. */
-static int gap_goes_on(pass1 *p, size_t s, size_t e)
-{
-    const char *d = p->data;
-    bool line_text = text_before(p, s), on;
-    if (p->sc->o.unit == PD_UNIT_PARAGRAPH) {
-        /* begun: text before, in the run's line or in the line above */
-        size_t j = s > p->pos ? pd_segment_blank_start(d, s - 1, p->pos) : p->pos;
-        bool begun = line_text || (j > p->pos ? d[j - 1] != '\n' : p->in_line);
-        on = begun && e < p->len && (d[e] != '\n' || (line_text && text_after_line(p, e)));
-    } else if (!line_text || e == p->len) {
-        on = false;
-    } else if (d[e] != '\n') {
-        on = p->sc->o.unit != PD_UNIT_SENTENCE || !ends_across(p, s, e);
-    } else {
-        on = p->wrap && runs_on_across(p, s, e);
-    }
-    return on && e - s <= unit_limit(p->sc) ? -1 : on;
-}
-
-/* End the chunk inside the run of blanks [s, e): at want, or at s when it
- * starts past want. on: the unit before the run goes on after it. For
- * sentences and wrapped lines (lead given), *lead tells the next chunk
- * whether its range begins inside a line's text, with text before and
- * after the run (the line's quotation marks are behind, and the line is
- * wider than a line is counted: a chunk starts a chunk's length into the
- * run), or not (0: the run starts a line, or ends one, and the chunk's
- * first text starts its line). */
-static size_t cut_gap(pass1 *p, size_t s, size_t e, size_t want, bool on, bool *inside,
-                      bool *unit_on, unsigned *lead)
-{
-    const char *d = p->data;
-    size_t cut = s > want ? s : want;
-    *inside = cut > s || (s > p->floor && d[s - 1] != '\n');
-    *unit_on = on;
-    bool mid = text_before(p, s) && e < p->len && d[e] != '\n'; /* text on both sides */
-    p->run_lead = lead && mid ? pd_segment_lead_far() : 0;
-    if (lead)
-        *lead = *inside ? p->run_lead : 0;
-    p->run_from = s;
-    p->run_end = e;
-    p->in_run = true;
-    return cut;
-}
-
-/* Does the line that the newline nl ends run on into the next? For the
- * line that ends the run the last chunk was cut in, from the text before
- * the run (in_run): the run is not read back. */
-static bool runs_on_from(const pass1 *p, bool in_run, size_t nl)
-{
-    if (in_run && nl == p->run_end)
-        return pd_segment_runs_on_at(p->data, p->floor, p->len, p->run_from, nl, p->wrap);
-    return pd_segment_runs_on(p->data, p->floor, p->len, nl, p->wrap);
-}
-
-/* A run of blanks [s, e) of a line reaches far past `want` (lines of a
- * document that does not look wrapped): the chunk ends inside it (cut_gap).
- * The line's unit goes on in the next chunk only if it has begun (there is
- * text before the run) and the line has more text after it. Blanks around a
- * unit are no part of it, so the cut changes no unit, number or piece. */
-static size_t cut_in_blanks(pass1 *p, size_t s, size_t e, size_t want, bool begun,
-                            bool *inside, bool *unit_on)
-{
-    bool on = begun && e < p->len && p->data[e] != '\n';
-    return cut_gap(p, s, e, want, on, inside, unit_on, NULL);
-}
-
-/* The chunk starts in the run the last one was cut in, which reaches past
- * look: it ends in it too, at want. */
-static size_t cut_gap_again(pass1 *p, size_t want, bool *inside, bool *unit_on, unsigned *lead)
-{
-    *inside = true;
-    *unit_on = p->in_line;
-    if (lead)
-        *lead = p->run_lead;
-    p->in_run = true;
-    return want;
-}
-
-/* The end of the first blank line after a newline in [from, to), as
- * para_break() finds it, or 0; the line starts at *blank. Its blanks are
- * read with blank_end(), in the pages up to `to` and past them with
- * src->read(). */
-static size_t para_break_far(pass1 *p, size_t from, size_t to, size_t *blank)
-{
-    const char *d = p->data, *nl;
-    for (size_t i = from; i < to && (nl = memchr(d + i, '\n', to - i)) != NULL;) {
-        size_t k = blank_end(p, *blank = (size_t)(nl - d) + 1, to);
-        if (k == p->len || d[k] == '\n')
-            return k == p->len ? k : k + 1;
-        i = k;
-    }
-    return 0;
-}
-
-/* The chunk's end at the first blank line after a newline in [from, to):
- * after it, or inside it when it is longer than a chunk (the paragraph
- * before it is over). 0 if there is none. */
-static size_t para_end(pass1 *p, size_t from, size_t to, size_t want, bool *inside, bool *unit_on)
-{
-    size_t blank, end = para_break_far(p, from, to, &blank);
-    size_t e = end == p->len ? end : end - 1;
-    if (!end || e - blank <= CHUNK_BYTES)
-        return end;
-    return cut_gap(p, blank, e, want, false, inside, unit_on, NULL);
-}
-
-/* Past the blanks and newlines at `from`: the next text, or, at a second
- * newline (a blank line ends the paragraph), just past it (*brk). Their runs
- * of blanks are read with blank_end(), as in para_break_far(); the longest
- * one is [*s, *e) (kept across calls: *s == *e to start). */
-static size_t para_skip(pass1 *p, size_t from, size_t to, bool *brk, size_t *s, size_t *e)
-{
-    *brk = false;
-    for (unsigned newlines = 0;;) {
-        size_t k = blank_end(p, from, to);
-        if (k - from > *e - *s) {
-            *s = from;
-            *e = k;
-        }
-        if (k == p->len || p->data[k] != '\n')
-            return k;
-        if (++newlines == 2) {
-            *brk = true;
-            return k + 1;
-        }
-        from = k + 1;
-    }
-}
-
-/* Where the chunk at p->pos ends when units are paragraphs split at
- * max_unit_bytes: after a blank line near pos + chunk_bytes, or, when the
- * paragraph there goes on far, at the start of one of its pieces, found from
- * the paragraph's first text with the rule add_unit_split() follows (blanks
- * and newlines between words are spaces; two newlines with only blanks
- * between end the paragraph); or inside a run of blanks longer than a
- * chunk (cut_gap). *inside: the chunk ends inside a line. */
-static size_t cut_paragraph(pass1 *p, bool in_run, bool *inside, bool *unit_on)
-{
-    const char *d = p->data;
-    size_t want = p->pos + p->chunk_bytes, max = p->sc->o.max_unit_bytes, len = p->len, s, e;
-    size_t look = len - want < CHUNK_BYTES ? len : want + CHUNK_BYTES;
-    size_t end = para_break_after(p, want, look);
-    if (end)
-        return end;
-    if (in_run && p->run_end > look)
-        return cut_gap_again(p, want, inside, unit_on, NULL);
-    int on = (e = blank_run_at(p, want, look, &s)) != 0 ? gap_goes_on(p, s, e) : -1;
-    if (on >= 0)
-        return cut_gap(p, s, e, want, on, inside, unit_on, NULL);
-    end = para_end(p, want, look, want, inside, unit_on);
-    if (end || look == len)
-        return end ? end : len;
-    /* The piece to start from: pos itself (inside the paragraph), or the
-     * first text after the last blank line before want. */
-    size_t q = p->pos, blank;
-    bool brk, broke = false;
-    s = e = 0;
-    if (!p->in_line)
-        for (size_t i = p->pos; (end = para_break_far(p, i, want, &blank)) != 0 && end <= want;)
-            q = i = end;
-    do {
-        q = para_skip(p, q, look, &brk, &s, &e);
-        broke |= brk;
-    } while (brk && q < len);
-    if (e - s > CHUNK_BYTES)
-        return cut_gap(p, s, e, want, p->in_line && !broke && q < len, inside, unit_on, NULL);
-    for (;;) {
-        size_t cut = q + max;
-        if (cut >= len)
-            return len;
-        if ((end = para_end(p, q, cut, want, inside, unit_on)) != 0)
-            return end; /* the paragraph ends within this piece */
-        /* It goes on past cut, unless only blanks and a blank line follow:
-         * the next piece starts at the text after this one. Blanks longer
-         * than a chunk after it are cut inside. */
-        s = e = 0;
-        size_t next = para_skip(p, (size_t)piece_end(d, 0, q, UINT64_MAX, max), look, &brk, &s, &e);
-        if (e - s > CHUNK_BYTES)
-            return cut_gap(p, s, e, want, !brk && next < len, inside, unit_on, NULL);
-        if (brk || next == len)
-            return next;
-        if (next >= want) {
-            *inside = d[next - 1] != '\n';
-            *unit_on = true;
-            return next;
-        }
-        q = next;
-    }
-}
-
-/* No stretch ends and no sentence starts in [want, look), which reaches a
- * piece past want: the unit that holds want is long (a line of gigabytes,
- * a stretch of wrapped lines with no break, a sentence with no end). The
- * chunk then ends inside it, at the start of one of its pieces, found with
- * the rule add_unit_split() follows from the unit's start as the chunk's
- * own segmenter finds it, so the unit's pieces do not depend on where
- * chunks end; *lead as for a sentence. 0 when no piece ends in the window
- * (max_unit_bytes too large), and the chunk reads on. */
-static size_t cut_in_unit(pass1 *p, size_t want, size_t look, bool *inside, unsigned *lead)
-{
-    const char *d = p->data;
-    size_t max = p->sc->o.max_unit_bytes;
-    if (max == 0 || max > LONG_PIECE_MAX)
-        return 0;
-    pd_segmenter seg;
-    pd_unit u, last = {0};
-    pd_segment_range(&seg, d, p->pos, look, 1, p->sc->o.unit);
-    seg.wrap = p->wrap;
-    seg.lead = p->lead;
-    while (pd_segment_next(&seg, &u)) {
-        if (u.byte_start > want)
-            return 0; /* a unit starts that the window's look missed */
-        last = u;
-    }
-    /* Pieces are cut as in the whole unit while one from q ends before
-     * the text the window holds of it. */
-    for (size_t q = last.byte_start; q + max < last.byte_end;) {
-        size_t next = (size_t)piece_end(d, 0, q, UINT64_MAX, max);
-        while (pd_segment_space((unsigned char)d[next]))
-            next++;
-        if (next >= want) {
-            *inside = d[next - 1] != '\n';
-            *lead = *inside ? pd_segment_lead(d, p->floor, next, p->len) : 0;
-            return next;
-        }
-        q = next;
-    }
-    return 0;
-}
-
-/* Where the chunk ends when units are sentences, or lines of a document
- * that looks wrapped: after the first newline from `want` on that ends a
- * stretch (one that no line runs on across, see pd_segment_runs_on) or, for
- * sentences, in a stretch that goes on, at the start of a sentence
- * (*inside; the chunk then tells its segmenter the characters of the line
- * before, *lead). Both are looked for a step at a time, so a chunk usually
- * ends within a step of `want`; a unit longer than a chunk and a piece is
- * cut at its pieces (cut_in_unit, *unit_on). A run of blanks that reaches
- * more than a chunk past where it is met is cut inside (cut_gap). */
-static size_t cut_stretches(pass1 *p, size_t want, bool in_run, bool *inside, bool *unit_on,
-                            unsigned *lead)
-{
-    enum { STEP = 64 << 10 };
-    const char *d = p->data;
-    size_t floor = p->floor, k, max = p->sc->o.max_unit_bytes, s, e;
-    size_t far = want + CHUNK_BYTES + (max < LONG_PIECE_MAX ? max : 0); /* where to try it */
-    bool sentences = p->sc->o.unit == PD_UNIT_SENTENCE;
-    int on;
-    if (in_run && p->run_end > want + CHUNK_BYTES)
-        return cut_gap_again(p, want, inside, unit_on, lead);
-    for (size_t from = want; from < p->len; from += STEP) {
-        size_t to = p->len - from < STEP ? p->len : from + STEP;
-        if (pd_segment_blank((unsigned char)d[from]) &&
-            (e = blank_run_at(p, from, from + CHUNK_BYTES, &s)) != 0 &&
-            (on = gap_goes_on(p, s, e)) >= 0)
-            return cut_gap(p, s, e, want, on, inside, unit_on, lead);
-        for (const char *nl = d + from; (nl = memchr(nl, '\n', (size_t)(d + to - nl))) != NULL;)
-            if (!runs_on_from(p, in_run, (size_t)(nl++ - d)))
-                return (size_t)(nl - d);
-        if (sentences && (k = pd_segment_sentence_start(d, from, to)) != 0) {
-            size_t b = k; /* back over blanks and quotation marks */
-            while (b > p->pos && (pd_segment_blank((unsigned char)d[b - 1]) || d[b - 1] == '>'))
-                b--;
-            if (b > p->pos && d[b - 1] == '\n')
-                return b; /* at the start of a line a sentence runs on into */
-            *inside = true;
-            *lead = pd_segment_lead(d, floor, k, p->len);
-            return k;
-        }
-        if (from < far && to >= far && to < p->len && (k = cut_in_unit(p, want, to, inside, lead))) {
-            *unit_on = true;
-            return k;
-        }
-    }
-    return p->len;
-}
-
-/* Where the chunk that starts at p->pos ends: just after a newline near
- * pos + chunk_bytes (pd_segment_cut). A line too long to find its end within
- * a chunk's reach, when units are lines split at max_unit_bytes, is cut
- * inside instead (*inside; *unit_on when its unit goes on): at the start of
- * one of its pieces, found from the line's start with the rule
- * add_unit_split() follows, or inside a run of blanks that reaches far past
- * the chunk. The cutter and the workers read a window at a time, never the
- * whole line, and the pages of a line of gigabytes are released as its
- * chunks are merged. */
-static size_t cut_chunk(pass1 *p, bool *inside, bool *unit_on, unsigned *lead)
-{
-    const char *d = p->data;
-    size_t want = p->pos + p->chunk_bytes, max = p->sc->o.max_unit_bytes;
-    bool in_run = p->in_run;
-    *inside = *unit_on = p->in_run = false;
-    *lead = 0;
-    if (want >= p->len)
-        return p->len;
-    if (p->sc->o.unit == PD_UNIT_SENTENCE || p->wrap) {
-        /* unwrapped, every newline ends a stretch: the first one, as below */
-        size_t after = p->wrap ? stretch_end_after(p, want) : newline_after(p, want, p->len);
-        return after ? after : cut_stretches(p, want, in_run, inside, unit_on, lead);
-    }
-    if (max == 0 || max > LONG_PIECE_MAX) {
-        size_t after = p->sc->o.unit == PD_UNIT_PARAGRAPH ? para_break_after(p, want, p->len)
-                                                           : newline_after(p, want, p->len);
-        return after ? after : pd_segment_cut(d, p->len, want, p->sc->o.unit);
-    }
-    if (p->sc->o.unit == PD_UNIT_PARAGRAPH)
-        return cut_paragraph(p, in_run, inside, unit_on);
-    size_t look = p->len - want < CHUNK_BYTES ? p->len : want + CHUNK_BYTES;
-    size_t after = newline_after(p, want, look);
-    if (after)
-        return after;
-    if (in_run && p->run_end > look)
-        return cut_gap_again(p, want, inside, unit_on, NULL);
-    const char *nl = memchr(d + want, '\n', look - want);
-    if (nl || look == p->len)
-        return nl ? (size_t)(nl - d) + 1 : p->len;
-    /* The piece to start from: pos itself (inside the line, perhaps in the
-     * blanks before a piece), or the line's start; then past its blanks. A
-     * chunk inside a run of blanks found before has no newline to look
-     * back for. */
-    size_t q = want;
-    if (!p->in_line && !(p->pos >= p->run_from && want < p->run_end))
-        while (q > p->pos && d[q - 1] != '\n')
-            q--;
-    else
-        q = p->pos;
-    size_t e = blank_end(p, q, look);
-    if (e > look)
-        return cut_in_blanks(p, q, e, want, p->in_line, inside, unit_on);
-    q = e;
-    for (;;) {
-        /* Is there more of the line than a piece from q holds? If not, it
-         * ends in this chunk (its end is found without reading far). */
-        size_t cut = q + max;
-        if (cut >= p->len)
-            return p->len;
-        if ((nl = memchr(d + q, '\n', max)) != NULL)
-            return (size_t)(nl - d) + 1;
-        /* A run of blanks at cut that reaches past the chunk is cut inside
-         * when it lies between pieces: when it is longer than a piece, or
-         * when the line ends after it. */
-        size_t k = blank_end(p, cut, look > cut ? look : cut);
-        size_t s = pd_segment_blank_start(d, cut, q);
-        if (k > look && k > cut && (k - s > max || k == p->len || d[k] == '\n'))
-            return cut_in_blanks(p, s, k, want, true, inside, unit_on);
-        if (k == p->len || d[k] == '\n')
-            return k == p->len ? k : k + 1;
-        /* It goes on past cut: the piece ends where add_unit_split() ends
-         * it, and the next one starts at the text after it. */
-        size_t next = blank_end(p, (size_t)piece_end(d, 0, q, UINT64_MAX, max), k);
-        if (next >= want) {
-            *inside = *unit_on = true;
-            return next;
-        }
-        q = next;
-    }
 }
 
 /* The next chunk of b, its counts zeroed. */
@@ -1343,7 +710,7 @@ static void small_chunk(pass1 *p, batch *b)
 
 /* Cut the next batch of chunks into b; b->n is 0 at the end of the input.
  * With several threads, a chunk aims at no more than a thread's share of
- * what is left of the batch (from TAIL_CHUNK_MIN up to CHUNK_BYTES): a
+ * what is left of the batch (from TAIL_CHUNK_MIN up to PD_CHUNK_BYTES): a
  * batch of 4 MB on two threads is cut 1, 1, 1, 0.5, 0.25 and 0.25 MB, so
  * that no thread waits long for another's last chunk (the first pass of
  * 100 MB at -j2: 0.254 -> 0.246 s near, 0.129 -> 0.123 s exact, medians of
@@ -1368,33 +735,30 @@ static pd_status cut_batch(pass1 *p, batch *b)
             if (!got)
                 continue; /* the end, or a small document next */
         }
-        bool inside, unit_on;
         size_t share = (budget - bytes) / threads;
-        p->chunk_bytes = threads == 1 || share >= CHUNK_BYTES ? CHUNK_BYTES
-                         : share < TAIL_CHUNK_MIN          ? TAIL_CHUNK_MIN
-                                                           : share;
-        unsigned lead;
-        size_t end = cut_chunk(p, &inside, &unit_on, &lead);
+        pd_cut cut;
+        pd_cut_next(&p->cut,
+                    threads == 1 || share >= PD_CHUNK_BYTES ? PD_CHUNK_BYTES
+                    : share < TAIL_CHUNK_MIN                ? TAIL_CHUNK_MIN
+                                                            : share,
+                    &cut);
         chunk *c = new_chunk(b);
         c->doc = p->doc;
-        c->data = p->data;
-        c->start = p->pos;
-        c->end = end;
-        c->wrap = p->wrap;
-        c->lead = p->lead;
-        p->lead = lead;
+        c->data = p->cut.data;
+        c->start = cut.start;
+        c->end = cut.end;
+        c->wrap = p->cut.wrap;
+        c->lead = cut.lead;
         c->first = p->fresh;
-        c->last = end == p->len;
-        c->open_start = p->in_line;
-        c->open_end = inside;
-        c->open_unit = unit_on;
+        c->last = cut.end == p->cut.len;
+        c->open_start = cut.open_start;
+        c->open_end = cut.open_end;
+        c->open_unit = cut.open_unit;
         /* a chunk inside a run of blanks holds no unit to read past its end */
-        bool blanks = p->run_from <= p->pos && end <= p->run_end;
-        c->copy = p->len >= COPY_DOC_MIN && (!unit_on || blanks) && end - p->pos <= COPY_CHUNK_MAX;
-        p->in_line = unit_on;
+        c->copy = p->cut.len >= PD_COPY_DOC_MIN && (!cut.open_unit || cut.blanks) &&
+                  cut.end - cut.start <= COPY_CHUNK_MAX;
         p->fresh = false;
-        bytes += end - p->pos;
-        p->pos = end;
+        bytes += cut.end - cut.start;
         if (c->last) {
             p->mapped = false;
             p->doc++;
@@ -1445,7 +809,7 @@ static void finish_doc(pass1 *p, const chunk *c)
                  "%llu unit%s longer than %zu bytes (the first on this line) split into pieces "
                  "of at most that size (--max-unit-bytes)",
                  (unsigned long long)p->doc_split, p->doc_split > 1 ? "s" : "",
-                 unit_limit(sc));
+                 pd_unit_limit(sc->o.max_unit_bytes));
     if (p->doc_units == 0)
         doc_warn(p, c->doc, 0, "%s", len > 0 ? "no text to compare" : "empty");
     sc->stats.docs++;
@@ -1812,8 +1176,7 @@ static void pass1_release(pass1 *p)
         }
     }
     free(p->scr);
-    free(p->run_buf);
-    free(p->window);
+    pd_cut_release(&p->cut);
     /* Documents mapped ahead but not used (an error stopped the run). */
     for (uint32_t d = p->doc; d < p->pre_first + p->pre_n; d++) {
         mapped *m = &p->pre[d - p->pre_first];
@@ -1985,7 +1348,7 @@ static pd_status merge_next(pass1 *p, batch *cur, batch *next)
 static void out_lanes(struct chunk_out *o, unsigned bands, uint64_t input_bytes)
 {
     enum { UNIT_BYTES = 64, FIRST = 4096, FIRST_MIN = 64 };
-    uint64_t guess = (input_bytes < CHUNK_BYTES ? input_bytes : CHUNK_BYTES) / UNIT_BYTES;
+    uint64_t guess = (input_bytes < PD_CHUNK_BYTES ? input_bytes : PD_CHUNK_BYTES) / UNIT_BYTES;
     guess = guess < FIRST ? guess : FIRST;
     o->lanes = (pd_lanes){7,
                           {(void **)&o->u, (void **)&o->h, (void **)&o->bytes,
@@ -2033,6 +1396,9 @@ static size_t first_bytes_expect(uint64_t input_bytes)
 static pd_status first_pass(pd_scan *sc, const pd_source *src)
 {
     pass1 p = {.sc = sc, .src = src, .input_bytes = input_length(src)};
+    p.cut.src = src;
+    p.cut.unit = sc->o.unit;
+    p.cut.max_unit_bytes = sc->o.max_unit_bytes;
     pd_status st = PD_ENOMEM;
     for (int k = 0; k < 2; k++) {
         p.b[k].c = aligned_alloc(64, BATCH_CHUNKS * sizeof *p.b[k].c);

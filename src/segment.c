@@ -795,6 +795,20 @@ unsigned pd_segment_lead_far(void)
     return CHARS_CAP | CHARS_CAP << LEAD_INDENT_SHIFT;
 }
 
+uint64_t pd_segment_piece_end(const char *d, uint64_t origin, uint64_t start, uint64_t end,
+                              size_t max)
+{
+    uint64_t cut = start + max;
+    if (cut >= end)
+        return end;
+    for (uint64_t i = cut; i > start + max / 2; i--)
+        if (pd_segment_space((unsigned char)d[i - 1 - origin]))
+            return i;
+    while (cut > start + 1 && ((unsigned char)d[cut - origin] & 0xC0) == 0x80)
+        cut--;
+    return cut;
+}
+
 unsigned pd_segment_lead(const char *data, size_t floor, size_t at, size_t len)
 {
     size_t b;
