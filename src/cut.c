@@ -93,11 +93,12 @@ enum {
 };
 
 /* Bytes [from, from + *n) of the document being cut, into p->window:
- * `size` bytes (up to STRETCH_BACK + CUT_WINDOW), fewer up to look. NULL
- * when the document is small (in memory already, see PD_COPY_DOC_MIN) or the
- * bytes cannot be read. */
+ * `size` bytes (up to STRETCH_BACK + CUT_WINDOW), fewer up to look or the
+ * document's end. NULL when the document is small (in memory already, see
+ * PD_COPY_DOC_MIN) or the bytes cannot be read. */
 static const char *cut_window(pd_cutter *p, size_t from, size_t look, size_t size, size_t *n)
 {
+    look = look < p->len ? look : p->len;
     *n = look - from < size ? look - from : size;
     if (p->len < PD_COPY_DOC_MIN ||
         (!p->window && !(p->window = malloc(STRETCH_BACK + CUT_WINDOW))) ||

@@ -1512,6 +1512,7 @@ static pd_status gap_read(void *ctx, uint32_t doc, uint64_t off, size_t len, cha
 {
     (void)ctx, (void)doc;
     const gap_doc *g = gap_reading;
+    CHECK(off + len <= g->n); /* nothing reads past a document's end */
     if (off + len > g->n)
         return PD_EIO;
     for (size_t i = 0; i < len;) {
@@ -1775,6 +1776,32 @@ static void test_marks_between_runs(void)
     gap_doc_free(g);
 }
 
+/* A line of sentences with no end, a step of the cutter's search (64 KB)
+ * past the first chunk's aim, where a blank lies less than the cutter's
+ * probe for a run of blanks (4 KB) from the document's end: the probe must
+ * not read past the end (gap_read checks). It did, and the source then
+ * reported a file that got shorter. */
+static void test_probe_near_end(void)
+{
+    size_t at = (1u << 20) + (64u << 10), len = at + 100;
+    gap_doc *g = gap_doc_new(len);
+    CHECK(g != NULL);
+    if (!g)
+        return;
+    for (size_t k = 0; k < len; k++)
+        g->d[k] = "words "[k % 6];
+    g->d[at] = ' ';
+    g->d[len - 1] = '\n';
+    g->n = len;
+    pd_scan *sc = gap_scan(g, PD_UNIT_SENTENCE, 1);
+    CHECK(sc != NULL);
+    if (sc) {
+        CHECK(pd_scan_stats(sc)->units_split == 1); /* the line, in two pieces */
+        pd_scan_free(sc);
+    }
+    gap_doc_free(g);
+}
+
 int main(void)
 {
     test_wrapped(PD_UNIT_SENTENCE);
@@ -1824,6 +1851,7 @@ int main(void)
     test_blank_lines_wrapped(PD_UNIT_LINE);
     test_blank_lines_wrapped(PD_UNIT_SENTENCE);
     test_marks_between_runs();
+    test_probe_near_end();
     /* sentences that end at a run (before a capital, a strong mark) and go
      * on across it (no mark, an abbreviation, lower case after); a line's
      * quotation marks are left out before its text, runs among them too,
