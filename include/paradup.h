@@ -103,6 +103,10 @@ typedef struct pd_segmenter {
     size_t line_begin, line_stop; /* the stretch of lines being split, */
     uint32_t line_no, stretch_end; /* the line at line_begin, its last line */
     unsigned wrap, lead; /* the width the text is wrapped at, or 0 */
+    /* For a range of a larger document, as the scanner's chunks are: the
+     * range ends inside a line with text past its end, so that line is no
+     * blank line of quotation marks, whatever of it the range holds. */
+    int goes_on;
 } pd_segmenter;
 
 /* Start iterating `data[0..len)`, which stays borrowed until the last call. */

@@ -9,7 +9,8 @@
  * start (sentences, and the lines of hard-wrapped text). A unit longer than
  * a chunk is cut at its pieces (--max-unit-bytes), found with the rule the
  * workers split it by, and a run of blanks longer than a chunk is cut
- * inside; the chunk then tells the next whether its unit goes on.
+ * inside, as is a line of quotation marks alone (a blank line of a
+ * quotation); the chunk then tells the next whether its unit goes on.
  *
  * The cutter reads little: a window at the place it aims for, read with
  * src->read() (the pages of a large document are then read once, by its
@@ -18,39 +19,57 @@
  */
 #include "internal.h"
 
-/* Where the run of blanks at `from` ends: at the next byte that is not a
- * blank, or the document's end. Up to `near` the run is read in the
- * document's pages, which its chunks touch anyway; beyond, with src->read()
- * in blocks, so that a run of gigabytes is not faulted in by the cutter. The
- * last long run found is remembered, as the chunks cut inside it ask again. */
+/* A blank, or with marks a quotation mark too. */
+static bool run_byte(char c, bool marks)
+{
+    return pd_segment_blank((unsigned char)c) || (marks && c == '>');
+}
+
+/* Where the run (of blanks, or with marks of blanks and quotation marks)
+ * that goes on at k ends, read with src->read() in blocks, so that a run of
+ * gigabytes is not faulted in by the cutter; SIZE_MAX if the bytes cannot
+ * be read again. */
 enum { RUN_BLOCK = 1 << 16 };
 
+static size_t run_end_read(pd_cutter *p, size_t k, bool marks)
+{
+    if (!p->run_buf && !(p->run_buf = malloc(RUN_BLOCK)))
+        return SIZE_MAX;
+    for (size_t n = RUN_BLOCK, i = n; i == n && k < p->len; k += i) {
+        n = p->len - k < RUN_BLOCK ? p->len - k : RUN_BLOCK;
+        if (p->src->read(p->src->ctx, p->doc, k, n, p->run_buf) != PD_OK)
+            return SIZE_MAX;
+        for (i = 0; i < n && run_byte(p->run_buf[i], marks);)
+            i++;
+    }
+    return k;
+}
+
+/* Where the run of blanks at `from` ends: at the next byte that is not a
+ * blank, or the document's end. Up to `near` the run is read in the
+ * document's pages, which its chunks touch anyway; beyond, with
+ * run_end_read(). The last long run found is remembered, as the chunks cut
+ * inside it ask again. */
 static size_t blank_end(pd_cutter *p, size_t from, size_t near)
 {
     const char *d = p->data;
-    if (from >= p->run_from && from < p->run_end)
+    if (!p->run_marks && from >= p->run_from && from < p->run_end)
         return p->run_end;
-    size_t k = from;
+    size_t k = from, e;
     while (k < p->len && k < near && pd_segment_blank((unsigned char)d[k]))
         k++;
     if (k < near || k == p->len)
         return k;
-    if (!p->run_buf && !(p->run_buf = malloc(RUN_BLOCK)))
-        goto in_pages;
-    for (size_t n = RUN_BLOCK, i = n; i == n && k < p->len; k += i) {
-        n = p->len - k < RUN_BLOCK ? p->len - k : RUN_BLOCK;
-        if (p->src->read(p->src->ctx, p->doc, k, n, p->run_buf) != PD_OK)
-            goto in_pages;
-        for (i = 0; i < n && pd_segment_blank((unsigned char)p->run_buf[i]);)
-            i++;
+    if ((e = run_end_read(p, k, false)) == SIZE_MAX) {
+        /* the bytes could not be read again: read them where they lie */
+        while (k < p->len && pd_segment_blank((unsigned char)d[k]))
+            k++;
+        return k;
     }
     p->run_from = from;
-    p->run_end = k;
-    return k;
-in_pages: /* the bytes could not be read again: read them where they lie */
-    while (k < p->len && pd_segment_blank((unsigned char)d[k]))
-        k++;
-    return k;
+    p->run_end = e;
+    p->run_marks = false;
+    return e;
 }
 
 /* If the line after the newline at nl is blank, where it ends (after its
@@ -165,7 +184,7 @@ enum { RUN_PROBE = 4 << 10 };
 static size_t blank_run_at(pd_cutter *p, size_t at, size_t look, size_t *s)
 {
     size_t e, from = at, n;
-    if (at >= p->run_from && at < p->run_end) {
+    if (!p->run_marks && at >= p->run_from && at < p->run_end) {
         e = p->run_end;
         from = p->run_from > p->pos ? p->run_from : p->pos;
     } else {
@@ -182,6 +201,90 @@ static size_t blank_run_at(pd_cutter *p, size_t at, size_t look, size_t *s)
     *s = pd_segment_blank_start(p->data, from, p->pos);
     p->run_from = *s;
     p->run_end = e;
+    p->run_marks = false;
+    return e;
+}
+
+/* The start of the quotation marks and blanks before s in its line, back to
+ * p->pos at most. */
+static size_t marks_start(const pd_cutter *p, size_t s)
+{
+    while (s > p->pos && run_byte(p->data[s - 1], true))
+        s--;
+    return s;
+}
+
+/* Is there text in the line before k, where marks_start() stopped? At
+ * p->pos, the chunk's lead tells whether its range begins inside a line's
+ * text. */
+static bool text_before_marks(const pd_cutter *p, size_t k)
+{
+    return k > p->pos ? p->data[k - 1] != '\n' : p->lead != 0;
+}
+
+/* Where the quotation marks and blanks at k end: their first RUN_PROBE
+ * bytes are read in the pages, the rest with run_end_read(). */
+static size_t marks_end(pd_cutter *p, size_t k)
+{
+    size_t near = p->len - k < RUN_PROBE ? p->len : k + RUN_PROBE, e;
+    while (k < near && run_byte(p->data[k], true))
+        k++;
+    if (k < near || k == p->len || (e = run_end_read(p, k, true)) == SIZE_MAX)
+        while (k < p->len && run_byte(p->data[k], true)) /* where they lie */
+            k++;
+    else
+        k = e;
+    return k;
+}
+
+/* Is there text in the line after k, past quotation marks and blanks? */
+static bool text_after_marks(pd_cutter *p, size_t k)
+{
+    k = marks_end(p, k);
+    return k < p->len && p->data[k] != '\n';
+}
+
+/* A unit starts at q and goes on to `end` at least: the start of the first
+ * of its pieces (add_unit_split) that starts at or after want, when one
+ * from q ends before `end`; else 0. *inside and *lead as for a sentence. */
+static size_t piece_cut(pd_cutter *p, size_t q, size_t end, size_t want, bool *inside,
+                        unsigned *lead)
+{
+    const char *d = p->data;
+    size_t max = p->max_unit_bytes;
+    while (q + max < end) {
+        size_t next = (size_t)pd_segment_piece_end(d, 0, q, UINT64_MAX, max);
+        while (pd_segment_space((unsigned char)d[next]))
+            next++;
+        if (next >= want) {
+            *inside = d[next - 1] != '\n';
+            *lead = *inside ? pd_segment_lead(d, p->floor, next, p->len) : 0;
+            return next;
+        }
+        q = next;
+    }
+    return 0;
+}
+
+/* `at` lies in a run of quotation marks and blanks that reaches past look:
+ * the run's end, and its start (back to p->pos at most) in *s; else 0. A
+ * run that a chunk was cut in is remembered (cut_marks). */
+static size_t marks_run_at(pd_cutter *p, size_t at, size_t look, size_t *s)
+{
+    size_t n, e;
+    if (p->run_marks && at >= p->run_from && at < p->run_end) {
+        *s = p->run_from > p->pos ? p->run_from : p->pos;
+        return p->run_end > look ? p->run_end : 0;
+    }
+    const char *w = cut_window(p, at, look, RUN_PROBE, &n);
+    if (!w)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!run_byte(w[i], true))
+            return 0;
+    if ((e = run_end_read(p, at + n, true)) == SIZE_MAX || e <= look)
+        return 0;
+    *s = marks_start(p, at);
     return e;
 }
 
@@ -218,20 +321,20 @@ static bool runs_on_across(const pd_cutter *p, size_t s, size_t e)
     return p->unit != PD_UNIT_SENTENCE || !ends_across(p, s, k);
 }
 
-/* Has the run of blanks at s text before it in its line? The quotation
+/* Has the run of blanks [s, e) text before it in its line? The quotation
  * marks that start a line are no text of a sentence, nor of a line of
- * hard-wrapped text (as the segmenter reads them); they are looked back
- * over to p->pos, where the chunk's lead tells whether its range begins
- * inside a line's text. */
-static bool text_before(const pd_cutter *p, size_t s)
+ * hard-wrapped text, up to QUOTE_MAX of them (segment.c), and none of a line
+ * of marks alone; they are looked back over to p->pos, where the chunk's
+ * lead tells whether its range begins inside a line's text (else its range
+ * begins a line, or marks and blanks in a line that has no text before). */
+static bool text_before(pd_cutter *p, size_t s, size_t e)
 {
-    const char *d = p->data;
     if (p->unit == PD_UNIT_PARAGRAPH)
-        return s > p->pos && d[s - 1] != '\n';
-    size_t k = s;
-    while (k > p->pos && (d[k - 1] == '>' || pd_segment_blank((unsigned char)d[k - 1])))
-        k--;
-    return k > p->pos ? d[k - 1] != '\n' : p->lead != 0;
+        return s > p->pos && p->data[s - 1] != '\n';
+    size_t k = marks_start(p, s);
+    if (text_before_marks(p, k))
+        return true;
+    return pd_segment_text_start(p->data, k, s) < s && text_after_marks(p, e);
 }
 
 /* Whether the unit before the run of blanks [s, e) goes on after it: its
@@ -244,7 +347,7 @@ static bool text_before(const pd_cutter *p, size_t s)
 static int gap_goes_on(pd_cutter *p, size_t s, size_t e)
 {
     const char *d = p->data;
-    bool line_text = text_before(p, s), on;
+    bool line_text = text_before(p, s, e), on;
     if (p->unit == PD_UNIT_PARAGRAPH) {
         /* begun: text before, in the run's line or in the line above */
         size_t j = s > p->pos ? pd_segment_blank_start(d, s - 1, p->pos) : p->pos;
@@ -275,23 +378,37 @@ static size_t cut_gap(pd_cutter *p, size_t s, size_t e, size_t want, bool on, bo
     size_t cut = s > want ? s : want;
     *inside = cut > s || (s > p->floor && d[s - 1] != '\n');
     *unit_on = on;
-    bool mid = text_before(p, s) && e < p->len && d[e] != '\n'; /* text on both sides */
+    bool mid = text_before(p, s, e) && e < p->len && d[e] != '\n'; /* text on both sides */
     p->run_lead = lead && mid ? pd_segment_lead_far() : 0;
     if (lead)
         *lead = *inside ? p->run_lead : 0;
     p->run_from = s;
     p->run_end = e;
+    p->run_marks = false;
     p->in_run = true;
+    return cut;
+}
+
+/* A line of quotation marks and blanks alone, [s, e), reaches far past
+ * want (marks_run_at): the chunk ends inside it, as in a run of blanks
+ * that starts a line, and the chunks that start in it end in it again. */
+static size_t cut_marks_line(pd_cutter *p, size_t s, size_t e, size_t want, bool *inside,
+                             bool *unit_on, unsigned *lead)
+{
+    size_t cut = cut_gap(p, s, e, want, false, inside, unit_on, lead);
+    p->run_marks = true;
     return cut;
 }
 
 /* Does the line that the newline nl ends run on into the next? For the
  * line that ends the run the last chunk was cut in, from the text before
- * the run (in_run): the run is not read back. */
+ * the run (in_run): the run is not read back. A line of marks alone is a
+ * blank line, which runs on into nothing. */
 static bool runs_on_from(const pd_cutter *p, bool in_run, size_t nl)
 {
     if (in_run && nl == p->run_end)
-        return pd_segment_runs_on_at(p->data, p->floor, p->len, p->run_from, nl, p->wrap);
+        return !p->run_marks &&
+               pd_segment_runs_on_at(p->data, p->floor, p->len, p->run_from, nl, p->wrap);
     return pd_segment_runs_on(p->data, p->floor, p->len, nl, p->wrap);
 }
 
@@ -434,6 +551,37 @@ static size_t cut_paragraph(pd_cutter *p, bool in_run, bool *inside, bool *unit_
     }
 }
 
+/* For sentences and the lines of hard-wrapped text: the run of quotation
+ * marks and blanks [s, e) reaches past want (marks_run_at). When it starts
+ * a line, the line is a blank line of a quotation if the run ends it
+ * (cut_marks_line); else the line's unit starts past the marks that the
+ * segmenter leaves out. When the chunk starts in it inside a unit that goes
+ * on, the unit goes on from there. That unit is cut at its pieces
+ * (piece_cut). 0 when there is text before the run (cut_in_unit cuts its
+ * unit), when no piece ends before e, or when the unit's start lies past
+ * the chunk's reach: the chunk then reads on. */
+static size_t cut_marks(pd_cutter *p, size_t s, size_t e, size_t want, bool *inside,
+                        bool *unit_on, unsigned *lead)
+{
+    size_t max = p->max_unit_bytes, q = s;
+    if (!text_before_marks(p, s)) {
+        if (e == p->len || p->data[e] == '\n')
+            return cut_marks_line(p, s, e, want, inside, unit_on, lead);
+        size_t reach = want + PD_CHUNK_BYTES < e ? want + PD_CHUNK_BYTES : e;
+        if ((q = pd_segment_text_start(p->data, s, reach)) == reach)
+            return 0;
+    } else if (!p->in_line || s != p->pos) {
+        return 0;
+    }
+    if (max == 0 || max > PD_LONG_PIECE_MAX || (q = piece_cut(p, q, e, want, inside, lead)) == 0)
+        return 0;
+    *unit_on = true;
+    p->run_from = s;
+    p->run_end = e;
+    p->run_marks = true;
+    return q;
+}
+
 /* No stretch ends and no sentence starts in [want, look), which reaches a
  * piece past want: the unit that holds want is long (a line of gigabytes,
  * a stretch of wrapped lines with no break, a sentence with no end). The
@@ -458,20 +606,7 @@ static size_t cut_in_unit(pd_cutter *p, size_t want, size_t look, bool *inside, 
             return 0; /* a unit starts that the window's look missed */
         last = u;
     }
-    /* Pieces are cut as in the whole unit while one from q ends before
-     * the text the window holds of it. */
-    for (size_t q = last.byte_start; q + max < last.byte_end;) {
-        size_t next = (size_t)pd_segment_piece_end(d, 0, q, UINT64_MAX, max);
-        while (pd_segment_space((unsigned char)d[next]))
-            next++;
-        if (next >= want) {
-            *inside = d[next - 1] != '\n';
-            *lead = *inside ? pd_segment_lead(d, p->floor, next, p->len) : 0;
-            return next;
-        }
-        q = next;
-    }
-    return 0;
+    return piece_cut(p, last.byte_start, last.byte_end, want, inside, lead);
 }
 
 /* Where the chunk ends when units are sentences, or lines of a document
@@ -500,6 +635,9 @@ static size_t cut_stretches(pd_cutter *p, size_t want, bool in_run, bool *inside
             (e = blank_run_at(p, from, from + PD_CHUNK_BYTES, &s)) != 0 &&
             (on = gap_goes_on(p, s, e)) >= 0)
             return cut_gap(p, s, e, want, on, inside, unit_on, lead);
+        if (run_byte(d[from], true) && (e = marks_run_at(p, from, from + PD_CHUNK_BYTES, &s)) &&
+            (k = cut_marks(p, s, e, want, inside, unit_on, lead)) != 0)
+            return k;
         for (const char *nl = d + from; (nl = memchr(nl, '\n', (size_t)(d + to - nl))) != NULL;)
             if (!runs_on_from(p, in_run, (size_t)(nl++ - d)))
                 return (size_t)(nl - d);
@@ -574,6 +712,14 @@ static size_t cut_chunk(pd_cutter *p, bool *inside, bool *unit_on, unsigned *lea
     if (e > look)
         return cut_in_blanks(p, q, e, want, p->in_line, inside, unit_on);
     q = e;
+    /* A line of quotation marks alone is blank (no unit, nor pieces): it
+     * ends the chunk, or is cut inside as a run of blanks would be. */
+    if (!p->in_line && q < p->len && d[q] == '>' &&
+        ((e = marks_end(p, q)) == p->len || d[e] == '\n')) {
+        if (e > look)
+            return cut_marks_line(p, q, e, want, inside, unit_on, NULL);
+        return e == p->len ? e : e + 1;
+    }
     for (;;) {
         /* Is there more of the line than a piece from q holds? If not, it
          * ends in this chunk (its end is found without reading far). */
@@ -612,6 +758,7 @@ void pd_cut_doc(pd_cutter *p, uint32_t doc, const char *data, size_t len, unsign
     p->lead = 0;
     p->in_line = p->in_run = false;
     p->run_from = p->run_end = 0;
+    p->run_marks = false;
 }
 
 void pd_cut_next(pd_cutter *p, size_t chunk_bytes, pd_cut *c)
@@ -620,6 +767,10 @@ void pd_cut_next(pd_cutter *p, size_t chunk_bytes, pd_cut *c)
     unsigned lead;
     p->chunk_bytes = chunk_bytes;
     size_t end = cut_chunk(p, &inside, &unit_on, &lead);
+    /* A chunk of lines (not hard-wrapped) that goes on with a line's unit
+     * begins inside its text: quotation marks alone there are no blank line. */
+    if (p->unit == PD_UNIT_LINE && !p->wrap && unit_on)
+        lead = pd_segment_lead_far();
     c->start = p->pos;
     c->end = end;
     c->lead = p->lead;

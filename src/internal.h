@@ -194,6 +194,11 @@ unsigned pd_segment_lead(const char *data, size_t floor, size_t at, size_t len);
 /* segment.c: the lead of a range that begins inside a line whose start
  * lies too far back to read: as wide as a line is counted. */
 unsigned pd_segment_lead_far(void);
+/* segment.c: where the text of a line of sentences (or of hard-wrapped
+ * lines) that starts at p[k] begins, in p[0, e): past its blanks and the
+ * quotation marks that the segmenter leaves out (QUOTE_MAX at most); e if
+ * it does not begin before e. */
+size_t pd_segment_text_start(const char *p, size_t k, size_t e);
 /* segment.c: where a piece of a long unit that starts at `start` ends
  * (d[x - origin] is byte x): at most `max` bytes on, after the last space in
  * its second half, else on a UTF-8 character boundary; `end` if sooner. */
@@ -531,6 +536,7 @@ typedef struct pd_cutter {
      * blank_end), and the buffer it was read into */
     size_t run_from, run_end;
     char *run_buf;
+    bool run_marks;    /* it is a line of quotation marks and blanks (cut_marks_line) */
     bool in_run;       /* the last chunk ended inside that run (cut_gap) */
     unsigned run_lead; /* the lead of a chunk of sentences that starts in it */
     char *window;      /* the bytes cut_window() read, allocated on first use */

@@ -553,6 +553,7 @@ static pd_status process_chunk(pd_scan *sc, const pd_source *src, scratch *s, ch
     pd_segment_range(&seg, s->d, c->start - s->origin, c->end - s->origin, 1, sc->o.unit);
     seg.wrap = c->wrap;
     seg.lead = c->lead;
+    seg.goes_on = c->open_unit; /* the cutter ends no unit in a blank line */
     /* A paragraph may span lines; a line or a sentence only in wrapped text. */
     c->spans = sc->o.unit == PD_UNIT_PARAGRAPH || c->wrap;
     s->waiting = false;

@@ -71,9 +71,11 @@ static bool next_line(pd_segmenter *s, size_t *b, size_t *e, uint32_t *no)
         stop--;
     /* quotation marks alone are a blank line of a quotation (not between
      * paragraphs, which only blank lines end, as the chunk cutter sees);
-     * not the rest of a line a range begins inside (lead), after its text */
+     * not the rest of a line a range begins inside (lead), after its text,
+     * nor the part of a line it ends inside (goes_on), before its text */
     size_t k = start;
-    while (s->kind != PD_UNIT_PARAGRAPH && !s->lead && k < stop &&
+    bool text = s->lead || (s->goes_on && !nl);
+    while (s->kind != PD_UNIT_PARAGRAPH && !text && k < stop &&
            (p[k] == '>' || pd_segment_blank((unsigned char)p[k])))
         k++;
     *b = k == stop ? stop : start;
@@ -795,6 +797,12 @@ unsigned pd_segment_lead_far(void)
     return CHARS_CAP | CHARS_CAP << LEAD_INDENT_SHIFT;
 }
 
+size_t pd_segment_text_start(const char *p, size_t k, size_t e)
+{
+    unsigned depth;
+    return quote_prefix(p, k, e, &depth);
+}
+
 uint64_t pd_segment_piece_end(const char *d, uint64_t origin, uint64_t start, uint64_t end,
                               size_t max)
 {
@@ -946,6 +954,7 @@ int pd_segment_next(pd_segmenter *s, pd_unit *u)
     do {
         if (!next_line(s, &b, &e, &no))
             return 0;
+        s->lead = 0; /* it tells of the first line only */
     } while (b == e);
     if (s->kind == PD_UNIT_LINE) {
         set_unit(s, u, b, e, no, no);

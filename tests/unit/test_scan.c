@@ -1456,7 +1456,7 @@ typedef struct gap_doc {
     uint32_t line;
     size_t n_units, hidden_n;
     struct gap_unit { size_t b, e; uint32_t line; bool pieces; } units[GAP_UNITS];
-    struct { size_t b, e; } hidden[GAP_MAX];
+    struct { size_t b, e; char fill; } hidden[GAP_MAX];
 } gap_doc;
 
 /* The text just put at g->d[b, g->n) is a unit on the current line (or,
@@ -1471,16 +1471,28 @@ static void gap_unit(gap_doc *g, size_t b, bool pieces)
 static void gap_put(gap_doc *g, const char *s)
 {
     for (; *s; s++) {
-        size_t b = g->n;
-        if (*s == 'R') { /* a run, its middle hidden */
+        size_t b = g->n, room = *s == 'R' || *s == 'Q' || *s == 'U' ? GAP_RUN
+                              : *s == 'P'              ? 1u << 20
+                              : *s == 'W' || *s == 'V' ? GAP_WORDS
+                              : *s == '['              ? strcspn(s, "]")
+                                                       : 1;
+        CHECK(g->n + room <= g->cap); /* the layout fits the document */
+        if (g->n + room > g->cap)
+            return;
+        if (*s == 'R' || *s == 'Q') { /* a run of blanks or quotation marks, its middle hidden */
             size_t page = 4096;
-            memset(g->d + g->n, ' ', GAP_RUN); /* as read() gives the middle */
+            char fill = *s == 'R' ? ' ' : '>'; /* as read() gives the middle */
+            memset(g->d + g->n, fill, GAP_RUN);
             g->n += GAP_RUN;
             CHECK(g->hidden_n < GAP_MAX);
             if (g->hidden_n < GAP_MAX) {
                 g->hidden[g->hidden_n].b = (b + GAP_HEAD + page - 1) / page * page;
+                g->hidden[g->hidden_n].fill = fill;
                 g->hidden[g->hidden_n++].e = (g->n - GAP_TAIL) / page * page;
             }
+        } else if (*s == 'U') { /* quotation marks a unit's text goes on after */
+            memset(g->d + g->n, '>', GAP_RUN);
+            g->n += GAP_RUN;
         } else if (*s == 'P') { /* a line of padding to the next MiB, no repeat */
             size_t to = (g->n / (1u << 20) + 1) << 20;
             memset(g->d + g->n, 'p', to - g->n - 1);
@@ -1517,17 +1529,17 @@ static pd_status gap_read(void *ctx, uint32_t doc, uint64_t off, size_t len, cha
         return PD_EIO;
     for (size_t i = 0; i < len;) {
         size_t at = off + i, n = len - i;
-        bool hidden = false;
+        char hidden = 0;
         for (size_t k = 0; k < g->hidden_n; k++) {
             if (at >= g->hidden[k].b && at < g->hidden[k].e) {
-                hidden = true;
+                hidden = g->hidden[k].fill;
                 n = n < g->hidden[k].e - at ? n : g->hidden[k].e - at;
             } else if (at < g->hidden[k].b && n > g->hidden[k].b - at) {
                 n = g->hidden[k].b - at;
             }
         }
         if (hidden)
-            memset(buf + i, ' ', n);
+            memset(buf + i, hidden, n);
         else
             memcpy(buf + i, g->d + at, n);
         i += n;
@@ -1776,6 +1788,27 @@ static void test_marks_between_runs(void)
     gap_doc_free(g);
 }
 
+/* Lines of quotation marks longer than a chunk, as sentences and as lines.
+ * A line of marks alone ('Q') is a blank line, with no unit: the chunks are
+ * cut inside it, and its middle is unreadable. Marks with text after them
+ * ('U') start the line's unit, up to seven of them left out of a sentence
+ * (past a run of blanks too), and the unit is cut at its pieces. */
+static void test_marks_lines(pd_unit_kind kind)
+{
+    static const char layout[] =
+        "[Before the quote.]\nQ\n[After it.]\n  Q  \n> > U[ a reply to it]\n>>>>>>>>R[goes on]\n"
+        "QR\n RQ \n> >R> >R[marks start it]\nQ";
+    gap_doc *g = gap_doc_new(2 * (sizeof layout + 11 * GAP_RUN) + 4);
+    CHECK(g != NULL);
+    if (!g)
+        return;
+    gap_put(g, layout);
+    gap_put(g, "\n");
+    gap_put(g, layout);
+    check_against_segmenter(g, kind);
+    gap_doc_free(g);
+}
+
 /* A line of sentences with no end, a step of the cutter's search (64 KB)
  * past the first chunk's aim, where a blank lies less than the cutter's
  * probe for a run of blanks (4 KB) from the document's end: the probe must
@@ -1852,6 +1885,8 @@ int main(void)
     test_blank_lines_wrapped(PD_UNIT_SENTENCE);
     test_marks_between_runs();
     test_probe_near_end();
+    test_marks_lines(PD_UNIT_SENTENCE);
+    test_marks_lines(PD_UNIT_LINE);
     /* sentences that end at a run (before a capital, a strong mark) and go
      * on across it (no mark, an abbreviation, lower case after); a line's
      * quotation marks are left out before its text, runs among them too,
