@@ -1770,22 +1770,31 @@ static void test_blank_lines_wrapped(pd_unit_kind kind)
     gap_doc_free(g);
 }
 
-/* Sentences with quotation marks between runs of blanks in a line: a run
- * after marks that follow text is inside the line's text, one after the
- * marks that start a line is not. */
-static void test_marks_between_runs(void)
+/* Lay `layout` out twice, a blank line between, and check it against the
+ * whole document's segmenter (check_against_segmenter). */
+static void check_layout_twice(const char *layout, pd_unit_kind kind)
 {
-    static const char layout[] =
-        "Mr.> >wordEnd.> >R> >Rword \tthe captionRmore of it\nR> >Rmarks start it\n";
-    gap_doc *g = gap_doc_new(2 * (sizeof layout + 5 * GAP_RUN) + 4);
+    size_t runs = 0;
+    for (const char *c = layout; *c; c++)
+        runs += *c == 'R' || *c == 'Q' || *c == 'U';
+    gap_doc *g = gap_doc_new(2 * (strlen(layout) + runs * GAP_RUN) + 4);
     CHECK(g != NULL);
     if (!g)
         return;
     gap_put(g, layout);
     gap_put(g, "\n");
     gap_put(g, layout);
-    check_against_segmenter(g, PD_UNIT_SENTENCE);
+    check_against_segmenter(g, kind);
     gap_doc_free(g);
+}
+
+/* Sentences with quotation marks between runs of blanks in a line: a run
+ * after marks that follow text is inside the line's text, one after the
+ * marks that start a line is not. */
+static void test_marks_between_runs(void)
+{
+    check_layout_twice("Mr.> >wordEnd.> >R> >Rword \tthe captionRmore of it\nR> >Rmarks start it\n",
+                       PD_UNIT_SENTENCE);
 }
 
 /* Lines of quotation marks longer than a chunk, as sentences and as lines.
@@ -1795,18 +1804,9 @@ static void test_marks_between_runs(void)
  * (past a run of blanks too), and the unit is cut at its pieces. */
 static void test_marks_lines(pd_unit_kind kind)
 {
-    static const char layout[] =
-        "[Before the quote.]\nQ\n[After it.]\n  Q  \n> > U[ a reply to it]\n>>>>>>>>R[goes on]\n"
-        "QR\n RQ \n> >R> >R[marks start it]\nQ";
-    gap_doc *g = gap_doc_new(2 * (sizeof layout + 11 * GAP_RUN) + 4);
-    CHECK(g != NULL);
-    if (!g)
-        return;
-    gap_put(g, layout);
-    gap_put(g, "\n");
-    gap_put(g, layout);
-    check_against_segmenter(g, kind);
-    gap_doc_free(g);
+    check_layout_twice("[Before the quote.]\nQ\n[After it.]\n  Q  \n> > U[ a reply to it]\n"
+                       ">>>>>>>>R[goes on]\nQR\n RQ \n> >R> >R[marks start it]\nQ",
+                       kind);
 }
 
 /* A line of sentences with no end, a step of the cutter's search (64 KB)
