@@ -223,18 +223,26 @@ static bool text_before_marks(const pd_cutter *p, size_t k)
 }
 
 /* Where the quotation marks and blanks at k end: their first RUN_PROBE
- * bytes are read in the pages, the rest with run_end_read(). */
+ * bytes are read in the pages, the rest with run_end_read(). A run that
+ * long is remembered (marks_from, marks_to), as later steps and chunks ask
+ * again. */
 static size_t marks_end(pd_cutter *p, size_t k)
 {
-    size_t near = p->len - k < RUN_PROBE ? p->len : k + RUN_PROBE, e;
+    if (k >= p->marks_from && k < p->marks_to)
+        return p->marks_to;
+    size_t from = k, near = p->len - k < RUN_PROBE ? p->len : k + RUN_PROBE, e;
     while (k < near && run_byte(p->data[k], true))
         k++;
-    if (k < near || k == p->len || (e = run_end_read(p, k, true)) == SIZE_MAX)
+    if (k < near || k == p->len)
+        return k;
+    if ((e = run_end_read(p, k, true)) == SIZE_MAX) {
         while (k < p->len && run_byte(p->data[k], true)) /* where they lie */
             k++;
-    else
-        k = e;
-    return k;
+        return k;
+    }
+    p->marks_from = from;
+    p->marks_to = e;
+    return e;
 }
 
 /* Is there text in the line after k, past quotation marks and blanks? */
@@ -267,25 +275,31 @@ static size_t piece_cut(pd_cutter *p, size_t q, size_t end, size_t want, bool *i
 }
 
 /* `at` lies in a run of quotation marks and blanks that reaches past look:
- * the run's end, and its start (back to p->pos at most) in *s; else 0. A
- * run that a chunk was cut in is remembered (cut_marks). */
+ * the run's end, and its start (back to p->pos at most) in *s; else 0. Its
+ * first RUN_PROBE bytes are read in the window, the rest with marks_end(),
+ * which remembers it (from where it began to read: the run's start is
+ * found once). */
 static size_t marks_run_at(pd_cutter *p, size_t at, size_t look, size_t *s)
 {
     size_t n, e;
-    if (p->run_marks && at >= p->run_from && at < p->run_end) {
-        *s = p->run_from > p->pos ? p->run_from : p->pos;
-        return p->run_end > look ? p->run_end : 0;
-    }
-    const char *w = cut_window(p, at, look, RUN_PROBE, &n);
-    if (!w)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!run_byte(w[i], true))
+    if (at < p->marks_from || at >= p->marks_to) {
+        const char *w = cut_window(p, at, look, RUN_PROBE, &n);
+        if (!w)
             return 0;
-    if ((e = run_end_read(p, at + n, true)) == SIZE_MAX || e <= look)
-        return 0;
-    *s = marks_start(p, at);
-    return e;
+        for (size_t i = 0; i < n; i++)
+            if (!run_byte(w[i], true))
+                return 0;
+        if ((e = marks_end(p, at + n)) <= look)
+            return 0;
+        if (e != p->marks_to) { /* not remembered: it ends the document */
+            *s = marks_start(p, at);
+            return e;
+        }
+    }
+    if (p->marks_from > p->pos)
+        p->marks_from = marks_start(p, p->marks_from);
+    *s = p->marks_from > p->pos ? p->marks_from : p->pos;
+    return p->marks_to > look ? p->marks_to : 0;
 }
 
 /* After the newline at nl, is there text on the next line? */
@@ -576,9 +590,6 @@ static size_t cut_marks(pd_cutter *p, size_t s, size_t e, size_t want, bool *ins
     if (max == 0 || max > PD_LONG_PIECE_MAX || (q = piece_cut(p, q, e, want, inside, lead)) == 0)
         return 0;
     *unit_on = true;
-    p->run_from = s;
-    p->run_end = e;
-    p->run_marks = true;
     return q;
 }
 
@@ -757,7 +768,7 @@ void pd_cut_doc(pd_cutter *p, uint32_t doc, const char *data, size_t len, unsign
     p->wrap = wrap;
     p->lead = 0;
     p->in_line = p->in_run = false;
-    p->run_from = p->run_end = 0;
+    p->run_from = p->run_end = p->marks_from = p->marks_to = 0;
     p->run_marks = false;
 }
 
@@ -777,7 +788,7 @@ void pd_cut_next(pd_cutter *p, size_t chunk_bytes, pd_cut *c)
     c->open_start = p->in_line;
     c->open_end = inside;
     c->open_unit = unit_on;
-    c->blanks = p->run_from <= p->pos && end <= p->run_end;
+    c->blanks = !p->run_marks && p->run_from <= p->pos && end <= p->run_end;
     p->lead = lead;
     p->in_line = unit_on;
     p->pos = end;

@@ -537,6 +537,8 @@ typedef struct pd_cutter {
     size_t run_from, run_end;
     char *run_buf;
     bool run_marks;    /* it is a line of quotation marks and blanks (cut_marks_line) */
+    /* the last long run of quotation marks and blanks found (marks_end) */
+    size_t marks_from, marks_to;
     bool in_run;       /* the last chunk ended inside that run (cut_gap) */
     unsigned run_lead; /* the lead of a chunk of sentences that starts in it */
     char *window;      /* the bytes cut_window() read, allocated on first use */

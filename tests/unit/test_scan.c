@@ -1519,6 +1519,7 @@ static void gap_put(gap_doc *g, const char *s)
 }
 
 static gap_doc *gap_reading; /* the document gap_read() reads */
+static uint64_t gap_bytes_read; /* and how many bytes it has read */
 
 static pd_status gap_read(void *ctx, uint32_t doc, uint64_t off, size_t len, char *buf)
 {
@@ -1527,6 +1528,7 @@ static pd_status gap_read(void *ctx, uint32_t doc, uint64_t off, size_t len, cha
     CHECK(off + len <= g->n); /* nothing reads past a document's end */
     if (off + len > g->n)
         return PD_EIO;
+    gap_bytes_read += len;
     for (size_t i = 0; i < len;) {
         size_t at = off + i, n = len - i;
         char hidden = 0;
@@ -1731,7 +1733,8 @@ static size_t units_with_pieces(const char *d, size_t len, pd_unit_kind kind, si
 
 /* Scan g (its runs' middles hidden) and check every row against the units
  * of the whole document (units_with_pieces), and the units split; a unit
- * of quotation marks alone is numbered, but normalizes to nothing. */
+ * of quotation marks alone is numbered, but normalizes to nothing. The
+ * source's reads are counted too. */
 static void check_against_segmenter(gap_doc *g, pd_unit_kind kind)
 {
     pd_unit *want = malloc(8192 * sizeof *want);
@@ -1743,11 +1746,16 @@ static void check_against_segmenter(gap_doc *g, pd_unit_kind kind)
     CHECK(split > 0);
     gap_hide(g);
     for (unsigned threads = 1; threads <= 4; threads *= 2) {
+        gap_bytes_read = 0;
         pd_scan *sc = gap_scan(g, kind, threads);
         if (!sc) {
             CHECK(!"scan");
             break;
         }
+        /* The chunks' copies, and the cutter's windows and runs, each read
+         * once or about: twice the document (a run of marks read again at
+         * every step of the cutter's search was 4-5 times). */
+        CHECK(gap_bytes_read <= 3 * (uint64_t)g->n);
         CHECK(pd_scan_stats(sc)->units == units - marks && pd_scan_row_count(sc) == units - marks &&
               rows_not_units(sc, want, units) == 0);
         CHECK(pd_scan_stats(sc)->units_split == split);
