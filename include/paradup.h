@@ -32,9 +32,9 @@ extern "C" {
 #endif
 
 #define PD_VERSION_MAJOR 0
-#define PD_VERSION_MINOR 6
-#define PD_VERSION_PATCH 4
-#define PD_VERSION_STRING "0.6.4"
+#define PD_VERSION_MINOR 7
+#define PD_VERSION_PATCH 0
+#define PD_VERSION_STRING "0.7.0"
 
 /* ------------------------------------------------------------------------ */
 /* Errors                                                                    */
