@@ -508,7 +508,8 @@ enum {
 typedef struct pd_cut {
     size_t start, end;
     /* what the chunk's segmenter is told of the line before start
-     * (pd_segmenter.lead): for sentences and wrapped lines */
+     * (pd_segmenter.lead): for sentences and wrapped lines; for other
+     * lines, whether it begins inside a line's text */
     unsigned lead;
     /* A line longer than a chunk is cut at its pieces, or inside a long run
      * of blanks: the chunk begins inside a line whose unit it continues
@@ -532,11 +533,13 @@ typedef struct pd_cutter {
     unsigned wrap, lead; /* its width (pd_segment_wrap), and the next chunk's lead */
     bool in_line;        /* pos is inside a long line or paragraph whose unit has begun */
     size_t chunk_bytes;  /* the size the chunk being cut aims at */
-    /* A run of blanks found to end at run_end, from run_from on (see
-     * blank_end), and the buffer it was read into */
+    /* The last run of blanks found, [run_from, run_end) (see blank_end),
+     * or the run the last chunk was cut in, which may be a line of
+     * quotation marks and blanks (run_marks; cut_marks_line); and the
+     * buffer runs are read into */
     size_t run_from, run_end;
     char *run_buf;
-    bool run_marks;    /* it is a line of quotation marks and blanks (cut_marks_line) */
+    bool run_marks;
     /* the last long run of quotation marks and blanks found (marks_end) */
     size_t marks_from, marks_to;
     bool in_run;       /* the last chunk ended inside that run (cut_gap) */

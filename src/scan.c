@@ -567,7 +567,8 @@ static pd_status process_chunk(pd_scan *sc, const pd_source *src, scratch *s, ch
                     (sc->o.unit != PD_UNIT_LINE || c->wrap ||
                      !memchr(view(s, u.byte_end), '\n', c->end - u.byte_end));
         bool continued = c->open_start && u.index == 1 && (u.line_start == 1 || c->spans);
-        if ((sc->o.max_unit_bytes && open) || u.byte_end - u.byte_start > pd_unit_limit(sc->o.max_unit_bytes))
+        if ((sc->o.max_unit_bytes && open) ||
+            u.byte_end - u.byte_start > pd_unit_limit(sc->o.max_unit_bytes))
             PD_TRY(add_unit_split(sc, s, c, &u, open, continued, &extra));
         else
             PD_TRY(add_piece(sc, s, c, u.byte_start, u.byte_end, u.index + extra, u.line_start));
