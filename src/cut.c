@@ -181,6 +181,19 @@ static size_t para_break_after(pd_cutter *p, size_t want, size_t look)
  * RUN_PROBE bytes are read in the window, the rest with blank_end(). */
 enum { RUN_PROBE = 4 << 10 };
 
+/* Are the RUN_PROBE bytes at `at` (fewer up to look) blanks, or with marks
+ * quotation marks and blanks? *n: how many were read, in the window. */
+static bool probe_run(pd_cutter *p, size_t at, size_t look, bool marks, size_t *n)
+{
+    const char *w = cut_window(p, at, look, RUN_PROBE, n);
+    if (!w)
+        return false;
+    for (size_t i = 0; i < *n; i++)
+        if (!run_byte(w[i], marks))
+            return false;
+    return true;
+}
+
 static size_t blank_run_at(pd_cutter *p, size_t at, size_t look, size_t *s)
 {
     size_t e, from = at, n;
@@ -188,12 +201,8 @@ static size_t blank_run_at(pd_cutter *p, size_t at, size_t look, size_t *s)
         e = p->run_end;
         from = p->run_from > p->pos ? p->run_from : p->pos;
     } else {
-        const char *w = cut_window(p, at, look, RUN_PROBE, &n);
-        if (!w)
+        if (!probe_run(p, at, look, false, &n))
             return 0;
-        for (size_t i = 0; i < n; i++)
-            if (!pd_segment_blank((unsigned char)w[i]))
-                return 0;
         e = blank_end(p, at + n, at + n);
     }
     if (e <= look)
@@ -283,13 +292,7 @@ static size_t marks_run_at(pd_cutter *p, size_t at, size_t look, size_t *s)
 {
     size_t n, e;
     if (at < p->marks_from || at >= p->marks_to) {
-        const char *w = cut_window(p, at, look, RUN_PROBE, &n);
-        if (!w)
-            return 0;
-        for (size_t i = 0; i < n; i++)
-            if (!run_byte(w[i], true))
-                return 0;
-        if ((e = marks_end(p, at + n)) <= look)
+        if (!probe_run(p, at, look, true, &n) || (e = marks_end(p, at + n)) <= look)
             return 0;
         if (e != p->marks_to) { /* not remembered: it ends the document */
             *s = marks_start(p, at);
