@@ -476,21 +476,6 @@ pd_status pd_read_csv(pd_files *fs, uint32_t file, pd_instream *in, char delim, 
 
 #endif
 
-/* ---- the scanner's state, shared by scan.c, verify.c, cluster.c, csvout.c */
-
-/* The longest unit, in bytes: its length is kept in 32 bits (pd_urec). A
- * longer one is split into pieces, as by max_unit_bytes. */
-#ifndef PD_MAX_UNIT_LEN
-#define PD_MAX_UNIT_LEN (UINT32_MAX - 1)
-#endif
-
-/* The longest unit: max_unit_bytes, or PD_MAX_UNIT_LEN when that is 0 (no
- * limit) or more. */
-static inline size_t pd_unit_limit(size_t max_unit_bytes)
-{
-    return max_unit_bytes && max_unit_bytes < PD_MAX_UNIT_LEN ? max_unit_bytes : PD_MAX_UNIT_LEN;
-}
-
 /* ---- cut.c: where the first pass cuts a document into chunks ----------- */
 
 enum {
@@ -553,6 +538,21 @@ void pd_cut_doc(pd_cutter *p, uint32_t doc, const char *data, size_t len, unsign
 /* Cut the next chunk, which aims at chunk_bytes (its end is len at the last). */
 void pd_cut_next(pd_cutter *p, size_t chunk_bytes, pd_cut *c);
 void pd_cut_release(pd_cutter *p);
+
+/* ---- the scanner's state, shared by scan.c, verify.c, cluster.c, csvout.c */
+
+/* The longest unit, in bytes: its length is kept in 32 bits (pd_urec). A
+ * longer one is split into pieces, as by max_unit_bytes. */
+#ifndef PD_MAX_UNIT_LEN
+#define PD_MAX_UNIT_LEN (UINT32_MAX - 1)
+#endif
+
+/* The longest unit: max_unit_bytes, or PD_MAX_UNIT_LEN when that is 0 (no
+ * limit) or more. */
+static inline size_t pd_unit_limit(size_t max_unit_bytes)
+{
+    return max_unit_bytes && max_unit_bytes < PD_MAX_UNIT_LEN ? max_unit_bytes : PD_MAX_UNIT_LEN;
+}
 
 /* One unit, 24 bytes: where it is, never its text. The last line of a
  * paragraph, or of a sentence of wrapped lines, is kept apart
