@@ -228,7 +228,15 @@ static size_t marks_start(const pd_cutter *p, size_t s)
  * text. */
 static bool text_before_marks(const pd_cutter *p, size_t k)
 {
-    return k > p->pos ? p->data[k - 1] != '\n' : p->lead != 0;
+    return k > p->pos ? p->data[k - 1] != '\n' : pd_segment_lead_text(p->lead);
+}
+
+/* Where the text of the line whose marks and blanks start at k (where
+ * marks_start() stopped) begins, in [k, e): at p->pos, past the marks the
+ * chunk's lead counts too. */
+static size_t text_start(const pd_cutter *p, size_t k, size_t e)
+{
+    return pd_segment_text_start(p->data, k, e, k == p->pos ? p->lead : 0);
 }
 
 /* Where the quotation marks and blanks at k end: their first RUN_PROBE
@@ -351,7 +359,7 @@ static bool text_before(pd_cutter *p, size_t s, size_t e)
     size_t k = marks_start(p, s);
     if (text_before_marks(p, k))
         return true;
-    return pd_segment_text_start(p->data, k, s) < s && text_after_marks(p, e);
+    return text_start(p, k, s) < s && text_after_marks(p, e);
 }
 
 /* Whether the unit before the run of blanks [s, e) goes on after it: its
@@ -383,20 +391,22 @@ static int gap_goes_on(pd_cutter *p, size_t s, size_t e)
 /* End the chunk inside the run of blanks [s, e): at want, or at s when it
  * starts past want. on: the unit before the run goes on after it. For
  * sentences and wrapped lines (lead given), *lead tells the next chunk
- * whether its range begins inside a line's text, with text before and
- * after the run (the line's quotation marks are behind, and the line is
- * wider than a line is counted: a chunk starts a chunk's length into the
- * run), or not (0: the run starts a line, or ends one, and the chunk's
- * first text starts its line). */
+ * where in its line its range begins, when the line goes on after the run
+ * (a chunk starts a chunk's length into the run, so the line is wider than
+ * a line is counted): inside the line's text, with text before the run
+ * (the line's quotation marks are behind); else among the marks and blanks
+ * that start the line, some of them perhaps before the run. 0 when the run
+ * ends its line. */
 static size_t cut_gap(pd_cutter *p, size_t s, size_t e, size_t want, bool on, bool *inside,
                       bool *unit_on, unsigned *lead)
 {
     const char *d = p->data;
-    size_t cut = s > want ? s : want;
+    size_t cut = s > want ? s : want, k = marks_start(p, s);
     *inside = cut > s || (s > p->floor && d[s - 1] != '\n');
     *unit_on = on;
-    bool mid = text_before(p, s, e) && e < p->len && d[e] != '\n'; /* text on both sides */
-    p->run_lead = lead && mid ? pd_segment_lead_far() : 0;
+    p->run_lead = !lead || e == p->len || d[e] == '\n' ? 0
+                  : text_before(p, s, e)                ? pd_segment_lead_far()
+                      : pd_segment_lead_marks(d, k, s, k == p->pos ? p->lead : 0);
     if (lead)
         *lead = *inside ? p->run_lead : 0;
     p->run_from = s;
@@ -585,7 +595,7 @@ static size_t cut_marks(pd_cutter *p, size_t s, size_t e, size_t want, bool *ins
         if (e == p->len || p->data[e] == '\n')
             return cut_marks_line(p, s, e, want, inside, unit_on, lead);
         size_t reach = want + PD_CHUNK_BYTES < e ? want + PD_CHUNK_BYTES : e;
-        if ((q = pd_segment_text_start(p->data, s, reach)) == reach)
+        if ((q = text_start(p, s, reach)) == reach)
             return 0;
     } else if (!p->in_line || s != p->pos) {
         return 0;

@@ -194,11 +194,21 @@ unsigned pd_segment_lead(const char *data, size_t floor, size_t at, size_t len);
 /* segment.c: the lead of a range that begins inside a line whose start
  * lies too far back to read: as wide as a line is counted. */
 unsigned pd_segment_lead_far(void);
+/* segment.c: the lead of a range that begins in a run of blanks longer
+ * than a chunk among the quotation marks and blanks that start a line, the
+ * run at s and the line's marks from k: those in [k, s), with the ones a
+ * range that begins at k with `lead` counts, are counted on by the range's
+ * segmenter, and the line is as wide as a line is counted. */
+unsigned pd_segment_lead_marks(const char *p, size_t k, size_t s, unsigned lead);
+/* segment.c: does a range with this lead begin inside a line's text (not
+ * at its start, nor among the marks that start it)? */
+bool pd_segment_lead_text(unsigned lead);
 /* segment.c: where the text of a line of sentences (or of hard-wrapped
- * lines) that starts at p[k] begins, in p[0, e): past its blanks and the
- * quotation marks that the segmenter leaves out (QUOTE_MAX at most); e if
- * it does not begin before e. */
-size_t pd_segment_text_start(const char *p, size_t k, size_t e);
+ * lines) begins, from p[k], in p[0, e): past its blanks and the quotation
+ * marks that the segmenter leaves out (QUOTE_MAX at most, with those a
+ * range that begins at k with `lead` counts before k); e if it does not
+ * begin before e. */
+size_t pd_segment_text_start(const char *p, size_t k, size_t e, unsigned lead);
 /* segment.c: where a piece of a long unit that starts at `start` ends
  * (d[x - origin] is byte x): at most `max` bytes on, after the last space in
  * its second half, else on a UTF-8 character boundary; `end` if sooner. */

@@ -74,7 +74,7 @@ static bool next_line(pd_segmenter *s, size_t *b, size_t *e, uint32_t *no)
      * not the rest of a line a range begins inside (lead), after its text,
      * nor the part of a line it ends inside (goes_on), before its text */
     size_t k = start;
-    bool text = s->lead || (s->goes_on && !nl);
+    bool text = pd_segment_lead_text(s->lead) || (s->goes_on && !nl);
     while (s->kind != PD_UNIT_PARAGRAPH && !text && k < stop &&
            (p[k] == '>' || pd_segment_blank((unsigned char)p[k])))
         k++;
@@ -426,6 +426,9 @@ enum {
     HEAD_INDENT = 0xFF,
     QUOTE_SHIFT = 8,
     QUOTE_MAX = 7,
+    /* in a lead only: the range begins among the quotation marks and
+     * blanks that start its line (pd_segment_lead_marks) */
+    HEAD_MARKS = 1 << 13,
     FIELD_LINE = 1 << 14,
     TAG_LATER = 1 << 15 /* the text may follow a tag: tagged_head() tells */
 };
@@ -461,11 +464,10 @@ static bool field_name(const char *p, size_t k, size_t len)
 }
 
 /* Past the blanks and quotation marks ('>', as mail and Markdown quote)
- * that start a line at p[k] (of p[0, e)): where its text starts, and in
- * *depth how many marks (QUOTE_MAX at most). */
-static size_t quote_prefix(const char *p, size_t k, size_t e, unsigned *depth)
+ * at p[k] (of p[0, e)), *depth of them counted before k: where the line's
+ * text starts, and in *depth how many marks (QUOTE_MAX at most). */
+static size_t quote_skip(const char *p, size_t k, size_t e, unsigned *depth)
 {
-    *depth = 0;
     for (;;) {
         while (k < e && pd_segment_blank((unsigned char)p[k]))
             k++;
@@ -474,6 +476,13 @@ static size_t quote_prefix(const char *p, size_t k, size_t e, unsigned *depth)
         ++*depth;
         k++;
     }
+}
+
+/* The same from a line's start. */
+static size_t quote_prefix(const char *p, size_t k, size_t e, unsigned *depth)
+{
+    *depth = 0;
+    return quote_skip(p, k, e, depth);
 }
 
 /* How far into the next line its text is looked for. may_continue() takes
@@ -797,10 +806,34 @@ unsigned pd_segment_lead_far(void)
     return CHARS_CAP | CHARS_CAP << LEAD_INDENT_SHIFT;
 }
 
-size_t pd_segment_text_start(const char *p, size_t k, size_t e)
+/* Is the lead one of pd_segment_lead_marks()? *depth: the marks it counts
+ * (0 for any other lead). */
+static bool lead_in_marks(unsigned lead, unsigned *depth)
+{
+    unsigned head = lead >> LEAD_INDENT_SHIFT;
+    *depth = head & HEAD_MARKS ? head >> QUOTE_SHIFT & QUOTE_MAX : 0;
+    return head & HEAD_MARKS;
+}
+
+bool pd_segment_lead_text(unsigned lead)
 {
     unsigned depth;
-    return quote_prefix(p, k, e, &depth);
+    return lead && !lead_in_marks(lead, &depth);
+}
+
+unsigned pd_segment_lead_marks(const char *p, size_t k, size_t s, unsigned lead)
+{
+    unsigned depth;
+    lead_in_marks(lead, &depth);
+    quote_skip(p, k, s, &depth);
+    return CHARS_CAP | (CHARS_CAP | depth << QUOTE_SHIFT | HEAD_MARKS) << LEAD_INDENT_SHIFT;
+}
+
+size_t pd_segment_text_start(const char *p, size_t k, size_t e, unsigned lead)
+{
+    unsigned depth;
+    lead_in_marks(lead, &depth);
+    return quote_skip(p, k, e, &depth);
 }
 
 uint64_t pd_segment_piece_end(const char *d, uint64_t origin, uint64_t start, uint64_t end,
@@ -900,15 +933,20 @@ static bool next_stretch(pd_segmenter *s)
             return false;
     } while (b == e);
     /* the range may begin inside its first line: the lead is the rest */
-    unsigned width = 0, head = 0;
+    unsigned width = 0, head = 0, depth;
+    bool in_marks = lead_in_marks(s->lead, &depth);
     if (s->wrap) {
         width = (s->lead & LEAD_WIDTH) + count_chars(s->data, raw, e);
         head = s->lead ? s->lead >> LEAD_INDENT_SHIFT : line_head(s->data, raw, e);
     }
-    /* marks that start a line are no text (a range that begins inside a
-     * line, lead set, begins at text) */
-    unsigned depth;
-    s->line_begin = s->lead ? b : quote_prefix(s->data, b, e, &depth);
+    /* marks that start a line are no text: a range that begins inside a
+     * line's text begins at text, and one that begins among the marks that
+     * start its line counts them on (its line is as wide as a line is
+     * counted, and its head is the text's: line_head()) */
+    s->line_begin = s->lead && !in_marks ? b : quote_skip(s->data, b, e, &depth);
+    if (in_marks)
+        head = CHARS_CAP | depth << QUOTE_SHIFT |
+               (field_name(s->data, s->line_begin, e) ? FIELD_LINE : 0);
     s->lead = 0;
     s->line_no = no;
     while (s->wrap && s->data[s->pos - 1] == '\n' &&

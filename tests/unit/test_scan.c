@@ -1468,14 +1468,20 @@ static void gap_unit(gap_doc *g, size_t b, bool pieces)
         g->units[g->n_units++] = (struct gap_unit){b, g->n, g->line, pieces};
 }
 
+/* The most bytes the layout's character at s puts (gap_put). */
+static size_t gap_room(const char *s)
+{
+    return *s == 'R' || *s == 'Q' || *s == 'U' ? GAP_RUN
+           : *s == 'P'                         ? 1u << 20
+           : *s == 'W' || *s == 'V'            ? GAP_WORDS
+           : *s == '['                         ? strcspn(s, "]")
+                                               : 1;
+}
+
 static void gap_put(gap_doc *g, const char *s)
 {
     for (; *s; s++) {
-        size_t b = g->n, room = *s == 'R' || *s == 'Q' || *s == 'U' ? GAP_RUN
-                              : *s == 'P'              ? 1u << 20
-                              : *s == 'W' || *s == 'V' ? GAP_WORDS
-                              : *s == '['              ? strcspn(s, "]")
-                                                       : 1;
+        size_t b = g->n, room = gap_room(s);
         CHECK(g->n + room <= g->cap); /* the layout fits the document */
         if (g->n + room > g->cap)
             return;
@@ -1789,10 +1795,10 @@ static void test_blank_lines_wrapped(pd_unit_kind kind)
  * whole document's segmenter (check_against_segmenter). */
 static void check_layout_twice(const char *layout, pd_unit_kind kind)
 {
-    size_t runs = 0;
+    size_t room = 0;
     for (const char *c = layout; *c; c++)
-        runs += *c == 'R' || *c == 'Q' || *c == 'U';
-    gap_doc *g = gap_doc_new(2 * (strlen(layout) + runs * GAP_RUN) + 4);
+        room += gap_room(c);
+    gap_doc *g = gap_doc_new(2 * room + 4);
     CHECK(g != NULL);
     if (!g)
         return;
@@ -1805,10 +1811,15 @@ static void check_layout_twice(const char *layout, pd_unit_kind kind)
 
 /* Sentences with quotation marks between runs of blanks in a line: a run
  * after marks that follow text is inside the line's text, one after the
- * marks that start a line is not. */
+ * marks that start a line is not. The marks a sentence leaves out (seven)
+ * are counted on both sides of a run: the eighth and the ninth are its
+ * text. Marks alone after a run end a blank line. */
 static void test_marks_between_runs(void)
 {
     check_layout_twice("Mr.> >wordEnd.> >R> >Rword \tthe captionRmore of it\nR> >Rmarks start it\n",
+                       PD_UNIT_SENTENCE);
+    check_layout_twice("> > >R> > > > > >[x y z. The end.]\n>>>>>>R>>>[a reply]\n >R> \t>\n"
+                       "R>>[more]\n> >R> > >R> > > >[end]\nW\n",
                        PD_UNIT_SENTENCE);
 }
 
