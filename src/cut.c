@@ -703,8 +703,61 @@ static size_t cut_stretches(pd_cutter *p, size_t want, bool in_run, bool *inside
     return p->len;
 }
 
+/* For unwrapped lines: does the run of blanks [s, e) lie outside its
+ * line's unit? It does when no text is before it in the line (the unit,
+ * if any, starts after it), when it ends the line (the unit ends before
+ * it), or when the line is quotation marks alone (no unit). Marks are text
+ * in a line that is not marks alone. At p->pos, in_line tells whether the
+ * line's unit has begun. */
+static bool run_outside_line(pd_cutter *p, size_t s, size_t e)
+{
+    const char *d = p->data;
+    size_t k = marks_start(p, s);
+    if (k > p->pos ? d[k - 1] != '\n' : p->in_line)
+        return e == p->len || d[e] == '\n';
+    return k == s || !text_after_marks(p, e);
+}
+
+/* Where the chunk ends when units are held whole (max_unit_bytes 0 or
+ * above PD_LONG_PIECE_MAX), lines that do not look wrapped or paragraphs:
+ * after the first newline (lines) or blank line (paragraphs) from want on,
+ * looked for a step at a time. A run of blanks met at a step that reaches
+ * more than a chunk past it, and holds no unit's text on both sides (lines:
+ * run_outside_line; paragraphs: gap_goes_on), is cut inside (cut_gap), as
+ * is a line of quotation marks alone (lines): they are not read whole. A
+ * unit is, and the run inside one. */
+static size_t cut_whole_units(pd_cutter *p, size_t want, bool in_run, bool *inside,
+                              bool *unit_on)
+{
+    enum { STEP = 64 << 10 };
+    const char *d = p->data;
+    bool lines = p->unit == PD_UNIT_LINE;
+    size_t s, e, k;
+    if (in_run && p->run_end > want + PD_CHUNK_BYTES)
+        return cut_gap_again(p, want, inside, unit_on, NULL);
+    for (size_t from = want; from < p->len; from += STEP) {
+        size_t to = p->len - from < STEP ? p->len : from + STEP;
+        if (pd_segment_blank((unsigned char)d[from]) &&
+            (e = blank_run_at(p, from, from + PD_CHUNK_BYTES, &s)) != 0) {
+            if (lines ? run_outside_line(p, s, e) : gap_goes_on(p, s, e) == 0)
+                return cut_gap(p, s, e, want, false, inside, unit_on, NULL);
+        } else if (lines && run_byte(d[from], true) &&
+                   (e = marks_run_at(p, from, from + PD_CHUNK_BYTES, &s)) != 0 &&
+                   !text_before_marks(p, s) && (e == p->len || d[e] == '\n')) {
+            return cut_marks_line(p, s, e, want, inside, unit_on, NULL);
+        }
+        const char *nl;
+        if (lines && (nl = memchr(d + from, '\n', to - from)) != NULL)
+            return (size_t)(nl - d) + 1;
+        if (!lines && (k = para_end(p, from, to, want, inside, unit_on)) != 0)
+            return k;
+    }
+    return p->len;
+}
+
 /* Where the chunk that starts at p->pos ends: just after a newline near
- * pos + chunk_bytes (pd_segment_cut). A line too long to find its end within
+ * pos + chunk_bytes (after a blank line for paragraphs, at a stretch's end
+ * or a sentence's start for sentences: cut_stretches). A line too long to find its end within
  * a chunk's reach, when units are lines split at max_unit_bytes, is cut
  * inside instead (*inside; *unit_on when its unit goes on): at the start of
  * one of its pieces, found from the line's start with the rule
@@ -729,7 +782,7 @@ static size_t cut_chunk(pd_cutter *p, bool *inside, bool *unit_on, unsigned *lea
     if (max == 0 || max > PD_LONG_PIECE_MAX) {
         size_t after = p->unit == PD_UNIT_PARAGRAPH ? para_break_after(p, want, p->len)
                                                            : newline_after(p, want, p->len);
-        return after ? after : pd_segment_cut(d, p->len, want, p->unit);
+        return after ? after : cut_whole_units(p, want, in_run, inside, unit_on);
     }
     if (p->unit == PD_UNIT_PARAGRAPH)
         return cut_paragraph(p, in_run, inside, unit_on);

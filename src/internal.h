@@ -156,9 +156,6 @@ void pd_diagf(pd_diag_fn diag, void *ctx, const char *doc, uint64_t line, const 
  * whose line `line` (1-based) begins at `start`. No BOM check. */
 void pd_segment_range(pd_segmenter *s, const char *data, size_t start, size_t end,
                       uint32_t line, pd_unit_kind kind);
-/* segment.c: where a work chunk that should end near `want` may end: just
- * after a newline (after a blank line for paragraphs), or at len. */
-size_t pd_segment_cut(const char *data, size_t len, size_t want, pd_unit_kind kind);
 /* segment.c: a place in [from, to) of a stretch where a sentence starts
  * whatever the stretch holds before `from` (a boundary depends on a few
  * bytes around it only), or 0 if none is found. Reads data[from - 1, to). */

@@ -1008,29 +1008,6 @@ int pd_segment_next(pd_segmenter *s, pd_unit *u)
     return 1;
 }
 
-size_t pd_segment_cut(const char *data, size_t len, size_t want, pd_unit_kind kind)
-{
-    if (want >= len)
-        return len;
-    const char *p = data + want;
-    for (;;) {
-        const char *nl = memchr(p, '\n', (size_t)(data + len - p));
-        if (!nl)
-            return len;
-        p = nl + 1;
-        if (kind != PD_UNIT_PARAGRAPH)
-            return (size_t)(p - data);
-        /* A paragraph chunk must end after a blank line. */
-        const char *q = p;
-        while (q < data + len && pd_segment_blank((unsigned char)*q))
-            q++;
-        if (q == data + len)
-            return len;
-        if (*q == '\n')
-            return (size_t)(q + 1 - data);
-    }
-}
-
 pd_status pd_unit_text(const char *data, size_t len, const pd_unit *u, pd_unit_kind kind,
                        pd_buf *out)
 {

@@ -1592,7 +1592,7 @@ static void gap_hide(const gap_doc *g)
 /* Scan g for exact repeats on `threads` threads, read() filling the runs'
  * middles with spaces (rows and statistics only), or NULL; the bytes read
  * are in gap_bytes_read. */
-static pd_scan *gap_scan(gap_doc *g, pd_unit_kind kind, unsigned threads)
+static pd_scan *gap_scan(gap_doc *g, pd_unit_kind kind, size_t max, unsigned threads)
 {
     const char *names[] = {"gaps"}, *texts[] = {g->d};
     size_t lens[] = {g->n};
@@ -1601,6 +1601,7 @@ static pd_scan *gap_scan(gap_doc *g, pd_unit_kind kind, unsigned threads)
     pd_options_init(&o);
     o.threshold = 1.0;
     o.unit = kind;
+    o.max_unit_bytes = max;
     o.threads = threads;
     pd_source src = mem_source(&m, 1);
     src.read = gap_read;
@@ -1635,7 +1636,7 @@ static void test_blank_runs(pd_unit_kind kind, const char *layout, uint64_t spli
     gap_hide(g);
     char *saved = NULL;
     for (unsigned threads = 1; threads <= 4; threads *= 2) {
-        pd_scan *sc = gap_scan(g, kind, threads);
+        pd_scan *sc = gap_scan(g, kind, PD_MAX_UNIT_BYTES, threads);
         if (!sc) {
             CHECK(!"scan");
             break;
@@ -1749,18 +1750,18 @@ static size_t units_with_pieces(const char *d, size_t len, pd_unit_kind kind, si
  * of the whole document (units_with_pieces), and the units split; a unit
  * of quotation marks alone is numbered, but normalizes to nothing. The
  * source's reads are counted too. */
-static void check_against_segmenter(gap_doc *g, pd_unit_kind kind)
+static void check_against_segmenter(gap_doc *g, pd_unit_kind kind, size_t max)
 {
     pd_unit *want = malloc(8192 * sizeof *want);
     uint64_t split;
-    size_t units = units_with_pieces(g->d, g->n, kind, PD_MAX_UNIT_BYTES, want, 8192, &split);
+    size_t units = units_with_pieces(g->d, g->n, kind, pd_unit_limit(max), want, 8192, &split);
     size_t marks = 0;
     for (size_t i = 0; i < units; i++)
         marks += strspn(g->d + want[i].byte_start, "> \t") >= want[i].byte_end - want[i].byte_start;
-    CHECK(split > 0);
+    CHECK(split > 0 || max == 0);
     gap_hide(g);
     for (unsigned threads = 1; threads <= 4; threads *= 2) {
-        pd_scan *sc = gap_scan(g, kind, threads);
+        pd_scan *sc = gap_scan(g, kind, max, threads);
         if (!sc) {
             CHECK(!"scan");
             break;
@@ -1787,13 +1788,13 @@ static void test_blank_lines_wrapped(pd_unit_kind kind)
     gap_put(g, "\n");
     wrapped_with_runs(g);
     CHECK(pd_segment_wrap(g->d, g->n) > 0); /* it looks wrapped */
-    check_against_segmenter(g, kind);
+    check_against_segmenter(g, kind, PD_MAX_UNIT_BYTES);
     gap_doc_free(g);
 }
 
 /* Lay `layout` out twice, a blank line between, and check it against the
  * whole document's segmenter (check_against_segmenter). */
-static void check_layout_twice(const char *layout, pd_unit_kind kind)
+static void check_layout_twice(const char *layout, pd_unit_kind kind, size_t max)
 {
     size_t room = 0;
     for (const char *c = layout; *c; c++)
@@ -1805,7 +1806,7 @@ static void check_layout_twice(const char *layout, pd_unit_kind kind)
     gap_put(g, layout);
     gap_put(g, "\n");
     gap_put(g, layout);
-    check_against_segmenter(g, kind);
+    check_against_segmenter(g, kind, max);
     gap_doc_free(g);
 }
 
@@ -1817,10 +1818,10 @@ static void check_layout_twice(const char *layout, pd_unit_kind kind)
 static void test_marks_between_runs(void)
 {
     check_layout_twice("Mr.> >wordEnd.> >R> >Rword \tthe captionRmore of it\nR> >Rmarks start it\n",
-                       PD_UNIT_SENTENCE);
+                       PD_UNIT_SENTENCE, PD_MAX_UNIT_BYTES);
     check_layout_twice("> > >R> > > > > >[x y z. The end.]\n>>>>>>R>>>[a reply]\n >R> \t>\n"
                        "R>>[more]\n> >R> > >R> > > >[end]\nW\n",
-                       PD_UNIT_SENTENCE);
+                       PD_UNIT_SENTENCE, PD_MAX_UNIT_BYTES);
 }
 
 /* Lines of quotation marks longer than a chunk, as sentences and as lines.
@@ -1832,7 +1833,24 @@ static void test_marks_lines(pd_unit_kind kind)
 {
     check_layout_twice("[Before the quote.]\nQ\n[After it.]\n  Q  \n> > U[ a reply to it]\n"
                        ">>>>>>>>R[goes on]\nQR\n RQ \n> >R> >R[marks start it]\nQ",
-                       kind);
+                       kind, PD_MAX_UNIT_BYTES);
+}
+
+/* Units held whole (--max-unit-bytes 0): runs of blanks longer than a
+ * chunk that hold no unit's text on both sides, and lines of quotation
+ * marks alone, are cut inside as when units are split, their middles
+ * unreadable ('R', 'Q'). Marks with text after them ('U') start a line's
+ * unit, read whole. Paragraphs read marks as text, so their layout has
+ * runs of blanks only. */
+static void test_whole_units(void)
+{
+    const char *lines = "[Before.]\nR\n[After.]\n  Q  \nR[text after a run]\n"
+                        "[text before a run]R\n> >R> >\n>R>>R\nQR\n U[ a reply]\n";
+    check_layout_twice(lines, PD_UNIT_LINE, 0);
+    check_layout_twice(lines, PD_UNIT_SENTENCE, 0);
+    check_layout_twice("[Para one.]\nR\n[Para two.]\n\nR[starts after a run]\n[goes on.]\n\n"
+                       "[ends before a run]R\n\nR\n",
+                       PD_UNIT_PARAGRAPH, 0);
 }
 
 /* A line of sentences with no end, a step of the cutter's search (64 KB)
@@ -1852,7 +1870,7 @@ static void test_probe_near_end(void)
     g->d[at] = ' ';
     g->d[len - 1] = '\n';
     g->n = len;
-    pd_scan *sc = gap_scan(g, PD_UNIT_SENTENCE, 1);
+    pd_scan *sc = gap_scan(g, PD_UNIT_SENTENCE, PD_MAX_UNIT_BYTES, 1);
     CHECK(sc != NULL);
     if (sc) {
         CHECK(pd_scan_stats(sc)->units_split == 1); /* the line, in two pieces */
@@ -1913,6 +1931,7 @@ int main(void)
     test_probe_near_end();
     test_marks_lines(PD_UNIT_SENTENCE);
     test_marks_lines(PD_UNIT_LINE);
+    test_whole_units();
     /* sentences that end at a run (before a capital, a strong mark) and go
      * on across it (no mark, an abbreviation, lower case after); a line's
      * quotation marks are left out before its text, runs among them too,
