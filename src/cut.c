@@ -63,31 +63,42 @@ static size_t run_end_read(pd_cutter *p, size_t k, bool marks)
     return k;
 }
 
-/* Where the run of blanks at `from` ends: at the next byte that is not a
- * blank, or the document's end. Up to `near` the run is read in the
- * document's pages, which its chunks touch anyway; beyond, with
- * run_end_read(). The last long run found is remembered, as the chunks cut
- * inside it ask again. */
-static size_t blank_end(pd_cutter *p, size_t from, size_t near)
+/* Where the run at `from` ends (of blanks, or with marks of blanks and
+ * quotation marks): at the next byte that is not of it, or the document's
+ * end. Up to `near` the run is read in the document's pages, which its
+ * chunks touch anyway; beyond, with run_end_read(). A run read that far is
+ * remembered, as later steps and the chunks cut inside it ask again: a run
+ * of blanks in run_from and run_end (see cut_gap), a run of marks in
+ * marks_from and marks_to. */
+static size_t run_end(pd_cutter *p, size_t from, size_t near, bool marks)
 {
     const char *d = p->data;
-    if (!p->run_marks && from >= p->run_from && from < p->run_end)
-        return p->run_end;
+    size_t *mem_from = marks ? &p->marks_from : &p->run_from;
+    size_t *mem_to = marks ? &p->marks_to : &p->run_end;
+    if (from >= *mem_from && from < *mem_to && (marks || !p->run_marks))
+        return *mem_to;
     size_t k = from, e;
-    while (k < p->len && k < near && pd_segment_blank((unsigned char)d[k]))
+    while (k < p->len && k < near && run_byte(d[k], marks))
         k++;
     if (k < near || k == p->len)
         return k;
-    if ((e = run_end_read(p, k, false)) == SIZE_MAX) {
+    if ((e = run_end_read(p, k, marks)) == SIZE_MAX) {
         /* the bytes could not be read again: read them where they lie */
-        while (k < p->len && pd_segment_blank((unsigned char)d[k]))
+        while (k < p->len && run_byte(d[k], marks))
             k++;
         return k;
     }
-    p->run_from = from;
-    p->run_end = e;
-    p->run_marks = false;
+    *mem_from = from;
+    *mem_to = e;
+    if (!marks)
+        p->run_marks = false;
     return e;
+}
+
+/* Where the run of blanks at `from` ends (run_end). */
+static size_t blank_end(pd_cutter *p, size_t from, size_t near)
+{
+    return run_end(p, from, near, false);
 }
 
 /* If the line after the newline at nl is blank, where it ends (after its
@@ -258,26 +269,10 @@ static size_t text_start(const pd_cutter *p, size_t k, size_t e)
 }
 
 /* Where the quotation marks and blanks at k end: their first RUN_PROBE
- * bytes are read in the pages, the rest with run_end_read(). A run that
- * long is remembered (marks_from, marks_to), as later steps and chunks ask
- * again. */
+ * bytes are read in the pages, the rest with run_end_read() (run_end). */
 static size_t marks_end(pd_cutter *p, size_t k)
 {
-    if (k >= p->marks_from && k < p->marks_to)
-        return p->marks_to;
-    size_t from = k, near = p->len - k < RUN_PROBE ? p->len : k + RUN_PROBE, e;
-    while (k < near && run_byte(p->data[k], true))
-        k++;
-    if (k < near || k == p->len)
-        return k;
-    if ((e = run_end_read(p, k, true)) == SIZE_MAX) {
-        while (k < p->len && run_byte(p->data[k], true)) /* where they lie */
-            k++;
-        return k;
-    }
-    p->marks_from = from;
-    p->marks_to = e;
-    return e;
+    return run_end(p, k, p->len - k < RUN_PROBE ? p->len : k + RUN_PROBE, true);
 }
 
 /* Is there text in the line after k, past quotation marks and blanks? */
