@@ -50,6 +50,17 @@ for unit in paragraph sentence; do
     check "4.5 GiB file as ${unit}s: peak RSS under 256 MB" "$(under_kb "$T/time" 262144)" yes
     echo "     ($(cat "$T/time"))"
 done
+# With units held whole (--max-unit-bytes 0) the run, which holds no unit's
+# text, is cut into chunks too, as lines and as paragraphs.
+for unit in line paragraph; do
+    /usr/bin/time -f "%e s, %M KB" -o "$T/time" $P scan -q -t 1 -u $unit --max-unit-bytes 0 \
+        "$T/big.txt" >"$T/out.csv"
+    check "4.5 GiB file as ${unit}s held whole: second copy at its byte offset" \
+        "$(sed -n 3p "$T/out.csv" | cut -d, -f5-7)" "\"3\",\"$((size - 60))\",\"$((size - 1))\""
+    check "4.5 GiB file as ${unit}s held whole: peak RSS under 256 MB" \
+        "$(under_kb "$T/time" 262144)" yes
+    echo "     ($(cat "$T/time"))"
+done
 # One line of 2 GiB of words, then the same short line twice: the long line is
 # read in chunks cut at its pieces (peak RSS stays far below its size).
 { yes "words of one very long line" | head -c 2147483648 | tr '\n' ' '
