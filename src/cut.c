@@ -416,12 +416,17 @@ static size_t cut_gap(pd_cutter *p, size_t s, size_t e, size_t want, bool on, bo
                       bool *unit_on, unsigned *lead)
 {
     const char *d = p->data;
-    size_t cut = s > want ? s : want, k = marks_start(p, s);
+    size_t cut = s > want ? s : want, k;
     *inside = cut > s || (s > p->floor && d[s - 1] != '\n');
     *unit_on = on;
-    p->run_lead = !lead || e == p->len || d[e] == '\n' ? 0
-                  : text_before(p, s, e)                ? pd_segment_lead_far()
-                      : pd_segment_lead_marks(d, k, s, k == p->pos ? p->lead : 0);
+    if (!lead || e == p->len || d[e] == '\n') {
+        p->run_lead = 0;
+    } else if (text_before(p, s, e)) {
+        p->run_lead = pd_segment_lead_far();
+    } else {
+        k = marks_start(p, s);
+        p->run_lead = pd_segment_lead_marks(d, k, s, k == p->pos ? p->lead : 0);
+    }
     if (lead)
         *lead = *inside ? p->run_lead : 0;
     p->run_from = s;
@@ -751,15 +756,15 @@ static size_t cut_whole_units(pd_cutter *p, size_t want, bool in_run, bool *insi
 }
 
 /* Where the chunk that starts at p->pos ends: just after a newline near
- * pos + chunk_bytes (after a blank line for paragraphs, at a stretch's end
- * or a sentence's start for sentences: cut_stretches). A line too long to find its end within
- * a chunk's reach, when units are lines split at max_unit_bytes, is cut
- * inside instead (*inside; *unit_on when its unit goes on): at the start of
- * one of its pieces, found from the line's start with the rule
- * add_unit_split() follows, or inside a run of blanks that reaches far past
- * the chunk. The cutter and the workers read a window at a time, never the
- * whole line, and the pages of a line of gigabytes are released as its
- * chunks are merged. */
+ * pos + chunk_bytes (after a blank line for paragraphs; for sentences, at a
+ * stretch's end or a sentence's start, cut_stretches). A line too long to
+ * find its end within a chunk's reach, when units are lines split at
+ * max_unit_bytes, is cut inside instead (*inside; *unit_on when its unit
+ * goes on): at the start of one of its pieces, found from the line's start
+ * with the rule add_unit_split() follows, or inside a run of blanks that
+ * reaches far past the chunk. The cutter and the workers read a window at a
+ * time, never the whole line, and the pages of a line of gigabytes are
+ * released as its chunks are merged. */
 static size_t cut_chunk(pd_cutter *p, bool *inside, bool *unit_on, unsigned *lead)
 {
     const char *d = p->data;
