@@ -1621,12 +1621,10 @@ static pd_scan *gap_scan(gap_doc *g, pd_unit_kind kind, size_t max, unsigned thr
 
 static void test_blank_runs(pd_unit_kind kind, const char *layout, uint64_t split)
 {
-    size_t runs = 0, words = 0;
-    for (const char *c = layout; *c; c++) {
-        runs += *c == 'R';
-        words += *c == 'W' || *c == 'V' || *c == 'P'; /* P: a MiB at most */
-    }
-    gap_doc *g = gap_doc_new(2 * (strlen(layout) + runs * GAP_RUN + words * GAP_WORDS) + 4);
+    size_t room = 0;
+    for (const char *c = layout; *c; c++)
+        room += gap_room(c);
+    gap_doc *g = gap_doc_new(2 * room + 4);
     CHECK(g != NULL);
     if (!g)
         return;
