@@ -77,17 +77,12 @@ static size_t run_end(pd_cutter *p, size_t from, size_t near, bool marks)
     size_t *mem_to = marks ? &p->marks_to : &p->run_end;
     if (from >= *mem_from && from < *mem_to && (marks || !p->run_marks))
         return *mem_to;
-    size_t k = from, e;
-    while (k < p->len && k < near && run_byte(d[k], marks))
-        k++;
+    size_t lim = near < p->len ? near : p->len, e;
+    size_t k = from < lim ? from + run_length(d + from, lim - from, marks) : from;
     if (k < near || k == p->len)
         return k;
-    if ((e = run_end_read(p, k, marks)) == SIZE_MAX) {
-        /* the bytes could not be read again: read them where they lie */
-        while (k < p->len && run_byte(d[k], marks))
-            k++;
-        return k;
-    }
+    if ((e = run_end_read(p, k, marks)) == SIZE_MAX) /* unreadable: read them where they lie */
+        return k + run_length(d + k, p->len - k, marks);
     *mem_from = from;
     *mem_to = e;
     if (!marks)
@@ -199,15 +194,12 @@ static size_t para_break_after(pd_cutter *p, size_t want, size_t look)
 
 /* A run of blanks longer than a chunk is cut inside, in every unit kind
  * (for the lines of a document that does not look wrapped, see
- * cut_in_blanks), so that neither the cutter nor a worker reads it whole: the chunks inside it
- * hold nothing else and are copied (cut_batch). The next chunk continues
- * the unit before the run only if it goes on after it (gap_goes_on); a
- * chunk that starts in the run the last one was cut in is cut in it again
- * while it reaches past the look. */
+ * cut_in_blanks), so that neither the cutter nor a worker reads it whole:
+ * the chunks inside it hold nothing else and are copied (cut_batch). The
+ * next chunk continues the unit before the run only if it goes on after it
+ * (gap_goes_on); a chunk that starts in the run the last one was cut in is
+ * cut in it again while it reaches past the look. */
 
-/* `at` lies in a run of blanks that reaches past look: the run's end, and
- * its start (back to p->pos at most) in *s; else 0. The run's first
- * RUN_PROBE bytes are read in the window, the rest with blank_end(). */
 enum { RUN_PROBE = 4 << 10 };
 
 /* Are the RUN_PROBE bytes at `at` (fewer up to look) blanks, or with marks
@@ -215,14 +207,13 @@ enum { RUN_PROBE = 4 << 10 };
 static bool probe_run(pd_cutter *p, size_t at, size_t look, bool marks, size_t *n)
 {
     const char *w = cut_window(p, at, look, RUN_PROBE, n);
-    if (!w)
-        return false;
-    for (size_t i = 0; i < *n; i++)
-        if (!run_byte(w[i], marks))
-            return false;
-    return true;
+    return w && run_length(w, *n, marks) == *n;
 }
 
+/* `at` lies in a run of blanks that reaches past look: the run's end, and
+ * its start (back to p->pos at most) in *s; else 0. The run's first
+ * RUN_PROBE bytes are read in the window (probe_run), the rest with
+ * blank_end(). */
 static size_t blank_run_at(pd_cutter *p, size_t at, size_t look, size_t *s)
 {
     size_t e, from = at, n;
