@@ -278,7 +278,8 @@ echo
 # runs before it freed, which this host charges for when fresh (see
 # measure()); the second finds the memory the first freed, as each 100 MB run
 # finds its predecessor's. A round's ratios are each 1 GB run against the
-# mean of its ten 100 MB runs; the medians of the rounds count.
+# mean of its ten 100 MB runs; the medians of RUNS rounds count, after one
+# round that is not.
 # measure_growth COMMAND...: the command gets each file. Prints the medians
 # "small first second ratio1 ratio2" (small: the mean of a round's ten runs).
 measure_growth() {
